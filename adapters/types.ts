@@ -1,0 +1,36 @@
+/**
+ * One adapter kind = one module implementing this interface. The pipeline hands it a request that
+ * has already been identified, authorised and validated; the adapter only talks to the provider.
+ */
+import type { AdapterConfig } from '../config/types.ts'
+
+export interface OutboundRequest {
+  method: string
+  /** Path (and query) relative to the adapter's base URL, e.g. `/subjekte/K81305012I/detyrime?viti=2026`. */
+  path: string
+  /** Header names and values alternating, in the order they are to be sent (duplicates allowed). */
+  headers: string[]
+  body: Buffer | undefined
+  timeoutMs: number
+}
+
+export interface ProviderResponse {
+  status: number
+  headers: Record<string, string | string[] | undefined>
+  body: Buffer
+  /** Milliseconds from sending to the last byte of the response. */
+  durationMs: number
+}
+
+export interface Adapter {
+  readonly kind: string
+  send (request: OutboundRequest): Promise<ProviderResponse>
+  close (): Promise<void>
+}
+
+export interface AdapterContext {
+  /** Largest provider response the node will buffer. */
+  responseBytes: number
+}
+
+export type AdapterFactory = (config: AdapterConfig, context: AdapterContext) => Adapter

@@ -1,0 +1,212 @@
+/**
+ * Reads a configuration directory: every `*.yaml` / `*.yml` file in it, validated one by one
+ * against the config schema, then merged and cross-checked. Every problem names the file, the
+ * line and the path inside the file, so an operator can fix a broken config without guessing.
+ */
+import { readdir, readFile } from 'node:fs/promises'
+import { join, resolve } from 'node:path'
+import { Ajv, type ErrorObject } from 'ajv'
+import { LineCounter, parseDocument, isNode, type Document } from 'yaml'
+import { configFileSchema } from './schema.ts'
+import type { GrantConfig, MemberConfig, NodeConfig, ServiceConfig, UraConfig } from './types.ts'
+
+export interface ConfigProblem {
+  file: string
+  /** Path inside the file, e.g. `services[0].adapter.url`. */
+  path: string
+  line?: number
+  column?: number
+  message: string
+}
+
+export class ConfigError extends Error {
+  readonly problems: ConfigProblem[]
+  constructor (problems: ConfigProblem[]) {
+    super(`Invalid configuration:\n${problems.map(formatProblem).join('\n')}`)
+    this.name = 'ConfigError'
+    this.problems = problems
+  }
+}
+
+export function formatProblem (p: ConfigProblem): string {
+  const where = p.line === undefined ? p.file : `${p.file}:${p.line}:${p.column ?? 1}`
+  return `${where} ${p.path === '' ? '(top level)' : p.path}: ${p.message}`
+}
+
+const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false })
+const validateFile = ajv.compile(configFileSchema)
+
+interface ParsedFile {
+  name: string
+  doc: Document
+  lines: LineCounter
+  data: Record<string, any>
+}
+
+/** Where an item of the merged config came from, for cross-check messages. */
+interface Origin { file: ParsedFile; path: Array<string | number> }
+
+export async function loadConfig (dir: string): Promise<UraConfig> {
+  const absDir = resolve(dir)
+  let names: string[]
+  try {
+    names = (await readdir(absDir)).filter(n => /\.ya?ml$/.test(n)).sort()
+  } catch (err) {
+    throw new ConfigError([{ file: absDir, path: '', message: `cannot read configuration directory: ${(err as Error).message}` }])
+  }
+  if (names.length === 0) throw new ConfigError([{ file: absDir, path: '', message: 'no *.yaml files in the configuration directory' }])
+
+  const problems: ConfigProblem[] = []
+  const files: ParsedFile[] = []
+  for (const name of names) {
+    const display = join(dir, name)
+    const text = await readFile(join(absDir, name), 'utf8')
+    const lines = new LineCounter()
+    const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false })
+    if (doc.errors.length > 0) {
+      for (const e of doc.errors) {
+        const pos = lines.linePos(e.pos[0])
+        problems.push({ file: display, path: '', line: pos.line, column: pos.col, message: `YAML syntax: ${e.message.split('\n')[0]}` })
+      }
+      continue
+    }
+    const data = (doc.toJS() ?? {}) as Record<string, any>
+    const file: ParsedFile = { name: display, doc, lines, data }
+    if (!validateFile(data)) {
+      for (const e of validateFile.errors ?? []) problems.push(schemaProblem(file, e))
+      continue
+    }
+    files.push(file)
+  }
+  if (problems.length > 0) throw new ConfigError(problems)
+
+  const config = merge(files, absDir, problems)
+  if (problems.length > 0) throw new ConfigError(problems)
+  return config
+}
+
+function pathSegments (instancePath: string): Array<string | number> {
+  if (instancePath === '') return []
+  return instancePath.slice(1).split('/').map(s => s.replace(/~1/g, '/').replace(/~0/g, '~')).map(s => /^\d+$/.test(s) ? Number(s) : s)
+}
+
+function displayPath (segments: Array<string | number>): string {
+  return segments.map((s, i) => typeof s === 'number' ? `[${s}]` : (i === 0 ? s : `.${s}`)).join('')
+}
+
+function locate (file: ParsedFile, segments: Array<string | number>): { line?: number; column?: number } {
+  // Walk up until a node with a source range is found (a missing property has none).
+  for (let n = segments.length; n >= 0; n--) {
+    const node = file.doc.getIn(segments.slice(0, n), true)
+    if (isNode(node) && node.range !== undefined && node.range !== null) {
+      const pos = file.lines.linePos(node.range[0])
+      return { line: pos.line, column: pos.col }
+    }
+  }
+  return {}
+}
+
+function schemaProblem (file: ParsedFile, e: ErrorObject): ConfigProblem {
+  const segments = pathSegments(e.instancePath)
+  let message = e.message ?? 'is invalid'
+  if (e.keyword === 'additionalProperties') message = `unknown property '${(e.params as any).additionalProperty}'`
+  if (e.keyword === 'required') message = `missing required property '${(e.params as any).missingProperty}'`
+  if (e.keyword === 'enum') message = `must be one of ${(e.params as any).allowedValues.join(', ')}`
+  if (e.keyword === 'pattern' && segments.length > 0) message = `'${String(valueAt(file.data, segments))}' ${message}`
+  return { file: file.name, path: displayPath(segments), ...locate(file, segments), message }
+}
+
+function valueAt (data: any, segments: Array<string | number>): unknown {
+  return segments.reduce((v, s) => (v === undefined || v === null ? undefined : v[s]), data)
+}
+
+function problemAt (origin: Origin, message: string): ConfigProblem {
+  return { file: origin.file.name, path: displayPath(origin.path), ...locate(origin.file, origin.path), message }
+}
+
+function merge (files: ParsedFile[], dir: string, problems: ConfigProblem[]): UraConfig {
+  let node: NodeConfig | undefined
+  let nodeOrigin: Origin | undefined
+  const members: Array<{ value: MemberConfig; origin: Origin }> = []
+  const services: Array<{ value: ServiceConfig; origin: Origin }> = []
+  const access: Array<{ value: GrantConfig; origin: Origin }> = []
+  const groups: Record<string, string[]> = {}
+  const groupOrigins = new Map<string, Origin>()
+
+  for (const file of files) {
+    const d = file.data
+    if (d.node !== undefined) {
+      if (nodeOrigin !== undefined) problems.push(problemAt({ file, path: ['node'] }, `'node' is already set in ${nodeOrigin.file.name}`))
+      node = d.node
+      nodeOrigin = { file, path: ['node'] }
+    }
+    d.members?.forEach((m: MemberConfig, i: number) => members.push({ value: m, origin: { file, path: ['members', i] } }))
+    d.services?.forEach((s: ServiceConfig, i: number) => services.push({ value: s, origin: { file, path: ['services', i] } }))
+    d.access?.forEach((g: GrantConfig, i: number) => access.push({ value: g, origin: { file, path: ['access', i] } }))
+    for (const [name, list] of Object.entries((d.groups ?? {}) as Record<string, string[]>)) {
+      const seen = groupOrigins.get(name)
+      if (seen !== undefined) problems.push(problemAt({ file, path: ['groups', name] }, `group '${name}' is already defined in ${seen.file.name}`))
+      groups[name] = list
+      groupOrigins.set(name, { file, path: ['groups', name] })
+    }
+  }
+  if (node === undefined) {
+    problems.push({ file: dir, path: 'node', message: "no file sets 'node' (instance, listen address)" })
+    return undefined as never
+  }
+  const instance = node.instance
+
+  // Registered client ids: every member and every subsystem.
+  const clients = new Set<string>()
+  for (const { value: m, origin } of members) {
+    const memberId = `${instance}/${m.class}/${m.code}`
+    if (clients.has(memberId)) problems.push(problemAt(origin, `member ${memberId} is defined twice`))
+    clients.add(memberId)
+    m.subsystems.forEach((s, i) => {
+      const id = `${memberId}/${s.code}`
+      if (clients.has(id)) problems.push(problemAt({ file: origin.file, path: [...origin.path, 'subsystems', i] }, `subsystem ${id} is defined twice`))
+      clients.add(id)
+    })
+  }
+
+  const serviceTypes = new Map<string, 'rest' | 'soap'>()
+  const seenServices = new Set<string>()
+  for (const { value: s, origin } of services) {
+    if (!s.provider.startsWith(`${instance}/`)) problems.push(problemAt({ ...origin, path: [...origin.path, 'provider'] }, `provider ${s.provider} is not in this node's instance ${instance}`))
+    else if (!clients.has(s.provider)) problems.push(problemAt({ ...origin, path: [...origin.path, 'provider'] }, `provider ${s.provider} is not a registered member or subsystem`))
+    const key = `${s.provider}/${s.code}`
+    const versioned = s.version === undefined ? key : `${key}/${s.version}`
+    if (seenServices.has(versioned)) problems.push(problemAt(origin, `service ${versioned} is defined twice`))
+    seenServices.add(versioned)
+    serviceTypes.set(key, s.type)
+    if (s.type === 'soap' && s.wsdl === undefined) problems.push(problemAt(origin, 'a soap service needs a wsdl'))
+  }
+
+  for (const [name, list] of Object.entries(groups)) {
+    list.forEach((c, i) => {
+      if (!clients.has(c)) problems.push(problemAt({ file: groupOrigins.get(name)!.file, path: ['groups', name, i] }, `${c} is not a registered member or subsystem`))
+    })
+  }
+
+  for (const { value: g, origin } of access) {
+    const type = serviceTypes.get(g.service)
+    if (type === undefined) problems.push(problemAt({ ...origin, path: [...origin.path, 'service'] }, `service ${g.service} is not defined`))
+    if (type === 'soap' && g.endpoints !== undefined) problems.push(problemAt({ ...origin, path: [...origin.path, 'endpoints'] }, 'endpoint grants apply to rest services only'))
+    g.clients.forEach((c, i) => {
+      if (!clients.has(c)) problems.push(problemAt({ ...origin, path: [...origin.path, 'clients', i] }, `${c} is not a registered member or subsystem`))
+    })
+    g.groups.forEach((name, i) => {
+      if (groups[name] === undefined) problems.push(problemAt({ ...origin, path: [...origin.path, 'groups', i] }, `group '${name}' is not defined`))
+    })
+    if (g.clients.length === 0 && g.groups.length === 0) problems.push(problemAt(origin, 'a grant needs at least one client or group'))
+  }
+
+  return {
+    node,
+    members: members.map(m => m.value),
+    groups,
+    services: services.map(s => s.value),
+    access: access.map(a => a.value),
+    dir,
+  }
+}

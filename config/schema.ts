@@ -1,0 +1,156 @@
+/**
+ * JSON Schema of one configuration file. A configuration directory holds any number of YAML files;
+ * each is validated on its own (so errors name the file), then merged and cross-checked.
+ */
+const part = { type: 'string', pattern: "^[A-Za-z0-9'()+,\\-.=?]+$" }
+const clientText = { type: 'string', pattern: "^[A-Za-z0-9'()+,\\-.=?]+(/[A-Za-z0-9'()+,\\-.=?]+){2,3}$" }
+const serviceText = { type: 'string', pattern: "^[A-Za-z0-9'()+,\\-.=?]+(/[A-Za-z0-9'()+,\\-.=?]+){3,4}$" }
+const method = { enum: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'TRACE', '*'] }
+const schemaRef = { type: 'object' }
+
+export const configFileSchema = {
+  $id: 'https://ura.gov.al/schemas/config/v1',
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    node: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['instance'],
+      properties: {
+        instance: part,
+        listen: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            host: { type: 'string', minLength: 1, default: '127.0.0.1' },
+            port: { type: 'integer', minimum: 0, maximum: 65535, default: 8080 },
+          },
+          default: {},
+        },
+        limits: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            requestBytes: { type: 'integer', minimum: 1024, default: 10 * 1024 * 1024 },
+            responseBytes: { type: 'integer', minimum: 1024, default: 50 * 1024 * 1024 },
+          },
+          default: {},
+        },
+        dataDir: { type: 'string', minLength: 1, default: 'data' },
+      },
+    },
+    members: {
+      type: 'array',
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['class', 'code', 'name'],
+        properties: {
+          class: part,
+          code: part,
+          name: { type: 'string', minLength: 1 },
+          subsystems: {
+            type: 'array',
+            default: [],
+            items: {
+              type: 'object',
+              additionalProperties: false,
+              required: ['code'],
+              properties: {
+                code: part,
+                name: { type: 'string' },
+                connection: { enum: ['http', 'mtls'], default: 'mtls' },
+              },
+            },
+          },
+        },
+      },
+    },
+    groups: {
+      type: 'object',
+      propertyNames: part,
+      additionalProperties: { type: 'array', items: clientText },
+    },
+    services: {
+      type: 'array',
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['provider', 'code', 'type', 'adapter'],
+        properties: {
+          provider: clientText,
+          code: part,
+          version: part,
+          type: { enum: ['rest', 'soap'] },
+          title: { type: 'string' },
+          adapter: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['kind', 'url'],
+            properties: {
+              kind: { type: 'string', minLength: 1 },
+              url: { type: 'string', pattern: '^https?://' },
+              connections: { type: 'integer', minimum: 1, maximum: 1024 },
+            },
+          },
+          timeoutMs: { type: 'integer', minimum: 1, maximum: 600000, default: 30000 },
+          bodyLogging: { enum: ['full', 'digest'], default: 'digest' },
+          responseValidation: { enum: ['enforce', 'warn', 'off'], default: 'enforce' },
+          disabled: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['notice'],
+            properties: { notice: { type: 'string' } },
+          },
+          endpoints: {
+            type: 'array',
+            items: {
+              type: 'object',
+              additionalProperties: false,
+              required: ['method', 'path'],
+              properties: {
+                method,
+                path: { type: 'string', pattern: '^/' },
+                summary: { type: 'string' },
+                params: schemaRef,
+                query: schemaRef,
+                body: schemaRef,
+                response: schemaRef,
+              },
+            },
+          },
+          wsdl: { type: 'string', minLength: 1 },
+          xsd: { type: 'string', minLength: 1 },
+          catalogue: { type: 'object' },
+        },
+        allOf: [
+          { if: { properties: { type: { const: 'soap' } } }, then: { not: { required: ['endpoints'] } } },
+          { if: { properties: { type: { const: 'rest' } } }, then: { not: { anyOf: [{ required: ['wsdl'] }, { required: ['xsd'] }] } } },
+        ],
+      },
+    },
+    access: {
+      type: 'array',
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['service'],
+        properties: {
+          service: serviceText,
+          clients: { type: 'array', items: clientText, default: [] },
+          groups: { type: 'array', items: part, default: [] },
+          endpoints: {
+            type: 'array',
+            items: {
+              type: 'object',
+              additionalProperties: false,
+              required: ['method', 'path'],
+              properties: { method, path: { type: 'string', pattern: '^/' } },
+            },
+          },
+        },
+      },
+    },
+  },
+} as const

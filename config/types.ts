@@ -1,0 +1,85 @@
+/** The shape of a validated configuration (see config/schema.ts for the rules). */
+export interface NodeConfig {
+  instance: string
+  listen: { host: string; port: number }
+  limits: Limits
+  /** Where the node keeps its state; relative to the config directory. */
+  dataDir: string
+}
+
+export interface Limits {
+  /** Largest request body accepted on any ingress (REST and SOAP). */
+  requestBytes: number
+  /** Largest provider response the node buffers. */
+  responseBytes: number
+}
+
+export interface SubsystemConfig {
+  code: string
+  name?: string
+  /** How the client system reaches the node: `http` is for development and demos only. */
+  connection: 'http' | 'mtls'
+}
+
+export interface MemberConfig {
+  class: string
+  code: string
+  name: string
+  subsystems: SubsystemConfig[]
+}
+
+export type SchemaRef = Record<string, unknown>
+
+export interface EndpointConfig {
+  method: string
+  /** Path template relative to the service, e.g. `/subjekte/{nipt}/detyrime`. */
+  path: string
+  summary?: string
+  params?: SchemaRef
+  query?: SchemaRef
+  body?: SchemaRef
+  response?: SchemaRef
+}
+
+export interface AdapterConfig {
+  kind: string
+  url: string
+  connections?: number
+}
+
+export interface ServiceConfig {
+  provider: string
+  code: string
+  version?: string
+  type: 'rest' | 'soap'
+  title?: string
+  adapter: AdapterConfig
+  timeoutMs: number
+  bodyLogging: 'full' | 'digest'
+  responseValidation: 'enforce' | 'warn' | 'off'
+  disabled?: { notice: string }
+  /** REST: endpoints with their schemas. */
+  endpoints?: EndpointConfig[]
+  /** SOAP: the WSDL file (relative to the config directory) and the body's XSD target namespace. */
+  wsdl?: string
+  xsd?: string
+  catalogue?: Record<string, unknown>
+}
+
+export interface GrantConfig {
+  service: string
+  clients: string[]
+  groups: string[]
+  /** REST only: restrict the grant to these method + path patterns (`*` matches the rest of a segment, trailing `/*` everything below). */
+  endpoints?: Array<{ method: string; path: string }>
+}
+
+export interface UraConfig {
+  node: NodeConfig
+  members: MemberConfig[]
+  groups: Record<string, string[]>
+  services: ServiceConfig[]
+  access: GrantConfig[]
+  /** Absolute path of the directory the configuration was read from. */
+  dir: string
+}

@@ -1,0 +1,77 @@
+/**
+ * Gateway-made errors. Every failure the pipeline can produce is one of these codes; the code is
+ * the stable contract (X-Road CamelCase families), the HTTP status is what the REST edge answers.
+ */
+export const ERROR_STATUS = {
+  'Client.BadRequest': 400,
+  'Client.MissingHeader': 400,
+  'Client.MissingHeaderField': 400,
+  'Client.DuplicateHeaderField': 400,
+  'Client.InvalidClientIdentifier': 400,
+  'Client.InvalidServiceIdentifier': 400,
+  'Client.InvalidProtocolVersion': 400,
+  'Client.InvalidContentType': 415,
+  'Client.InvalidHttpMethod': 405,
+  'Client.MissingSoap': 400,
+  'Client.InvalidSoap': 400,
+  'Client.MissingBody': 400,
+  'Client.InvalidBody': 400,
+  'Client.RequestTooLarge': 413,
+  'Server.ClientProxy.SslAuthenticationFailed': 401,
+  'Server.ClientProxy.InconsistentResponse': 502,
+  'Server.ClientProxy.LoggingFailed': 500,
+  'Server.ClientProxy.InternalError': 500,
+  'Server.ClientProxy.ShuttingDown': 503,
+  'Server.ServerProxy.UnknownService': 404,
+  'Server.ServerProxy.ServiceType': 400,
+  'Server.ServerProxy.ServiceDisabled': 503,
+  'Server.ServerProxy.AccessDenied': 403,
+  'Server.ServerProxy.ServiceFailed.Timeout': 500,
+  'Server.ServerProxy.ServiceFailed.NetworkError': 500,
+  'Server.ServerProxy.ServiceFailed.IOError': 500,
+  'Server.ServerProxy.ServiceFailed.InvalidSoap': 500,
+  'Server.ServerProxy.InvalidResponse': 502,
+} as const
+
+export type ErrorCode = keyof typeof ERROR_STATUS
+
+export class XRoadError extends Error {
+  readonly code: ErrorCode
+  readonly status: number
+  /** Individual problems (e.g. every schema violation), shown to the caller. */
+  readonly violations: string[] | undefined
+
+  constructor (code: ErrorCode, message: string, violations?: string[]) {
+    super(message)
+    this.name = 'XRoadError'
+    this.code = code
+    this.status = ERROR_STATUS[code]
+    this.violations = violations
+  }
+}
+
+export function isXRoadError (err: unknown): err is XRoadError {
+  return err instanceof XRoadError
+}
+
+/**
+ * X-Road 7.8 switched fault codes to lower snake_case (`server.serverproxy.access_denied`).
+ * A gateway reading upstream faults meets both forms, so everything is normalised to CamelCase.
+ */
+export function normaliseFaultCode (code: string): string {
+  return code.trim().split('.').map(camelPart).join('.')
+}
+
+const FAMILY_CASE: Record<string, string> = {
+  client: 'Client',
+  server: 'Server',
+  clientproxy: 'ClientProxy',
+  serverproxy: 'ServerProxy',
+}
+
+function camelPart (part: string): string {
+  const known = FAMILY_CASE[part.toLowerCase()]
+  if (known !== undefined) return known
+  if (!part.includes('_') && part !== part.toLowerCase()) return part
+  return part.split('_').filter(Boolean).map(w => w[0].toUpperCase() + w.slice(1)).join('')
+}

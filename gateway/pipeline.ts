@@ -1,0 +1,58 @@
+/**
+ * The protocol-independent stages of an exchange (DESIGN §5). Each failure maps to one error code;
+ * the REST and SOAP edges call these in order around their own parsing and validation.
+ */
+import { XRoadError } from './errors.ts'
+import type { Exchange, ExchangeRecorder } from './exchange.ts'
+import { clientKey, serviceText, type ClientId, type ServiceId } from './identifiers.ts'
+import type { ClientEntry, Registry, ServiceEntry } from './registry.ts'
+
+/** Stage 1: the calling system must be registered, and reach the node the way its registration says. */
+export function identify (registry: Registry, clientId: ClientId, transport: 'http' | 'tls'): ClientEntry {
+  const client = clientId.instance === registry.instance ? registry.findClient(clientId) : undefined
+  if (client === undefined) {
+    throw new XRoadError('Client.InvalidClientIdentifier', `Client ${clientKey(clientId)} is not registered on this node`)
+  }
+  if (client.connection !== 'http' && transport === 'http') {
+    throw new XRoadError('Server.ClientProxy.SslAuthenticationFailed', `Client ${client.key} must connect over mutual TLS`)
+  }
+  return client
+}
+
+/** Stage 2: the service exists, speaks the caller's protocol and is enabled. */
+export function resolveService (registry: Registry, serviceId: ServiceId, protocol: 'rest' | 'soap'): ServiceEntry {
+  const service = serviceId.instance === registry.instance ? registry.findService(serviceId) : undefined
+  if (service === undefined) throw new XRoadError('Server.ServerProxy.UnknownService', `Unknown service: SERVICE:${serviceText(serviceId)}`)
+  if (service.config.type !== protocol) {
+    throw new XRoadError('Server.ServerProxy.ServiceType', `Service SERVICE:${serviceText(serviceId)} is a ${service.config.type.toUpperCase()} service and cannot be called with ${protocol.toUpperCase()}`)
+  }
+  if (service.config.disabled !== undefined) {
+    throw new XRoadError('Server.ServerProxy.ServiceDisabled', `Service SERVICE:${serviceText(serviceId)} is disabled: ${service.config.disabled.notice}`)
+  }
+  return service
+}
+
+/** Stage 3: default deny. */
+export function authorise (registry: Registry, client: ClientEntry, service: ServiceEntry, method?: string, path?: string): void {
+  if (!registry.isAllowed(client, service, method, path)) {
+    const what = method === undefined ? '' : ` (${method} ${path === '' ? '/' : path})`
+    throw new XRoadError('Server.ServerProxy.AccessDenied', `Request is not allowed: SERVICE:${serviceText(service.id)}${what} for ${client.key}`)
+  }
+}
+
+/** Stages 5 and 8: nothing leaves or returns through the node unless it is recorded. */
+export async function recordRequest (recorder: ExchangeRecorder, exchange: Exchange, body: Buffer | undefined): Promise<void> {
+  try {
+    await recorder.recordRequest(exchange, body)
+  } catch (err) {
+    throw new XRoadError('Server.ClientProxy.LoggingFailed', `The request could not be logged: ${(err as Error).message}`)
+  }
+}
+
+export async function recordResponse (recorder: ExchangeRecorder, exchange: Exchange, body: Buffer): Promise<void> {
+  try {
+    await recorder.recordResponse(exchange, body)
+  } catch (err) {
+    throw new XRoadError('Server.ClientProxy.LoggingFailed', `The response could not be logged: ${(err as Error).message}`)
+  }
+}

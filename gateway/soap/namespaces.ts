@@ -1,0 +1,5 @@
+export const SOAP_ENV = 'http://schemas.xmlsoap.org/soap/envelope/'
+export const SOAP12_ENV = 'http://www.w3.org/2003/05/soap-envelope'
+export const XROAD = 'http://x-road.eu/xsd/xroad.xsd'
+export const XROAD_ID = 'http://x-road.eu/xsd/identifiers'
+export const XROAD_REPR = 'http://x-road.eu/xsd/representation.xsd'
