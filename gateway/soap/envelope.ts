@@ -2,7 +2,7 @@
  * Parses a SOAP 1.1 request envelope once (libxml2, no DTDs, no entity substitution) and reads the
  * X-Road header block (reference §1.2) and the body's single wrapper element.
  */
-import { XmlDocument, XmlElement, type XmlLibError } from 'libxml2-wasm'
+import { XmlC14NMode, XmlDocument, XmlElement, type XmlLibError } from 'libxml2-wasm'
 import { XRoadError } from '../errors.ts'
 import { checkClientId, checkServiceId, type ClientId, type ServiceId } from '../identifiers.ts'
 import { SOAP12_ENV, SOAP_ENV, XROAD, XROAD_ID, XROAD_REPR } from './namespaces.ts'
@@ -20,7 +20,10 @@ export interface XRoadSoapHeader {
 export interface ParsedEnvelope {
   doc: XmlDocument
   header: XRoadSoapHeader
-  /** The request's header elements, serialised, in order (a client-sent requestHash is left out). */
+  /**
+   * The request's header elements in order (a client-sent requestHash is left out), each in
+   * exclusive canonical form so it declares every namespace it uses and can be placed in any envelope.
+   */
   headerXml: string
   /** Namespace declarations in scope at the request's Header, to re-declare where the echo lands. */
   headerNamespaces: Record<string, string>
@@ -30,14 +33,22 @@ export interface ParsedEnvelope {
 const DOCTYPE = Buffer.from('<!DOCTYPE')
 
 export function parseXml (bytes: Buffer, code: 'Client.InvalidSoap' | 'Server.ServerProxy.ServiceFailed.InvalidSoap'): XmlDocument {
-  // SOAP forbids DTDs (SOAP 1.1 §3); refusing them up front closes XXE and entity-expansion attacks.
+  // SOAP forbids DTDs (SOAP 1.1 §3). The byte check refuses the common case before any parsing;
+  // the parsed-document check catches DTDs in other encodings (UTF-16). libxml2 runs without entity
+  // substitution or external loading either way.
   if (bytes.includes(DOCTYPE)) throw new XRoadError(code, 'A SOAP message must not contain a DTD')
+  let doc: XmlDocument
   try {
-    return XmlDocument.fromBuffer(bytes)
+    doc = XmlDocument.fromBuffer(bytes)
   } catch (err) {
     const d = (err as XmlLibError).details?.[0]
     throw new XRoadError(code, `Malformed XML${d === undefined ? '' : ` at line ${d.line}:${d.col}: ${d.message.trim()}`}`)
   }
+  if (doc.dtd !== null) {
+    doc.dispose()
+    throw new XRoadError(code, 'A SOAP message must not contain a DTD')
+  }
+  return doc
 }
 
 export function childElements (el: XmlElement): XmlElement[] {
@@ -85,7 +96,7 @@ export function parseRequestEnvelope (bytes: Buffer): ParsedEnvelope {
     return {
       doc,
       header,
-      headerXml: echo.map(e => e.toString({ format: false })).join(''),
+      headerXml: echo.map(e => e.canonicalizeToString({ mode: XmlC14NMode.XML_C14N_EXCLUSIVE_1_0 })).join(''),
       headerNamespaces: parts.header.namespaces,
       body: parts.body,
     }
