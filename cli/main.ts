@@ -1,6 +1,7 @@
 /** `ura` — the command line of the gateway. */
 import { configCheck } from './config-check.ts'
 import { start } from './start.ts'
+import { logPrune, logVerify, verifyEvidenceFile } from './log.ts'
 
 interface Command {
   summary: string
@@ -27,6 +28,44 @@ const commands: Record<string, Command> = {
     help: 'Loads every YAML file in <dir>, checks it against the configuration schema and cross-references,\ncompiles its schemas and prints each problem with file:line and the path inside the file.\nExit code 0 when valid, 1 when not.',
     run: configCheck,
   },
+  'log verify': {
+    summary: 'check the whole message log',
+    usage: 'ura log verify [--config <dir>] [--ca <ca.pem>]',
+    help: [
+      'Walks the message log of the node configured in <dir> (default: config/demo) in order and checks',
+      'every record: the hash chain (nothing removed, inserted or reordered), logged bodies against their',
+      'digests, each record\'s inclusion proof against its batch signature, each signature and its',
+      'certificate chain (issued to the right member, valid at signing time, up to a trusted CA).',
+      '  --config <dir>  configuration directory (its node.log says which store to read)',
+      '  --ca <ca.pem>   trusted CA certificate(s); default: the node\'s trust store (<dataDir>/pki/trust)',
+      'Exit code 0 when the log is sound; 1 naming the first bad record and what is wrong with it.',
+    ].join('\n'),
+    run: logVerify,
+  },
+  'log prune': {
+    summary: 'remove log records past their retention',
+    usage: 'ura log prune [--config <dir>] [--days <n>]',
+    help: [
+      'Removes the records older than node.log.retentionDays (or --days) from the start of the message log,',
+      'with the batch signatures only they used. The chain of the remaining records stays verifiable: the',
+      'last removed record\'s hash is kept as the anchor `ura log verify` starts from.',
+      'Archive first (e.g. fetch evidence, or dump the database) if the records must outlive the node.',
+    ].join('\n'),
+    run: logPrune,
+  },
+  verify: {
+    summary: 'verify an evidence document offline',
+    usage: 'ura verify <evidence.json> --ca <ca.pem>',
+    help: [
+      'Verifies an evidence document (from GET /evidence/{messageId}) with nothing but the file and the',
+      'CA certificate: each record\'s content and body digest, its inclusion proof, the batch signature,',
+      'the signer\'s certificate chain up to the CA (valid at signing time, issued to the member that',
+      'must sign: the client\'s member for a request, the provider\'s for a response), and that the',
+      'response answers the request (same request hash).',
+      'Exit code 0 when valid, 1 listing every problem, 2 when the input cannot be read.',
+    ].join('\n'),
+    run: verifyEvidenceFile,
+  },
 }
 
 function usage (): string {
@@ -35,7 +74,7 @@ function usage (): string {
 }
 
 async function main (argv: string[]): Promise<number> {
-  const name = argv[0] === 'config' ? `config ${argv[1] ?? ''}`.trim() : argv[0]
+  const name = argv[0] === 'config' || argv[0] === 'log' ? `${argv[0]} ${argv[1] ?? ''}`.trim() : argv[0]
   const rest = argv.slice(name === undefined ? 0 : name.split(' ').length)
   const command = name === undefined ? undefined : commands[name]
   if (command === undefined) {

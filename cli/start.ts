@@ -3,6 +3,11 @@ import { parseArgs } from 'node:util'
 import { ConfigError, loadConfig } from '../config/load.ts'
 import { startDemoProviders } from '../demo/providers.ts'
 import { buildGateway } from '../gateway/server.ts'
+import { initPki } from '../certs/dev-pki.ts'
+import { Keystore } from '../certs/keystore.ts'
+import { keystoreSigningKeys } from '../certs/keystore-signer.ts'
+import { TrustStore } from '../certs/trust-store.ts'
+import { dataDirOf, openMessageLog } from '../gateway/log/message-log.ts'
 
 export const DEMO_CONFIG = resolve(import.meta.dirname, '../config/demo')
 
@@ -17,7 +22,11 @@ export async function start (args: string[]): Promise<number> {
     throw err
   }
   const providers = values.demo === true ? await startDemoProviders() : undefined
-  const gateway = await buildGateway({ config })
+  // Members sign with their e-seal keys from the data directory (made once by the dev PKI when missing).
+  const keystore = new Keystore(dataDirOf(config))
+  initPki({ keystore, config })
+  const messageLog = await openMessageLog(config, keystoreSigningKeys(keystore, TrustStore.load(keystore.paths)))
+  const gateway = await buildGateway({ config, messageLog })
   const { host, port } = config.node.listen
   await gateway.app.listen({ host, port })
   if (providers !== undefined) gateway.app.log.info({ providers: providers.urls }, 'demo provider systems are running')

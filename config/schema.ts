@@ -38,6 +38,22 @@ export const configFileSchema = {
           default: {},
         },
         dataDir: { type: 'string', minLength: 1, default: 'data' },
+        log: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            store: { enum: ['embedded', 'postgres'], default: 'embedded' },
+            file: { type: 'string', minLength: 1, default: 'message-log.sqlite' },
+            url: { type: 'string', pattern: '^postgres(ql)?://' },
+            batchMs: { type: 'integer', minimum: 0, maximum: 1000, default: 2 },
+            batchMax: { type: 'integer', minimum: 1, maximum: 10000, default: 256 },
+            retentionDays: { type: 'integer', minimum: 0, default: 0 },
+          },
+          if: { properties: { store: { const: 'postgres' } }, required: ['store'] },
+          then: { required: ['url'] },
+          default: {},
+        },
+        operators: { type: 'array', items: clientText, default: [] },
       },
     },
     members: {

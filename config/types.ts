@@ -5,6 +5,25 @@ export interface NodeConfig {
   limits: Limits
   /** Where the node keeps its state; relative to the config directory. */
   dataDir: string
+  /** The message log (DESIGN §8). */
+  log: LogConfig
+  /** Client ids (`instance/class/code[/subsystem]`) of operators: they may read any exchange's evidence. */
+  operators: string[]
+}
+
+export interface LogConfig {
+  /** `embedded`: SQLite file in the data directory (one node); `postgres`: shared database (cluster). */
+  store: 'embedded' | 'postgres'
+  /** embedded: the database file, relative to the data directory. */
+  file: string
+  /** postgres: connection URL. */
+  url?: string
+  /** Batch signing window: a record waits at most this long for others to share its signature. */
+  batchMs: number
+  /** Batch signing: most records under one signature. */
+  batchMax: number
+  /** `ura log prune` removes records older than this many days; 0 keeps everything. */
+  retentionDays: number
 }
 
 export interface Limits {

@@ -17,6 +17,7 @@ export const ERROR_STATUS = {
   'Client.MissingBody': 400,
   'Client.InvalidBody': 400,
   'Client.RequestTooLarge': 413,
+  'Client.MessageNotFound': 404,
   'Server.ClientProxy.SslAuthenticationFailed': 401,
   'Server.ClientProxy.InconsistentResponse': 502,
   'Server.ClientProxy.LoggingFailed': 500,

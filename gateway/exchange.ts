@@ -18,6 +18,11 @@ export interface Exchange {
   method?: string
   /** Service-relative path (REST). */
   path?: string
+  /** REST: the query string as received, with its `?` (or empty); the log records path and query. */
+  query?: string
+  /** Header names and values, alternating, as sent to the provider / to the client: the log digests them. */
+  requestHeaders?: string[]
+  responseHeaders?: string[]
   requestHash?: string
   providerStatus?: number
   providerMs?: number

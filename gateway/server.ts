@@ -16,6 +16,8 @@ import { opsRoutes } from './routes/ops.ts'
 import { soapRoutes } from './routes/soap.ts'
 import { faultEnvelope } from './soap/fault.ts'
 import { clientKey, serviceText } from './identifiers.ts'
+import type { MessageLog } from './log/message-log.ts'
+import { evidenceRoutes } from './routes/evidence.ts'
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -36,6 +38,8 @@ export interface GatewayOptions {
   recorder?: ExchangeRecorder
   library?: SchemaLibrary
   logger?: FastifyServerOptions['logger']
+  /** The signed message log: its recorder runs stages 5 and 8, `/evidence` reads it, close() closes it. */
+  messageLog?: MessageLog
 }
 
 export interface Gateway {
@@ -49,7 +53,7 @@ export async function buildGateway (opts: GatewayOptions): Promise<Gateway> {
   const { config } = opts
   const library = opts.library ?? await SchemaLibrary.load([PROJECT_SCHEMA_DIR])
   const registry = await Registry.build(config, library)
-  const context: GatewayContext = { registry, recorder: opts.recorder ?? unloggedRecorder, library, ready: true }
+  const context: GatewayContext = { registry, recorder: opts.recorder ?? opts.messageLog?.recorder ?? unloggedRecorder, library, ready: true }
 
   const app = Fastify({
     logger: opts.logger ?? { level: 'info' },
@@ -123,6 +127,8 @@ export async function buildGateway (opts: GatewayOptions): Promise<Gateway> {
   await app.register(async scope => r1Routes(scope, context))
   await app.register(async scope => soapRoutes(scope, context))
   await app.register(async scope => opsRoutes(scope, context))
+  const messageLog = opts.messageLog
+  if (messageLog !== undefined) await app.register(async scope => evidenceRoutes(scope, context, messageLog, config.node.operators))
 
   let closing: Promise<void> | undefined
   return {
@@ -133,6 +139,7 @@ export async function buildGateway (opts: GatewayOptions): Promise<Gateway> {
         context.ready = false
         await app.close()
         await registry.close()
+        await opts.messageLog?.close()
       })()
       return closing
     },

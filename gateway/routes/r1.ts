@@ -9,6 +9,7 @@ import { forwardableRequestHeaders, forwardableResponseHeaders, rawHeaderValues 
 import { authorise, identify, recordRequest, recordResponse, resolveService } from '../pipeline.ts'
 import { restRequestHash } from '../request-hash.ts'
 import { parseR1Target } from '../rest/r1-path.ts'
+import { flattenHeaders } from '../log/recorder.ts'
 import { findEndpoint, responseViolations, validateRequest } from '../rest/validate.ts'
 import type { GatewayContext } from '../server.ts'
 
@@ -63,6 +64,8 @@ async function handleR1 (ctx: GatewayContext, req: FastifyRequest, reply: Fastif
     headers.push('X-Road-Id', ex.messageId)
   }
   ex.requestHash = restRequestHash(req.method, req.raw.url ?? '', headers, body)
+  ex.query = target.query
+  ex.requestHeaders = headers
 
   await recordRequest(ctx.recorder, ex, body)
   const res = await service.adapter.send({
@@ -85,6 +88,7 @@ async function handleR1 (ctx: GatewayContext, req: FastifyRequest, reply: Fastif
       req.log.warn({ requestId: ex.requestId, service: serviceText(service.id), violations }, 'provider response does not match its schema')
     }
   }
+  ex.responseHeaders = flattenHeaders({ ...forwardableResponseHeaders(res.headers), ...evidenceHeaders(ex) })
   await recordResponse(ctx.recorder, ex, res.body)
 
   return reply

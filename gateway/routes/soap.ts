@@ -62,8 +62,9 @@ async function handleSoap (ctx: GatewayContext, req: FastifyRequest, reply: Fast
   }
 
   const service = ex.service!
-  await recordRequest(ctx.recorder, ex, body)
   const soapAction = req.headers.soapaction
+  ex.requestHeaders = ['Content-Type', contentType, ...(typeof soapAction === 'string' ? ['SOAPAction', soapAction] : [])]
+  await recordRequest(ctx.recorder, ex, body)
   const res = await service.adapter.send({
     method: 'POST',
     path: '',
@@ -100,10 +101,11 @@ async function handleSoap (ctx: GatewayContext, req: FastifyRequest, reply: Fast
     response.dispose()
   }
   const bytes = Buffer.from(out, 'utf8')
-  await recordResponse(ctx.recorder, ex, bytes)
   // A provider Fault is passed on byte for byte; a rebuilt response is always UTF-8.
   const resType = res.headers['content-type']
   const fault = response.faultCode !== undefined
+  ex.responseHeaders = ['content-type', fault && typeof resType === 'string' ? resType : 'text/xml; charset=utf-8', 'x-road-request-id', ex.requestId]
+  await recordResponse(ctx.recorder, ex, bytes)
   return reply
     .code(fault ? res.status : 200)
     .header('content-type', fault && typeof resType === 'string' ? resType : 'text/xml; charset=utf-8')

@@ -9,6 +9,7 @@ import { startCivilRegistry } from '../../demo/civil-registry.ts'
 import { startTaxOffice } from '../../demo/tax-office.ts'
 import type { ExchangeRecorder } from '../../gateway/exchange.ts'
 import { buildGateway, type Gateway } from '../../gateway/server.ts'
+import type { MessageLog } from '../../gateway/log/message-log.ts'
 
 export const DEMO_DIR = resolve(import.meta.dirname, '../../config/demo')
 
@@ -38,7 +39,7 @@ export interface Rig {
 }
 
 /** Starts the demo providers on free ports, points the config at them, starts the gateway. */
-export async function startRig (opts: { config?: UraConfig; recorder?: ExchangeRecorder } = {}): Promise<Rig> {
+export async function startRig (opts: { config?: UraConfig; recorder?: ExchangeRecorder; messageLog?: MessageLog } = {}): Promise<Rig> {
   const tax = await startTaxOffice({ port: 0 })
   const civil = await startCivilRegistry({ port: 0 })
   const config = opts.config ?? await demoConfig()
@@ -48,7 +49,7 @@ export async function startRig (opts: { config?: UraConfig; recorder?: ExchangeR
   }
   const logs: string[] = []
   const stream = new Writable({ write (chunk, _enc, cb) { logs.push(chunk.toString()); cb() } })
-  const gateway = await buildGateway({ config, logger: { level: 'info', stream }, ...(opts.recorder === undefined ? {} : { recorder: opts.recorder }) })
+  const gateway = await buildGateway({ config, logger: { level: 'info', stream }, ...(opts.recorder === undefined ? {} : { recorder: opts.recorder }), ...(opts.messageLog === undefined ? {} : { messageLog: opts.messageLog }) })
   const url = await gateway.app.listen({ host: '127.0.0.1', port: 0 })
   return {
     url,

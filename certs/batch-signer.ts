@@ -1,0 +1,127 @@
+/**
+ * Batch signing (DESIGN §7): leaf hashes waiting for the same signing key are collected for a short
+ * window — at most `batchMs` after the first one arrived, at most `batchMax` of them — and one
+ * signature over their Merkle root covers them all. Each caller gets the shared signature and its
+ * own inclusion proof. Batches are per key: a request waits with the other requests of the client
+ * member, a response with those of the provider member.
+ */
+import { randomUUID, type KeyObject } from 'node:crypto'
+import { buildTree, type ProofStep } from './merkle.ts'
+import { algorithmFor, signAsync, type SignatureAlgorithm } from './signature.ts'
+
+/** A member's e-seal: its private signing key and certificate chain (PEM, leaf first). */
+export interface SigningIdentity {
+  key: KeyObject
+  chain: string[]
+}
+
+/** Where the signer finds a member's signing identity (the PKI's keystore, or test keys). */
+export interface SigningKeyProvider {
+  identityFor (memberId: string): SigningIdentity | undefined
+}
+
+/** The signed statement of one batch. Its exact JSON text is what the signature covers. */
+export interface BatchHeader {
+  format: 'ura-batch/1'
+  alg: SignatureAlgorithm
+  /** Member id (`instance/class/code`) whose key signed. */
+  signer: string
+  time: string
+  /** Base64 SHA-512 Merkle root. */
+  root: string
+  count: number
+}
+
+/** One batch signature as stored in the log and carried in evidence. */
+export interface BatchSignature {
+  id: string
+  /** The header's JSON text, exactly as signed. */
+  header: string
+  /** Base64 signature over the UTF-8 bytes of `header`. */
+  value: string
+  /** Certificate chain of the signing key, PEM, leaf first. */
+  chain: string[]
+}
+
+export interface SignedLeaf {
+  signature: BatchSignature
+  proof: ProofStep[]
+}
+
+export interface BatchSignerOptions {
+  /** Longest a leaf waits for others to join its batch. 0 = only those arriving in the same event-loop turn. */
+  batchMs: number
+  /** Largest batch: a full batch is signed at once. */
+  batchMax: number
+}
+
+interface Pending {
+  leaf: Buffer
+  resolve (value: SignedLeaf): void
+  reject (err: Error): void
+}
+
+interface Queue {
+  pending: Pending[]
+  timer?: NodeJS.Timeout | NodeJS.Immediate
+}
+
+export class BatchSigner {
+  private readonly keys: SigningKeyProvider
+  private readonly opts: BatchSignerOptions
+  private readonly queues = new Map<string, Queue>()
+  /** Batches signed so far and leaves they covered (for tests and the benchmark). */
+  readonly stats = { batches: 0, leaves: 0 }
+
+  constructor (keys: SigningKeyProvider, opts: BatchSignerOptions) {
+    this.keys = keys
+    this.opts = opts
+  }
+
+  /** Signs `leaf` with `memberId`'s key, in a batch with the other leaves waiting for that key. */
+  sign (memberId: string, leaf: Buffer): Promise<SignedLeaf> {
+    return new Promise((resolve, reject) => {
+      let queue = this.queues.get(memberId)
+      if (queue === undefined) { queue = { pending: [] }; this.queues.set(memberId, queue) }
+      queue.pending.push({ leaf, resolve, reject })
+      if (queue.pending.length >= this.opts.batchMax) {
+        this.flush(memberId, queue)
+      } else if (queue.timer === undefined) {
+        const q = queue
+        queue.timer = this.opts.batchMs > 0
+          ? setTimeout(() => this.flush(memberId, q), this.opts.batchMs)
+          : setImmediate(() => this.flush(memberId, q))
+      }
+    })
+  }
+
+  private flush (memberId: string, queue: Queue): void {
+    if (queue.timer !== undefined) {
+      clearTimeout(queue.timer as NodeJS.Timeout)
+      clearImmediate(queue.timer as NodeJS.Immediate)
+      queue.timer = undefined
+    }
+    const batch = queue.pending
+    queue.pending = []
+    if (batch.length === 0) return
+    void this.signBatch(memberId, batch)
+  }
+
+  private async signBatch (memberId: string, batch: Pending[]): Promise<void> {
+    try {
+      const identity = this.keys.identityFor(memberId)
+      if (identity === undefined) throw new Error(`no signing key for member ${memberId}`)
+      const alg = algorithmFor(identity.key)
+      const { root, proofs } = buildTree(batch.map(p => p.leaf))
+      const header: BatchHeader = { format: 'ura-batch/1', alg, signer: memberId, time: new Date().toISOString(), root: root.toString('base64'), count: batch.length }
+      const text = JSON.stringify(header)
+      const value = await signAsync(alg, Buffer.from(text, 'utf8'), identity.key)
+      const signature: BatchSignature = { id: randomUUID(), header: text, value: value.toString('base64'), chain: identity.chain }
+      this.stats.batches++
+      this.stats.leaves += batch.length
+      batch.forEach((p, i) => p.resolve({ signature, proof: proofs[i] }))
+    } catch (err) {
+      for (const p of batch) p.reject(err as Error)
+    }
+  }
+}

@@ -1,0 +1,56 @@
+/**
+ * SHA-512 Merkle trees for batch signatures. Leaves and inner nodes are hashed with different
+ * prefixes (0x00 / 0x01, as in RFC 6962) so an inner node can never pass for a leaf. A level with an
+ * odd count carries its last node up unchanged, so a proof has one step per level where that node
+ * had a sibling.
+ */
+import { createHash } from 'node:crypto'
+
+/** One step from a node towards the root: the sibling's hash and which side the sibling is on. */
+export type ProofStep = ['L' | 'R', string]
+
+const LEAF = Buffer.from([0])
+const NODE = Buffer.from([1])
+
+export function leafHash (content: string | Buffer): Buffer {
+  return createHash('sha512').update(LEAF).update(content).digest()
+}
+
+function nodeHash (left: Buffer, right: Buffer): Buffer {
+  return createHash('sha512').update(NODE).update(left).update(right).digest()
+}
+
+/** Root of the tree over `leaves` and, for every leaf, its inclusion proof. */
+export function buildTree (leaves: Buffer[]): { root: Buffer; proofs: ProofStep[][] } {
+  if (leaves.length === 0) throw new Error('a Merkle tree needs at least one leaf')
+  const proofs: ProofStep[][] = leaves.map(() => [])
+  // For each current node: the leaves under it, so each level's sibling is added to their proofs.
+  let level = leaves.map((hash, i) => ({ hash, leaves: [i] }))
+  while (level.length > 1) {
+    const next: typeof level = []
+    for (let i = 0; i < level.length; i += 2) {
+      const left = level[i]
+      const right = level[i + 1]
+      if (right === undefined) { next.push(left); continue }
+      for (const l of left.leaves) proofs[l].push(['R', right.hash.toString('base64')])
+      for (const l of right.leaves) proofs[l].push(['L', left.hash.toString('base64')])
+      next.push({ hash: nodeHash(left.hash, right.hash), leaves: [...left.leaves, ...right.leaves] })
+    }
+    level = next
+  }
+  return { root: level[0].hash, proofs }
+}
+
+/** The root a leaf and its proof lead to; the caller compares it with the signed root. */
+export function rootFromProof (leaf: Buffer, proof: ProofStep[]): Buffer {
+  let hash = leaf
+  for (const step of proof) {
+    if (!Array.isArray(step) || step.length !== 2 || (step[0] !== 'L' && step[0] !== 'R') || typeof step[1] !== 'string') {
+      throw new Error('malformed proof step')
+    }
+    const sibling = Buffer.from(step[1], 'base64')
+    if (sibling.length !== 64) throw new Error('malformed proof step: a sibling hash must be 64 bytes')
+    hash = step[0] === 'L' ? nodeHash(sibling, hash) : nodeHash(hash, sibling)
+  }
+  return hash
+}

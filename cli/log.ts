@@ -1,0 +1,101 @@
+/** `ura log verify`, `ura log prune` and `ura verify`: checking and maintaining the message log, offline. */
+import { X509Certificate } from 'node:crypto'
+import { readFileSync } from 'node:fs'
+import { parseArgs } from 'node:util'
+import { pkiPaths } from '../certs/keystore.ts'
+import { splitPemCertificates } from '../certs/pki.ts'
+import { TrustStore } from '../certs/trust-store.ts'
+import { anchorsOnly } from '../certs/verifier.ts'
+import { ConfigError, loadConfig } from '../config/load.ts'
+import type { UraConfig } from '../config/types.ts'
+import { verifyEvidence } from '../gateway/log/evidence.ts'
+import { dataDirOf, openLogStore } from '../gateway/log/message-log.ts'
+import { verifyStore } from '../gateway/log/verify.ts'
+import { DEMO_CONFIG } from './start.ts'
+
+async function configFrom (dir: string | undefined): Promise<UraConfig | undefined> {
+  try {
+    return await loadConfig(dir ?? DEMO_CONFIG)
+  } catch (err) {
+    if (err instanceof ConfigError) { console.error(err.message); return undefined }
+    throw err
+  }
+}
+
+function readCaFile (path: string): string[] {
+  const pems = splitPemCertificates(readFileSync(path, 'utf8'))
+  if (pems.length === 0) throw new Error(`${path} holds no PEM certificate`)
+  return pems
+}
+
+/** `ura log verify [--config <dir>] [--ca <ca.pem>]` — exit 0 when the whole log is sound, 1 at the first bad record. */
+export async function logVerify (args: string[]): Promise<number> {
+  const { values } = parseArgs({ args, options: { config: { type: 'string' }, ca: { type: 'string' } } })
+  const config = await configFrom(values.config)
+  if (config === undefined) return 2
+  // Trusted CAs: --ca, else the node's trust store (its anchors; revocation is checked when signing).
+  const anchors = values.ca !== undefined
+    ? readCaFile(values.ca)
+    : TrustStore.load(pkiPaths(dataDirOf(config))).anchors.map(c => c.toString())
+  if (anchors.length === 0) console.error('warning: no trusted CA (no --ca and an empty trust store): certificate chains are checked for consistency only')
+  const store = await openLogStore(config)
+  try {
+    const verdict = await verifyStore(store, anchors.length === 0 ? {} : { trust: anchorsOnly(anchors) })
+    if (verdict.ok) {
+      console.log(`message log (${store.kind}) verified: ${verdict.records} records, ${verdict.signatures} batch signatures, hash chain intact`)
+      return 0
+    }
+    const bad = verdict.firstBad!
+    console.error(`message log (${store.kind}) FAILED at record ${bad.seq}${bad.messageId === undefined ? '' : ` (message ${bad.messageId})`}, after ${verdict.records} good records:`)
+    for (const p of bad.problems) console.error(`  - ${p}`)
+    return 1
+  } finally {
+    await store.close()
+  }
+}
+
+/** `ura log prune [--config <dir>] [--days <n>]` — removes records older than the retention period. */
+export async function logPrune (args: string[]): Promise<number> {
+  const { values } = parseArgs({ args, options: { config: { type: 'string' }, days: { type: 'string' } } })
+  const config = await configFrom(values.config)
+  if (config === undefined) return 2
+  const days = values.days === undefined ? config.node.log.retentionDays : Number(values.days)
+  if (!Number.isInteger(days) || days < 0) { console.error('--days must be a whole number of days'); return 2 }
+  if (days === 0) { console.log('retention is 0 (keep everything): nothing pruned'); return 0 }
+  const store = await openLogStore(config)
+  try {
+    const removed = await store.prune(new Date(Date.now() - days * 24 * 60 * 60 * 1000))
+    console.log(`pruned ${removed} records older than ${days} days from the ${store.kind} message log`)
+    return 0
+  } finally {
+    await store.close()
+  }
+}
+
+/** `ura verify <evidence.json> --ca <ca.pem>` — offline: nothing but the file and the CA certificate. */
+export async function verifyEvidenceFile (args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { ca: { type: 'string' } } })
+  if (positionals.length !== 1 || values.ca === undefined) {
+    console.error('Usage: ura verify <evidence.json> --ca <ca.pem>')
+    return 2
+  }
+  let doc: unknown
+  let anchors: string[]
+  try {
+    doc = JSON.parse(readFileSync(positionals[0], 'utf8'))
+    anchors = readCaFile(values.ca)
+    anchors.forEach(pem => new X509Certificate(pem))
+  } catch (err) {
+    console.error(`cannot read input: ${(err as Error).message}`)
+    return 2
+  }
+  const verdict = verifyEvidence(doc, anchorsOnly(anchors))
+  if (verdict.ok) {
+    console.log(`evidence verified: ${positionals[0]}`)
+    for (const line of verdict.verified) console.log(`  ${line}`)
+    return 0
+  }
+  console.error(`evidence INVALID: ${positionals[0]}`)
+  for (const p of verdict.problems) console.error(`  - ${p}`)
+  return 1
+}
