@@ -114,7 +114,7 @@ const embedded: Harness = {
   name: 'embedded (SQLite)',
   async fresh () {
     const file = join(await mkdtemp(join(tmpdir(), 'ura-log-')), 'message-log.sqlite')
-    return { store: new SqliteLogStore(file), reopen: async () => new SqliteLogStore(file) }
+    return { store: await SqliteLogStore.open(file), reopen: () => SqliteLogStore.open(file) }
   },
 }
 

@@ -22,7 +22,7 @@ export function dataDirOf (config: UraConfig): string {
 export async function openLogStore (config: UraConfig): Promise<LogStore> {
   const log = config.node.log
   if (log.store === 'postgres') return PgLogStore.open(log.url!)
-  return new SqliteLogStore(resolve(dataDirOf(config), log.file))
+  return SqliteLogStore.open(resolve(dataDirOf(config), log.file))
 }
 
 export async function openMessageLog (config: UraConfig, keys: SigningKeyProvider): Promise<MessageLog> {

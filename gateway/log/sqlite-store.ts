@@ -1,15 +1,17 @@
 /**
  * The embedded message log: one SQLite database (Node's built-in `node:sqlite`) in the node's data
  * directory. WAL journal with `synchronous=FULL`, so a committed group is on disk (fsynced) before any
- * of its appends resolve; one transaction per group. The chain tail is read inside the write
- * transaction, so even two processes writing the same file keep one chain.
+ * of its appends resolve; one transaction per group, written by a worker thread (sqlite-writer.ts)
+ * so commits never stall the event loop. Reads use their own connection on the main thread.
  */
 import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
-import { DatabaseSync, type StatementSync } from 'node:sqlite'
+import { DatabaseSync } from 'node:sqlite'
+import { Worker } from 'node:worker_threads'
 import type { BatchSignature } from '../../certs/batch-signer.ts'
-import { chainGroup, GENESIS_HASH, type NewRecord, type StoredRecord } from './record.ts'
-import { certFingerprint, GroupCommit, RECORD_COLUMNS, recordRow, rowRecord, type ChainAnchor, type LogStore } from './store.ts'
+import type { NewRecord, StoredRecord } from './record.ts'
+import type { ChainEntry, WriteReply, WriteRequest } from './sqlite-writer.ts'
+import { GroupCommit, rowRecord, type ChainAnchor, type LogStore } from './store.ts'
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS ura_log_records (
@@ -28,24 +30,67 @@ CREATE TABLE IF NOT EXISTS ura_log_meta (key TEXT PRIMARY KEY, value TEXT NOT NU
 
 export class SqliteLogStore implements LogStore {
   readonly kind = 'embedded'
+  /** Reads, pruning and schema; appends go through the writer thread. */
   private readonly db: DatabaseSync
+  private readonly writer: Worker
   private readonly group: GroupCommit
-  private readonly insertRecord: StatementSync
-  private readonly insertSignature: StatementSync
-  private readonly insertCert: StatementSync
-  private readonly lastRecord: StatementSync
+  private readonly pending = new Map<number, { resolve (chain: ChainEntry[]): void; reject (err: Error): void }>()
+  private nextId = 0
+  private stopped: Error | undefined
   private closed = false
 
-  constructor (file: string) {
+  private constructor (db: DatabaseSync, writer: Worker) {
+    this.db = db
+    this.writer = writer
+    this.group = new GroupCommit((records, signatures) => this.writeGroup(records, signatures))
+    writer.on('message', (reply: WriteReply) => {
+      const p = this.pending.get(reply.id)
+      if (p === undefined) return
+      this.pending.delete(reply.id)
+      if ('error' in reply) p.reject(new Error(reply.error))
+      else p.resolve(reply.chain)
+    })
+    const stop = (err: Error): void => {
+      this.stopped ??= err
+      for (const p of this.pending.values()) p.reject(this.stopped)
+      this.pending.clear()
+    }
+    writer.on('error', err => { stop(new Error(`the message log writer failed: ${err.message}`)) })
+    writer.on('exit', () => { stop(new Error('the message log is closed')) })
+  }
+
+  /** Opens (creating if needed) the database file and starts its writer thread. */
+  static async open (file: string): Promise<SqliteLogStore> {
     mkdirSync(dirname(file), { recursive: true })
-    this.db = new DatabaseSync(file)
-    this.db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 5000;')
-    this.db.exec(SCHEMA)
-    this.lastRecord = this.db.prepare('SELECT seq, hash FROM ura_log_records ORDER BY seq DESC LIMIT 1')
-    this.insertRecord = this.db.prepare(`INSERT INTO ura_log_records (${RECORD_COLUMNS.map(c => c[1]).join(', ')}) VALUES (${RECORD_COLUMNS.map(() => '?').join(', ')})`)
-    this.insertSignature = this.db.prepare('INSERT OR IGNORE INTO ura_log_signatures (id, header, value, chain) VALUES (?, ?, ?, ?)')
-    this.insertCert = this.db.prepare('INSERT OR IGNORE INTO ura_log_certificates (fingerprint, pem) VALUES (?, ?)')
-    this.group = new GroupCommit(async (records, signatures) => this.writeGroup(records, signatures))
+    const db = new DatabaseSync(file)
+    try {
+      db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 5000;')
+      db.exec(SCHEMA)
+    } catch (err) {
+      db.close()
+      throw err
+    }
+    // No inherited loader flags (test runners, profilers): the writer needs plain Node and starts in milliseconds.
+    const writer = new Worker(new URL('./sqlite-writer.ts', import.meta.url), { workerData: { uraLogWriter: file }, execArgv: [] })
+    let onMessage!: () => void
+    let onError!: (err: Error) => void
+    let onExit!: (code: number) => void
+    try {
+      await new Promise<void>((resolve, reject) => {
+        onMessage = () => { resolve() }
+        onError = reject
+        onExit = code => { reject(new Error(`the message log writer exited (${code})`)) }
+        writer.once('message', onMessage).once('error', onError).once('exit', onExit)
+      })
+    } catch (err) {
+      db.close()
+      await writer.terminate()
+      throw err
+    } finally {
+      // Only these: Node's own listeners on the worker keep its message port working.
+      writer.off('message', onMessage).off('error', onError).off('exit', onExit)
+    }
+    return new SqliteLogStore(db, writer)
   }
 
   get stats (): GroupCommit['stats'] { return this.group.stats }
@@ -54,27 +99,14 @@ export class SqliteLogStore implements LogStore {
     return this.group.append(record, signature)
   }
 
-  private writeGroup (records: NewRecord[], signatures: BatchSignature[]): StoredRecord[] {
-    if (this.closed) throw new Error('the message log is closed')
-    this.db.exec('BEGIN IMMEDIATE')
-    try {
-      const tail = (this.lastRecord.get() as ChainAnchor | undefined) ?? this.readAnchor() ?? { seq: 0, hash: GENESIS_HASH }
-      const stored = chainGroup(tail, records)
-      for (const s of signatures) {
-        const fingerprints = s.chain.map(pem => {
-          const fp = certFingerprint(pem)
-          this.insertCert.run(fp, pem)
-          return fp
-        })
-        this.insertSignature.run(s.id, s.header, s.value, fingerprints.join(','))
-      }
-      for (const r of stored) this.insertRecord.run(...(recordRow(r) as Array<string | number | null | Uint8Array>))
-      this.db.exec('COMMIT')
-      return stored
-    } catch (err) {
-      if (this.db.isTransaction) this.db.exec('ROLLBACK')
-      throw err
-    }
+  private async writeGroup (records: NewRecord[], signatures: BatchSignature[]): Promise<StoredRecord[]> {
+    if (this.stopped !== undefined) throw this.stopped
+    const id = this.nextId++
+    const chain = await new Promise<ChainEntry[]>((resolve, reject) => {
+      this.pending.set(id, { resolve, reject })
+      this.writer.postMessage({ id, records, signatures } satisfies WriteRequest)
+    })
+    return records.map((r, i) => ({ ...r, ...chain[i] }))
   }
 
   async byMessageId (messageId: string): Promise<StoredRecord[]> {
@@ -120,8 +152,9 @@ export class SqliteLogStore implements LogStore {
 
   async close (): Promise<void> {
     if (this.closed) return
-    await this.group.drain()
     this.closed = true
+    await this.group.drain()
+    await this.writer.terminate()
     this.db.close()
   }
 

@@ -1,0 +1,139 @@
+/**
+ * Crash test of the message log: load a node, SIGKILL it mid-load, restart it on the same data,
+ * then check that (1) the whole log verifies (chain, proofs, signatures) and (2) every exchange whose
+ * success response reached the client is in the log, request and response. Repeated `--runs` times.
+ *
+ *   npm run crash [-- --runs 20 --store embedded|postgres --connections 32 --keys ec-p256|rsa-2048]
+ */
+import { spawn, type ChildProcess } from 'node:child_process'
+import { readFileSync } from 'node:fs'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { createInterface } from 'node:readline'
+import { parseArgs } from 'node:util'
+import pg from 'pg'
+import { Agent, request } from 'undici'
+import { pkiPaths } from '../certs/keystore.ts'
+import { anchorsOnly } from '../certs/verifier.ts'
+import { PgLogStore } from '../gateway/log/pg-store.ts'
+import { SqliteLogStore } from '../gateway/log/sqlite-store.ts'
+import type { LogStore } from '../gateway/log/store.ts'
+import { verifyStore } from '../gateway/log/verify.ts'
+
+const { values } = parseArgs({
+  options: {
+    runs: { type: 'string', default: '20' },
+    store: { type: 'string', default: 'embedded' },
+    connections: { type: 'string', default: '32' },
+    keys: { type: 'string', default: 'ec-p256' },
+  },
+})
+const NODE = resolve(import.meta.dirname, 'trust-node.ts')
+const PATH = '/r1/AL-DEV/NJQV/L21603004L/taksat-vendore/detyrimet/subjekte/K81305012I/detyrime?viti=2026'
+const PG_DB = 'ura_crash_test'
+const PG_URL = `postgres://postgres@127.0.0.1:5432/${PG_DB}`
+
+async function startNode (data: string): Promise<{ url: string; child: ChildProcess }> {
+  const args = [NODE, '--data', data, '--log', values.store!, '--keys', values.keys!, ...(values.store === 'postgres' ? ['--pg-url', PG_URL] : [])]
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'ignore'] })
+  const rl = createInterface({ input: child.stdout! })
+  const url = await new Promise<string>((ok, fail) => {
+    rl.on('line', line => { if (line.startsWith('ready ')) ok(line.slice(6)) })
+    child.once('exit', code => { fail(new Error(`node exited with ${code} before it was ready`)) })
+  })
+  return { url, child }
+}
+
+function exited (child: ChildProcess): Promise<void> {
+  return child.exitCode !== null || child.signalCode !== null ? Promise.resolve() : new Promise(r => child.once('exit', () => r()))
+}
+
+async function openStore (data: string): Promise<LogStore> {
+  return values.store === 'postgres' ? PgLogStore.open(PG_URL) : SqliteLogStore.open(join(data, 'message-log.sqlite'))
+}
+
+async function resetPg (): Promise<void> {
+  const admin = new pg.Client('postgres://postgres@127.0.0.1:5432/postgres')
+  await admin.connect()
+  await admin.query(`DROP DATABASE IF EXISTS ${PG_DB} WITH (FORCE)`)
+  await admin.query(`CREATE DATABASE ${PG_DB}`)
+  await admin.end()
+}
+
+interface RunResult { acked: number; records: number; verified: boolean; missing: string[]; problem?: string; killedAfterMs: number }
+
+async function oneRun (run: number): Promise<RunResult> {
+  const data = await mkdtemp(join(tmpdir(), 'ura-crash-'))
+  if (values.store === 'postgres') await resetPg()
+  try {
+    const node = await startNode(data)
+    const agent = new Agent({ connections: Number(values.connections) })
+    const acked: string[] = []
+    let stopped = false
+    let n = 0
+    const client = async (): Promise<void> => {
+      while (!stopped) {
+        const id = `crash-${run}-${n++}`
+        try {
+          const res = await request(node.url + PATH, { dispatcher: agent, headers: { 'X-Road-Client': 'AL-DEV/GOV/K11503002N/e-albania', 'X-Road-Id': id } })
+          await res.body.text()
+          if (res.statusCode === 200) acked.push(id)
+        } catch {
+          // The node is gone: connection reset or refused.
+        }
+      }
+    }
+    const clients = Array.from({ length: Number(values.connections) }, client)
+    const killedAfterMs = 1000 + Math.floor(Math.random() * 2000)
+    await new Promise(r => setTimeout(r, killedAfterMs))
+    node.child.kill('SIGKILL')
+    await exited(node.child)
+    stopped = true
+    await Promise.all(clients)
+    await agent.close()
+
+    // Restart on the same data: the node must come up, and the chain continue.
+    const again = await startNode(data)
+    const after = await request(again.url + PATH, { headers: { 'X-Road-Client': 'AL-DEV/GOV/K11503002N/e-albania', 'X-Road-Id': `crash-${run}-after-restart` } })
+    await after.body.text()
+    if (after.statusCode !== 200) throw new Error(`the restarted node answered ${after.statusCode}`)
+    again.child.kill('SIGTERM')
+    await exited(again.child)
+
+    const store = await openStore(data)
+    try {
+      const verdict = await verifyStore(store, { trust: anchorsOnly([readFileSync(pkiPaths(data).caCert, 'utf8')]) })
+      const missing: string[] = []
+      for (const id of [...acked, `crash-${run}-after-restart`]) {
+        const directions = (await store.byMessageId(id)).map(r => r.direction).sort().join(',')
+        if (directions !== 'request,response') missing.push(`${id} (${directions === '' ? 'no records' : directions})`)
+      }
+      return {
+        acked: acked.length,
+        records: verdict.records,
+        verified: verdict.ok,
+        missing,
+        killedAfterMs,
+        ...(verdict.firstBad === undefined ? {} : { problem: `record ${verdict.firstBad.seq}: ${verdict.firstBad.problems.join('; ')}` }),
+      }
+    } finally {
+      await store.close()
+    }
+  } finally {
+    await rm(data, { recursive: true, force: true })
+  }
+}
+
+const runs = Number(values.runs)
+let passed = 0
+console.log(`crash test: ${runs} runs, ${values.store} store, ${values.keys} keys, ${values.connections} concurrent clients, SIGKILL after 1–3 s of load`)
+for (let run = 1; run <= runs; run++) {
+  const r = await oneRun(run)
+  const ok = r.verified && r.missing.length === 0
+  if (ok) passed++
+  console.log(`run ${String(run).padStart(2)}: killed after ${r.killedAfterMs} ms — ${r.acked} acknowledged exchanges, ${r.records} records in the log, ` +
+    `log ${r.verified ? 'verifies' : `FAILS (${r.problem})`}, ${r.missing.length === 0 ? 'every acknowledged exchange logged' : `MISSING: ${r.missing.slice(0, 5).join(', ')}`} — ${ok ? 'PASS' : 'FAIL'}`)
+}
+console.log(`${passed}/${runs} runs passed`)
+process.exitCode = passed === runs ? 0 : 1
