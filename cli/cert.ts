@@ -49,7 +49,7 @@ export async function certRequest (args: string[]): Promise<number> {
     if (existsSync(keyPath)) { console.error(`ura: ${show(keyPath)} exists; not overwriting a private key`); return 1 }
     const { privateKey } = generateKeyPair(values['key-type'] as KeyType)
     const csr = createCsr(privateKey, { C: 'AL', ...(values.name === undefined ? {} : { O: values.name }), serialNumber: id, CN: id })
-    writePrivateKey(keyPath, privateKey, keyPassphrase(m => console.error(`warning: ${m}`)))
+    writePrivateKey(keyPath, privateKey, keyPassphrase())
     writeFileAtomic(csrPath, csr)
     console.log(`private key (encrypted, keep it): ${show(keyPath)}`)
     console.log(`certificate request (send it to the operator): ${show(csrPath)}`)

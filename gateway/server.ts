@@ -78,7 +78,8 @@ export async function buildGateway (opts: GatewayOptions): Promise<Gateway> {
     forceCloseConnections: 'idle',
     return503OnClosing: true,
     routerOptions: { ignoreDuplicateSlashes: false },
-    ...(opts.tls === undefined ? {} : { serverFactory: tlsServerFactory(opts.tls, s => { plainServer = s }) }),
+    // `https: true` only makes Fastify print https:// addresses; the factory builds the servers.
+    ...(opts.tls === undefined ? {} : { https: {}, serverFactory: tlsServerFactory(opts.tls, s => { plainServer = s }) }),
     // Errors raised before routing (undecodable URL) get the same X-Road shape as the rest.
     frameworkErrors: (err, req, reply) => {
       const xerr = err.code === 'FST_ERR_BAD_URL' ? new XRoadError('Client.BadRequest', 'The request URL is not validly percent-encoded') : toXRoadError(err)

@@ -23,8 +23,17 @@ export interface GatewayTls {
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void
 
-export function tlsServerFactory (tls: GatewayTls, onPlain: (server: HttpServer) => void): (handler: Handler) => HttpServer {
-  return handler => {
+/** The timeouts Fastify would set on a server it made itself. */
+interface ServerTimeouts { keepAliveTimeout?: number; requestTimeout?: number; connectionTimeout?: number }
+
+function applyTimeouts (server: HttpServer, opts: ServerTimeouts): void {
+  if (opts.keepAliveTimeout !== undefined) server.keepAliveTimeout = opts.keepAliveTimeout
+  if (opts.requestTimeout !== undefined) server.requestTimeout = opts.requestTimeout
+  if (opts.connectionTimeout !== undefined) server.setTimeout(opts.connectionTimeout)
+}
+
+export function tlsServerFactory (tls: GatewayTls, onPlain: (server: HttpServer) => void): (handler: Handler, opts: ServerTimeouts) => HttpServer {
+  return (handler, opts) => {
     const server = createHttpsServer({
       // node:tls takes PEM, not KeyObjects: the key is exported in memory only, never written.
       key: tls.key.export({ type: 'pkcs8', format: 'pem' }),
@@ -35,8 +44,14 @@ export function tlsServerFactory (tls: GatewayTls, onPlain: (server: HttpServer)
       rejectUnauthorized: false,
       minVersion: 'TLSv1.2',
     }, handler)
-    if (tls.plainHttp === true) onPlain(createHttpServer(handler))
-    // Fastify types its factory for node:http servers; an https.Server is one (it extends tls.Server and shares the API).
-    return server as unknown as HttpServer
+    // Fastify types its factory for node:http servers; an https.Server has the same API (it extends tls.Server).
+    const main = server as unknown as HttpServer
+    applyTimeouts(main, opts)
+    if (tls.plainHttp === true) {
+      const plain = createHttpServer(handler)
+      applyTimeouts(plain, opts)
+      onPlain(plain)
+    }
+    return main
   }
 }
