@@ -113,7 +113,7 @@ t.test('mutual TLS at the client edge', async t => {
     await refused(t, rig, material(privateKey, issueCertificate(ca, { subject: { CN: 'somebody' }, publicKey, profile: 'tls-client' })), E_ALBANIA, 'Client.InvalidClientIdentifier', /carries no X-Road identifier/)
   })
 
-  t.test('an mtls client cannot fall back to plain HTTP; an http client can', async t => {
+  t.test('an mtls client cannot fall back to the plain HTTP port', async t => {
     const call = async (claim: string) => {
       const req = httpRequest({ host: '127.0.0.1', port: portOf(rig.plainUrl), path: TAX_PATH, headers: { 'X-Road-Client': claim }, agent: false })
       req.end()
