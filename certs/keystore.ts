@@ -47,7 +47,7 @@ export class KeystoreError extends Error {
 let warned = false
 
 /** The key passphrase from the environment, or the development default with a warning (once per process). */
-export function keyPassphrase (warn: (message: string) => void = m => { process.emitWarning(m, 'UraDevPassphrase') }): string {
+export function keyPassphrase (warn: (message: string) => void = m => { console.error(`ura: warning: ${m}`) }): string {
   const value = process.env[PASSPHRASE_ENV]
   if (value !== undefined && value !== '') return value
   if (!warned) {
@@ -158,14 +158,20 @@ export interface NodeTlsMaterial {
 export class Keystore {
   readonly dataDir: string
   readonly paths: PkiPaths
-  private readonly passphrase: string
+  private passphraseValue: string | undefined
   private readonly keys = new Map<string, KeyObject>()
   private readonly identities = new Map<string, SigningIdentity>()
 
   constructor (dataDir: string, opts: { passphrase?: string } = {}) {
     this.dataDir = resolve(dataDir)
     this.paths = pkiPaths(this.dataDir)
-    this.passphrase = opts.passphrase ?? keyPassphrase()
+    this.passphraseValue = opts.passphrase
+  }
+
+  /** Read from the environment on first use, so commands that touch no key never ask for it. */
+  private get passphrase (): string {
+    this.passphraseValue ??= keyPassphrase()
+    return this.passphraseValue
   }
 
   /** Decrypts a key file once; later calls return the same KeyObject. */

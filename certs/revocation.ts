@@ -21,6 +21,11 @@ export interface RevocationEntry {
 
 const keyOf = (issuer: string, serial: string): string => `${issuer}\u0000${normaliseSerial(serial)}`
 
+/** The look-up key of a certificate in the list; callers that check one certificate often compute it once. */
+export function revocationKey (certificate: X509Certificate): string {
+  return keyOf(certificate.issuer, certificate.serialNumber)
+}
+
 export class RevocationList {
   private readonly path: string | undefined
   private readonly refreshMs: number
@@ -53,10 +58,10 @@ export class RevocationList {
     if (this.path !== undefined && Date.now() - this.checkedAt >= this.refreshMs) this.reload()
   }
 
-  isRevoked (certificate: X509Certificate): RevocationEntry | undefined {
+  isRevoked (certificate: X509Certificate | string): RevocationEntry | undefined {
     this.fresh()
     if (this.byKey.size === 0) return undefined
-    return this.byKey.get(keyOf(certificate.issuer, certificate.serialNumber))
+    return this.byKey.get(typeof certificate === 'string' ? certificate : revocationKey(certificate))
   }
 
   entries (): RevocationEntry[] {

@@ -15,7 +15,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { PkiPaths } from './keystore.ts'
 import { fingerprintOf, OID, splitPemCertificates } from './pki.ts'
-import { RevocationList } from './revocation.ts'
+import { RevocationList, revocationKey } from './revocation.ts'
 
 export type TrustFailureReason = 'untrusted' | 'expired' | 'not-yet-valid' | 'revoked' | 'wrong-usage'
 
@@ -32,6 +32,10 @@ export interface CertificatePath {
   /** Validity window over the whole path, as epoch ms: the earliest notAfter, the latest notBefore. */
   notBefore: number
   notAfter: number
+  /** Revocation-list keys of the certificates, computed once (each request checks them). */
+  revocationKeys: string[]
+  /** Key-usage problem of the leaf per usage, computed on first use. */
+  usageProblems: Map<Usage, string | undefined>
 }
 
 const MAX_DEPTH = 4
@@ -92,11 +96,12 @@ export class TrustStore {
       const c = path.certificates.find(c => at > c.validToDate.getTime())!
       return { reason: 'expired', message: `certificate '${oneLine(c.subject)}' expired on ${c.validToDate.toISOString()}` }
     }
-    for (const c of path.certificates) {
-      const revoked = this.revocations.isRevoked(c)
-      if (revoked !== undefined) return { reason: 'revoked', message: `certificate '${oneLine(c.subject)}' (serial ${revoked.serial}) was revoked on ${revoked.revokedAt}: ${revoked.reason}` }
+    for (let i = 0; i < path.revocationKeys.length; i++) {
+      const revoked = this.revocations.isRevoked(path.revocationKeys[i])
+      if (revoked !== undefined) return { reason: 'revoked', message: `certificate '${oneLine(path.certificates[i].subject)}' (serial ${revoked.serial}) was revoked on ${revoked.revokedAt}: ${revoked.reason}` }
     }
-    const problem = usageProblem(leaf, usage)
+    if (!path.usageProblems.has(usage)) path.usageProblems.set(usage, usageProblem(leaf, usage))
+    const problem = path.usageProblems.get(usage)
     if (problem !== undefined) return { reason: 'wrong-usage', message: problem }
     return undefined
   }
@@ -118,6 +123,8 @@ function pathOf (certificates: X509Certificate[]): CertificatePath {
     certificates,
     notBefore: Math.max(...certificates.map(c => c.validFromDate.getTime())),
     notAfter: Math.min(...certificates.map(c => c.validToDate.getTime())),
+    revocationKeys: certificates.map(revocationKey),
+    usageProblems: new Map(),
   }
 }
 

@@ -1,6 +1,7 @@
 /** Opens the message log a configuration asks for: the store, the batch signer and the recorder on top. */
 import { resolve } from 'node:path'
 import { BatchSigner, type SigningKeyProvider } from '../../certs/batch-signer.ts'
+import { dataDirOf } from '../../certs/node-pki.ts'
 import type { UraConfig } from '../../config/types.ts'
 import { PgLogStore } from './pg-store.ts'
 import { SigningRecorder } from './recorder.ts'
@@ -13,10 +14,6 @@ export interface MessageLog {
   recorder: SigningRecorder
   /** Waits for queued records to be written, then closes the store. */
   close (): Promise<void>
-}
-
-export function dataDirOf (config: UraConfig): string {
-  return resolve(config.dir, config.node.dataDir)
 }
 
 export async function openLogStore (config: UraConfig): Promise<LogStore> {

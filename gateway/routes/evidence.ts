@@ -5,6 +5,7 @@
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { BatchSignature } from '../../certs/batch-signer.ts'
+import { peerOf } from '../client-tls.ts'
 import { XRoadError } from '../errors.ts'
 import { rawHeaderValues } from '../http-headers.ts'
 import { parseClientHeader } from '../identifiers.ts'
@@ -15,13 +16,13 @@ import { identify } from '../pipeline.ts'
 import type { ClientEntry } from '../registry.ts'
 import type { GatewayContext } from '../server.ts'
 
-/** Who asks: the same identification as the exchange edges. The one place to extend with the client certificate's identity. */
+/** Who asks: identified like the exchange edges (X-Road-Client, proven by the client certificate over mutual TLS). */
 export function evidenceCaller (ctx: GatewayContext, req: FastifyRequest): ClientEntry {
   const values = rawHeaderValues(req.raw.rawHeaders, 'x-road-client')
   if (values.length > 1) throw new XRoadError('Client.BadRequest', 'Header x-road-client is repeated; send it once')
   const value = values[0]?.trim()
   if (value === undefined || value === '') throw new XRoadError('Client.MissingHeader', 'The X-Road-Client header is required')
-  return identify(ctx.registry, parseClientHeader(value), req.protocol === 'https' ? 'tls' : 'http')
+  return identify(ctx.registry, parseClientHeader(value), peerOf(req.raw.socket, ctx.clientCertificates))
 }
 
 /** True when `id` is `party` itself or lies under it (a member covers its subsystems and their services). */
