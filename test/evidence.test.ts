@@ -5,13 +5,14 @@
  */
 import { execFile } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
+import { readFileSync } from 'node:fs'
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { promisify } from 'node:util'
 import pg from 'pg'
 import t from 'tap'
-import { request } from 'undici'
+import { Agent, request } from 'undici'
 import { initPki } from '../certs/dev-pki.ts'
 import { Keystore } from '../certs/keystore.ts'
 import { keystoreSigningKeys } from '../certs/keystore-signer.ts'
@@ -21,7 +22,7 @@ import { anchorsOnly } from '../certs/verifier.ts'
 import type { UraConfig } from '../config/types.ts'
 import { verifyEvidence, type EvidenceDocument } from '../gateway/log/evidence.ts'
 import { openMessageLog, type MessageLog } from '../gateway/log/message-log.ts'
-import { demoConfig, DURRES_SOCIAL, E_ALBANIA, startRig, TAX_SERVICE, type Rig } from './support/gateway.ts'
+import { demoConfig, DURRES_SOCIAL, E_ALBANIA, startRig, startTlsRig, TAX_SERVICE, TEST_PASSPHRASE, type Rig } from './support/gateway.ts'
 
 const run = promisify(execFile)
 const URA = resolve(import.meta.dirname, '../cli/main.ts')
@@ -230,4 +231,41 @@ t.test('PostgreSQL log, RSA-2048 keys: evidence verifies; a lost database or a r
   t.equal(revoked.headers['x-road-error'], 'Server.ClientProxy.LoggingFailed')
   t.match(JSON.parse(revoked.text).message, /signing certificate of AL-DEV\/GOV\/K11503002N: .*revoked/)
   t.equal((await call(rig, TAX, { 'X-Road-Client': 'AL-DEV/NJQV/L21603004L/gjendja-civile' })).status, 200)
+})
+
+t.test('over mutual TLS: the provider system proves who it is with its certificate to read the evidence', async t => {
+  const dataDir = await mkdtemp(join(tmpdir(), 'ura-data-'))
+  const config = await demoConfig({}, {}, { mtls: true })
+  config.node.dataDir = dataDir
+  const keystore = new Keystore(dataDir, { passphrase: TEST_PASSPHRASE })
+  initPki({ keystore, config })
+  const log = await openMessageLog(config, keystoreSigningKeys(keystore, TrustStore.load(keystore.paths)))
+  const rig = await startTlsRig({ config, dataDir, messageLog: log })
+  t.teardown(() => rig.close())
+  const cert = (id: string) => {
+    const files = keystore.paths.client(id)
+    return { key: keystore.privateKey(files.key).export({ type: 'pkcs8', format: 'pem' }) as string, cert: readFileSync(files.cert, 'utf8') }
+  }
+  const ca = readFileSync(keystore.paths.caCert, 'utf8')
+  const https = async (path: string, claim: string, client: { key: string; cert: string }, init: { method?: string; body?: string; headers?: Record<string, string> } = {}) => {
+    const res = await request(`${rig.url}${path}`, {
+      method: (init.method ?? 'GET') as 'GET',
+      headers: { 'X-Road-Client': claim, ...init.headers },
+      ...(init.body === undefined ? {} : { body: init.body }),
+      dispatcher: new Agent({ connect: { ca, ...client } }),
+    })
+    return { status: res.statusCode, headers: res.headers, text: await res.body.text() }
+  }
+  const id = randomUUID()
+  const envelope = readFileSync(resolve(import.meta.dirname, '../demo/kerkoShtetas.xml'), 'utf8').replace(/<xrd:id>[^<]*<\/xrd:id>/, `<xrd:id>${id}</xrd:id>`)
+  const tirana = 'AL-DEV/NJQV/L21603004L/gjendja-civile'
+  const sent = await https('/', tirana, cert(tirana), { method: 'POST', body: envelope, headers: { 'content-type': 'text/xml; charset=utf-8' } })
+  t.equal(sent.status, 200, 'the SOAP exchange over mutual TLS is signed and logged')
+  const registry = 'AL-DEV/GOV/L01417001D/regjistri-civil'
+  const byProvider = await https(`/evidence/${id}`, registry, cert(registry))
+  t.equal(byProvider.status, 200, 'the provider system reads the evidence with its own certificate')
+  t.ok(verifyEvidence(JSON.parse(byProvider.text), anchorsOnly([ca])).ok)
+  const impostor = await https(`/evidence/${id}`, registry, cert(tirana))
+  t.equal(impostor.headers['x-road-error'], 'Client.InvalidClientIdentifier', 'another system\'s certificate cannot claim to be the provider')
+  t.equal((await https(`/evidence/${id}`, E_ALBANIA, cert(E_ALBANIA))).headers['x-road-error'], 'Server.ServerProxy.AccessDenied', 'a system that is no party is refused')
 })

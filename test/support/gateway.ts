@@ -67,14 +67,14 @@ export const TEST_PASSPHRASE = 'test-passphrase'
  * Like startRig, but the node serves HTTPS with client certificates, from a dev PKI made by
  * `ura init` in a fresh data directory (or the one given), plus plain HTTP on a second port.
  */
-export async function startTlsRig (opts: { config?: UraConfig; recorder?: ExchangeRecorder; dataDir?: string; revocationRefreshMs?: number } = {}): Promise<TlsRig> {
+export async function startTlsRig (opts: { config?: UraConfig; recorder?: ExchangeRecorder; dataDir?: string; revocationRefreshMs?: number; messageLog?: MessageLog } = {}): Promise<TlsRig> {
   process.env.URA_KEY_PASSPHRASE = TEST_PASSPHRASE
   const config = opts.config ?? await demoConfig({}, {}, { mtls: true })
   const dataDir = opts.dataDir ?? await mkdtemp(join(tmpdir(), 'ura-data-'))
   initPki({ keystore: new Keystore(dataDir, { passphrase: TEST_PASSPHRASE }), config })
   const pki = openNodePki(dataDir, { passphrase: TEST_PASSPHRASE })
   const tls = { ...pki.keystore.nodeTls(), trust: pki.trust, plainHttp: true }
-  const rig = await startRig({ config, ...(opts.recorder === undefined ? {} : { recorder: opts.recorder }), tls, expiringCertificates: pki.expiring })
+  const rig = await startRig({ config, ...(opts.recorder === undefined ? {} : { recorder: opts.recorder }), ...(opts.messageLog === undefined ? {} : { messageLog: opts.messageLog }), tls, expiringCertificates: pki.expiring })
   const plain = rig.gateway.plainServer!
   await new Promise<void>(ok => plain.listen(0, '127.0.0.1', () => ok()))
   const { port } = plain.address() as { port: number }
