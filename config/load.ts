@@ -201,6 +201,11 @@ function merge (files: ParsedFile[], dir: string, problems: ConfigProblem[]): Ur
     if (g.clients.length === 0 && g.groups.length === 0) problems.push(problemAt(origin, 'a grant needs at least one client or group'))
   }
 
+  // Operators read any exchange's evidence: each must be a client the node can identify.
+  node.operators.forEach((c, i) => {
+    if (!clients.has(c)) problems.push(problemAt({ file: nodeOrigin!.file, path: ['node', 'operators', i] }, `operator ${c} is not a registered member or subsystem`))
+  })
+
   return {
     node,
     members: members.map(m => m.value),

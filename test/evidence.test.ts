@@ -76,6 +76,15 @@ async function ura (args: string[]): Promise<{ code: number; out: string }> {
   }
 }
 
+t.test('configuration: operators must be registered, a postgres log needs its url', async t => {
+  const fails = async (log: string, operators: string, re: RegExp) => {
+    await t.rejects(demoConfig({ 'node.yaml': text => text.replace(/dataDir: .*/, `dataDir: data\n  operators: [${operators}]\n  log: ${log}`) }), re)
+  }
+  await fails('{ store: embedded }', 'AL-DEV/GOV/NOBODY/x', /node\.operators\[0\]: operator AL-DEV\/GOV\/NOBODY\/x is not a registered member or subsystem/)
+  await fails('{ store: postgres }', '', /node\.log: missing required property 'url'/)
+  await fails('{ store: embedded, batchMax: 0 }', '', /node\.log\.batchMax: must be >= 1/)
+})
+
 t.test('embedded log, ECDSA keys: evidence for a real exchange, offline verification, access rules', async t => {
   const rig = await loggedRig(await logConfig('{ store: embedded, batchMs: 1 }'), 'ec-p256')
   t.teardown(() => rig.close())
