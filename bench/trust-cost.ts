@@ -23,7 +23,7 @@ const { values } = parseArgs({
     rounds: { type: 'string', default: '3' },
     connections: { type: 'string', default: '50' },
     pg: { type: 'boolean', default: false },
-    'batch-ms': { type: 'string', default: '2' },
+    'batch-ms': { type: 'string', default: '0' },
   },
 })
 const NODE = resolve(import.meta.dirname, 'trust-node.ts')
@@ -46,11 +46,12 @@ async function startNode (args: string[]): Promise<Node> {
   return { url, child, lines }
 }
 
-async function stopNode (node: Node): Promise<string | undefined> {
+async function stopNode (node: Node): Promise<{ stats?: string; cpuMicros: number }> {
   const exited = new Promise(r => node.child.once('exit', r))
   node.child.kill('SIGTERM')
   await exited
-  return node.lines.find(l => l.startsWith('stats '))?.slice(6)
+  const stats = node.lines.find(l => l.startsWith('stats '))?.slice(6)
+  return { ...(stats === undefined ? {} : { stats }), cpuMicros: Number(node.lines.find(l => l.startsWith('cpu '))?.slice(4)) }
 }
 
 async function load (url: string, duration: number): Promise<autocannon.Result> {
@@ -75,7 +76,7 @@ if (values.pg) {
 
 const duration = Number(values.duration)
 const rounds = Number(values.rounds)
-const nodes: Array<{ s: Scenario; node: Node; data: string; rps: number[]; p50: number[]; p99: number[]; errors: number; stats?: string }> = []
+const nodes: Array<{ s: Scenario; node: Node; data: string; rps: number[]; p50: number[]; p99: number[]; errors: number; requests: number; cpuMicros?: number; stats?: string }> = []
 for (const s of scenarios) {
   const data = await mkdtemp(join(tmpdir(), 'ura-bench-'))
   const args = [...s.args, '--data', data, '--batch-ms', values['batch-ms']]
@@ -88,8 +89,8 @@ for (const s of scenarios) {
     args.push('--pg-url', `postgres://postgres@127.0.0.1:5432/${s.db}`)
   }
   const node = await startNode(args)
-  await load(node.url, 2) // warm-up: JIT, connection pools, first commits
-  nodes.push({ s, node, data, rps: [], p50: [], p99: [], errors: 0 })
+  const warm = await load(node.url, 2) // warm-up: JIT, connection pools, first commits
+  nodes.push({ s, node, data, rps: [], p50: [], p99: [], errors: 0, requests: warm.requests.total })
 }
 for (let round = 1; round <= rounds; round++) {
   for (const n of nodes) {
@@ -98,22 +99,27 @@ for (let round = 1; round <= rounds; round++) {
     n.p50.push(r.latency.p50)
     n.p99.push(r.latency.p99)
     n.errors += r.errors + r.non2xx
+    n.requests += r.requests.total
     console.error(`round ${round} ${n.s.name}: ${Math.round(r.requests.average)} req/s, p50 ${r.latency.p50} ms, p99 ${r.latency.p99} ms`)
   }
 }
 for (const n of nodes) {
-  const stats = await stopNode(n.node)
-  if (stats !== undefined) n.stats = stats
+  const stopped = await stopNode(n.node)
+  if (stopped.stats !== undefined) n.stats = stopped.stats
+  n.cpuMicros = stopped.cpuMicros
   await rm(n.data, { recursive: true, force: true })
 }
 
 const median = (xs: number[]): number => { const s = [...xs].sort((a, b) => a - b); return s.length % 2 === 1 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2 }
 const base = nodes[0].rps
 console.log(`\n${values.connections} connections, ${rounds} rounds × ${duration} s per scenario, GET of the Tirana tax service (full pipeline, demo provider); medians\n`)
-console.log('| scenario | req/s | ratio to baseline (per round) | p50 ms | p99 ms | non-2xx/errors | records per signature / per commit |')
-console.log('|---|---|---|---|---|---|---|')
+console.log('| scenario | req/s | ratio to baseline (per round) | p50 ms | p99 ms | node CPU µs per exchange | non-2xx/errors | records per signature / per commit |')
+console.log('|---|---|---|---|---|---|---|---|')
+const cpuPer = (n: typeof nodes[number]): number => (n.cpuMicros ?? 0) / n.requests
 for (const n of nodes) {
   const ratio = median(n.rps.map((r, i) => r / base[i]))
   const st = n.stats === undefined ? '—' : (() => { const s = JSON.parse(n.stats) as { batches: number; signedRecords: number; commits: number; committedRecords: number }; return `${(s.signedRecords / s.batches).toFixed(1)} / ${(s.committedRecords / s.commits).toFixed(1)}` })()
-  console.log(`| ${n.s.name} | ${Math.round(median(n.rps))} | ${ratio.toFixed(2)} | ${median(n.p50)} | ${median(n.p99)} | ${n.errors} | ${st} |`)
+  const cpu = cpuPer(n)
+  const extra = n === nodes[0] ? '' : ` (+${Math.round(cpu - cpuPer(nodes[0]))})`
+  console.log(`| ${n.s.name} | ${Math.round(median(n.rps))} | ${ratio.toFixed(2)} | ${median(n.p50)} | ${median(n.p99)} | ${Math.round(cpu)}${extra} | ${n.errors} | ${st} |`)
 }

@@ -1,9 +1,13 @@
 /**
- * Batch signing (DESIGN §7): leaf hashes waiting for the same signing key are collected for a short
- * window — at most `batchMs` after the first one arrived, at most `batchMax` of them — and one
+ * Batch signing (DESIGN §7): leaf hashes waiting for the same signing key form one batch, and one
  * signature over their Merkle root covers them all. Each caller gets the shared signature and its
  * own inclusion proof. Batches are per key: a request waits with the other requests of the client
  * member, a response with those of the provider member.
+ *
+ * A batch closes `batchMs` after its first leaf arrived (0: at the end of the current event-loop
+ * turn), when it holds `batchMax` leaves, or — while the key is still busy signing the previous
+ * batch — when that signature is done. So an idle node signs at once, and a busy one signs bigger
+ * batches instead of queueing signatures (as X-Road's signer drains its queue per key).
  */
 import { randomUUID, type KeyObject } from 'node:crypto'
 import { buildTree, type ProofStep } from './merkle.ts'
@@ -64,6 +68,8 @@ interface Pending {
 interface Queue {
   pending: Pending[]
   timer?: NodeJS.Timeout | NodeJS.Immediate
+  /** A batch of this key is being signed: new leaves wait for it. */
+  busy: boolean
 }
 
 export class BatchSigner {
@@ -82,17 +88,18 @@ export class BatchSigner {
   sign (memberId: string, leaf: Buffer): Promise<SignedLeaf> {
     return new Promise((resolve, reject) => {
       let queue = this.queues.get(memberId)
-      if (queue === undefined) { queue = { pending: [] }; this.queues.set(memberId, queue) }
+      if (queue === undefined) { queue = { pending: [], busy: false }; this.queues.set(memberId, queue) }
       queue.pending.push({ leaf, resolve, reject })
-      if (queue.pending.length >= this.opts.batchMax) {
-        this.flush(memberId, queue)
-      } else if (queue.timer === undefined) {
-        const q = queue
-        queue.timer = this.opts.batchMs > 0
-          ? setTimeout(() => this.flush(memberId, q), this.opts.batchMs)
-          : setImmediate(() => this.flush(memberId, q))
-      }
+      if (queue.pending.length >= this.opts.batchMax) this.flush(memberId, queue)
+      else if (!queue.busy) this.schedule(memberId, queue)
     })
+  }
+
+  private schedule (memberId: string, queue: Queue): void {
+    if (queue.timer !== undefined) return
+    queue.timer = this.opts.batchMs > 0
+      ? setTimeout(() => this.flush(memberId, queue), this.opts.batchMs)
+      : setImmediate(() => this.flush(memberId, queue))
   }
 
   private flush (memberId: string, queue: Queue): void {
@@ -104,7 +111,11 @@ export class BatchSigner {
     const batch = queue.pending
     queue.pending = []
     if (batch.length === 0) return
-    void this.signBatch(memberId, batch)
+    queue.busy = true
+    void this.signBatch(memberId, batch).finally(() => {
+      queue.busy = false
+      if (queue.pending.length > 0) this.flush(memberId, queue)
+    })
   }
 
   private async signBatch (memberId: string, batch: Pending[]): Promise<void> {

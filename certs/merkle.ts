@@ -4,7 +4,7 @@
  * odd count carries its last node up unchanged, so a proof has one step per level where that node
  * had a sibling.
  */
-import { createHash } from 'node:crypto'
+import { hash } from 'node:crypto'
 
 /** One step from a node towards the root: the sibling's hash and which side the sibling is on. */
 export type ProofStep = ['L' | 'R', string]
@@ -12,12 +12,13 @@ export type ProofStep = ['L' | 'R', string]
 const LEAF = Buffer.from([0])
 const NODE = Buffer.from([1])
 
+// One-shot crypto.hash(): several times faster than createHash() for inputs this small.
 export function leafHash (content: string | Buffer): Buffer {
-  return createHash('sha512').update(LEAF).update(content).digest()
+  return hash('sha512', Buffer.concat([LEAF, typeof content === 'string' ? Buffer.from(content, 'utf8') : content]), 'buffer')
 }
 
 function nodeHash (left: Buffer, right: Buffer): Buffer {
-  return createHash('sha512').update(NODE).update(left).update(right).digest()
+  return hash('sha512', Buffer.concat([NODE, left, right]), 'buffer')
 }
 
 /** Root of the tree over `leaves` and, for every leaf, its inclusion proof. */

@@ -46,7 +46,7 @@ export const configFileSchema = {
             store: { enum: ['embedded', 'postgres'], default: 'embedded' },
             file: { type: 'string', minLength: 1, default: 'message-log.sqlite' },
             url: { type: 'string', pattern: '^postgres(ql)?://' },
-            batchMs: { type: 'integer', minimum: 0, maximum: 1000, default: 2 },
+            batchMs: { type: 'integer', minimum: 0, maximum: 1000, default: 0 },
             batchMax: { type: 'integer', minimum: 1, maximum: 10000, default: 256 },
             retentionDays: { type: 'integer', minimum: 0, default: 0 },
           },

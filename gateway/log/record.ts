@@ -6,7 +6,7 @@
  *   its leaf and its signature reference — so deleting, inserting or reordering records breaks the chain.
  * The body itself is outside the leaf; its digest is inside, so a logged body is checked against it.
  */
-import { createHash } from 'node:crypto'
+import { hash } from 'node:crypto'
 import { leafHash, type ProofStep } from '../../certs/merkle.ts'
 
 export type Direction = 'request' | 'response'
@@ -70,13 +70,11 @@ export function recordLeaf (r: RecordContent): Buffer {
 }
 
 export function chainHash (seq: number, prevHash: string, leaf: Buffer, signatureId: string, proof: ProofStep[]): string {
-  return createHash('sha512')
-    .update(JSON.stringify(['ura-chain/1', seq, prevHash, leaf.toString('base64'), signatureId, proof]))
-    .digest('base64')
+  return hash('sha512', JSON.stringify(['ura-chain/1', seq, prevHash, leaf.toString('base64'), signatureId, proof]), 'base64')
 }
 
 export function sha512 (data: Buffer | string): string {
-  return createHash('sha512').update(data).digest('base64')
+  return hash('sha512', data, 'base64')
 }
 
 /** Assigns sequence numbers and chain hashes to a group of records following `tail`. */
