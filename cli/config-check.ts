@@ -12,7 +12,7 @@ export async function configCheck (args: string[]): Promise<number> {
   }
   try {
     const config = await loadConfig(positionals[0])
-    const registry = await Registry.build(config, await SchemaLibrary.load([PROJECT_SCHEMA_DIR]))
+    const registry = await Registry.build(config, await SchemaLibrary.load([PROJECT_SCHEMA_DIR], config.node.schemas))
     const services = [...registry.services.values()].flat().length
     await registry.close()
     console.log(`${positionals[0]}: valid — instance ${config.node.instance}, ${config.members.length} members, ${registry.clients.size} client ids, ${services} services, ${config.access.length} grants`)

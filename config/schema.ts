@@ -38,6 +38,15 @@ export const configFileSchema = {
           default: {},
         },
         dataDir: { type: 'string', minLength: 1, default: 'data' },
+        schemas: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            // NIPT check letter: very likely but not officially documented (domain §2.2).
+            niptCheckLetter: { type: 'boolean', default: true },
+          },
+          default: {},
+        },
       },
     },
     members: {

@@ -5,6 +5,8 @@ export interface NodeConfig {
   limits: Limits
   /** Where the node keeps its state; relative to the config directory. */
   dataDir: string
+  /** Schema library switches (see schemas/library.ts). */
+  schemas?: { niptCheckLetter?: boolean }
 }
 
 export interface Limits {

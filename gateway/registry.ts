@@ -5,12 +5,12 @@
 import { readFile } from 'node:fs/promises'
 import { resolve } from 'node:path'
 import type { ValidateFunction } from 'ajv'
-import type { XsdValidator } from 'libxml2-wasm'
 import { adapterKinds } from '../adapters/index.ts'
 import type { Adapter } from '../adapters/types.ts'
 import { ConfigError, type ConfigProblem } from '../config/load.ts'
 import type { EndpointConfig, ServiceConfig, UraConfig } from '../config/types.ts'
 import type { SchemaLibrary } from '../schemas/library.ts'
+import type { LibraryXsd } from '../schemas/xsd-hooks.ts'
 import { clientKey, parseClientText, serviceKey, type ClientId, type ServiceId } from './identifiers.ts'
 
 export interface ClientEntry {
@@ -36,7 +36,7 @@ export interface ServiceEntry {
   config: ServiceConfig
   adapter: Adapter
   endpoints: RestEndpoint[]
-  xsd?: XsdValidator
+  xsd?: LibraryXsd
   wsdl?: string
 }
 

@@ -47,7 +47,7 @@ export interface Gateway {
 
 export async function buildGateway (opts: GatewayOptions): Promise<Gateway> {
   const { config } = opts
-  const library = opts.library ?? await SchemaLibrary.load([PROJECT_SCHEMA_DIR])
+  const library = opts.library ?? await SchemaLibrary.load([PROJECT_SCHEMA_DIR], config.node.schemas)
   const registry = await Registry.build(config, library)
   const context: GatewayContext = { registry, recorder: opts.recorder ?? unloggedRecorder, library, ready: true }
 
