@@ -47,6 +47,14 @@ export interface AdapterConfig {
   kind: string
   url: string
   connections?: number
+  /** bridge: the protocol the provider speaks (the service's `type` is what its clients speak). */
+  providerType?: 'rest' | 'soap'
+  /** bridge to SOAP: target namespace of the provider's XSD in the schema library. */
+  namespace?: string
+  /** bridge to SOAP: the operation each REST endpoint (method + path template) becomes. */
+  operations?: Array<{ method: string; path: string; operation: string; version?: string; soapAction?: string }>
+  /** bridge to REST: the request the SOAP operation becomes (path template filled from the body element). */
+  request?: { method: string; path: string }
 }
 
 export interface ServiceConfig {

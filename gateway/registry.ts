@@ -98,7 +98,12 @@ export class Registry {
         }
       }
       if (problems.length > 0) continue
-      entry.adapter = factory(s.adapter, { responseBytes: config.node.limits.responseBytes })
+      try {
+        entry.adapter = factory(s.adapter, { responseBytes: config.node.limits.responseBytes, service: s, library })
+      } catch (err) {
+        problem(`adapter ${s.adapter.kind}: ${(err as Error).message}`)
+        continue
+      }
       const list = registry.services.get(entry.key) ?? []
       list.push(entry)
       registry.services.set(entry.key, list)

@@ -71,6 +71,8 @@ async function handleR1 (ctx: GatewayContext, req: FastifyRequest, reply: Fastif
     headers,
     body: body !== undefined && body.length > 0 ? body : undefined,
     timeoutMs: service.config.timeoutMs,
+    exchange: ex,
+    ...(match === undefined ? {} : { endpoint: { method: match.endpoint.method, template: match.endpoint.template, params: match.params } }),
   })
   ex.providerStatus = res.status
   ex.providerMs = res.durationMs

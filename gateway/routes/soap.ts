@@ -70,6 +70,7 @@ async function handleSoap (ctx: GatewayContext, req: FastifyRequest, reply: Fast
     headers: ['Content-Type', contentType, ...(typeof soapAction === 'string' ? ['SOAPAction', soapAction] : [])],
     body,
     timeoutMs: service.config.timeoutMs,
+    exchange: ex,
   })
   ex.providerStatus = res.status
   ex.providerMs = res.durationMs
