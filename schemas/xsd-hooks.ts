@@ -87,6 +87,9 @@ class HookWalker {
   private readonly hooks: TypeHooks
   /** Per type: does anything at or below it carry a hook? Most subtrees can be skipped. */
   private readonly needed = new Map<TypeDef | QName, boolean>()
+  /** Per type: derivation chain and resolved children, computed once (the model never changes). */
+  private readonly chains = new Map<TypeDef | QName, QName[]>()
+  private readonly children = new Map<ComplexTypeDef, ElementDecl[]>()
 
   constructor (model: XsdModel, hooks: TypeHooks) {
     this.model = model
@@ -99,7 +102,7 @@ class HookWalker {
     const type = this.model.typeOf(decl)
     if (!this.needsWalk(type)) return
     const where = `Element '{${decl.ns}}${decl.name}'`
-    for (const name of this.model.chain(type)) {
+    for (const name of this.chain(type)) {
       const textCheck = this.hooks.text.get(name)
       if (textCheck !== undefined) report(problems, el, where, textCheck(textOf(el)))
       const elementCheck = this.hooks.element.get(name)
@@ -109,19 +112,26 @@ class HookWalker {
     if (typeof def === 'string' || def.kind !== 'complex') return
     const textType = this.model.textTypeOf(def)
     if (textType !== undefined) {
-      for (const name of this.model.chain(textType)) report(problems, el, where, this.hooks.text.get(name)?.(textOf(el)))
+      for (const name of this.chain(textType)) report(problems, el, where, this.hooks.text.get(name)?.(textOf(el)))
     }
     for (const attr of this.model.attributesOf(def)) {
       const a = el.attrs.find(x => x.name === attr.name && (x.namespaceUri ?? '') === attr.ns)
       if (a === undefined) continue
-      for (const name of this.model.chain(this.model.typeOf(attr))) report(problems, el, `${where} attribute '${attr.name}'`, this.hooks.text.get(name)?.(a.value))
+      for (const name of this.chain(this.model.typeOf(attr))) report(problems, el, `${where} attribute '${attr.name}'`, this.hooks.text.get(name)?.(a.value))
     }
-    const children = this.model.childrenOf(def).map(d => this.model.resolve(d))
+    let children = this.children.get(def)
+    if (children === undefined) this.children.set(def, children = this.model.childrenOf(def).map(d => this.model.resolve(d)))
     for (let c = el.firstChild; c !== null; c = c.next) {
       if (!(c instanceof XmlElement)) continue
       const child = children.find(d => d.name === c.name && d.ns === (c.namespaceUri ?? ''))
       if (child !== undefined) this.walk(c, child, problems)
     }
+  }
+
+  private chain (type: TypeDef | QName): QName[] {
+    let chain = this.chains.get(type)
+    if (chain === undefined) this.chains.set(type, chain = this.model.chain(type))
+    return chain
   }
 
   private needsWalk (type: TypeDef | QName): boolean {
