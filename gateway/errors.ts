@@ -23,6 +23,7 @@ export const ERROR_STATUS = {
   'Server.ClientProxy.InternalError': 500,
   'Server.ClientProxy.ShuttingDown': 503,
   'Server.ServerProxy.UnknownService': 404,
+  'Server.ServerProxy.UnknownMember': 404,
   'Server.ServerProxy.ServiceType': 400,
   'Server.ServerProxy.ServiceDisabled': 503,
   'Server.ServerProxy.AccessDenied': 403,

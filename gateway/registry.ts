@@ -12,6 +12,7 @@ import { ConfigError, type ConfigProblem } from '../config/load.ts'
 import type { EndpointConfig, ServiceConfig, UraConfig } from '../config/types.ts'
 import type { SchemaLibrary } from '../schemas/library.ts'
 import { clientKey, parseClientText, serviceKey, type ClientId, type ServiceId } from './identifiers.ts'
+import { RESERVED_SERVICE_CODES } from './meta/codes.ts'
 
 export interface ClientEntry {
   id: ClientId
@@ -69,6 +70,7 @@ export class Registry {
     for (const s of config.services) {
       const where = `service ${s.provider}/${s.code}${s.version === undefined ? '' : '/' + s.version}`
       const problem = (message: string): void => { problems.push({ file: config.dir, path: where, message }) }
+      if (RESERVED_SERVICE_CODES.has(s.code)) { problem(`service code '${s.code}' is reserved for an X-Road metaservice`); continue }
       const factory = adapterKinds[s.adapter.kind]
       if (factory === undefined) { problem(`unknown adapter kind '${s.adapter.kind}' (known: ${Object.keys(adapterKinds).join(', ')})`); continue }
       const id: ServiceId = { ...parseClientText(s.provider), serviceCode: s.code, ...(s.version === undefined ? {} : { serviceVersion: s.version }) }

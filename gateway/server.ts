@@ -14,6 +14,9 @@ import { sendRestError } from './rest/errors.ts'
 import { evidenceHeaders, r1Routes } from './routes/r1.ts'
 import { opsRoutes } from './routes/ops.ts'
 import { soapRoutes } from './routes/soap.ts'
+import { docsPlugin } from './routes/docs.ts'
+import { metaRoutes } from './routes/meta.ts'
+import { catalogueRoutes } from './routes/catalogue.ts'
 import { faultEnvelope } from './soap/fault.ts'
 import { clientKey, serviceText } from './identifiers.ts'
 
@@ -120,9 +123,13 @@ export async function buildGateway (opts: GatewayOptions): Promise<Gateway> {
     }, 'exchange')
   })
 
+  // OpenAPI and Swagger UI first: swagger describes the routes registered after it.
+  await docsPlugin(app, context, config)
   await app.register(async scope => r1Routes(scope, context))
   await app.register(async scope => soapRoutes(scope, context))
   await app.register(async scope => opsRoutes(scope, context))
+  await app.register(async scope => metaRoutes(scope, context, config))
+  await app.register(async scope => catalogueRoutes(scope, context, config))
 
   let closing: Promise<void> | undefined
   return {

@@ -23,6 +23,9 @@ export class SchemaLibrary {
   private readonly params: Ajv
   private readonly xsds = new Map<string, XsdValidator>()
   readonly jsonIds: string[] = []
+  /** Source of every schema, for documents built from them (OpenAPI, self-contained WSDLs). */
+  private readonly jsonSources = new Map<string, Record<string, unknown>>()
+  private readonly xsdSources = new Map<string, string>()
 
   private constructor () {
     this.bodies = addFormats(new Ajv({ allErrors: true, strict: false }))
@@ -42,6 +45,7 @@ export class SchemaLibrary {
         lib.bodies.addSchema(schema)
         lib.params.addSchema(schema)
         lib.jsonIds.push(schema.$id)
+        lib.jsonSources.set(schema.$id, schema)
       } else if (path.endsWith('.xsd')) {
         const text = await readFile(path, 'utf8')
         xsdFiles.addBuffer(path, Buffer.from(text))
@@ -59,6 +63,7 @@ export class SchemaLibrary {
         if (ns === undefined) throw new Error(`${path}: an XSD needs a targetNamespace`)
         if (lib.xsds.has(ns)) continue
         lib.xsds.set(ns, XsdValidator.fromDoc(doc))
+        lib.xsdSources.set(ns, text)
       } catch (err) {
         throw new Error(`${path}: ${xmlErrorText(err)}`)
       } finally {
@@ -80,6 +85,16 @@ export class SchemaLibrary {
 
   xsd (namespace: string): XsdValidator | undefined {
     return this.xsds.get(namespace)
+  }
+
+  /** The JSON Schema registered under this `$id`, as written (not a copy: do not modify). */
+  jsonSchema (id: string): Record<string, unknown> | undefined {
+    return this.jsonSources.get(id)
+  }
+
+  /** The XSD text for a target namespace. */
+  xsdSource (namespace: string): string | undefined {
+    return this.xsdSources.get(namespace)
   }
 
   get namespaces (): string[] {

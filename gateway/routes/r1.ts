@@ -9,6 +9,8 @@ import { forwardableRequestHeaders, forwardableResponseHeaders, rawHeaderValues 
 import { authorise, identify, recordRequest, recordResponse, resolveService } from '../pipeline.ts'
 import { restRequestHash } from '../request-hash.ts'
 import { parseR1Target } from '../rest/r1-path.ts'
+import { restMetaservice } from '../meta/codes.ts'
+import { answerRestMetaservice } from '../meta/rest.ts'
 import { findEndpoint, responseViolations, validateRequest } from '../rest/validate.ts'
 import type { GatewayContext } from '../server.ts'
 
@@ -44,6 +46,8 @@ async function handleR1 (ctx: GatewayContext, req: FastifyRequest, reply: Fastif
   ex.representedParty = single['x-road-represented-party']
 
   const client = ex.client = identify(ctx.registry, ex.clientId, req.protocol === 'https' ? 'tls' : 'http')
+  // Metaservice codes are reserved: answered by the node, never resolved to a provider's service.
+  if (restMetaservice(target.serviceId) !== undefined) return answerRestMetaservice(ctx, req, reply, client, target)
   const service = ex.service = resolveService(ctx.registry, target.serviceId, 'rest')
   authorise(ctx.registry, client, service, req.method, target.path === '' ? '/' : target.path)
 
