@@ -94,6 +94,7 @@ export async function docsPlugin (app: FastifyInstance, ctx: GatewayContext, con
   const services = publishedOpenApiUrls(ctx, config)
   await app.register(swaggerUi, {
     routePrefix: '/docs',
+    theme: { title: 'ura — API documentation' },
     uiConfig: {
       urls: [{ url: '/docs/json', name: 'ura node' }, ...services],
       deepLinking: true,
