@@ -100,6 +100,11 @@ export async function buildGateway (opts: GatewayOptions): Promise<Gateway> {
     return sendRestError(reply, err, req.exchange.requestId)
   })
 
+  // While draining, answers close their connection so keep-alive sockets do not hold shutdown open.
+  app.addHook('onSend', async (_req, reply) => {
+    if (!context.ready) reply.header('connection', 'close')
+  })
+
   // One line per exchange: ids, parties, outcome, timings. Never payloads.
   app.addHook('onResponse', async (req, reply) => {
     const ex = req.exchange
