@@ -50,7 +50,7 @@ function ura (...args: string[]) {
 t.test('the demo configuration loads with defaults applied', async t => {
   const config = await loadConfig(DEMO_DIR)
   t.equal(config.node.instance, 'AL-DEV')
-  t.equal(config.node.listen.port, 8080)
+  t.equal(config.node.listen.port, 8443)
   t.equal(config.members.length, 4)
   const civil = config.members.find(m => m.code === 'L01417001D')!
   t.equal(civil.subsystems[0].connection, 'mtls', 'mutual TLS unless the config says http')

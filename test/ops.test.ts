@@ -1,11 +1,11 @@
-import { spawn } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
 import { once } from 'node:events'
 import { createServer } from 'node:http'
 import { mkdtemp, readFile, readdir, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import t from 'tap'
-import { request } from 'undici'
+import { Agent, request } from 'undici'
 import { demoConfig, DEMO_DIR, E_ALBANIA, startRig, TAX_SERVICE } from './support/gateway.ts'
 
 t.test('health and readiness', async t => {
@@ -57,21 +57,26 @@ t.test('ura start runs the gateway and stops cleanly on SIGTERM', async t => {
   const dir = await mkdtemp(join(tmpdir(), 'ura-start-'))
   for (const name of await readdir(DEMO_DIR)) {
     const text = (await readFile(join(DEMO_DIR, name), 'utf8'))
-      .replace('port: 8080', 'port: 0')
+      .replace(/port: 8443.*/, 'port: 0')
+      .replace(/dataDir: .*/, 'dataDir: data')
       .replaceAll('../../schemas/', resolve(DEMO_DIR, '../../schemas') + '/')
     await writeFile(join(dir, name), text)
   }
-  const child = spawn(process.execPath, [resolve(import.meta.dirname, '../bin/ura.js'), 'start', '--config', dir], { stdio: ['ignore', 'pipe', 'pipe'] })
+  const bin = resolve(import.meta.dirname, '../bin/ura.js')
+  const init = spawnSync(process.execPath, [bin, 'init', '--config', dir], { encoding: 'utf8', timeout: 60_000 })
+  t.equal(init.status, 0, init.stderr)
+  const child = spawn(process.execPath, [bin, 'start', '--config', dir], { stdio: ['ignore', 'pipe', 'pipe'] })
   let out = ''
   child.stdout.on('data', d => { out += d })
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`no listening line: ${out}`)), 20_000)
     child.stdout.on('data', () => {
-      const m = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(out)
+      const m = /Server listening at (https:\/\/127\.0\.0\.1:\d+)/.exec(out)
       if (m !== null) { clearTimeout(timer); resolve(m[1]) }
     })
   })
-  const ready = await request(`${url}/readyz`)
+  // Readiness needs no client certificate; the probe does not check the dev CA (TLS is tested elsewhere).
+  const ready = await request(`${url}/readyz`, { dispatcher: new Agent({ connect: { rejectUnauthorized: false } }) })
   t.equal(ready.statusCode, 200)
   await ready.body.dump()
   child.kill('SIGTERM')
