@@ -4,6 +4,7 @@
  * parses only what it must.
  */
 import { randomUUID } from 'node:crypto'
+import type { Server as HttpServer } from 'node:http'
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import type { UraConfig } from '../config/types.ts'
 import { PROJECT_SCHEMA_DIR, SchemaLibrary } from '../schemas/library.ts'
@@ -19,6 +20,9 @@ import { metaRoutes } from './routes/meta.ts'
 import { catalogueRoutes } from './routes/catalogue.ts'
 import { faultEnvelope } from './soap/fault.ts'
 import { clientKey, serviceText } from './identifiers.ts'
+import { ClientCertificates } from './client-tls.ts'
+import { tlsServerFactory, type GatewayTls } from './tls-listener.ts'
+import type { CertificateRow } from '../certs/inventory.ts'
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -32,6 +36,10 @@ export interface GatewayContext {
   library: SchemaLibrary
   /** False once shutdown has begun: `/readyz` turns 503 so load balancers stop sending. */
   ready: boolean
+  /** Client certificate checks (stage 1) when the node serves TLS. */
+  clientCertificates?: ClientCertificates
+  /** Certificates expiring within 30 days (or expired), for `/readyz`. */
+  expiringCertificates?: () => CertificateRow[]
 }
 
 export interface GatewayOptions {
@@ -39,11 +47,16 @@ export interface GatewayOptions {
   recorder?: ExchangeRecorder
   library?: SchemaLibrary
   logger?: FastifyServerOptions['logger']
+  /** Serve HTTPS with client certificates (stage 1 over mutual TLS); without it the node speaks plain HTTP. */
+  tls?: GatewayTls
+  expiringCertificates?: () => CertificateRow[]
 }
 
 export interface Gateway {
   app: FastifyInstance
   context: GatewayContext
+  /** With `tls.plainHttp`: the plain HTTP server for `connection: http` clients, not yet listening. */
+  plainServer?: HttpServer
   /** Stops accepting, lets in-flight exchanges finish, closes provider pools. */
   close (): Promise<void>
 }
@@ -53,6 +66,9 @@ export async function buildGateway (opts: GatewayOptions): Promise<Gateway> {
   const library = opts.library ?? await SchemaLibrary.load([PROJECT_SCHEMA_DIR])
   const registry = await Registry.build(config, library)
   const context: GatewayContext = { registry, recorder: opts.recorder ?? unloggedRecorder, library, ready: true }
+  if (opts.tls !== undefined) context.clientCertificates = new ClientCertificates(opts.tls.trust)
+  if (opts.expiringCertificates !== undefined) context.expiringCertificates = opts.expiringCertificates
+  let plainServer: HttpServer | undefined
 
   const app = Fastify({
     logger: opts.logger ?? { level: 'info' },
@@ -65,6 +81,8 @@ export async function buildGateway (opts: GatewayOptions): Promise<Gateway> {
     forceCloseConnections: 'idle',
     return503OnClosing: true,
     routerOptions: { ignoreDuplicateSlashes: false },
+    // `https: true` only makes Fastify print https:// addresses; the factory builds the servers.
+    ...(opts.tls === undefined ? {} : { https: {}, serverFactory: tlsServerFactory(opts.tls, s => { plainServer = s }) }),
     // Errors raised before routing (undecodable URL) get the same X-Road shape as the rest.
     frameworkErrors: (err, req, reply) => {
       const xerr = err.code === 'FST_ERR_BAD_URL' ? new XRoadError('Client.BadRequest', 'The request URL is not validly percent-encoded') : toXRoadError(err)
@@ -103,6 +121,11 @@ export async function buildGateway (opts: GatewayOptions): Promise<Gateway> {
     return sendRestError(reply, err, req.exchange.requestId)
   })
 
+  // While draining, answers close their connection so keep-alive sockets do not hold shutdown open.
+  app.addHook('onSend', async (_req, reply) => {
+    if (!context.ready) reply.header('connection', 'close')
+  })
+
   // One line per exchange: ids, parties, outcome, timings. Never payloads.
   app.addHook('onResponse', async (req, reply) => {
     const ex = req.exchange
@@ -135,10 +158,15 @@ export async function buildGateway (opts: GatewayOptions): Promise<Gateway> {
   return {
     app,
     context,
+    ...(plainServer === undefined ? {} : { plainServer }),
     close: () => {
       closing ??= (async () => {
         context.ready = false
+        // The plain server (if any) drains like the main one: stop accepting, let exchanges finish.
+        const plainClosed = plainServer?.listening === true ? new Promise<void>(resolve => plainServer!.close(() => resolve())) : undefined
         await app.close()
+        plainServer?.closeIdleConnections()
+        await plainClosed
         await registry.close()
       })()
       return closing
