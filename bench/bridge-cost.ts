@@ -21,7 +21,7 @@ const E_ALBANIA = 'AL-DEV/GOV/K11503002N/e-albania'
 if (process.argv[2] === '--serve') {
   const { startRig } = await import('../test/support/gateway.ts')
   const { demoConfig } = await import('../test/support/gateway.ts')
-  const config = await demoConfig()
+  const config = await demoConfig({}, {}, { bridge: true })
   const rig = await startRig({ config })
   rig.gateway.app.log.level = 'warn'
   process.send!({ url: rig.url })

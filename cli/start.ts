@@ -1,12 +1,20 @@
 import { resolve } from 'node:path'
 import { parseArgs } from 'node:util'
+import { initPki } from '../certs/dev-pki.ts'
+import { KeystoreError } from '../certs/keystore.ts'
+import { dataDirOf, openNodePki } from '../certs/node-pki.ts'
 import { ConfigError, loadConfig } from '../config/load.ts'
 import { startDemoProviders } from '../demo/providers.ts'
 import { buildGateway } from '../gateway/server.ts'
+import type { GatewayTls } from '../gateway/tls-listener.ts'
 
 export const DEMO_CONFIG = resolve(import.meta.dirname, '../config/demo')
 
-/** `ura start`: the gateway (and with --demo the demo providers) until SIGTERM/SIGINT. */
+/**
+ * `ura start`: the gateway (and with --demo the demo providers) until SIGTERM/SIGINT. The node serves
+ * HTTPS with client certificates on `node.listen.port`, using the PKI in its data directory
+ * (`ura init`; `--demo` runs it on first start), and plain HTTP on `node.listen.httpPort` if set.
+ */
 export async function start (args: string[]): Promise<number> {
   const { values } = parseArgs({ args, options: { config: { type: 'string' }, demo: { type: 'boolean', default: false } } })
   let config
@@ -16,11 +24,38 @@ export async function start (args: string[]): Promise<number> {
     if (err instanceof ConfigError) { console.error(err.message); return 1 }
     throw err
   }
+  const dataDir = dataDirOf(config)
+  let pki
+  let tls: GatewayTls
+  try {
+    pki = openNodePki(dataDir)
+    if (values.demo === true) {
+      const made = initPki({ keystore: pki.keystore, config })
+      if (made.created.length > 0) {
+        console.error(`ura: created the development PKI in ${pki.keystore.paths.root} (${made.created.length} files)`)
+        pki = openNodePki(dataDir)
+      }
+    }
+    if (!pki.keystore.hasNodeTls()) {
+      console.error(`ura: no TLS certificate for this node in ${pki.keystore.paths.root}: run 'ura init${values.config === undefined ? '' : ` --config ${values.config}`}' first`)
+      return 1
+    }
+    tls = { ...pki.keystore.nodeTls(), trust: pki.trust, plainHttp: config.node.listen.httpPort !== undefined }
+  } catch (err) {
+    if (err instanceof KeystoreError) { console.error(`ura: ${err.message}`); return 1 }
+    throw err
+  }
   const providers = values.demo === true ? await startDemoProviders() : undefined
-  const gateway = await buildGateway({ config })
-  const { host, port } = config.node.listen
+  const gateway = await buildGateway({ config, tls, expiringCertificates: pki.expiring })
+  const { host, port, httpPort } = config.node.listen
   await gateway.app.listen({ host, port })
+  if (httpPort !== undefined && gateway.plainServer !== undefined) {
+    await new Promise<void>((ok, fail) => gateway.plainServer!.once('error', fail).listen(httpPort, host, () => ok()))
+    gateway.app.log.info({ url: `http://${host}:${httpPort}` }, 'plain HTTP for connection: http clients')
+  }
   if (providers !== undefined) gateway.app.log.info({ providers: providers.urls }, 'demo provider systems are running')
+  const expiring = pki.expiring()
+  if (expiring.length > 0) gateway.app.log.warn({ certificates: expiring.map(c => ({ role: c.role, id: c.id, notAfter: c.notAfter, state: c.state })) }, 'certificates expire within 30 days')
 
   let stopping = false
   const stop = async (signal: string): Promise<void> => {

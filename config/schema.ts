@@ -25,6 +25,7 @@ export const configFileSchema = {
           properties: {
             host: { type: 'string', minLength: 1, default: '127.0.0.1' },
             port: { type: 'integer', minimum: 0, maximum: 65535, default: 8080 },
+            httpPort: { type: 'integer', minimum: 0, maximum: 65535 },
           },
           default: {},
         },
@@ -70,6 +71,7 @@ export const configFileSchema = {
                 code: part,
                 name: { type: 'string' },
                 connection: { enum: ['http', 'mtls'], default: 'mtls' },
+                certificates: { type: 'array', items: { type: 'string', pattern: '^([0-9A-Fa-f]{2}:?){31}[0-9A-Fa-f]{2}$' } },
               },
             },
           },

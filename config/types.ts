@@ -1,7 +1,8 @@
 /** The shape of a validated configuration (see config/schema.ts for the rules). */
 export interface NodeConfig {
   instance: string
-  listen: { host: string; port: number }
+  /** `port` serves HTTPS (mutual TLS) when the node has a TLS certificate; `httpPort`, if set, plain HTTP for `connection: http` clients. */
+  listen: { host: string; port: number; httpPort?: number }
   limits: Limits
   /** Where the node keeps its state; relative to the config directory. */
   dataDir: string
@@ -21,6 +22,8 @@ export interface SubsystemConfig {
   name?: string
   /** How the client system reaches the node: `http` is for development and demos only. */
   connection: 'http' | 'mtls'
+  /** Optional pinning: SHA-256 fingerprints of the TLS certificates this client system may use. */
+  certificates?: string[]
 }
 
 export interface MemberConfig {

@@ -3,18 +3,37 @@
  * the REST and SOAP edges call these in order around their own parsing and validation.
  */
 import { XRoadError } from './errors.ts'
+import type { Peer } from './client-tls.ts'
 import type { Exchange, ExchangeRecorder } from './exchange.ts'
 import { clientKey, serviceText, type ClientId, type ServiceId } from './identifiers.ts'
 import type { ClientEntry, Registry, ServiceEntry } from './registry.ts'
 
-/** Stage 1: the calling system must be registered, and reach the node the way its registration says. */
-export function identify (registry: Registry, clientId: ClientId, transport: 'http' | 'tls'): ClientEntry {
+/**
+ * Stage 1: the calling system must be registered, and prove it is that system. Over TLS its client
+ * certificate must be usable (trusted CA, valid now, unrevoked: else SslAuthenticationFailed) and
+ * registered for the claimed client (else InvalidClientIdentifier). A client registered with
+ * `connection: http` (development only) is identified by its claim alone, on either transport;
+ * a certificate it does present must still be usable.
+ */
+export function identify (registry: Registry, clientId: ClientId, peer: Peer): ClientEntry {
+  const cert = peer.transport === 'tls' ? peer.certificate : undefined
+  if (cert?.failure !== undefined) {
+    throw new XRoadError('Server.ClientProxy.SslAuthenticationFailed', `Client certificate refused: ${cert.failure.message}`)
+  }
   const client = clientId.instance === registry.instance ? registry.findClient(clientId) : undefined
   if (client === undefined) {
     throw new XRoadError('Client.InvalidClientIdentifier', `Client ${clientKey(clientId)} is not registered on this node`)
   }
-  if (client.connection !== 'http' && transport === 'http') {
+  if (client.connection === 'http') return client
+  if (peer.transport === 'http') {
     throw new XRoadError('Server.ClientProxy.SslAuthenticationFailed', `Client ${client.key} must connect over mutual TLS`)
+  }
+  if (cert === undefined) {
+    throw new XRoadError('Server.ClientProxy.SslAuthenticationFailed', `Client ${client.key} presented no client certificate`)
+  }
+  if (!registry.isCertificateOf(client, cert)) {
+    const holder = cert.identity === undefined ? 'carries no X-Road identifier' : `is registered for ${cert.identity}`
+    throw new XRoadError('Client.InvalidClientIdentifier', `The client certificate (SHA-256 ${cert.fingerprint}) ${holder}, not for ${client.key}`)
   }
   return client
 }

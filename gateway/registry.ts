@@ -12,12 +12,15 @@ import type { EndpointConfig, ServiceConfig, UraConfig } from '../config/types.t
 import type { SchemaLibrary } from '../schemas/library.ts'
 import type { LibraryXsd } from '../schemas/xsd-hooks.ts'
 import { clientKey, parseClientText, serviceKey, type ClientId, type ServiceId } from './identifiers.ts'
+import { RESERVED_SERVICE_CODES } from './meta/codes.ts'
 
 export interface ClientEntry {
   id: ClientId
   key: string
   name: string
   connection: 'http' | 'mtls'
+  /** SHA-256 fingerprints (lower-case hex) the config pins for this client; undefined = any certificate issued to its id. */
+  certificates?: Set<string>
 }
 
 export interface RestEndpoint {
@@ -63,12 +66,13 @@ export class Registry {
       const memberId: ClientId = { instance: config.node.instance, memberClass: m.class, memberCode: m.code }
       // A member without subsystems may call as itself; its connection follows its first subsystem or mtls.
       registry.addClient(memberId, m.name, 'mtls')
-      for (const s of m.subsystems) registry.addClient({ ...memberId, subsystemCode: s.code }, s.name ?? m.name, s.connection)
+      for (const s of m.subsystems) registry.addClient({ ...memberId, subsystemCode: s.code }, s.name ?? m.name, s.connection, s.certificates)
     }
 
     for (const s of config.services) {
       const where = `service ${s.provider}/${s.code}${s.version === undefined ? '' : '/' + s.version}`
       const problem = (message: string): void => { problems.push({ file: config.dir, path: where, message }) }
+      if (RESERVED_SERVICE_CODES.has(s.code)) { problem(`service code '${s.code}' is reserved for an X-Road metaservice`); continue }
       const factory = adapterKinds[s.adapter.kind]
       if (factory === undefined) { problem(`unknown adapter kind '${s.adapter.kind}' (known: ${Object.keys(adapterKinds).join(', ')})`); continue }
       const id: ServiceId = { ...parseClientText(s.provider), serviceCode: s.code, ...(s.version === undefined ? {} : { serviceVersion: s.version }) }
@@ -126,9 +130,21 @@ export class Registry {
     return registry
   }
 
-  private addClient (id: ClientId, name: string, connection: 'http' | 'mtls'): void {
+  private addClient (id: ClientId, name: string, connection: 'http' | 'mtls', certificates?: string[]): void {
     const key = clientKey(id)
-    this.clients.set(key, { id, key, name, connection })
+    const entry: ClientEntry = { id, key, name, connection }
+    if (certificates !== undefined) entry.certificates = new Set(certificates.map(normaliseFingerprint))
+    this.clients.set(key, entry)
+  }
+
+  /**
+   * A client certificate is registered for a client when its subject carries exactly that client's
+   * identifier (the CA vouches for it) and, if the config pins certificates for the client, it is
+   * one of them.
+   */
+  isCertificateOf (client: ClientEntry, cert: { identity: string | undefined; fingerprint: string }): boolean {
+    if (cert.identity !== client.key) return false
+    return client.certificates === undefined || client.certificates.has(cert.fingerprint)
   }
 
   findClient (id: ClientId): ClientEntry | undefined {
@@ -161,6 +177,11 @@ export class Registry {
     const all = [...this.services.values()].flat()
     await Promise.all(all.filter(s => s.adapter !== undefined).map(s => s.adapter.close()))
   }
+}
+
+/** `AB:CD:…` or `abcd…` → `abcd…`. */
+export function normaliseFingerprint (text: string): string {
+  return text.replaceAll(':', '').toLowerCase()
 }
 
 const escape = (text: string): string => text.replace(/[.+?^${}()|[\]\\]/g, '\\$&')

@@ -4,6 +4,7 @@
  * parses only what it must.
  */
 import { randomUUID } from 'node:crypto'
+import type { Server as HttpServer } from 'node:http'
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import type { UraConfig } from '../config/types.ts'
 import { PROJECT_SCHEMA_DIR, SchemaLibrary } from '../schemas/library.ts'
@@ -14,8 +15,14 @@ import { sendRestError } from './rest/errors.ts'
 import { evidenceHeaders, r1Routes } from './routes/r1.ts'
 import { opsRoutes } from './routes/ops.ts'
 import { soapRoutes } from './routes/soap.ts'
+import { docsPlugin } from './routes/docs.ts'
+import { metaRoutes } from './routes/meta.ts'
+import { catalogueRoutes } from './routes/catalogue.ts'
 import { faultEnvelope } from './soap/fault.ts'
 import { clientKey, serviceText } from './identifiers.ts'
+import { ClientCertificates } from './client-tls.ts'
+import { tlsServerFactory, type GatewayTls } from './tls-listener.ts'
+import type { CertificateRow } from '../certs/inventory.ts'
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -29,6 +36,10 @@ export interface GatewayContext {
   library: SchemaLibrary
   /** False once shutdown has begun: `/readyz` turns 503 so load balancers stop sending. */
   ready: boolean
+  /** Client certificate checks (stage 1) when the node serves TLS. */
+  clientCertificates?: ClientCertificates
+  /** Certificates expiring within 30 days (or expired), for `/readyz`. */
+  expiringCertificates?: () => CertificateRow[]
 }
 
 export interface GatewayOptions {
@@ -36,11 +47,16 @@ export interface GatewayOptions {
   recorder?: ExchangeRecorder
   library?: SchemaLibrary
   logger?: FastifyServerOptions['logger']
+  /** Serve HTTPS with client certificates (stage 1 over mutual TLS); without it the node speaks plain HTTP. */
+  tls?: GatewayTls
+  expiringCertificates?: () => CertificateRow[]
 }
 
 export interface Gateway {
   app: FastifyInstance
   context: GatewayContext
+  /** With `tls.plainHttp`: the plain HTTP server for `connection: http` clients, not yet listening. */
+  plainServer?: HttpServer
   /** Stops accepting, lets in-flight exchanges finish, closes provider pools. */
   close (): Promise<void>
 }
@@ -50,6 +66,9 @@ export async function buildGateway (opts: GatewayOptions): Promise<Gateway> {
   const library = opts.library ?? await SchemaLibrary.load([PROJECT_SCHEMA_DIR], config.node.schemas)
   const registry = await Registry.build(config, library)
   const context: GatewayContext = { registry, recorder: opts.recorder ?? unloggedRecorder, library, ready: true }
+  if (opts.tls !== undefined) context.clientCertificates = new ClientCertificates(opts.tls.trust)
+  if (opts.expiringCertificates !== undefined) context.expiringCertificates = opts.expiringCertificates
+  let plainServer: HttpServer | undefined
 
   const app = Fastify({
     logger: opts.logger ?? { level: 'info' },
@@ -62,6 +81,8 @@ export async function buildGateway (opts: GatewayOptions): Promise<Gateway> {
     forceCloseConnections: 'idle',
     return503OnClosing: true,
     routerOptions: { ignoreDuplicateSlashes: false },
+    // `https: true` only makes Fastify print https:// addresses; the factory builds the servers.
+    ...(opts.tls === undefined ? {} : { https: {}, serverFactory: tlsServerFactory(opts.tls, s => { plainServer = s }) }),
     // Errors raised before routing (undecodable URL) get the same X-Road shape as the rest.
     frameworkErrors: (err, req, reply) => {
       const xerr = err.code === 'FST_ERR_BAD_URL' ? new XRoadError('Client.BadRequest', 'The request URL is not validly percent-encoded') : toXRoadError(err)
@@ -100,6 +121,11 @@ export async function buildGateway (opts: GatewayOptions): Promise<Gateway> {
     return sendRestError(reply, err, req.exchange.requestId)
   })
 
+  // While draining, answers close their connection so keep-alive sockets do not hold shutdown open.
+  app.addHook('onSend', async (_req, reply) => {
+    if (!context.ready) reply.header('connection', 'close')
+  })
+
   // One line per exchange: ids, parties, outcome, timings. Never payloads.
   app.addHook('onResponse', async (req, reply) => {
     const ex = req.exchange
@@ -120,18 +146,27 @@ export async function buildGateway (opts: GatewayOptions): Promise<Gateway> {
     }, 'exchange')
   })
 
+  // OpenAPI and Swagger UI first: swagger describes the routes registered after it.
+  await docsPlugin(app, context, config)
   await app.register(async scope => r1Routes(scope, context))
   await app.register(async scope => soapRoutes(scope, context))
   await app.register(async scope => opsRoutes(scope, context))
+  await app.register(async scope => metaRoutes(scope, context, config))
+  await app.register(async scope => catalogueRoutes(scope, context, config))
 
   let closing: Promise<void> | undefined
   return {
     app,
     context,
+    ...(plainServer === undefined ? {} : { plainServer }),
     close: () => {
       closing ??= (async () => {
         context.ready = false
+        // The plain server (if any) drains like the main one: stop accepting, let exchanges finish.
+        const plainClosed = plainServer?.listening === true ? new Promise<void>(resolve => plainServer!.close(() => resolve())) : undefined
         await app.close()
+        plainServer?.closeIdleConnections()
+        await plainClosed
         await registry.close()
       })()
       return closing

@@ -9,10 +9,10 @@
  * are only pulled in by `xs:include` (they share their includer's namespace).
  */
 import { readdir, readFile } from 'node:fs/promises'
-import { join, resolve } from 'node:path'
+import { dirname, join, resolve } from 'node:path'
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv'
 import addFormatsModule from 'ajv-formats'
-import { XmlBufferInputProvider, XmlDocument, XsdValidator, xmlRegisterInputProvider, type XmlLibError } from 'libxml2-wasm'
+import { XmlBufferInputProvider, XmlC14NMode, XmlDocument, XmlElement, XsdValidator, xmlRegisterInputProvider, type XmlLibError } from 'libxml2-wasm'
 import { ibanProblem, nidProblem, niptProblem } from './checks.ts'
 import { coreHooks, hookedXsd, type HookOptions, type LibraryXsd, type TypeHooks } from './xsd-hooks.ts'
 import { XsdModel } from './xsd-model.ts'
@@ -36,6 +36,9 @@ export class SchemaLibrary {
   /** Structure of every loaded XSD (element order, occurrence, types): drives hooks and the bridge mapping. */
   readonly model = new XsdModel()
   readonly jsonIds: string[] = []
+  /** Source of every schema, for documents built from them (OpenAPI, self-contained WSDLs). */
+  private readonly jsonSources = new Map<string, Record<string, unknown>>()
+  private readonly xsdSources = new Map<string, string>()
 
   private constructor (opts: LibraryOptions) {
     // multipleOfPrecision: 0.07 is a multiple of 0.01 although 0.07 / 0.01 is not an integer in binary.
@@ -57,6 +60,7 @@ export class SchemaLibrary {
         lib.bodies.addSchema(schema)
         lib.params.addSchema(schema)
         lib.jsonIds.push(schema.$id)
+        lib.jsonSources.set(schema.$id, schema)
       } else if (path.endsWith('.xsd')) {
         const text = await readFile(path, 'utf8')
         xsdFiles.addBuffer(path, Buffer.from(text))
@@ -78,6 +82,7 @@ export class SchemaLibrary {
         lib.model.add(doc.root)
         if (path.endsWith('.include.xsd') || lib.xsds.has(ns)) continue
         lib.xsds.set(ns, hookedXsd(ns, XsdValidator.fromDoc(doc), lib.model, lib.hooks))
+        lib.xsdSources.set(ns, withIncludesInlined(doc, path, xsdSources))
       } catch (err) {
         throw new Error(`${path}: ${xmlErrorText(err)}`)
       } finally {
@@ -102,8 +107,50 @@ export class SchemaLibrary {
     return this.xsds.get(namespace)
   }
 
+  /** The JSON Schema registered under this `$id`, as written (not a copy: do not modify). */
+  jsonSchema (id: string): Record<string, unknown> | undefined {
+    return this.jsonSources.get(id)
+  }
+
+  /** The XSD text for a target namespace. */
+  xsdSource (namespace: string): string | undefined {
+    return this.xsdSources.get(namespace)
+  }
+
   get namespaces (): string[] {
     return [...this.xsds.keys()]
+  }
+}
+
+/**
+ * The schema text published for a namespace stands on its own: `xs:include`d files (same namespace,
+ * e.g. the generated code lists) are spliced in where they are included. Each spliced declaration is
+ * in exclusive canonical form, so it declares the namespaces it uses.
+ */
+function withIncludesInlined (doc: XmlDocument, path: string, sources: Array<{ path: string; text: string }>): string {
+  const includes = doc.root.find('xs:include[@schemaLocation]', { xs: 'http://www.w3.org/2001/XMLSchema' }) as XmlElement[]
+  if (includes.length === 0) return doc.toString({ format: false })
+  const copy = XmlDocument.fromString(doc.toString({ format: false }))
+  try {
+    let text = copy.toString({ format: false })
+    for (const inc of copy.root.find('xs:include[@schemaLocation]', { xs: 'http://www.w3.org/2001/XMLSchema' }) as XmlElement[]) {
+      const location = inc.attr('schemaLocation')!.value
+      const source = sources.find(s => s.path === resolve(dirname(path), location))
+      if (source === undefined) continue
+      const included = XmlDocument.fromString(source.text)
+      try {
+        const parts: string[] = []
+        for (let c = included.root.firstChild; c !== null; c = c.next) {
+          if (c instanceof XmlElement) parts.push(c.canonicalizeToString({ mode: XmlC14NMode.XML_C14N_EXCLUSIVE_1_0 }))
+        }
+        text = text.replace(inc.toString({ format: false }), parts.join(''))
+      } finally {
+        included.dispose()
+      }
+    }
+    return text
+  } finally {
+    copy.dispose()
   }
 }
 

@@ -201,7 +201,7 @@ const TAX_SOAP = 'AL-DEV/NJQV/L21603004L/taksat-vendore/detyrimetSubjektit/v1'
 const detyrimet = (nipt: string, more = ''): string => `<tv:detyrimetSubjektit><tv:nipt>${nipt}</tv:nipt>${more}</tv:detyrimetSubjektit>`
 
 t.test('bridged calls through the gateway', async t => {
-  const rig = await startRig()
+  const rig = await startRig({ config: await demoConfig({}, {}, { bridge: true }) })
   t.teardown(() => rig.close())
   const rest = async (path: string, init: { method?: string; body?: string; client?: string; headers?: Record<string, string> } = {}) => {
     const res = await fetch(`${rig.url}${path}`, {
@@ -320,7 +320,7 @@ t.test('what the providers receive from the bridge', async t => {
   t.teardown(async () => { await soapProvider.close(); await restProvider.close() })
   const config = await demoConfig({
     'bridge.yaml': text => text.replace('url: http://127.0.0.1:4402/regjistri-civil', `url: ${soapProvider.url}/rc`).replace('url: http://127.0.0.1:4401/api/v1', `url: ${restProvider.url}/api/v1`),
-  })
+  }, {}, { bridge: true })
   const rig = await startRig({ config })
   t.teardown(() => rig.close())
 
@@ -362,7 +362,7 @@ t.test('what the providers receive from the bridge', async t => {
 
 t.test('bridge configuration mistakes are reported at start', async t => {
   const build = async (edit: (text: string) => string): Promise<string> => {
-    const config = await demoConfig({ 'bridge.yaml': edit })
+    const config = await demoConfig({ 'bridge.yaml': edit }, {}, { bridge: true })
     try {
       const registry = await Registry.build(config, library)
       await registry.close()
@@ -376,7 +376,7 @@ t.test('bridge configuration mistakes are reported at start', async t => {
   t.match(await build(s => s.replace('path: /kerko, operation', 'path: /kerko2, operation')), /POST \/kerko2 is not one of the service's endpoints/)
   t.match(await build(s => s.replace('operation: kerkoShtetas, version: v1 }\n        - { method: POST', 'operation: kerkoShtetasX, version: v1 }\n        - { method: POST')), /no global element \{http:\/\/ura.gov.al\/demo\/regjistri-civil\/v1\}kerkoShtetasX/)
   t.match(await build(s => s.replace('namespace: http://ura.gov.al/demo/regjistri-civil/v1', 'namespace: urn:nowhere')), /no XSD in the schema library has targetNamespace urn:nowhere/)
-  await t.rejects(demoConfig({ 'bridge.yaml': s => s.replace('      providerType: rest\n', '') }), /adapter: missing required property 'providerType'/, 'a bridge names its provider type')
-  await t.rejects(demoConfig({ 'bridge.yaml': s => s.replace('      request: { method: GET, path: "/subjekte/{nipt}/detyrime" }\n', '') }), /adapter: missing required property 'request'/, 'a bridge to REST names its request')
-  await t.rejects(demoConfig({ 'bridge.yaml': s => s.replace('      namespace: http://ura.gov.al/demo/regjistri-civil/v1\n', '') }), /adapter: missing required property 'namespace'/, 'a bridge to SOAP names its namespace')
+  await t.rejects(demoConfig({ 'bridge.yaml': s => s.replace('      providerType: rest\n', '') }, {}, { bridge: true }), /adapter: missing required property 'providerType'/, 'a bridge names its provider type')
+  await t.rejects(demoConfig({ 'bridge.yaml': s => s.replace('      request: { method: GET, path: "/subjekte/{nipt}/detyrime" }\n', '') }, {}, { bridge: true }), /adapter: missing required property 'request'/, 'a bridge to REST names its request')
+  await t.rejects(demoConfig({ 'bridge.yaml': s => s.replace('      namespace: http://ura.gov.al/demo/regjistri-civil/v1\n', '') }, {}, { bridge: true }), /adapter: missing required property 'namespace'/, 'a bridge to SOAP names its namespace')
 })

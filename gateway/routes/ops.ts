@@ -14,6 +14,8 @@ export async function opsRoutes (app: FastifyInstance, ctx: GatewayContext): Pro
       instance: ctx.registry.instance,
       services,
       clients: ctx.registry.clients.size,
+      // Certificates that expire within 30 days (or already have): renew before exchanges fail.
+      ...(ctx.expiringCertificates === undefined ? {} : { certificatesExpiringSoon: ctx.expiringCertificates().map(c => ({ role: c.role, id: c.id, subject: c.subject, serial: c.serial, notAfter: c.notAfter, daysLeft: c.daysLeft, state: c.state })) }),
     }
     return reply.code(ctx.ready ? 200 : 503).send(body)
   })

@@ -6,9 +6,12 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { XRoadError } from '../errors.ts'
 import { clientKey, parseClientHeader, serviceText } from '../identifiers.ts'
 import { forwardableRequestHeaders, forwardableResponseHeaders, rawHeaderValues } from '../http-headers.ts'
+import { peerOf } from '../client-tls.ts'
 import { authorise, identify, recordRequest, recordResponse, resolveService } from '../pipeline.ts'
 import { restRequestHash } from '../request-hash.ts'
 import { parseR1Target } from '../rest/r1-path.ts'
+import { restMetaservice } from '../meta/codes.ts'
+import { answerRestMetaservice } from '../meta/rest.ts'
 import { findEndpoint, responseViolations, validateRequest } from '../rest/validate.ts'
 import type { GatewayContext } from '../server.ts'
 
@@ -43,7 +46,9 @@ async function handleR1 (ctx: GatewayContext, req: FastifyRequest, reply: Fastif
   ex.issue = single['x-road-issue']
   ex.representedParty = single['x-road-represented-party']
 
-  const client = ex.client = identify(ctx.registry, ex.clientId, req.protocol === 'https' ? 'tls' : 'http')
+  const client = ex.client = identify(ctx.registry, ex.clientId, peerOf(req.raw.socket, ctx.clientCertificates))
+  // Metaservice codes are reserved: answered by the node, never resolved to a provider's service.
+  if (restMetaservice(target.serviceId) !== undefined) return answerRestMetaservice(ctx, req, reply, client, target)
   const service = ex.service = resolveService(ctx.registry, target.serviceId, 'rest')
   authorise(ctx.registry, client, service, req.method, target.path === '' ? '/' : target.path)
 

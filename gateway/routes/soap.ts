@@ -5,11 +5,14 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { XRoadError } from '../errors.ts'
 import { serviceText } from '../identifiers.ts'
+import { peerOf } from '../client-tls.ts'
 import { authorise, identify, recordRequest, recordResponse, resolveService } from '../pipeline.ts'
 import { soapRequestHash } from '../request-hash.ts'
 import { parseRequestEnvelope } from '../soap/envelope.ts'
 import { readProviderResponse } from '../soap/response.ts'
 import { xmlViolations } from '../../schemas/library.ts'
+import { soapMetaservice } from '../meta/codes.ts'
+import { answerSoapMetaservice } from '../meta/soap.ts'
 import type { GatewayContext } from '../server.ts'
 
 export async function soapRoutes (app: FastifyInstance, ctx: GatewayContext): Promise<void> {
@@ -44,7 +47,9 @@ async function handleSoap (ctx: GatewayContext, req: FastifyRequest, reply: Fast
     if (!envelope.body.name.startsWith(serviceId.serviceCode)) {
       throw new XRoadError('Client.InvalidBody', `Body element '${envelope.body.name}' does not start with the service code '${serviceId.serviceCode}'`)
     }
-    const client = ex.client = identify(ctx.registry, h.client!, req.protocol === 'https' ? 'tls' : 'http')
+    const client = ex.client = identify(ctx.registry, h.client!, peerOf(req.raw.socket, ctx.clientCertificates))
+    // Metaservice codes are reserved: answered by the node while the request document is alive.
+    if (soapMetaservice(serviceId) !== undefined) return await answerSoapMetaservice(ctx, req, reply, client, envelope, body)
     const service = ex.service = resolveService(ctx.registry, serviceId, 'soap')
     authorise(ctx.registry, client, service)
     if (service.xsd !== undefined) {

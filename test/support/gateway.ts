@@ -8,7 +8,11 @@ import type { UraConfig } from '../../config/types.ts'
 import { startCivilRegistry } from '../../demo/civil-registry.ts'
 import { startTaxOffice } from '../../demo/tax-office.ts'
 import type { ExchangeRecorder } from '../../gateway/exchange.ts'
-import { buildGateway, type Gateway } from '../../gateway/server.ts'
+import { buildGateway, type Gateway, type GatewayOptions } from '../../gateway/server.ts'
+import { initPki } from '../../certs/dev-pki.ts'
+import { Keystore } from '../../certs/keystore.ts'
+import { openNodePki } from '../../certs/node-pki.ts'
+import type { TrustStore } from '../../certs/trust-store.ts'
 
 export const DEMO_DIR = resolve(import.meta.dirname, '../../config/demo')
 
@@ -18,12 +22,26 @@ export const DURRES_SOCIAL = 'AL-DEV/NJQV/M51305009K/ndihma-sociale'
 export const TAX_SERVICE = 'AL-DEV/NJQV/L21603004L/taksat-vendore/detyrimet'
 export const CIVIL_SERVICE = 'AL-DEV/GOV/L01417001D/regjistri-civil/kerkoShtetas'
 
-/** Copies the demo configuration into a temp dir, lets the test edit the YAML text, loads it. */
-export async function demoConfig (edit: Record<string, (text: string) => string> = {}, extra: Record<string, string> = {}): Promise<UraConfig> {
+/** The demo's calling systems, which plain-HTTP tests mark `connection: http`. */
+const CALLING_SUBSYSTEMS = ['e-albania', 'gjendja-civile', 'ndihma-sociale', 'kontrolli-tatimor']
+
+/**
+ * Copies the demo configuration into a temp dir, lets the test edit the YAML text, loads it.
+ * Unless `mtls` is set, the demo's calling systems are marked `connection: http` so tests can call
+ * over plain HTTP; with `mtls` they need client certificates (see `startTlsRig`). `bridge` adds the
+ * bridged demo services of bridge.yaml.
+ */
+export async function demoConfig (edit: Record<string, (text: string) => string> = {}, extra: Record<string, string> = {}, opts: { mtls?: boolean; bridge?: boolean } = {}): Promise<UraConfig> {
   const dir = await mkdtemp(join(tmpdir(), 'ura-config-'))
   for (const name of await readdir(DEMO_DIR)) {
+    // The bridged services (bridge.yaml) join only when asked, so tests that count the core demo's
+    // services and clients keep describing it.
+    if (name === 'bridge.yaml' && opts.bridge !== true) continue
     let text = await readFile(join(DEMO_DIR, name), 'utf8')
     text = text.replaceAll('../../schemas/', resolve(DEMO_DIR, '../../schemas') + '/')
+    if ((name === 'members.yaml' || name === 'bridge.yaml') && opts.mtls !== true) {
+      for (const code of CALLING_SUBSYSTEMS) text = text.replace(new RegExp(`(- code: ${code}\n( +)name: [^\n]*\n)`), '$1$2connection: http\n')
+    }
     await writeFile(join(dir, name), edit[name]?.(text) ?? text)
   }
   for (const [name, text] of Object.entries(extra)) await writeFile(join(dir, name), text)
@@ -37,8 +55,37 @@ export interface Rig {
   close (): Promise<void>
 }
 
+export interface TlsRig extends Rig {
+  /** Plain HTTP URL of the same node (for `connection: http` clients). */
+  plainUrl: string
+  dataDir: string
+  keystore: Keystore
+  trust: TrustStore
+}
+
+/** Passphrase of the keys in TLS rigs (the CLI commands read it from the environment). */
+export const TEST_PASSPHRASE = 'test-passphrase'
+
+/**
+ * Like startRig, but the node serves HTTPS with client certificates, from a dev PKI made by
+ * `ura init` in a fresh data directory (or the one given), plus plain HTTP on a second port.
+ */
+export async function startTlsRig (opts: { config?: UraConfig; recorder?: ExchangeRecorder; dataDir?: string; revocationRefreshMs?: number } = {}): Promise<TlsRig> {
+  process.env.URA_KEY_PASSPHRASE = TEST_PASSPHRASE
+  const config = opts.config ?? await demoConfig({}, {}, { mtls: true })
+  const dataDir = opts.dataDir ?? await mkdtemp(join(tmpdir(), 'ura-data-'))
+  initPki({ keystore: new Keystore(dataDir, { passphrase: TEST_PASSPHRASE }), config })
+  const pki = openNodePki(dataDir, { passphrase: TEST_PASSPHRASE })
+  const tls = { ...pki.keystore.nodeTls(), trust: pki.trust, plainHttp: true }
+  const rig = await startRig({ config, ...(opts.recorder === undefined ? {} : { recorder: opts.recorder }), tls, expiringCertificates: pki.expiring })
+  const plain = rig.gateway.plainServer!
+  await new Promise<void>(ok => plain.listen(0, '127.0.0.1', () => ok()))
+  const { port } = plain.address() as { port: number }
+  return { ...rig, plainUrl: `http://127.0.0.1:${port}`, dataDir, keystore: pki.keystore, trust: pki.trust }
+}
+
 /** Starts the demo providers on free ports, points the config at them, starts the gateway. */
-export async function startRig (opts: { config?: UraConfig; recorder?: ExchangeRecorder } = {}): Promise<Rig> {
+export async function startRig (opts: { config?: UraConfig; recorder?: ExchangeRecorder } & Pick<GatewayOptions, 'tls' | 'expiringCertificates'> = {}): Promise<Rig> {
   const tax = await startTaxOffice({ port: 0 })
   const civil = await startCivilRegistry({ port: 0 })
   const config = opts.config ?? await demoConfig()
@@ -48,7 +95,13 @@ export async function startRig (opts: { config?: UraConfig; recorder?: ExchangeR
   }
   const logs: string[] = []
   const stream = new Writable({ write (chunk, _enc, cb) { logs.push(chunk.toString()); cb() } })
-  const gateway = await buildGateway({ config, logger: { level: 'info', stream }, ...(opts.recorder === undefined ? {} : { recorder: opts.recorder }) })
+  const gateway = await buildGateway({
+    config,
+    logger: { level: 'info', stream },
+    ...(opts.recorder === undefined ? {} : { recorder: opts.recorder }),
+    ...(opts.tls === undefined ? {} : { tls: opts.tls }),
+    ...(opts.expiringCertificates === undefined ? {} : { expiringCertificates: opts.expiringCertificates }),
+  })
   const url = await gateway.app.listen({ host: '127.0.0.1', port: 0 })
   return {
     url,

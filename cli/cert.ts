@@ -1,0 +1,132 @@
+/** `ura cert request|issue|revoke|list`: the certificate flow between an institution and the operator. */
+import { X509Certificate } from 'node:crypto'
+import { existsSync, readFileSync } from 'node:fs'
+import { basename, join, relative } from 'node:path'
+import { parseArgs } from 'node:util'
+import { inventory, EXPIRY_WARNING_DAYS } from '../certs/inventory.ts'
+import { idToFileName, issuedCertificates, Keystore, KeystoreError, keyPassphrase, recordIssued, writeFileAtomic, writePrivateKey } from '../certs/keystore.ts'
+import { createCsr, fingerprintOf, generateKeyPair, identityOf, issueFromCsr, KEY_TYPES, normaliseSerial, PkiError, readCsr, type KeyType } from '../certs/pki.ts'
+import { TrustStore } from '../certs/trust-store.ts'
+import { isValidPart } from '../gateway/identifiers.ts'
+import { PKI_OPTIONS, resolveDataDir } from './pki-args.ts'
+
+const show = (p: string): string => relative(process.cwd(), p) || p
+
+/** Signing certificates belong to a member (3 parts); TLS client certificates to a subsystem (4) or a member. */
+function idProblem (id: string | undefined, usage: string): string | undefined {
+  if (id === undefined) return 'the request carries no X-Road identifier (subject serialNumber)'
+  const parts = id.split('/')
+  if (!parts.every(isValidPart)) return `'${id}' is not an X-Road identifier`
+  if (usage === 'signing' && parts.length !== 3) return `a signing certificate is issued to a member (instance/class/code), not '${id}'`
+  if (usage === 'tls-client' && parts.length !== 3 && parts.length !== 4) return `a TLS client certificate is issued to instance/class/code[/subsystem], not '${id}'`
+  return undefined
+}
+
+async function guard (run: () => Promise<number>): Promise<number> {
+  try {
+    return await run()
+  } catch (err) {
+    if (err instanceof PkiError || err instanceof KeystoreError) {
+      console.error(`ura: ${err.message}`)
+      return 1
+    }
+    throw err
+  }
+}
+
+/** The institution's side: a key (kept by the institution, encrypted) and a CSR for the operator. */
+export async function certRequest (args: string[]): Promise<number> {
+  const { values } = parseArgs({ args, options: { id: { type: 'string' }, usage: { type: 'string', default: 'tls-client' }, name: { type: 'string' }, 'key-type': { type: 'string', default: 'ec-p256' }, out: { type: 'string', default: '.' } } })
+  if (values.usage !== 'tls-client' && values.usage !== 'signing') { console.error('--usage must be tls-client or signing'); return 2 }
+  if (!(KEY_TYPES as readonly string[]).includes(values['key-type'])) { console.error(`--key-type must be one of ${KEY_TYPES.join(', ')}`); return 2 }
+  const problem = idProblem(values.id, values.usage)
+  if (problem !== undefined) { console.error(values.id === undefined ? '--id <X-Road identifier> is required' : problem); return 2 }
+  return guard(async () => {
+    const id = values.id!
+    const base = join(values.out, `${idToFileName(id)}.${values.usage}`)
+    const keyPath = `${base}.key.pem`
+    const csrPath = `${base}.csr.pem`
+    if (existsSync(keyPath)) { console.error(`ura: ${show(keyPath)} exists; not overwriting a private key`); return 1 }
+    const { privateKey } = generateKeyPair(values['key-type'] as KeyType)
+    const csr = createCsr(privateKey, { C: 'AL', ...(values.name === undefined ? {} : { O: values.name }), serialNumber: id, CN: id })
+    writePrivateKey(keyPath, privateKey, keyPassphrase())
+    writeFileAtomic(csrPath, csr)
+    console.log(`private key (encrypted, keep it): ${show(keyPath)}`)
+    console.log(`certificate request (send it to the operator): ${show(csrPath)}`)
+    return 0
+  })
+}
+
+/** The operator's side: check the CSR, issue with the node's CA, keep a copy in the issued ledger. */
+export async function certIssue (args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { ...PKI_OPTIONS, usage: { type: 'string', default: 'tls-client' }, days: { type: 'string', default: '365' }, out: { type: 'string' } } })
+  if (positionals.length !== 1) { console.error('Usage: ura cert issue <request.csr.pem> [--usage tls-client|signing|tls-server] [--days N] [--out <file>]'); return 2 }
+  const usage = values.usage
+  if (usage !== 'tls-client' && usage !== 'signing' && usage !== 'tls-server') { console.error('--usage must be tls-client, signing or tls-server'); return 2 }
+  const days = Number(values.days)
+  if (!Number.isInteger(days) || days < 1 || days > 3650) { console.error('--days must be a whole number from 1 to 3650'); return 2 }
+  return guard(async () => {
+    const csrPath = positionals[0]
+    const csrPem = readFileSync(csrPath, 'utf8')
+    const csr = readCsr(csrPem)
+    const { dataDir, config } = await resolveDataDir(values)
+    if (usage !== 'tls-server') {
+      const problem = idProblem(csr.subject.serialNumber, usage)
+      if (problem !== undefined) { console.error(`ura: ${problem}`); return 1 }
+      const instance = csr.subject.serialNumber!.split('/')[0]
+      if (config !== undefined && instance !== config.node.instance) { console.error(`ura: '${csr.subject.serialNumber}' is not in this node's instance ${config.node.instance}`); return 1 }
+    }
+    const keystore = new Keystore(dataDir)
+    const ca = keystore.ca()
+    const cert = issueFromCsr(ca, csrPem, { profile: usage, days })
+    recordIssued(keystore.paths, cert)
+    const out = values.out ?? join(csrPath.replace(/[^/]*$/, ''), basename(csrPath).replace(/(\.csr)?\.pem$/, '') + '.cert.pem')
+    writeFileAtomic(out, cert + ca.pem)
+    const x = new X509Certificate(cert)
+    console.log(`issued ${usage} certificate for ${identityOf(x) ?? x.subject}: ${show(out)}`)
+    console.log(`  serial       ${normaliseSerial(x.serialNumber)}`)
+    console.log(`  valid until  ${x.validToDate.toISOString()}`)
+    console.log(`  SHA-256      ${fingerprintOf(x)}`)
+    return 0
+  })
+}
+
+function findCertificate (keystore: Keystore, what: string): X509Certificate | undefined {
+  if (existsSync(what)) return new X509Certificate(readFileSync(what, 'utf8'))
+  const serial = normaliseSerial(what)
+  return issuedCertificates(keystore.paths).find(c => normaliseSerial(c.serialNumber) === serial)
+}
+
+export async function certRevoke (args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { ...PKI_OPTIONS, reason: { type: 'string', default: 'unspecified' } } })
+  if (positionals.length !== 1) { console.error('Usage: ura cert revoke <serial | certificate.pem> [--reason <text>]'); return 2 }
+  return guard(async () => {
+    const { dataDir } = await resolveDataDir(values)
+    const keystore = new Keystore(dataDir)
+    const cert = findCertificate(keystore, positionals[0])
+    if (cert === undefined) { console.error(`ura: no issued certificate with serial ${positionals[0]} in ${show(keystore.paths.issuedDir)}`); return 1 }
+    const trust = TrustStore.load(keystore.paths)
+    const entry = trust.revocations.revoke(cert, values.reason)
+    console.log(`revoked ${entry.serial} (${identityOf(cert) ?? entry.subject}) at ${entry.revokedAt}: ${entry.reason}`)
+    console.log('a running node refuses it within a second')
+    return 0
+  })
+}
+
+export async function certList (args: string[]): Promise<number> {
+  const { values } = parseArgs({ args, options: { ...PKI_OPTIONS, json: { type: 'boolean', default: false } } })
+  return guard(async () => {
+    const { dataDir } = await resolveDataDir(values)
+    const keystore = new Keystore(dataDir)
+    const rows = inventory(keystore, TrustStore.load(keystore.paths))
+    if (values.json) { console.log(JSON.stringify(rows, null, 2)); return 0 }
+    if (rows.length === 0) { console.log(`no certificates in ${show(keystore.paths.root)}: run 'ura init'`); return 0 }
+    const table = rows.map(r => [r.state === 'expiring' || r.state === 'expired' ? '!' : ' ', r.role, r.id ?? r.subject, r.serial, r.notAfter.slice(0, 10), String(r.daysLeft), r.state])
+    const head = [' ', 'role', 'holder', 'serial', 'expires', 'days', 'state']
+    const widths = head.map((h, i) => Math.max(h.length, ...table.map(r => r[i].length)))
+    for (const line of [head, ...table]) console.log(line.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd())
+    const soon = rows.filter(r => r.state === 'expiring' || r.state === 'expired').length
+    console.log(soon === 0 ? `\nno certificate expires within ${EXPIRY_WARNING_DAYS} days` : `\n! ${soon} certificate${soon === 1 ? '' : 's'} expire${soon === 1 ? 's' : ''} within ${EXPIRY_WARNING_DAYS} days (or expired): renew`)
+    return 0
+  })
+}
