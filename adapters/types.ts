@@ -2,7 +2,9 @@
  * One adapter kind = one module implementing this interface. The pipeline hands it a request that
  * has already been identified, authorised and validated; the adapter only talks to the provider.
  */
-import type { AdapterConfig } from '../config/types.ts'
+import type { AdapterConfig, ServiceConfig } from '../config/types.ts'
+import type { Exchange } from '../gateway/exchange.ts'
+import type { SchemaLibrary } from '../schemas/library.ts'
 
 export interface OutboundRequest {
   method: string
@@ -12,6 +14,10 @@ export interface OutboundRequest {
   headers: string[]
   body: Buffer | undefined
   timeoutMs: number
+  /** The exchange (ids, client, service): adapters that rebuild the message (bridge) need them. */
+  exchange?: Exchange
+  /** REST: the endpoint the request matched, with its decoded path parameters. */
+  endpoint?: { method: string; template: string; params: Record<string, string> }
 }
 
 export interface ProviderResponse {
@@ -31,6 +37,9 @@ export interface Adapter {
 export interface AdapterContext {
   /** Largest provider response the node will buffer. */
   responseBytes: number
+  /** The service the adapter serves, and the node's schema library (for adapters that map messages). */
+  service?: ServiceConfig
+  library?: SchemaLibrary
 }
 
 export type AdapterFactory = (config: AdapterConfig, context: AdapterContext) => Adapter

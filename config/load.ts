@@ -136,9 +136,12 @@ function merge (files: ParsedFile[], dir: string, problems: ConfigProblem[]): Ur
   for (const file of files) {
     const d = file.data
     if (d.node !== undefined) {
-      if (nodeOrigin !== undefined) problems.push(problemAt({ file, path: ['node'] }, `'node' is already set in ${nodeOrigin.file.name}`))
-      node = d.node
-      nodeOrigin = { file, path: ['node'] }
+      if (nodeOrigin !== undefined) {
+        problems.push(problemAt({ file, path: ['node'] }, `'node' is already set in ${nodeOrigin.file.name}`))
+      } else {
+        node = d.node
+        nodeOrigin = { file, path: ['node'] }
+      }
     }
     d.members?.forEach((m: MemberConfig, i: number) => members.push({ value: m, origin: { file, path: ['members', i] } }))
     d.services?.forEach((s: ServiceConfig, i: number) => services.push({ value: s, origin: { file, path: ['services', i] } }))

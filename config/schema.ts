@@ -55,6 +55,15 @@ export const configFileSchema = {
           default: {},
         },
         operators: { type: 'array', items: clientText, default: [] },
+        schemas: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            // NIPT check letter: very likely but not officially documented (domain §2.2).
+            niptCheckLetter: { type: 'boolean', default: true },
+          },
+          default: {},
+        },
       },
     },
     members: {
@@ -110,7 +119,30 @@ export const configFileSchema = {
               kind: { type: 'string', minLength: 1 },
               url: { type: 'string', pattern: '^https?://' },
               connections: { type: 'integer', minimum: 1, maximum: 1024 },
+              providerType: { enum: ['rest', 'soap'] },
+              namespace: { type: 'string', minLength: 1 },
+              operations: {
+                type: 'array',
+                minItems: 1,
+                items: {
+                  type: 'object',
+                  additionalProperties: false,
+                  required: ['method', 'path', 'operation'],
+                  properties: { method, path: { type: 'string', pattern: '^/' }, operation: part, version: part, soapAction: { type: 'string' } },
+                },
+              },
+              request: {
+                type: 'object',
+                additionalProperties: false,
+                required: ['method', 'path'],
+                properties: { method, path: { type: 'string', pattern: '^/' } },
+              },
             },
+            allOf: [
+              { if: { properties: { kind: { const: 'bridge' } } }, then: { required: ['providerType'] } },
+              { if: { required: ['providerType'], properties: { providerType: { const: 'soap' } } }, then: { required: ['namespace', 'operations'] } },
+              { if: { required: ['providerType'], properties: { providerType: { const: 'rest' } } }, then: { required: ['request'] } },
+            ],
           },
           timeoutMs: { type: 'integer', minimum: 1, maximum: 600000, default: 30000 },
           bodyLogging: { enum: ['full', 'digest'], default: 'digest' },

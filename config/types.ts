@@ -6,6 +6,8 @@ export interface NodeConfig {
   limits: Limits
   /** Where the node keeps its state; relative to the config directory. */
   dataDir: string
+  /** Schema library switches (see schemas/library.ts). */
+  schemas?: { niptCheckLetter?: boolean }
   /** The message log (DESIGN §8). */
   log: LogConfig
   /** Client ids (`instance/class/code[/subsystem]`) of operators: they may read any exchange's evidence. */
@@ -19,7 +21,7 @@ export interface LogConfig {
   file: string
   /** postgres: connection URL. */
   url?: string
-  /** Batch signing window: a record waits at most this long for others to share its signature. */
+  /** Batch signing: extra window in ms after the first record (0: the batch is what arrives while the key is busy). */
   batchMs: number
   /** Batch signing: most records under one signature. */
   batchMax: number
@@ -67,6 +69,14 @@ export interface AdapterConfig {
   kind: string
   url: string
   connections?: number
+  /** bridge: the protocol the provider speaks (the service's `type` is what its clients speak). */
+  providerType?: 'rest' | 'soap'
+  /** bridge to SOAP: target namespace of the provider's XSD in the schema library. */
+  namespace?: string
+  /** bridge to SOAP: the operation each REST endpoint (method + path template) becomes. */
+  operations?: Array<{ method: string; path: string; operation: string; version?: string; soapAction?: string }>
+  /** bridge to REST: the request the SOAP operation becomes (path template filled from the body element). */
+  request?: { method: string; path: string }
 }
 
 export interface ServiceConfig {

@@ -1,10 +1,10 @@
 /**
  * Synthetic records for the demo civil registry provider.
  *
- * Every person below is invented. Personal numbers follow the shape of the
- * Albanian NID (decade letter, year digit, month with +50 for women, day,
- * serial, check letter) so that they pass the schema, but the check letters
- * are not computed and none of them belongs to a real person.
+ * Every person below is invented. Personal numbers follow the Albanian NID
+ * (decade letter, year digit, month with +50 for women, day, serial, mod-23
+ * check letter) so that they pass the schema, but none of them belongs to a
+ * real person.
  */
 
 export type Gjinia = 'M' | 'F';
@@ -77,7 +77,7 @@ const RECORDS: Shtetas[] = [
     gjendjaCivile: 'beqar',
   },
   {
-    nid: 'J25723456K',
+    nid: 'J25723456L',
     emri: 'Drita',
     mbiemri: 'Përmeti',
     datelindja: '1992-07-23',
@@ -87,7 +87,7 @@ const RECORDS: Shtetas[] = [
     gjendjaCivile: 'divorcuar',
   },
   {
-    nid: 'G80930089B',
+    nid: 'G80930089U',
     emri: 'Sokol',
     mbiemri: 'Marku',
     atesia: 'Çlirim',

@@ -5,13 +5,14 @@
 import { readFile } from 'node:fs/promises'
 import { resolve } from 'node:path'
 import type { ValidateFunction } from 'ajv'
-import type { XsdValidator } from 'libxml2-wasm'
 import { adapterKinds } from '../adapters/index.ts'
 import type { Adapter } from '../adapters/types.ts'
 import { ConfigError, type ConfigProblem } from '../config/load.ts'
 import type { EndpointConfig, ServiceConfig, UraConfig } from '../config/types.ts'
 import type { SchemaLibrary } from '../schemas/library.ts'
+import type { LibraryXsd } from '../schemas/xsd-hooks.ts'
 import { clientKey, parseClientText, serviceKey, type ClientId, type ServiceId } from './identifiers.ts'
+import { RESERVED_SERVICE_CODES } from './meta/codes.ts'
 
 export interface ClientEntry {
   id: ClientId
@@ -38,7 +39,7 @@ export interface ServiceEntry {
   config: ServiceConfig
   adapter: Adapter
   endpoints: RestEndpoint[]
-  xsd?: XsdValidator
+  xsd?: LibraryXsd
   wsdl?: string
 }
 
@@ -71,6 +72,7 @@ export class Registry {
     for (const s of config.services) {
       const where = `service ${s.provider}/${s.code}${s.version === undefined ? '' : '/' + s.version}`
       const problem = (message: string): void => { problems.push({ file: config.dir, path: where, message }) }
+      if (RESERVED_SERVICE_CODES.has(s.code)) { problem(`service code '${s.code}' is reserved for an X-Road metaservice`); continue }
       const factory = adapterKinds[s.adapter.kind]
       if (factory === undefined) { problem(`unknown adapter kind '${s.adapter.kind}' (known: ${Object.keys(adapterKinds).join(', ')})`); continue }
       const id: ServiceId = { ...parseClientText(s.provider), serviceCode: s.code, ...(s.version === undefined ? {} : { serviceVersion: s.version }) }
@@ -100,7 +102,12 @@ export class Registry {
         }
       }
       if (problems.length > 0) continue
-      entry.adapter = factory(s.adapter, { responseBytes: config.node.limits.responseBytes })
+      try {
+        entry.adapter = factory(s.adapter, { responseBytes: config.node.limits.responseBytes, service: s, library })
+      } catch (err) {
+        problem(`adapter ${s.adapter.kind}: ${(err as Error).message}`)
+        continue
+      }
       const list = registry.services.get(entry.key) ?? []
       list.push(entry)
       registry.services.set(entry.key, list)

@@ -15,6 +15,9 @@ import { sendRestError } from './rest/errors.ts'
 import { evidenceHeaders, r1Routes } from './routes/r1.ts'
 import { opsRoutes } from './routes/ops.ts'
 import { soapRoutes } from './routes/soap.ts'
+import { docsPlugin } from './routes/docs.ts'
+import { metaRoutes } from './routes/meta.ts'
+import { catalogueRoutes } from './routes/catalogue.ts'
 import { faultEnvelope } from './soap/fault.ts'
 import { clientKey, serviceText } from './identifiers.ts'
 import type { MessageLog } from './log/message-log.ts'
@@ -64,7 +67,7 @@ export interface Gateway {
 
 export async function buildGateway (opts: GatewayOptions): Promise<Gateway> {
   const { config } = opts
-  const library = opts.library ?? await SchemaLibrary.load([PROJECT_SCHEMA_DIR])
+  const library = opts.library ?? await SchemaLibrary.load([PROJECT_SCHEMA_DIR], config.node.schemas)
   const registry = await Registry.build(config, library)
   const context: GatewayContext = { registry, recorder: opts.recorder ?? opts.messageLog?.recorder ?? unloggedRecorder, library, ready: true }
   if (opts.tls !== undefined) context.clientCertificates = new ClientCertificates(opts.tls.trust)
@@ -122,6 +125,11 @@ export async function buildGateway (opts: GatewayOptions): Promise<Gateway> {
     return sendRestError(reply, err, req.exchange.requestId)
   })
 
+  // While draining, answers close their connection so keep-alive sockets do not hold shutdown open.
+  app.addHook('onSend', async (_req, reply) => {
+    if (!context.ready) reply.header('connection', 'close')
+  })
+
   // One line per exchange: ids, parties, outcome, timings. Never payloads.
   app.addHook('onResponse', async (req, reply) => {
     const ex = req.exchange
@@ -142,9 +150,13 @@ export async function buildGateway (opts: GatewayOptions): Promise<Gateway> {
     }, 'exchange')
   })
 
+  // OpenAPI and Swagger UI first: swagger describes the routes registered after it.
+  await docsPlugin(app, context, config)
   await app.register(async scope => r1Routes(scope, context))
   await app.register(async scope => soapRoutes(scope, context))
   await app.register(async scope => opsRoutes(scope, context))
+  await app.register(async scope => metaRoutes(scope, context, config))
+  await app.register(async scope => catalogueRoutes(scope, context, config))
   const messageLog = opts.messageLog
   if (messageLog !== undefined) await app.register(async scope => evidenceRoutes(scope, context, messageLog, config.node.operators))
 

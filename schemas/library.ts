@@ -2,12 +2,20 @@
  * The shared schema library: every JSON Schema (`*.json`, keyed by `$id`) and XSD (`*.xsd`, keyed by
  * targetNamespace) under the given directories, compiled once at start. Services refer to types by
  * `$id` / namespace, never by file path.
+ *
+ * Rules neither language can state are added here, once for both: the ajv formats `al-nid`,
+ * `al-nipt` and `al-iban`, and for XSDs the type-driven hooks of `xsd-hooks.ts`, which run after
+ * libxml2 has validated an element. `data/` holds source data, not schemas; `*.include.xsd` files
+ * are only pulled in by `xs:include` (they share their includer's namespace).
  */
 import { readdir, readFile } from 'node:fs/promises'
-import { join, resolve } from 'node:path'
+import { dirname, join, resolve } from 'node:path'
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv'
 import addFormatsModule from 'ajv-formats'
-import { XmlBufferInputProvider, XmlDocument, XsdValidator, xmlRegisterInputProvider, type XmlLibError } from 'libxml2-wasm'
+import { XmlBufferInputProvider, XmlC14NMode, XmlDocument, XmlElement, XsdValidator, xmlRegisterInputProvider, type XmlLibError } from 'libxml2-wasm'
+import { ibanProblem, nidProblem, niptProblem } from './checks.ts'
+import { coreHooks, hookedXsd, type HookOptions, type LibraryXsd, type TypeHooks } from './xsd-hooks.ts'
+import { XsdModel } from './xsd-model.ts'
 
 // ajv-formats ships CommonJS; under nodenext its default export is the module object.
 const addFormats = ((addFormatsModule as any).default ?? addFormatsModule) as (ajv: Ajv) => Ajv
@@ -18,20 +26,30 @@ export const PROJECT_SCHEMA_DIR = resolve(import.meta.dirname)
 const xsdFiles = new XmlBufferInputProvider({})
 let providerRegistered = false
 
+export type LibraryOptions = HookOptions
+
 export class SchemaLibrary {
   private readonly bodies: Ajv
   private readonly params: Ajv
-  private readonly xsds = new Map<string, XsdValidator>()
+  private readonly xsds = new Map<string, LibraryXsd>()
+  private readonly hooks: TypeHooks
+  /** Structure of every loaded XSD (element order, occurrence, types): drives hooks and the bridge mapping. */
+  readonly model = new XsdModel()
   readonly jsonIds: string[] = []
+  /** Source of every schema, for documents built from them (OpenAPI, self-contained WSDLs). */
+  private readonly jsonSources = new Map<string, Record<string, unknown>>()
+  private readonly xsdSources = new Map<string, string>()
 
-  private constructor () {
-    this.bodies = addFormats(new Ajv({ allErrors: true, strict: false }))
+  private constructor (opts: LibraryOptions) {
+    // multipleOfPrecision: 0.07 is a multiple of 0.01 although 0.07 / 0.01 is not an integer in binary.
+    this.bodies = withAlbanianFormats(addFormats(new Ajv({ allErrors: true, strict: false, multipleOfPrecision: 9 })), opts)
     // Path and query parameters arrive as text; the schema says what they mean.
-    this.params = addFormats(new Ajv({ allErrors: true, strict: false, coerceTypes: 'array' }))
+    this.params = withAlbanianFormats(addFormats(new Ajv({ allErrors: true, strict: false, coerceTypes: 'array', multipleOfPrecision: 9 })), opts)
+    this.hooks = coreHooks(opts)
   }
 
-  static async load (dirs: string[]): Promise<SchemaLibrary> {
-    const lib = new SchemaLibrary()
+  static async load (dirs: string[], opts: LibraryOptions = {}): Promise<SchemaLibrary> {
+    const lib = new SchemaLibrary(opts)
     const files = (await Promise.all(dirs.map(d => listFiles(resolve(d))))).flat()
     const xsdSources: Array<{ path: string; text: string }> = []
     for (const path of files) {
@@ -42,6 +60,7 @@ export class SchemaLibrary {
         lib.bodies.addSchema(schema)
         lib.params.addSchema(schema)
         lib.jsonIds.push(schema.$id)
+        lib.jsonSources.set(schema.$id, schema)
       } else if (path.endsWith('.xsd')) {
         const text = await readFile(path, 'utf8')
         xsdFiles.addBuffer(path, Buffer.from(text))
@@ -52,13 +71,18 @@ export class SchemaLibrary {
       xmlRegisterInputProvider(xsdFiles)
       providerRegistered = true
     }
+    const seen = new Set<string>()
     for (const { path, text } of xsdSources) {
       const doc = XmlDocument.fromString(text, { url: path })
       try {
         const ns = doc.root.attr('targetNamespace')?.value
         if (ns === undefined) throw new Error(`${path}: an XSD needs a targetNamespace`)
-        if (lib.xsds.has(ns)) continue
-        lib.xsds.set(ns, XsdValidator.fromDoc(doc))
+        if (seen.has(path)) continue
+        seen.add(path)
+        lib.model.add(doc.root)
+        if (path.endsWith('.include.xsd') || lib.xsds.has(ns)) continue
+        lib.xsds.set(ns, hookedXsd(ns, XsdValidator.fromDoc(doc), lib.model, lib.hooks))
+        lib.xsdSources.set(ns, withIncludesInlined(doc, path, xsdSources))
       } catch (err) {
         throw new Error(`${path}: ${xmlErrorText(err)}`)
       } finally {
@@ -78,8 +102,19 @@ export class SchemaLibrary {
     return this.params.compile(schema)
   }
 
-  xsd (namespace: string): XsdValidator | undefined {
+  /** The XSD of a namespace: libxml2 validation followed by the type hooks. */
+  xsd (namespace: string): LibraryXsd | undefined {
     return this.xsds.get(namespace)
+  }
+
+  /** The JSON Schema registered under this `$id`, as written (not a copy: do not modify). */
+  jsonSchema (id: string): Record<string, unknown> | undefined {
+    return this.jsonSources.get(id)
+  }
+
+  /** The XSD text for a target namespace. */
+  xsdSource (namespace: string): string | undefined {
+    return this.xsdSources.get(namespace)
   }
 
   get namespaces (): string[] {
@@ -87,14 +122,61 @@ export class SchemaLibrary {
   }
 }
 
+/**
+ * The schema text published for a namespace stands on its own: `xs:include`d files (same namespace,
+ * e.g. the generated code lists) are spliced in where they are included. Each spliced declaration is
+ * in exclusive canonical form, so it declares the namespaces it uses.
+ */
+function withIncludesInlined (doc: XmlDocument, path: string, sources: Array<{ path: string; text: string }>): string {
+  const includes = doc.root.find('xs:include[@schemaLocation]', { xs: 'http://www.w3.org/2001/XMLSchema' }) as XmlElement[]
+  if (includes.length === 0) return doc.toString({ format: false })
+  const copy = XmlDocument.fromString(doc.toString({ format: false }))
+  try {
+    let text = copy.toString({ format: false })
+    for (const inc of copy.root.find('xs:include[@schemaLocation]', { xs: 'http://www.w3.org/2001/XMLSchema' }) as XmlElement[]) {
+      const location = inc.attr('schemaLocation')!.value
+      const source = sources.find(s => s.path === resolve(dirname(path), location))
+      if (source === undefined) continue
+      const included = XmlDocument.fromString(source.text)
+      try {
+        const parts: string[] = []
+        for (let c = included.root.firstChild; c !== null; c = c.next) {
+          if (c instanceof XmlElement) parts.push(c.canonicalizeToString({ mode: XmlC14NMode.XML_C14N_EXCLUSIVE_1_0 }))
+        }
+        text = text.replace(inc.toString({ format: false }), parts.join(''))
+      } finally {
+        included.dispose()
+      }
+    }
+    return text
+  } finally {
+    copy.dispose()
+  }
+}
+
 async function listFiles (dir: string): Promise<string[]> {
   const out: string[] = []
   for (const entry of await readdir(dir, { withFileTypes: true })) {
     const path = join(dir, entry.name)
+    if (entry.isDirectory() && entry.name === 'data') continue
     if (entry.isDirectory()) out.push(...await listFiles(path))
     else if (/\.(json|xsd)$/.test(entry.name)) out.push(path)
   }
   return out.sort()
+}
+
+/** Check letters and check digits as ajv formats (the patterns in the schemas check the rest). */
+function withAlbanianFormats (ajv: Ajv, opts: LibraryOptions): Ajv {
+  ajv.addFormat('al-nid', { type: 'string', validate: v => nidProblem(v) === undefined })
+  ajv.addFormat('al-nipt', { type: 'string', validate: v => opts.niptCheckLetter === false || niptProblem(v) === undefined })
+  ajv.addFormat('al-iban', { type: 'string', validate: v => ibanProblem(v) === undefined })
+  return ajv
+}
+
+const FORMAT_TEXT: Record<string, string> = {
+  'al-nid': 'check letter does not match (NID)',
+  'al-nipt': 'check letter does not match (NIPT)',
+  'al-iban': 'IBAN check digits do not match',
 }
 
 /** Ajv errors as readable lines: `body/detyrime/0/shuma must be >= 0`. */
@@ -104,6 +186,7 @@ export function ajvViolations (where: string, errors: ErrorObject[] | null | und
     if (e.keyword === 'required') return `${at}: missing required property '${(e.params as any).missingProperty}'`
     if (e.keyword === 'additionalProperties') return `${at}: unknown property '${(e.params as any).additionalProperty}'`
     if (e.keyword === 'enum') return `${at}: must be one of ${(e.params as any).allowedValues.join(', ')}`
+    if (e.keyword === 'format' && FORMAT_TEXT[(e.params as any).format] !== undefined) return `${at}: ${FORMAT_TEXT[(e.params as any).format]}`
     return `${at}: ${e.message ?? 'is invalid'}`
   })
 }

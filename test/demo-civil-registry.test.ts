@@ -2,7 +2,8 @@ import t from 'tap';
 import { connect } from 'node:net';
 import { readFile } from 'node:fs/promises';
 import { request } from 'undici';
-import { XmlC14NMode, XmlDocument, XmlElement, XsdValidator } from 'libxml2-wasm';
+import { XmlC14NMode, XmlDocument, XmlElement } from 'libxml2-wasm';
+import { PROJECT_SCHEMA_DIR, SchemaLibrary } from '../schemas/library.ts';
 import { startCivilRegistry, WSDL_FILE, XSD_FILE } from '../demo/civil-registry.ts';
 import { CITIZENS, FAULT_NID, FAULT_STRING, INVALID_RESPONSE_NID } from '../demo/civil-registry-data.ts';
 
@@ -91,12 +92,8 @@ function statusOf(raw: string): number {
 }
 
 const xsdText = await readFile(XSD_FILE, 'utf8');
-const xsdDoc = XmlDocument.fromString(xsdText);
-const validator = XsdValidator.fromDoc(xsdDoc);
-t.teardown(() => {
-  validator.dispose();
-  xsdDoc.dispose();
-});
+// The service schema imports the core library types, so it is compiled by the library.
+const validator = (await SchemaLibrary.load([PROJECT_SCHEMA_DIR])).xsd(RC_NS)!;
 
 /** Validates the Body payload of an envelope against the service schema. */
 function payloadIsValid(envelopeXml: string): boolean {

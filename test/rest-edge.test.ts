@@ -164,18 +164,21 @@ t.test('demo REST exchange', async t => {
 })
 
 t.test('request hash, headers and bodies on the wire', async t => {
-  const provider = await startEchoProvider(req => req.url?.includes('malformed') === true
+  const provider = await startEchoProvider(req => req.url?.includes('L41526502B') === true
     ? { status: 200, body: '{"pranuar":tru' }
-    : { status: 201, headers: { 'content-type': 'application/json', connection: 'x-secret', 'x-secret': '1', 'x-road-error': 'forged', 'x-provider': 'ok' }, body: '{"pranuar":true,"referenca":"REF-123456"}' })
+    : req.url?.includes('K22218003V') === true
+      ? { status: 200, body: JSON.stringify({ mbushje: 'x'.repeat(70_000) }) }
+      : { status: 201, headers: { 'content-type': 'application/json', connection: 'x-secret', 'x-secret': '1', 'x-road-error': 'forged', 'x-provider': 'ok' }, body: '{"pranuar":true,"referenca":"REF-123456"}' })
   t.teardown(provider.close)
   const config = await demoConfig({
     'services.yaml': s => s.replace('url: http://127.0.0.1:4401/api/v1', `url: ${provider.url}`),
+    'node.yaml': s => s.replace('responseBytes: 10485760', 'responseBytes: 65536'),
     'access.yaml': s => s + `
   - service: ${TAX_SERVICE}
     clients: [${DURRES_SOCIAL}]
     endpoints:
       - { method: POST, path: /pagesa }
-      - { method: GET, path: /malformed/** }
+      - { method: GET, path: /subjekte/** }
   - service: ${TAX_SERVICE}
     clients: [${TIRANA_CIVIL}]
 `,
@@ -225,6 +228,15 @@ t.test('request hash, headers and bodies on the wire', async t => {
     await expectError(t, rig, `${TAX}/pagesa`, { 'X-Road-Client': DURRES_SOCIAL, 'content-type': 'text/plain' }, 'Client.InvalidBody', 400, { method: 'POST', body })
     const before = provider.seen.length
     t.equal(provider.seen.length, before, 'nothing invalid reaches the provider')
+  })
+
+  t.test('a provider response over the node limit', async t => {
+    await expectError(t, rig, `${TAX}/subjekte/K22218003V/detyrime`, { 'X-Road-Client': DURRES_SOCIAL }, 'Server.ServerProxy.ServiceFailed.IOError', 500)
+  })
+
+  t.test('a provider answering malformed JSON', async t => {
+    const body = await expectError(t, rig, `${TAX}/subjekte/L41526502B/detyrime`, { 'X-Road-Client': DURRES_SOCIAL }, 'Server.ServerProxy.InvalidResponse', 502)
+    t.match(body.message, /malformed JSON/)
   })
 
   t.test('an unknown endpoint of a granted service', async t => {

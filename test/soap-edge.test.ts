@@ -226,7 +226,7 @@ t.test('a good request returns the citizen from the provider', async t => {
 })
 
 t.test('an unknown citizen is a normal answer with gjetur=false', async t => {
-  const res = await send(url, envelope(header(), kerko('A10101001A')))
+  const res = await send(url, envelope(header(), kerko('A10101001R')))
   t.equal(res.status, 200)
   withDoc(res.bytes, doc => {
     t.equal(doc.get('/s:Envelope/s:Body/rc:kerkoShtetasResponse/rc:gjetur', NS)?.content, 'false')

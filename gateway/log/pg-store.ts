@@ -25,6 +25,26 @@ INSERT INTO ura_log_head (id, seq, hash) VALUES (1, 0, '${Buffer.alloc(64).toStr
 `
 const COLUMNS = RECORD_COLUMNS.map(c => c[1]).join(', ')
 
+/**
+ * A client checked out of the pool has no error listener (pg-pool removes its own), so a connection
+ * the server drops between two queries would throw from an 'error' event and take the node down.
+ * This borrows a client with a listener that records the error instead; the next query fails anyway.
+ */
+async function borrow (pool: pg.Pool): Promise<{ client: pg.PoolClient; done (err?: Error): void }> {
+  const client = await pool.connect()
+  let dropped: Error | undefined
+  const onError = (err: Error): void => { dropped = err }
+  client.on('error', onError)
+  return {
+    client,
+    done: err => {
+      client.off('error', onError)
+      // A connection that failed is thrown away, not reused.
+      client.release(err ?? dropped)
+    },
+  }
+}
+
 export class PgLogStore implements LogStore {
   readonly kind = 'postgres'
   private readonly pool: pg.Pool
@@ -43,13 +63,13 @@ export class PgLogStore implements LogStore {
     pool.on('error', () => {})
     try {
       // Two nodes starting together must not race on CREATE TABLE.
-      const client = await pool.connect()
+      const { client, done } = await borrow(pool)
       try {
         await client.query('SELECT pg_advisory_lock(7517100)')
         await client.query(SCHEMA)
       } finally {
         await client.query('SELECT pg_advisory_unlock(7517100)').catch(() => {})
-        client.release()
+        done()
       }
     } catch (err) {
       await pool.end()
@@ -66,7 +86,7 @@ export class PgLogStore implements LogStore {
 
   private async writeGroup (records: NewRecord[], signatures: BatchSignature[]): Promise<StoredRecord[]> {
     if (this.closed) throw new Error('the message log is closed')
-    const client = await this.pool.connect()
+    const { client, done } = await borrow(this.pool)
     let broken: Error | undefined
     try {
       await client.query('BEGIN')
@@ -93,8 +113,7 @@ export class PgLogStore implements LogStore {
       await client.query('ROLLBACK').catch(() => {})
       throw err
     } finally {
-      // A connection that failed mid-transaction is thrown away, not reused.
-      client.release(broken)
+      done(broken)
     }
   }
 
@@ -125,7 +144,8 @@ export class PgLogStore implements LogStore {
   }
 
   async prune (before: Date): Promise<number> {
-    const client = await this.pool.connect()
+    const { client, done } = await borrow(this.pool)
+    let broken: Error | undefined
     try {
       await client.query('BEGIN')
       await client.query('SELECT 1 FROM ura_log_head WHERE id = 1 FOR UPDATE')
@@ -138,10 +158,11 @@ export class PgLogStore implements LogStore {
       await client.query('COMMIT')
       return rowCount ?? 0
     } catch (err) {
+      broken = err as Error
       await client.query('ROLLBACK').catch(() => {})
       throw err
     } finally {
-      client.release()
+      done(broken)
     }
   }
 

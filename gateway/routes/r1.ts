@@ -11,6 +11,8 @@ import { authorise, identify, recordRequest, recordResponse, resolveService } fr
 import { restRequestHash } from '../request-hash.ts'
 import { parseR1Target } from '../rest/r1-path.ts'
 import { flattenHeaders } from '../log/recorder.ts'
+import { restMetaservice } from '../meta/codes.ts'
+import { answerRestMetaservice } from '../meta/rest.ts'
 import { findEndpoint, responseViolations, validateRequest } from '../rest/validate.ts'
 import type { GatewayContext } from '../server.ts'
 
@@ -46,6 +48,8 @@ async function handleR1 (ctx: GatewayContext, req: FastifyRequest, reply: Fastif
   ex.representedParty = single['x-road-represented-party']
 
   const client = ex.client = identify(ctx.registry, ex.clientId, peerOf(req.raw.socket, ctx.clientCertificates))
+  // Metaservice codes are reserved: answered by the node, never resolved to a provider's service.
+  if (restMetaservice(target.serviceId) !== undefined) return answerRestMetaservice(ctx, req, reply, client, target)
   const service = ex.service = resolveService(ctx.registry, target.serviceId, 'rest')
   authorise(ctx.registry, client, service, req.method, target.path === '' ? '/' : target.path)
 
@@ -75,6 +79,8 @@ async function handleR1 (ctx: GatewayContext, req: FastifyRequest, reply: Fastif
     headers,
     body: body !== undefined && body.length > 0 ? body : undefined,
     timeoutMs: service.config.timeoutMs,
+    exchange: ex,
+    ...(match === undefined ? {} : { endpoint: { method: match.endpoint.method, template: match.endpoint.template, params: match.params } }),
   })
   ex.providerStatus = res.status
   ex.providerMs = res.durationMs

@@ -11,6 +11,8 @@ import { soapRequestHash } from '../request-hash.ts'
 import { parseRequestEnvelope } from '../soap/envelope.ts'
 import { readProviderResponse } from '../soap/response.ts'
 import { xmlViolations } from '../../schemas/library.ts'
+import { soapMetaservice } from '../meta/codes.ts'
+import { answerSoapMetaservice } from '../meta/soap.ts'
 import type { GatewayContext } from '../server.ts'
 
 export async function soapRoutes (app: FastifyInstance, ctx: GatewayContext): Promise<void> {
@@ -46,6 +48,8 @@ async function handleSoap (ctx: GatewayContext, req: FastifyRequest, reply: Fast
       throw new XRoadError('Client.InvalidBody', `Body element '${envelope.body.name}' does not start with the service code '${serviceId.serviceCode}'`)
     }
     const client = ex.client = identify(ctx.registry, h.client!, peerOf(req.raw.socket, ctx.clientCertificates))
+    // Metaservice codes are reserved: answered by the node while the request document is alive.
+    if (soapMetaservice(serviceId) !== undefined) return await answerSoapMetaservice(ctx, req, reply, client, envelope, body)
     const service = ex.service = resolveService(ctx.registry, serviceId, 'soap')
     authorise(ctx.registry, client, service)
     if (service.xsd !== undefined) {
@@ -72,6 +76,7 @@ async function handleSoap (ctx: GatewayContext, req: FastifyRequest, reply: Fast
     headers: ['Content-Type', contentType, ...(typeof soapAction === 'string' ? ['SOAPAction', soapAction] : [])],
     body,
     timeoutMs: service.config.timeoutMs,
+    exchange: ex,
   })
   ex.providerStatus = res.status
   ex.providerMs = res.durationMs

@@ -24,19 +24,23 @@ export const TAX_SERVICE = 'AL-DEV/NJQV/L21603004L/taksat-vendore/detyrimet'
 export const CIVIL_SERVICE = 'AL-DEV/GOV/L01417001D/regjistri-civil/kerkoShtetas'
 
 /** The demo's calling systems, which plain-HTTP tests mark `connection: http`. */
-const CALLING_SUBSYSTEMS = ['e-albania', 'gjendja-civile', 'ndihma-sociale']
+const CALLING_SUBSYSTEMS = ['e-albania', 'gjendja-civile', 'ndihma-sociale', 'kontrolli-tatimor']
 
 /**
  * Copies the demo configuration into a temp dir, lets the test edit the YAML text, loads it.
  * Unless `mtls` is set, the demo's calling systems are marked `connection: http` so tests can call
- * over plain HTTP; with `mtls` they need client certificates (see `startTlsRig`).
+ * over plain HTTP; with `mtls` they need client certificates (see `startTlsRig`). `bridge` adds the
+ * bridged demo services of bridge.yaml.
  */
-export async function demoConfig (edit: Record<string, (text: string) => string> = {}, extra: Record<string, string> = {}, opts: { mtls?: boolean } = {}): Promise<UraConfig> {
+export async function demoConfig (edit: Record<string, (text: string) => string> = {}, extra: Record<string, string> = {}, opts: { mtls?: boolean; bridge?: boolean } = {}): Promise<UraConfig> {
   const dir = await mkdtemp(join(tmpdir(), 'ura-config-'))
   for (const name of await readdir(DEMO_DIR)) {
+    // The bridged services (bridge.yaml) join only when asked, so tests that count the core demo's
+    // services and clients keep describing it.
+    if (name === 'bridge.yaml' && opts.bridge !== true) continue
     let text = await readFile(join(DEMO_DIR, name), 'utf8')
     text = text.replaceAll('../../schemas/', resolve(DEMO_DIR, '../../schemas') + '/')
-    if (name === 'members.yaml' && opts.mtls !== true) {
+    if ((name === 'members.yaml' || name === 'bridge.yaml') && opts.mtls !== true) {
       for (const code of CALLING_SUBSYSTEMS) text = text.replace(new RegExp(`(- code: ${code}\n( +)name: [^\n]*\n)`), '$1$2connection: http\n')
     }
     await writeFile(join(dir, name), edit[name]?.(text) ?? text)

@@ -1,0 +1,288 @@
+/**
+ * `bridge`: the client speaks one protocol, the provider the other (DESIGN §6). The service's `type`
+ * is what its clients speak — so the edges and the pipeline treat a bridged service like any other
+ * service of that type — and `adapter.providerType` is what the provider speaks:
+ *
+ *  - `type: rest`, `providerType: soap`: each REST endpoint names the SOAP operation it becomes.
+ *    Path parameters, query parameters and the JSON body are merged into the JSON form of the
+ *    operation's request element, sent in an X-Road SOAP 4.0 envelope (the REST client's X-Road
+ *    identity in its header), and the `…Response` element comes back as JSON.
+ *  - `type: soap`, `providerType: rest`: the body element `{xsd}serviceCode` is read as JSON, its
+ *    fields fill the configured path template, the rest become query parameters (GET, HEAD,
+ *    DELETE) or the JSON body; the JSON answer becomes `{xsd}serviceCodeResponse`.
+ *
+ * The mapping rules are in bridge/mapping.ts; errors cross over as described in bridge/faults.ts.
+ */
+import type { XmlElement } from 'libxml2-wasm'
+import type { AdapterConfig, ServiceConfig } from '../config/types.ts'
+import { XRoadError } from '../gateway/errors.ts'
+import type { Exchange } from '../gateway/exchange.ts'
+import { clientKey, type ClientId } from '../gateway/identifiers.ts'
+import { envelopeParts, parseXml } from '../gateway/soap/envelope.ts'
+import { xmlEscape } from '../gateway/soap/fault.ts'
+import { SOAP_ENV, XROAD, XROAD_ID } from '../gateway/soap/namespaces.ts'
+import { xmlViolations, type SchemaLibrary } from '../schemas/library.ts'
+import type { ElementDecl, XsdModel } from '../schemas/xsd-model.ts'
+import { faultToRestError, restErrorToFault } from './bridge/faults.ts'
+import { MappingError, XmlJsonMapper } from './bridge/mapping.ts'
+import { HttpPool } from './http-pool.ts'
+import type { Adapter, AdapterFactory, OutboundRequest, ProviderResponse } from './types.ts'
+
+const mappers = new WeakMap<XsdModel, XmlJsonMapper>()
+
+function mapperFor (library: SchemaLibrary): XmlJsonMapper {
+  let mapper = mappers.get(library.model)
+  if (mapper === undefined) mappers.set(library.model, mapper = new XmlJsonMapper(library.model))
+  return mapper
+}
+
+export const createBridgeAdapter: AdapterFactory = (config, context) => {
+  const { service, library } = context
+  if (service === undefined || library === undefined) throw new Error('the bridge adapter needs its service and the schema library')
+  if (config.providerType === undefined || config.providerType === service.type) {
+    throw new Error(`adapter.providerType must name the provider's protocol, the other one than the service type '${service.type}'`)
+  }
+  const http = new HttpPool(config.url, config.connections ?? 32, context.responseBytes)
+  const send = config.providerType === 'soap'
+    ? restToSoap(config, service, library, http)
+    : soapToRest(config, service, library, http)
+  return { kind: 'bridge', send, close: () => http.close() }
+}
+
+// ---- REST client → SOAP provider ----------------------------------------------------------------
+
+interface Operation { request: ElementDecl; response: ElementDecl; name: string; version?: string; soapAction: string }
+
+function restToSoap (config: AdapterConfig, service: ServiceConfig, library: SchemaLibrary, http: HttpPool): Adapter['send'] {
+  const ns = config.namespace
+  if (ns === undefined || config.operations === undefined) throw new Error('a bridge to a SOAP provider needs adapter.namespace and adapter.operations')
+  const xsd = library.xsd(ns)
+  if (xsd === undefined) throw new Error(`no XSD in the schema library has targetNamespace ${ns}`)
+  const mapper = mapperFor(library)
+  const operations = new Map<string, Operation>()
+  for (const op of config.operations) {
+    if (!(service.endpoints ?? []).some(e => e.method === op.method && e.path === op.path)) {
+      throw new Error(`adapter.operations: ${op.method} ${op.path} is not one of the service's endpoints`)
+    }
+    operations.set(`${op.method} ${op.path}`, {
+      request: mapper.element(ns, op.operation),
+      response: mapper.element(ns, `${op.operation}Response`),
+      name: op.operation,
+      ...(op.version === undefined ? {} : { version: op.version }),
+      soapAction: op.soapAction ?? '',
+    })
+  }
+
+  return async (req: OutboundRequest): Promise<ProviderResponse> => {
+    const ex = need(req.exchange, 'exchange')
+    const endpoint = need(req.endpoint, 'matched endpoint')
+    const op = operations.get(`${endpoint.method} ${endpoint.template}`)
+    if (op === undefined) throw new XRoadError('Server.ServerProxy.UnknownService', `No SOAP operation is bridged for ${endpoint.method} ${endpoint.template}`)
+
+    const message = requestObject(endpoint.params, req.path, req.body)
+    let bodyXml: string
+    try {
+      bodyXml = mapper.toXml(op.request, message)
+    } catch (err) {
+      throw mappingFailure(err, 'Client.InvalidBody', `The request cannot be expressed as ${op.name}`)
+    }
+    const envelope = requestEnvelope(ex, op, bodyXml)
+    const res = await http.send({
+      method: 'POST',
+      path: '',
+      headers: ['Content-Type', 'text/xml; charset=utf-8', 'SOAPAction', `"${op.soapAction}"`],
+      body: Buffer.from(envelope, 'utf8'),
+      timeoutMs: req.timeoutMs,
+    })
+
+    const doc = parseXml(res.body, 'Server.ServerProxy.ServiceFailed.InvalidSoap')
+    try {
+      const { body } = envelopeParts(doc, 'Server.ServerProxy.ServiceFailed.InvalidSoap')
+      if (body.name === 'Fault' && body.namespaceUri === SOAP_ENV) {
+        const error = faultToRestError(body, ex.requestId)
+        return json(error.status, error.body, res.durationMs)
+      }
+      if (body.name !== op.response.name || (body.namespaceUri ?? '') !== op.response.ns) {
+        throw new XRoadError('Server.ServerProxy.InvalidResponse', `Provider answered {${body.namespaceUri ?? ''}}${body.name}, expected {${op.response.ns}}${op.response.name}`)
+      }
+      // Enforced services get the provider's XML checked against its XSD (and hooks) before mapping:
+      // order and occurrence errors have no JSON form to be caught in later.
+      if (service.responseValidation === 'enforce') validateXml(xsd.validate.bind(xsd), body)
+      let value: unknown
+      try {
+        value = mapper.toJson(body, op.response)
+      } catch (err) {
+        throw mappingFailure(err, 'Server.ServerProxy.InvalidResponse', 'The provider response cannot be expressed in JSON')
+      }
+      return json(200, value, res.durationMs)
+    } finally {
+      doc.dispose()
+    }
+  }
+}
+
+/** Path parameters, query parameters and the JSON body, as one object; a name given twice is an error. */
+function requestObject (params: Record<string, string>, path: string, body: Buffer | undefined): Record<string, unknown> {
+  const out: Record<string, unknown> = {}
+  const add = (key: string, value: unknown, from: string): void => {
+    if (key in out) throw new XRoadError('Client.InvalidBody', `'${key}' is given twice (${from})`)
+    out[key] = value
+  }
+  for (const [k, v] of Object.entries(params)) add(k, v, 'path')
+  const q = path.indexOf('?')
+  if (q >= 0) {
+    const query = new Map<string, string[]>()
+    for (const [k, v] of new URLSearchParams(path.slice(q + 1))) query.set(k, [...(query.get(k) ?? []), v])
+    for (const [k, v] of query) add(k, v.length === 1 ? v[0] : v, 'query')
+  }
+  if (body !== undefined && body.length > 0) {
+    let parsed: unknown
+    try {
+      parsed = JSON.parse(body.toString('utf8'))
+    } catch (err) {
+      throw new XRoadError('Client.InvalidBody', `Malformed JSON body: ${(err as Error).message}`)
+    }
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new XRoadError('Client.InvalidBody', 'A bridged request body must be a JSON object')
+    for (const [k, v] of Object.entries(parsed)) add(k, v, 'body')
+  }
+  return out
+}
+
+function idXml (tag: string, type: string, parts: Array<[string, string | undefined]>): string {
+  const inner = parts.filter(([, v]) => v !== undefined).map(([k, v]) => `<id:${k}>${xmlEscape(v!)}</id:${k}>`).join('')
+  return `<xrd:${tag} id:objectType="${type}">${inner}</xrd:${tag}>`
+}
+
+/** X-Road SOAP 4.0 request: the REST client's identity and ids, the provider's operation as service. */
+function requestEnvelope (ex: Exchange, op: Operation, bodyXml: string): string {
+  const client = need(ex.clientId, 'client id')
+  const service = need(ex.serviceId, 'service id')
+  const opt = (tag: string, v: string | undefined): string => v === undefined ? '' : `<xrd:${tag}>${xmlEscape(v)}</xrd:${tag}>`
+  return '<?xml version="1.0" encoding="UTF-8"?>' +
+    `<SOAP-ENV:Envelope xmlns:SOAP-ENV="${SOAP_ENV}" xmlns:xrd="${XROAD}" xmlns:id="${XROAD_ID}"><SOAP-ENV:Header>` +
+    idXml('client', client.subsystemCode === undefined ? 'MEMBER' : 'SUBSYSTEM', clientParts(client)) +
+    idXml('service', 'SERVICE', [...clientParts(service), ['serviceCode', op.name], ['serviceVersion', op.version]]) +
+    opt('id', ex.messageId ?? ex.requestId) + opt('userId', ex.userId) + opt('issue', ex.issue) +
+    '<xrd:protocolVersion>4.0</xrd:protocolVersion></SOAP-ENV:Header>' +
+    `<SOAP-ENV:Body>${bodyXml}</SOAP-ENV:Body></SOAP-ENV:Envelope>`
+}
+
+function clientParts (id: ClientId): Array<[string, string | undefined]> {
+  return [['xRoadInstance', id.instance], ['memberClass', id.memberClass], ['memberCode', id.memberCode], ['subsystemCode', id.subsystemCode]]
+}
+
+// ---- SOAP client → REST provider ----------------------------------------------------------------
+
+const NO_BODY = new Set(['GET', 'HEAD', 'DELETE', 'OPTIONS'])
+
+function soapToRest (config: AdapterConfig, service: ServiceConfig, library: SchemaLibrary, http: HttpPool): Adapter['send'] {
+  const ns = service.xsd
+  if (ns === undefined || config.request === undefined) throw new Error('a bridge to a REST provider needs the service xsd and adapter.request')
+  const mapper = mapperFor(library)
+  const request = mapper.element(ns, service.code)
+  const response = mapper.element(ns, `${service.code}Response`)
+  const { method, path: template } = config.request
+  const pathParams = [...template.matchAll(/\{([A-Za-z_][A-Za-z0-9_]*)\}/g)].map(m => m[1])
+
+  return async (req: OutboundRequest): Promise<ProviderResponse> => {
+    const ex = need(req.exchange, 'exchange')
+    const doc = parseXml(need(req.body, 'SOAP body'), 'Client.InvalidSoap')
+    let message: Record<string, unknown>
+    try {
+      const { body } = envelopeParts(doc, 'Client.InvalidSoap')
+      if (body.name !== request.name || (body.namespaceUri ?? '') !== request.ns) {
+        throw new XRoadError('Client.InvalidBody', `This service takes {${request.ns}}${request.name}, not {${body.namespaceUri ?? ''}}${body.name}`)
+      }
+      try {
+        message = mapper.toJson(body, request) as Record<string, unknown>
+      } catch (err) {
+        throw mappingFailure(err, 'Client.InvalidBody', `The request cannot be expressed in JSON`)
+      }
+    } finally {
+      doc.dispose()
+    }
+
+    const rest = { ...message }
+    let path = template
+    for (const name of pathParams) {
+      const v = rest[name]
+      if (typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'boolean') {
+        throw new XRoadError('Client.InvalidBody', `'${name}' is needed for the provider path ${template}`)
+      }
+      path = path.replace(`{${name}}`, encodeURIComponent(String(v)))
+      delete rest[name]
+    }
+    const headers = ['Accept', 'application/json', 'X-Road-Client', clientKey(need(ex.clientId, 'client id')), 'X-Road-Id', ex.messageId ?? ex.requestId, 'X-Road-Request-Id', ex.requestId]
+    if (ex.userId !== undefined) headers.push('X-Road-UserId', ex.userId)
+    if (ex.issue !== undefined) headers.push('X-Road-Issue', ex.issue)
+    let body: Buffer | undefined
+    if (NO_BODY.has(method)) {
+      path += queryString(rest)
+    } else {
+      body = Buffer.from(JSON.stringify(rest), 'utf8')
+      headers.push('Content-Type', 'application/json; charset=utf-8')
+    }
+
+    const res = await http.send({ method, path, headers, body, timeoutMs: req.timeoutMs })
+    const contentType = header(res.headers['content-type'])
+    if (res.status < 200 || res.status > 299) {
+      return soap(500, restErrorToFault(res.status, contentType, res.body, ex.requestId), res.durationMs)
+    }
+    if (contentType === undefined || !/^application\/([\w.+-]+\+)?json\b/i.test(contentType)) {
+      throw new XRoadError('Server.ServerProxy.InvalidResponse', `Provider answered '${contentType ?? ''}', expected JSON`)
+    }
+    let xml: string
+    try {
+      xml = mapper.toXml(response, JSON.parse(res.body.toString('utf8')))
+    } catch (err) {
+      throw mappingFailure(err, 'Server.ServerProxy.InvalidResponse', `The provider response cannot be expressed as ${response.name}`)
+    }
+    return soap(200, `<?xml version="1.0" encoding="UTF-8"?><SOAP-ENV:Envelope xmlns:SOAP-ENV="${SOAP_ENV}"><SOAP-ENV:Body>${xml}</SOAP-ENV:Body></SOAP-ENV:Envelope>`, res.durationMs)
+  }
+}
+
+function queryString (fields: Record<string, unknown>): string {
+  const q = new URLSearchParams()
+  for (const [k, v] of Object.entries(fields)) {
+    for (const item of Array.isArray(v) ? v : [v]) {
+      if (item === null || item === undefined) continue
+      if (typeof item === 'object') throw new XRoadError('Client.InvalidBody', `'${k}' is structured and cannot be a query parameter`)
+      q.append(k, String(item))
+    }
+  }
+  const text = q.toString()
+  return text === '' ? '' : `?${text}`
+}
+
+// ---- shared ---------------------------------------------------------------------------------------
+
+function need<T> (value: T | undefined, what: string): T {
+  if (value === undefined) throw new XRoadError('Server.ClientProxy.InternalError', `The bridge was called without the ${what}`)
+  return value
+}
+
+function header (v: string | string[] | undefined): string | undefined {
+  return Array.isArray(v) ? v[0] : v
+}
+
+function json (status: number, value: unknown, durationMs: number): ProviderResponse {
+  return { status, headers: { 'content-type': 'application/json; charset=utf-8' }, body: Buffer.from(JSON.stringify(value), 'utf8'), durationMs }
+}
+
+function soap (status: number, xml: string, durationMs: number): ProviderResponse {
+  return { status, headers: { 'content-type': 'text/xml; charset=utf-8' }, body: Buffer.from(xml, 'utf8'), durationMs }
+}
+
+function validateXml (validate: (el: XmlElement) => void, el: XmlElement): void {
+  try {
+    validate(el)
+  } catch (err) {
+    const violations = xmlViolations(err)
+    throw new XRoadError('Server.ServerProxy.InvalidResponse', `Provider response does not match the service schema: ${violations.join('; ')}`, violations)
+  }
+}
+
+function mappingFailure (err: unknown, code: 'Client.InvalidBody' | 'Server.ServerProxy.InvalidResponse', what: string): unknown {
+  if (!(err instanceof MappingError)) return err
+  return new XRoadError(code, `${what}: ${err.problems.join('; ')}`, err.problems)
+}

@@ -1,0 +1,86 @@
+import { spawn, spawnSync } from 'node:child_process'
+import { once } from 'node:events'
+import { createServer } from 'node:http'
+import { mkdtemp, readFile, readdir, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import t from 'tap'
+import { Agent, request } from 'undici'
+import { demoConfig, DEMO_DIR, E_ALBANIA, startRig, TAX_SERVICE } from './support/gateway.ts'
+
+t.test('health and readiness', async t => {
+  const rig = await startRig()
+  t.teardown(() => rig.close())
+  const health = await request(`${rig.url}/healthz`)
+  t.equal(health.statusCode, 200)
+  t.same(await health.body.json(), { status: 'ok' })
+  const ready = await request(`${rig.url}/readyz`)
+  t.equal(ready.statusCode, 200)
+  t.match(await ready.body.json(), { status: 'ready', instance: 'AL-DEV', services: 2, clients: 9 })
+
+  const missing = await request(`${rig.url}/nuk-ekziston`)
+  t.equal(missing.statusCode, 400)
+  t.equal(missing.headers['x-road-error'], 'Client.BadRequest')
+  t.match(await missing.body.json(), { type: 'Client.BadRequest', detail: missing.headers['x-road-request-id'] })
+})
+
+t.test('shutdown drains: the exchange in flight completes, new work is refused', async t => {
+  let release: () => void = () => {}
+  const held = new Promise<void>(r => { release = r })
+  const slow = createServer(async (req, res) => {
+    await held
+    res.writeHead(200, { 'content-type': 'application/json' })
+    res.end(JSON.stringify({ subjekti: { id: 'K81305012I', emri: 'X' }, bashkia: 'Tiranë', viti: 2026, detyrime: [], totaliPapaguar: 0 }))
+  })
+  slow.listen(0, '127.0.0.1')
+  await once(slow, 'listening')
+  t.teardown(() => { slow.closeAllConnections(); slow.close() })
+  const port = (slow.address() as { port: number }).port
+  const config = await demoConfig({ 'services.yaml': s => s.replace('url: http://127.0.0.1:4401/api/v1', `url: http://127.0.0.1:${port}/api/v1`) })
+  const rig = await startRig({ config })
+
+  const inFlight = request(`${rig.url}/r1/${TAX_SERVICE}/subjekte/K81305012I/detyrime`, { headers: { 'X-Road-Client': E_ALBANIA } })
+  await new Promise(r => setTimeout(r, 100))
+  const closing = rig.close()
+  await new Promise(r => setTimeout(r, 50))
+  t.equal(rig.gateway.context.ready, false, 'not ready while draining')
+  const refused = await request(`${rig.url}/healthz`).then(() => 'answered', (e: { code?: string }) => e.code)
+  t.equal(refused, 'ECONNREFUSED', 'new connections are refused')
+  release()
+  const res = await inFlight
+  t.equal(res.statusCode, 200, 'the exchange in flight finished')
+  t.equal((await res.body.json() as { bashkia: string }).bashkia, 'Tiranë')
+  await closing
+})
+
+t.test('ura start runs the gateway and stops cleanly on SIGTERM', async t => {
+  const dir = await mkdtemp(join(tmpdir(), 'ura-start-'))
+  for (const name of await readdir(DEMO_DIR)) {
+    const text = (await readFile(join(DEMO_DIR, name), 'utf8'))
+      .replace(/port: 8443.*/, 'port: 0')
+      .replace(/dataDir: .*/, 'dataDir: data')
+      .replaceAll('../../schemas/', resolve(DEMO_DIR, '../../schemas') + '/')
+    await writeFile(join(dir, name), text)
+  }
+  const bin = resolve(import.meta.dirname, '../bin/ura.js')
+  const init = spawnSync(process.execPath, [bin, 'init', '--config', dir], { encoding: 'utf8', timeout: 60_000 })
+  t.equal(init.status, 0, init.stderr)
+  const child = spawn(process.execPath, [bin, 'start', '--config', dir], { stdio: ['ignore', 'pipe', 'pipe'] })
+  let out = ''
+  child.stdout.on('data', d => { out += d })
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no listening line: ${out}`)), 20_000)
+    child.stdout.on('data', () => {
+      const m = /Server listening at (https:\/\/127\.0\.0\.1:\d+)/.exec(out)
+      if (m !== null) { clearTimeout(timer); resolve(m[1]) }
+    })
+  })
+  // Readiness needs no client certificate; the probe does not check the dev CA (TLS is tested elsewhere).
+  const ready = await request(`${url}/readyz`, { dispatcher: new Agent({ connect: { rejectUnauthorized: false } }) })
+  t.equal(ready.statusCode, 200)
+  await ready.body.dump()
+  child.kill('SIGTERM')
+  const [code] = await once(child, 'exit')
+  t.equal(code, 0, 'exits 0 after draining')
+  t.match(out, /"signal":"SIGTERM".*draining/)
+})
