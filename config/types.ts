@@ -5,6 +5,32 @@ export interface NodeConfig {
   limits: Limits
   /** Where the node keeps its state; relative to the config directory. */
   dataDir: string
+  /** Defaults for every service's way to its provider (each service may override). */
+  resilience?: ResilienceConfig
+  rateLimits?: RateLimitsConfig
+  shutdown?: ShutdownConfig
+}
+
+export interface ResilienceConfig {
+  retries?: { attempts?: number; backoffMs?: number; maxBackoffMs?: number; soap?: boolean }
+  breaker?: { enabled?: boolean; consecutiveFailures?: number; failureRate?: number; window?: number; minimumRequests?: number; coolDownMs?: number; failureStatuses?: number[] }
+  concurrency?: { max?: number; queue?: number }
+}
+
+export interface RateConfig {
+  perSecond: number
+  burst?: number
+}
+
+export interface RateLimitsConfig {
+  default?: RateConfig
+  /** Keyed by client id text (`AL/GOV/K11503002N/e-albania`). */
+  clients?: Record<string, RateConfig | 'unlimited'>
+}
+
+export interface ShutdownConfig {
+  drainDelayMs: number
+  graceMs: number
 }
 
 export interface Limits {
@@ -12,6 +38,11 @@ export interface Limits {
   requestBytes: number
   /** Largest provider response the node buffers. */
   responseBytes: number
+  headerBytes?: number
+  headerCount?: number
+  headersTimeoutMs?: number
+  requestTimeoutMs?: number
+  keepAliveTimeoutMs?: number
 }
 
 export interface SubsystemConfig {
@@ -55,6 +86,7 @@ export interface ServiceConfig {
   title?: string
   adapter: AdapterConfig
   timeoutMs: number
+  resilience?: ResilienceConfig
   bodyLogging: 'full' | 'digest'
   responseValidation: 'enforce' | 'warn' | 'off'
   disabled?: { notice: string }

@@ -8,6 +8,7 @@ import type { ValidateFunction } from 'ajv'
 import type { XsdValidator } from 'libxml2-wasm'
 import { adapterKinds } from '../adapters/index.ts'
 import type { Adapter } from '../adapters/types.ts'
+import { resolveResilience, withResilience, type ResilientAdapter } from '../adapters/resilience.ts'
 import { ConfigError, type ConfigProblem } from '../config/load.ts'
 import type { EndpointConfig, ServiceConfig, UraConfig } from '../config/types.ts'
 import type { SchemaLibrary } from '../schemas/library.ts'
@@ -35,6 +36,8 @@ export interface ServiceEntry {
   key: string
   config: ServiceConfig
   adapter: Adapter
+  /** The same adapter seen as its resilience wrapper: breaker state, in-flight and queued calls. */
+  resilience?: ResilientAdapter
   endpoints: RestEndpoint[]
   xsd?: XsdValidator
   wsdl?: string
@@ -98,7 +101,8 @@ export class Registry {
         }
       }
       if (problems.length > 0) continue
-      entry.adapter = factory(s.adapter, { responseBytes: config.node.limits.responseBytes })
+      entry.adapter = entry.resilience = withResilience(factory(s.adapter, { responseBytes: config.node.limits.responseBytes }),
+        resolveResilience(config.node.resilience, s.resilience), { soap: s.type === 'soap' })
       const list = registry.services.get(entry.key) ?? []
       list.push(entry)
       registry.services.set(entry.key, list)

@@ -16,6 +16,10 @@ import { opsRoutes } from './routes/ops.ts'
 import { soapRoutes } from './routes/soap.ts'
 import { faultEnvelope } from './soap/fault.ts'
 import { clientKey, serviceText } from './identifiers.ts'
+import { makeClientErrorHandler } from './client-errors.ts'
+import { GatewayMetrics } from './metrics.ts'
+import { RateLimiter } from './rate-limit.ts'
+import { metricsRoutes } from './routes/metrics.ts'
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -29,6 +33,8 @@ export interface GatewayContext {
   library: SchemaLibrary
   /** False once shutdown has begun: `/readyz` turns 503 so load balancers stop sending. */
   ready: boolean
+  metrics: GatewayMetrics
+  rateLimiter: RateLimiter
 }
 
 export interface GatewayOptions {
@@ -49,7 +55,11 @@ export async function buildGateway (opts: GatewayOptions): Promise<Gateway> {
   const { config } = opts
   const library = opts.library ?? await SchemaLibrary.load([PROJECT_SCHEMA_DIR])
   const registry = await Registry.build(config, library)
-  const context: GatewayContext = { registry, recorder: opts.recorder ?? unloggedRecorder, library, ready: true }
+  const metrics = new GatewayMetrics(registry)
+  const context: GatewayContext = { registry, recorder: opts.recorder ?? unloggedRecorder, library, ready: true, metrics, rateLimiter: new RateLimiter(config.node.rateLimits) }
+  const limits = config.node.limits
+  const headerCount = limits.headerCount ?? 100
+  const headersTimeout = limits.headersTimeoutMs ?? 10_000
 
   const app = Fastify({
     logger: opts.logger ?? { level: 'info' },
@@ -62,6 +72,16 @@ export async function buildGateway (opts: GatewayOptions): Promise<Gateway> {
     forceCloseConnections: 'idle',
     return503OnClosing: true,
     routerOptions: { ignoreDuplicateSlashes: false },
+    // Slow and oversize clients (limits in config/schema.ts); the parser's refusals get X-Road errors too.
+    http: {
+      maxHeaderSize: limits.headerBytes ?? 16384,
+      headersTimeout,
+      // How often Node looks for connections past those deadlines (its default is 30 s).
+      connectionsCheckingInterval: Math.min(1000, Math.max(50, Math.floor(headersTimeout / 4))),
+    },
+    requestTimeout: limits.requestTimeoutMs ?? 120_000,
+    keepAliveTimeout: limits.keepAliveTimeoutMs ?? 65_000,
+    clientErrorHandler: makeClientErrorHandler(code => { metrics.clientError(code) }),
     // Errors raised before routing (undecodable URL) get the same X-Road shape as the rest.
     frameworkErrors: (err, req, reply) => {
       const xerr = err.code === 'FST_ERR_BAD_URL' ? new XRoadError('Client.BadRequest', 'The request URL is not validly percent-encoded') : toXRoadError(err)
@@ -78,7 +98,13 @@ export async function buildGateway (opts: GatewayOptions): Promise<Gateway> {
     const url = req.raw.url ?? ''
     const protocol = url === '/' || url.startsWith('/?') ? 'soap' : 'rest'
     req.exchange = { protocol, requestId: req.id }
+    // Node drops header fields past maxHeadersCount silently; one more than the limit is kept so that
+    // a request over the limit is refused rather than read with fields missing.
+    if (req.raw.rawHeaders.length / 2 > headerCount) {
+      throw new XRoadError('Client.RequestHeaderTooLarge', `The request has more than ${headerCount} header fields`)
+    }
   })
+  app.server.maxHeadersCount = headerCount + 1
 
   app.setErrorHandler((err, req, reply) => {
     const ex = req.exchange
@@ -86,7 +112,9 @@ export async function buildGateway (opts: GatewayOptions): Promise<Gateway> {
     ex.errorCode = xerr.code
     if (xerr.code === 'Server.ClientProxy.InternalError') req.log.error({ err, requestId: ex.requestId }, 'unexpected error')
     if (ex.protocol === 'soap') {
-      return reply.code(500).header('content-type', 'text/xml; charset=utf-8').header('x-road-request-id', ex.requestId).send(faultEnvelope(xerr, ex.requestId))
+      if (xerr.retryAfterSeconds !== undefined) reply.header('retry-after', String(xerr.retryAfterSeconds))
+      // Faults travel as 500 (SOAP 1.1 over HTTP), except a rate limit: 429 tells the client to slow down.
+      return reply.code(xerr.status === 429 ? 429 : 500).header('content-type', 'text/xml; charset=utf-8').header('x-road-request-id', ex.requestId).send(faultEnvelope(xerr, ex.requestId))
     }
     return sendRestError(reply.headers(evidenceHeaders(ex)), xerr, ex.requestId)
   })
@@ -102,6 +130,7 @@ export async function buildGateway (opts: GatewayOptions): Promise<Gateway> {
 
   // One line per exchange: ids, parties, outcome, timings. Never payloads.
   app.addHook('onResponse', async (req, reply) => {
+    metrics.observe(req, reply)
     const ex = req.exchange
     if (ex.serviceId === undefined && ex.errorCode === undefined) return
     req.log.info({
@@ -123,6 +152,7 @@ export async function buildGateway (opts: GatewayOptions): Promise<Gateway> {
   await app.register(async scope => r1Routes(scope, context))
   await app.register(async scope => soapRoutes(scope, context))
   await app.register(async scope => opsRoutes(scope, context))
+  await app.register(async scope => metricsRoutes(scope, context))
 
   let closing: Promise<void> | undefined
   return {
@@ -131,7 +161,16 @@ export async function buildGateway (opts: GatewayOptions): Promise<Gateway> {
     close: () => {
       closing ??= (async () => {
         context.ready = false
-        await app.close()
+        const shutdown = config.node.shutdown ?? { drainDelayMs: 0, graceMs: 30_000 }
+        // Load balancers see /readyz 503 and move away while the node still serves.
+        if (shutdown.drainDelayMs > 0) await new Promise(resolve => setTimeout(resolve, shutdown.drainDelayMs))
+        // Exchanges still running after the grace period are cut off.
+        const cutOff = setTimeout(() => app.server.closeAllConnections(), shutdown.graceMs)
+        try {
+          await app.close()
+        } finally {
+          clearTimeout(cutOff)
+        }
         await registry.close()
       })()
       return closing

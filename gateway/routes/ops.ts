@@ -1,6 +1,16 @@
 /** Operations endpoints for load balancers and orchestrators. */
 import type { FastifyInstance } from 'fastify'
 import type { GatewayContext } from '../server.ts'
+import type { ResilienceStatus } from '../../adapters/resilience.ts'
+import { serviceText } from '../identifiers.ts'
+
+function providerStatus (ctx: GatewayContext): Record<string, ResilienceStatus> {
+  const out: Record<string, ResilienceStatus> = {}
+  for (const list of ctx.registry.services.values()) {
+    for (const s of list) if (s.resilience !== undefined) out[serviceText(s.id)] = s.resilience.status()
+  }
+  return out
+}
 
 export async function opsRoutes (app: FastifyInstance, ctx: GatewayContext): Promise<void> {
   // Liveness: the process answers.
@@ -14,6 +24,8 @@ export async function opsRoutes (app: FastifyInstance, ctx: GatewayContext): Pro
       instance: ctx.registry.instance,
       services,
       clients: ctx.registry.clients.size,
+      // Per provider service: circuit breaker, exchanges in flight and waiting (adapters/resilience.ts).
+      providers: providerStatus(ctx),
     }
     return reply.code(ctx.ready ? 200 : 503).send(body)
   })

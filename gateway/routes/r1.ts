@@ -46,6 +46,7 @@ async function handleR1 (ctx: GatewayContext, req: FastifyRequest, reply: Fastif
   const client = ex.client = identify(ctx.registry, ex.clientId, req.protocol === 'https' ? 'tls' : 'http')
   const service = ex.service = resolveService(ctx.registry, target.serviceId, 'rest')
   authorise(ctx.registry, client, service, req.method, target.path === '' ? '/' : target.path)
+  ctx.rateLimiter.take(client.key)
 
   const body = Buffer.isBuffer(req.body) ? req.body : undefined
   const contentType = req.headers['content-type']

@@ -47,6 +47,7 @@ async function handleSoap (ctx: GatewayContext, req: FastifyRequest, reply: Fast
     const client = ex.client = identify(ctx.registry, h.client!, req.protocol === 'https' ? 'tls' : 'http')
     const service = ex.service = resolveService(ctx.registry, serviceId, 'soap')
     authorise(ctx.registry, client, service)
+    ctx.rateLimiter.take(client.key)
     if (service.xsd !== undefined) {
       try {
         service.xsd.validate(envelope.body)
