@@ -290,5 +290,6 @@ export function withResilience (inner: Adapter, settings: ResilienceSettings, op
     },
     status: () => ({ breaker: breaker.state, consecutiveFailures: breaker.consecutiveFailures, inFlight: bulkhead.inFlight, queued: bulkhead.queued }),
     close: () => inner.close(),
+    destroy: () => inner.destroy?.() ?? inner.close(),
   }
 }

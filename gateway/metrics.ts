@@ -58,6 +58,8 @@ export class GatewayMetrics {
   constructor (services: ServiceRegistry) {
     const registers = [this.registry]
     collectDefaultMetrics({ register: this.registry })
+    // Gauges that prom-client names *_total, which Prometheus reserves for counters (promtool refuses them).
+    for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) this.registry.removeSingleMetric(name)
     this.exchanges = new Counter({ name: 'ura_exchanges_total', help: 'Exchanges handled by the node, by client, service, outcome and error code', labelNames: ['protocol', 'client', 'service', 'outcome', 'code'], registers })
     this.exchangeSeconds = new Histogram({
       name: 'ura_exchange_duration_seconds',

@@ -160,6 +160,12 @@ export class Registry {
     const all = [...this.services.values()].flat()
     await Promise.all(all.filter(s => s.adapter !== undefined).map(s => s.adapter.close()))
   }
+
+  /** Like close, but drops provider exchanges still in flight. */
+  async destroy (): Promise<void> {
+    const all = [...this.services.values()].flat()
+    await Promise.all(all.filter(s => s.adapter !== undefined).map(s => s.adapter.destroy?.() ?? s.adapter.close()))
+  }
 }
 
 const escape = (text: string): string => text.replace(/[.+?^${}()|[\]\\]/g, '\\$&')

@@ -128,6 +128,11 @@ export async function buildGateway (opts: GatewayOptions): Promise<Gateway> {
     return sendRestError(reply, err, req.exchange.requestId)
   })
 
+  // While draining, every answer closes its connection, so keep-alive clients reconnect elsewhere.
+  app.addHook('onSend', async (_req, reply) => {
+    if (!context.ready) reply.header('connection', 'close')
+  })
+
   // One line per exchange: ids, parties, outcome, timings. Never payloads.
   app.addHook('onResponse', async (req, reply) => {
     metrics.observe(req, reply)
@@ -165,13 +170,14 @@ export async function buildGateway (opts: GatewayOptions): Promise<Gateway> {
         // Load balancers see /readyz 503 and move away while the node still serves.
         if (shutdown.drainDelayMs > 0) await new Promise(resolve => setTimeout(resolve, shutdown.drainDelayMs))
         // Exchanges still running after the grace period are cut off.
-        const cutOff = setTimeout(() => app.server.closeAllConnections(), shutdown.graceMs)
+        let cut = false
+        const cutOff = setTimeout(() => { cut = true; app.server.closeAllConnections() }, shutdown.graceMs)
         try {
           await app.close()
         } finally {
           clearTimeout(cutOff)
         }
-        await registry.close()
+        await (cut ? registry.destroy() : registry.close())
       })()
       return closing
     },

@@ -15,13 +15,14 @@ export type Fault =
   | 'malformed' // 200 with a broken JSON / XML body
   | 'oversize' // 200 with a body larger than any test limit (256 KiB)
   | 'close-mid' // promises 1000 bytes, sends 10, closes
-  | 'slow-ok' // answers like `ok` after 150 ms
+  | 'slow-ok' // answers like `ok` after `delayMs` (150 ms unless set)
 
 export interface FaultyProvider {
   url: string
   hits: number
   /** The fault for the next requests: one value, or a function of the hit number (1-based). */
   fault: Fault | ((hit: number) => Fault)
+  delayMs: number
   close (): Promise<void>
 }
 
@@ -57,7 +58,7 @@ function readRequest (socket: Socket, done: (head: string) => void): void {
 export async function startFaultyProvider (initial: Fault = 'ok'): Promise<FaultyProvider> {
   const sockets = new Set<Socket>()
   const timers = new Set<NodeJS.Timeout>()
-  const provider: FaultyProvider = { url: '', hits: 0, fault: initial, close: async () => {} }
+  const provider: FaultyProvider = { url: '', hits: 0, fault: initial, delayMs: 150, close: async () => {} }
 
   const serve = (socket: Socket): void => {
     readRequest(socket, head => {
@@ -67,7 +68,7 @@ export async function startFaultyProvider (initial: Fault = 'ok'): Promise<Fault
       const ok = soap ? response(200, 'text/xml; charset=utf-8', SOAP_OK(String(provider.hits))) : response(200, 'application/json', `{"ok":true,"hit":${provider.hits}}`)
       switch (fault) {
         case 'ok': socket.write(ok); break
-        case 'slow-ok': { const t = setTimeout(() => { timers.delete(t); socket.write(ok) }, 150); timers.add(t); break }
+        case 'slow-ok': { const t = setTimeout(() => { timers.delete(t); socket.write(ok) }, provider.delayMs); timers.add(t); break }
         case 'reset': socket.resetAndDestroy(); return
         case 'hang': return
         case 'status500': socket.write(response(500, 'application/json', '{"gabim":"db down"}')); break
