@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto'
 import type { Socket } from 'node:net'
 import { ERROR_STATUS, type ErrorCode } from './errors.ts'
 
-const REASON: Record<number, string> = { 400: 'Bad Request', 408: 'Request Timeout', 431: 'Request Header Fields Too Large' }
+const REASON: Record<number, string> = { 400: 'Bad Request', 405: 'Method Not Allowed', 408: 'Request Timeout', 431: 'Request Header Fields Too Large' }
 
 export function classifyClientError (err: { code?: string; reason?: string }): { code: ErrorCode; message: string } {
   switch (err.code) {
@@ -31,14 +31,19 @@ export function makeClientErrorHandler (onRefused: (code: ErrorCode, err: Error)
       socket.destroy()
       return
     }
-    const status = ERROR_STATUS[code]
-    const id = randomUUID()
-    const body = JSON.stringify({ type: code, message, detail: id })
-    socket.end(`HTTP/1.1 ${status} ${REASON[status] ?? 'Bad Request'}\r\n` +
-      'Content-Type: application/json; charset=utf-8\r\n' +
-      `X-Road-Error: ${code}\r\nX-Road-Request-Id: ${id}\r\n` +
-      `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`)
-    // A peer that never reads must not keep the socket.
-    setTimeout(() => socket.destroy(), 2000).unref()
+    refuseOnSocket(socket, code, message)
   }
+}
+
+/** Writes a typed X-Road error straight on the socket and closes it. */
+export function refuseOnSocket (socket: Socket, code: ErrorCode, message: string): void {
+  const status = ERROR_STATUS[code]
+  const id = randomUUID()
+  const body = JSON.stringify({ type: code, message, detail: id })
+  socket.end(`HTTP/1.1 ${status} ${REASON[status] ?? 'Bad Request'}\r\n` +
+    'Content-Type: application/json; charset=utf-8\r\n' +
+    `X-Road-Error: ${code}\r\nX-Road-Request-Id: ${id}\r\n` +
+    `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`)
+  // A peer that never reads must not keep the socket.
+  setTimeout(() => socket.destroy(), 2000).unref()
 }

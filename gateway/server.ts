@@ -16,7 +16,7 @@ import { opsRoutes } from './routes/ops.ts'
 import { soapRoutes } from './routes/soap.ts'
 import { faultEnvelope } from './soap/fault.ts'
 import { clientKey, serviceText } from './identifiers.ts'
-import { makeClientErrorHandler } from './client-errors.ts'
+import { makeClientErrorHandler, refuseOnSocket } from './client-errors.ts'
 import { GatewayMetrics } from './metrics.ts'
 import { RateLimiter } from './rate-limit.ts'
 import { metricsRoutes } from './routes/metrics.ts'
@@ -78,6 +78,8 @@ export async function buildGateway (opts: GatewayOptions): Promise<Gateway> {
       headersTimeout,
       // How often Node looks for connections past those deadlines (its default is 30 s).
       connectionsCheckingInterval: Math.min(1000, Math.max(50, Math.floor(headersTimeout / 4))),
+      // Checked in onRequest instead, so a missing or repeated Host gets a typed error.
+      requireHostHeader: false,
     },
     requestTimeout: limits.requestTimeoutMs ?? 120_000,
     keepAliveTimeout: limits.keepAliveTimeoutMs ?? 65_000,
@@ -100,11 +102,21 @@ export async function buildGateway (opts: GatewayOptions): Promise<Gateway> {
     req.exchange = { protocol, requestId: req.id }
     // Node drops header fields past maxHeadersCount silently; one more than the limit is kept so that
     // a request over the limit is refused rather than read with fields missing.
-    if (req.raw.rawHeaders.length / 2 > headerCount) {
+    const raw = req.raw.rawHeaders
+    if (raw.length / 2 > headerCount) {
       throw new XRoadError('Client.RequestHeaderTooLarge', `The request has more than ${headerCount} header fields`)
     }
+    // RFC 9112 §3.2: exactly one Host in HTTP/1.1 (two would let hops disagree on the target).
+    let hosts = 0
+    for (let i = 0; i < raw.length; i += 2) if (raw[i].length === 4 && raw[i].toLowerCase() === 'host') hosts++
+    if (hosts > 1 || (hosts === 0 && req.raw.httpVersion !== '1.0')) throw new XRoadError('Client.BadRequest', 'An HTTP/1.1 request needs exactly one Host header')
   })
   app.server.maxHeadersCount = headerCount + 1
+  // CONNECT asks for a tunnel: the node never opens one.
+  app.server.on('connect', (_req, socket) => {
+    metrics.clientError('Client.InvalidHttpMethod')
+    refuseOnSocket(socket as import('node:net').Socket, 'Client.InvalidHttpMethod', 'CONNECT is not supported')
+  })
 
   app.setErrorHandler((err, req, reply) => {
     const ex = req.exchange

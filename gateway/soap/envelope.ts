@@ -31,6 +31,16 @@ export interface ParsedEnvelope {
 }
 
 const DOCTYPE = Buffer.from('<!DOCTYPE')
+const PI_START = Buffer.from('<?')
+
+/** Whether the bytes may hold a processing instruction besides a leading XML declaration. */
+function mayHoldPI (bytes: Buffer): boolean {
+  // UTF-16 (BOM or a leading NUL byte) hides '<?' from a byte search: always look.
+  if (bytes[0] === 0xfe || bytes[0] === 0xff || bytes[0] === 0x00 || bytes[1] === 0x00) return true
+  let at = bytes.indexOf(PI_START)
+  if (at !== -1 && at <= 3) at = bytes.indexOf(PI_START, at + 2) // the declaration, after an optional UTF-8 BOM
+  return at !== -1
+}
 
 export function parseXml (bytes: Buffer, code: 'Client.InvalidSoap' | 'Server.ServerProxy.ServiceFailed.InvalidSoap'): XmlDocument {
   // SOAP forbids DTDs (SOAP 1.1 §3). The byte check refuses the common case before any parsing;
@@ -48,12 +58,18 @@ export function parseXml (bytes: Buffer, code: 'Client.InvalidSoap' | 'Server.Se
     doc.dispose()
     throw new XRoadError(code, 'A SOAP message must not contain a DTD')
   }
+  // SOAP 1.1 §3 forbids processing instructions too (and the tree walk below cannot step over them).
+  if (mayHoldPI(bytes) && doc.find('//processing-instruction()').length > 0) {
+    doc.dispose()
+    throw new XRoadError(code, 'A SOAP message must not contain processing instructions')
+  }
   return doc
 }
 
 export function childElements (el: XmlElement): XmlElement[] {
   const out: XmlElement[] = []
-  for (let c = el.firstChild; c !== null; c = c.next) if (c instanceof XmlElement) out.push(c)
+  // `!= null`: libxml2-wasm nodes without siblings support (processing instructions) end the walk.
+  for (let c = el.firstChild; c != null; c = c.next) if (c instanceof XmlElement) out.push(c)
   return out
 }
 
