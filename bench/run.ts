@@ -1,0 +1,224 @@
+/**
+ * `npm run bench`: a provider, the bare proxy (Fastify + undici, no checks: the physical limit of a
+ * Node proxy on this machine), nginx `proxy_pass` where nginx is installed, and ura, each driven in
+ * turn by the same load generator in the same run. Prints req/s, p50/p99 latency, peak RSS and the
+ * ratio to the bare proxy per scenario, plus the latency ura adds at half of its maximum rate;
+ * writes everything as JSON to bench/results/<time>.json (and to stdout with --json).
+ *
+ *   npm run bench -- [--duration 8] [--only rest-json-1k,soap-xsd-2k] [--no-nginx]
+ *                    [--generator wrk|autocannon] [--profile] [--json]
+ *
+ * --profile runs ura under `node --cpu-prof` and leaves the profiles in bench/results/profiles/.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises'
+import { cpus, tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { parseArgs } from 'node:util'
+import { writeBenchConfig } from './fixtures.ts'
+import { hasWrk, probe, runLoad, type LoadResult, type ProbeResult } from './load.ts'
+import { scenarios, type Scenario } from './scenarios.ts'
+
+const { values: opts } = parseArgs({
+  options: {
+    duration: { type: 'string', default: '8' },
+    only: { type: 'string' },
+    'no-nginx': { type: 'boolean', default: false },
+    generator: { type: 'string' },
+    profile: { type: 'boolean', default: false },
+    json: { type: 'boolean', default: false },
+  },
+})
+const duration = Number(opts.duration)
+const generator = (opts.generator ?? (hasWrk() ? 'wrk' : 'autocannon')) as 'wrk' | 'autocannon'
+const RESULTS = resolve(import.meta.dirname, 'results')
+const say = (line: string): void => { (opts.json ? process.stderr : process.stdout).write(line + '\n') }
+
+interface Proc { url: string; child: ChildProcess; stop (): Promise<void> }
+
+/** Starts a child that prints `READY <url>` (our roles) or is ready once its port answers (nginx). */
+async function startProcess (cmd: string, args: string[], readyUrl?: string): Promise<Proc> {
+  const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] })
+  let log = ''
+  child.stderr!.on('data', d => { log += d })
+  const url = await new Promise<string>((resolve, reject) => {
+    if (readyUrl !== undefined) {
+      const poll = async (): Promise<void> => {
+        for (let i = 0; i < 100; i++) {
+          try { await fetch(readyUrl); return resolve(readyUrl) } catch { await new Promise(r => setTimeout(r, 50)) }
+        }
+        reject(new Error(`${cmd} did not start: ${log}`))
+      }
+      void poll()
+    }
+    child.stdout!.on('data', d => { const m = /READY (\S+)/.exec(String(d)); if (m !== null) resolve(m[1]) })
+    child.once('exit', code => reject(new Error(`${cmd} ${args.join(' ')} exited (${code}): ${log}`)))
+  })
+  return {
+    url,
+    child,
+    stop: () => new Promise(resolve => {
+      if (child.exitCode !== null) return resolve()
+      child.once('exit', () => resolve())
+      child.kill('SIGTERM')
+      setTimeout(() => child.kill('SIGKILL'), 5000).unref()
+    }),
+  }
+}
+
+const node = (args: string[], nodeFlags: string[] = []): Promise<Proc> =>
+  startProcess(process.execPath, [...nodeFlags, resolve(import.meta.dirname, 'servers.ts'), ...args])
+
+async function rssMb (pid: number): Promise<number> {
+  try {
+    const status = await readFile(`/proc/${pid}/status`, 'utf8')
+    return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024
+  } catch { return 0 }
+}
+
+/** Runs `work` while sampling the process's RSS; returns the work's result and the peak RSS. */
+async function withRss<T> (pid: number, work: () => Promise<T>): Promise<{ result: T; peakRssMb: number }> {
+  let peak = await rssMb(pid)
+  const timer = setInterval(() => { void rssMb(pid).then(v => { peak = Math.max(peak, v) }) }, 200)
+  try {
+    const result = await work()
+    peak = Math.max(peak, await rssMb(pid))
+    return { result, peakRssMb: peak }
+  } finally {
+    clearInterval(timer)
+  }
+}
+
+/** A port the kernel just handed out and released: free for the next moment. */
+async function freePort (): Promise<number> {
+  const { createServer } = await import('node:net')
+  const server = createServer()
+  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as { port: number }
+  await new Promise(resolve => server.close(resolve))
+  return port
+}
+
+async function startNginx (providerUrl: string, requestBytes: number): Promise<Proc> {
+  const dir = await mkdtemp(join(tmpdir(), 'ura-nginx-'))
+  const port = await freePort()
+  const upstream = new URL(providerUrl).host
+  // One process, like the Node servers it is compared with; buffering as the Node proxies do.
+  const conf = `daemon off;
+master_process off;
+worker_processes 1;
+pid ${dir}/nginx.pid;
+error_log ${dir}/error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path ${dir}/body; proxy_temp_path ${dir}/proxy; fastcgi_temp_path ${dir}/fcgi; uwsgi_temp_path ${dir}/uwsgi; scgi_temp_path ${dir}/scgi;
+  client_max_body_size ${requestBytes};
+  client_body_buffer_size 64m;
+  keepalive_requests 1000000;
+  upstream provider { server ${upstream}; keepalive 64; }
+  server {
+    listen 127.0.0.1:${port};
+    location / {
+      proxy_pass http://provider;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_buffers 64 64k;
+    }
+  }
+}
+`
+  await writeFile(join(dir, 'nginx.conf'), conf)
+  return startProcess('nginx', ['-p', dir, '-c', join(dir, 'nginx.conf')], `http://127.0.0.1:${port}/`)
+}
+
+interface Row { scenario: string; target: string; load: LoadResult; peakRssMb: number; ratio?: number; halfLoad?: ProbeResult }
+
+async function measure (scenario: Scenario, target: string, proc: Proc, isUra: boolean): Promise<Row> {
+  const req = isUra ? scenario.ura : scenario.upstream
+  const seconds = Math.max(2, Math.round(duration * (scenario.durationScale ?? (scenario.requestBytes !== undefined ? 0.75 : 1))))
+  await runLoad(proc.url, req, scenario.connections, Math.max(1, Math.min(2, Math.round(seconds / 4))), generator) // warm-up (JIT, pools)
+  const { result, peakRssMb } = await withRss(proc.child.pid!, () => runLoad(proc.url, req, scenario.connections, seconds, generator))
+  return { scenario: scenario.name, target, load: result, peakRssMb }
+}
+
+const fmt = (n: number, digits = 0): string => Number.isFinite(n) ? n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits }) : '–'
+
+async function main (): Promise<void> {
+  const chosen = opts.only === undefined ? scenarios : scenarios.filter(s => opts.only!.split(',').includes(s.name))
+  const nginx = !opts['no-nginx'] && spawnSync('nginx', ['-v']).error === undefined
+  say(`ura bench: ${chosen.length} scenario(s), ${duration} s each, load by ${generator}, ${cpus().length} CPUs, node ${process.version}${nginx ? ', nginx reference' : ', no nginx'}`)
+  const provider = await node(['provider'])
+  const rows: Row[] = []
+  const profileDir = join(RESULTS, 'profiles')
+  if (opts.profile) await mkdir(profileDir, { recursive: true })
+  try {
+    for (const s of chosen) {
+      const requestBytes = s.requestBytes ?? 10 * 1024 * 1024
+      const configDir = await writeBenchConfig(provider.url, { requestBytes, responseBytes: 10 * 1024 * 1024 })
+      // ura first: its maximum rate sets the half-load rate for every target.
+      const targets: Array<[string, () => Promise<Proc>]> = [
+        ['ura', () => node(['ura', configDir], opts.profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [])],
+        ['bare', () => node(['bare', provider.url, String(requestBytes)])],
+        ...(nginx ? [['nginx', () => startNginx(provider.url, requestBytes)] as [string, () => Promise<Proc>]] : []),
+      ]
+      let halfRate: number | undefined
+      const mine: Row[] = []
+      for (const [target, start] of targets) {
+        const proc = await start()
+        try {
+          const row = await measure(s, target, proc, target === 'ura')
+          if (s.halfLoad === true) {
+            halfRate ??= Math.max(50, Math.round(row.load.rps / 2))
+            row.halfLoad = await probe(proc.url, target === 'ura' ? s.ura : s.upstream, halfRate, Math.max(3, Math.round(duration / 2)))
+          }
+          mine.push(row)
+        } finally {
+          await proc.stop()
+        }
+      }
+      if (s.halfLoad === true && halfRate !== undefined) {
+        const direct = await probe(provider.url, s.upstream, halfRate, Math.max(3, Math.round(duration / 2)))
+        mine.push({ scenario: s.name, target: 'provider (direct)', load: { generator, requests: 0, rps: NaN, p50Ms: NaN, p99Ms: NaN, errors: 0, non2xx: 0 }, peakRssMb: NaN, halfLoad: direct })
+      }
+      const bare = mine.find(r => r.target === 'bare')
+      for (const r of mine) if (bare !== undefined && Number.isFinite(r.load.rps)) r.ratio = r.load.rps / bare.load.rps
+      rows.push(...mine)
+      report(s, mine)
+    }
+  } finally {
+    await provider.stop()
+  }
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-')
+  const out = { when: new Date().toISOString(), node: process.version, cpus: cpus().length, generator, durationSeconds: duration, rows }
+  await mkdir(RESULTS, { recursive: true })
+  const file = join(RESULTS, `${stamp}.json`)
+  await writeFile(file, JSON.stringify(out, null, 2))
+  say(`\nresults: ${file}`)
+  if (opts.json) process.stdout.write(JSON.stringify(out, null, 2) + '\n')
+}
+
+function report (s: Scenario, rows: Row[]): void {
+  say(`\n${s.name}: ${s.what}`)
+  say(`  ${'target'.padEnd(18)} ${'req/s'.padStart(9)} ${'p50 ms'.padStart(8)} ${'p99 ms'.padStart(8)} ${'RSS MB'.padStart(7)} ${'ratio'.padStart(6)}  errors`)
+  for (const r of rows) {
+    if (!Number.isFinite(r.load.rps)) continue
+    const errs = r.load.errors + r.load.non2xx
+    say(`  ${r.target.padEnd(18)} ${fmt(r.load.rps).padStart(9)} ${fmt(r.load.p50Ms, 2).padStart(8)} ${fmt(r.load.p99Ms, 2).padStart(8)} ${fmt(r.peakRssMb).padStart(7)} ${fmt(r.ratio ?? NaN, 2).padStart(6)}  ${errs === 0 ? '' : errs}`)
+  }
+  const ura = rows.find(r => r.target === 'ura')
+  if (s.target !== undefined && ura?.ratio !== undefined) say(`  ura / bare = ${ura.ratio.toFixed(2)} (target ≥ ${s.target.toFixed(2)}: ${ura.ratio >= s.target ? 'met' : 'NOT met'})`)
+  const half = rows.filter(r => r.halfLoad !== undefined)
+  if (half.length > 0) {
+    const bare = half.find(r => r.target === 'bare')?.halfLoad
+    const direct = half.find(r => r.target === 'provider (direct)')?.halfLoad
+    const u = ura?.halfLoad
+    say(`  at half load (${fmt(half[0].halfLoad!.rate)} req/s, open loop): p50/p99 ms ` + half.map(r => `${r.target} ${fmt(r.halfLoad!.p50Ms, 2)}/${fmt(r.halfLoad!.p99Ms, 2)}`).join(', '))
+    if (u !== undefined && bare !== undefined && direct !== undefined) {
+      const added = u.p99Ms - bare.p99Ms
+      say(`  p99 ura adds: ${added.toFixed(2)} ms over the bare proxy (target ≤ 2 ms: ${added <= 2 ? 'met' : 'NOT met'}), ${(u.p99Ms - direct.p99Ms).toFixed(2)} ms over calling the provider directly`)
+    }
+  }
+}
+
+await main()
