@@ -20,6 +20,23 @@ for (const n of profile.nodes) {
   const f = where === '' ? `(${n.callFrame.functionName})` : where.replace(/^(node_modules\/(@[^/]+\/)?[^/]+).*/, '$1')
   byFile.set(f, (byFile.get(f) ?? 0) + us)
 }
+// Inclusive time (a function and everything it called), for the node's own code and its packages.
+const parent = new Map<number, number>()
+for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id)
+const nodeById = new Map(profile.nodes.map(n => [n.id, n]))
+const inclusive = new Map<string, number>()
+for (const [id, us] of self) {
+  const seen = new Set<string>()
+  for (let cur: number | undefined = id; cur !== undefined; cur = parent.get(cur)) {
+    const n = nodeById.get(cur)!
+    const url = n.callFrame.url
+    if (!/\/(gateway|adapters|schemas)\//.test(url) || /node_modules/.test(url)) continue
+    const key = `${n.callFrame.functionName || '(anonymous)'} ${url.replace(/^.*?\/(gateway|adapters|schemas)\//, '$1/')}:${n.callFrame.lineNumber + 1}`
+    if (seen.has(key)) continue
+    seen.add(key)
+    inclusive.set(key, (inclusive.get(key) ?? 0) + us)
+  }
+}
 const top = Number(topArg ?? 30)
 const show = (title: string, m: Map<string, number>): void => {
   console.log(`\n${title}`)
@@ -27,3 +44,4 @@ const show = (title: string, m: Map<string, number>): void => {
 }
 show('self time by file/package', byFile)
 show('self time by function', byFn)
+show('inclusive time, node code (gateway/, adapters/, schemas/)', inclusive)

@@ -5,14 +5,14 @@
  * ratio to the bare proxy per scenario, plus the latency ura adds at half of its maximum rate;
  * writes everything as JSON to bench/results/<time>.json (and to stdout with --json).
  *
- *   npm run bench -- [--duration 8] [--only rest-json-1k,soap-xsd-2k] [--no-nginx]
+ *   npm run bench -- [--duration 9] [--rounds 3] [--only rest-json-1k,soap-xsd-2k] [--no-nginx]
  *                    [--generator wrk|autocannon] [--profile] [--json]
  *
  * --profile runs ura under `node --cpu-prof` and leaves the profiles in bench/results/profiles/.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises'
-import { cpus, tmpdir } from 'node:os'
+import { cpus, loadavg, tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { writeBenchConfig } from './fixtures.ts'
@@ -21,7 +21,8 @@ import { scenarios, type Scenario } from './scenarios.ts'
 
 const { values: opts } = parseArgs({
   options: {
-    duration: { type: 'string', default: '8' },
+    duration: { type: 'string', default: '9' },
+    rounds: { type: 'string', default: '3' },
     only: { type: 'string' },
     'no-nginx': { type: 'boolean', default: false },
     generator: { type: 'string' },
@@ -30,6 +31,7 @@ const { values: opts } = parseArgs({
   },
 })
 const duration = Number(opts.duration)
+const rounds = Math.max(1, Number(opts.rounds))
 const generator = (opts.generator ?? (hasWrk() ? 'wrk' : 'autocannon')) as 'wrk' | 'autocannon'
 const RESULTS = resolve(import.meta.dirname, 'results')
 const say = (line: string): void => { (opts.json ? process.stderr : process.stdout).write(line + '\n') }
@@ -76,14 +78,24 @@ async function rssMb (pid: number): Promise<number> {
   } catch { return 0 }
 }
 
-/** Runs `work` while sampling the process's RSS; returns the work's result and the peak RSS. */
-async function withRss<T> (pid: number, work: () => Promise<T>): Promise<{ result: T; peakRssMb: number }> {
+/** CPU seconds (user + system) the process has used so far; clock ticks are 1/100 s on Linux. */
+async function cpuSeconds (pid: number): Promise<number> {
+  try {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8')
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    return (Number(fields[11]) + Number(fields[12])) / 100
+  } catch { return NaN }
+}
+
+/** Runs `work` while sampling the process's RSS; returns the result, the peak RSS and the CPU it used. */
+async function withRss<T> (pid: number, work: () => Promise<T>): Promise<{ result: T; peakRssMb: number; cpuSec: number }> {
   let peak = await rssMb(pid)
+  const cpuBefore = await cpuSeconds(pid)
   const timer = setInterval(() => { void rssMb(pid).then(v => { peak = Math.max(peak, v) }) }, 200)
   try {
     const result = await work()
     peak = Math.max(peak, await rssMb(pid))
-    return { result, peakRssMb: peak }
+    return { result, peakRssMb: peak, cpuSec: await cpuSeconds(pid) - cpuBefore }
   } finally {
     clearInterval(timer)
   }
@@ -132,14 +144,43 @@ http {
   return startProcess('nginx', ['-p', dir, '-c', join(dir, 'nginx.conf')], `http://127.0.0.1:${port}/`)
 }
 
-interface Row { scenario: string; target: string; load: LoadResult; peakRssMb: number; ratio?: number; halfLoad?: ProbeResult }
+interface Row {
+  scenario: string
+  target: string
+  load: LoadResult
+  rounds: number[]
+  peakRssMb: number
+  /** CPU time the target process spent per request (µs), over all rounds: steadier than req/s on a busy machine. */
+  cpuUsPerRequest: number
+  ratio?: number
+  /** Bare proxy's CPU per request divided by this target's: the ratio with the noise of other processes taken out. */
+  cpuRatio?: number
+  halfLoad?: ProbeResult
+}
 
-async function measure (scenario: Scenario, target: string, proc: Proc, isUra: boolean): Promise<Row> {
-  const req = isUra ? scenario.ura : scenario.upstream
-  const seconds = Math.max(2, Math.round(duration * (scenario.durationScale ?? (scenario.requestBytes !== undefined ? 0.75 : 1))))
-  await runLoad(proc.url, req, scenario.connections, Math.max(1, Math.min(2, Math.round(seconds / 4))), generator) // warm-up (JIT, pools)
-  const { result, peakRssMb } = await withRss(proc.child.pid!, () => runLoad(proc.url, req, scenario.connections, seconds, generator))
-  return { scenario: scenario.name, target, load: result, peakRssMb }
+/**
+ * The machine is shared and noisy, so targets are measured in alternating rounds (ura, bare,
+ * nginx, ura, bare, …) and each target's median round is kept: a burst of someone else's work
+ * then hits every target alike instead of one.
+ */
+async function measureRounds (scenario: Scenario, procs: Array<[string, Proc]>): Promise<Row[]> {
+  const seconds = Math.max(2, Math.round(duration * (scenario.durationScale ?? (scenario.requestBytes !== undefined ? 0.75 : 1)) / rounds))
+  const reqFor = (target: string): typeof scenario.ura => target === 'ura' ? scenario.ura : scenario.upstream
+  for (const [target, proc] of procs) await runLoad(proc.url, reqFor(target), scenario.connections, Math.min(2, seconds), generator) // warm-up: JIT, pools
+  const results = new Map<string, Array<{ load: LoadResult; peak: number; cpu: number }>>()
+  for (let round = 0; round < rounds; round++) {
+    for (const [target, proc] of procs) {
+      const { result, peakRssMb, cpuSec } = await withRss(proc.child.pid!, () => runLoad(proc.url, reqFor(target), scenario.connections, seconds, generator))
+      results.set(target, [...(results.get(target) ?? []), { load: result, peak: peakRssMb, cpu: cpuSec }])
+    }
+  }
+  return procs.map(([target]) => {
+    const list = results.get(target)!
+    const sorted = [...list].sort((a, b) => a.load.rps - b.load.rps)
+    const median = sorted[Math.floor((sorted.length - 1) / 2)]
+    const cpuUsPerRequest = 1e6 * list.reduce((n, r) => n + r.cpu, 0) / list.reduce((n, r) => n + r.load.requests, 0)
+    return { scenario: scenario.name, target, load: median.load, rounds: list.map(r => Math.round(r.load.rps)), peakRssMb: Math.max(...list.map(r => r.peak)), cpuUsPerRequest }
+  })
 }
 
 const fmt = (n: number, digits = 0): string => Number.isFinite(n) ? n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits }) : '–'
@@ -147,7 +188,8 @@ const fmt = (n: number, digits = 0): string => Number.isFinite(n) ? n.toLocaleSt
 async function main (): Promise<void> {
   const chosen = opts.only === undefined ? scenarios : scenarios.filter(s => opts.only!.split(',').includes(s.name))
   const nginx = !opts['no-nginx'] && spawnSync('nginx', ['-v']).error === undefined
-  say(`ura bench: ${chosen.length} scenario(s), ${duration} s each, load by ${generator}, ${cpus().length} CPUs, node ${process.version}${nginx ? ', nginx reference' : ', no nginx'}`)
+  say(`machine load average ${loadavg().map(l => l.toFixed(1)).join(' ')} (other work on the machine skews absolute numbers; compare ratios)`)
+  say(`ura bench: ${chosen.length} scenario(s), ${duration} s per target in ${rounds} alternating rounds, load by ${generator}, ${cpus().length} CPUs, node ${process.version}${nginx ? ', nginx reference' : ', no nginx'}`)
   const provider = await node(['provider'])
   const rows: Row[] = []
   const profileDir = join(RESULTS, 'profiles')
@@ -156,33 +198,36 @@ async function main (): Promise<void> {
     for (const s of chosen) {
       const requestBytes = s.requestBytes ?? 10 * 1024 * 1024
       const configDir = await writeBenchConfig(provider.url, { requestBytes, responseBytes: 10 * 1024 * 1024 })
-      // ura first: its maximum rate sets the half-load rate for every target.
-      const targets: Array<[string, () => Promise<Proc>]> = [
+      const starters: Array<[string, () => Promise<Proc>]> = [
         ['ura', () => node(['ura', configDir], opts.profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [])],
         ['bare', () => node(['bare', provider.url, String(requestBytes)])],
         ...(nginx ? [['nginx', () => startNginx(provider.url, requestBytes)] as [string, () => Promise<Proc>]] : []),
       ]
-      let halfRate: number | undefined
-      const mine: Row[] = []
-      for (const [target, start] of targets) {
-        const proc = await start()
-        try {
-          const row = await measure(s, target, proc, target === 'ura')
-          if (s.halfLoad === true) {
-            halfRate ??= Math.max(50, Math.round(row.load.rps / 2))
-            row.halfLoad = await probe(proc.url, target === 'ura' ? s.ura : s.upstream, halfRate, Math.max(3, Math.round(duration / 2)))
+      const procs: Array<[string, Proc]> = []
+      let mine: Row[]
+      try {
+        for (const [target, start] of starters) procs.push([target, await start()])
+        mine = await measureRounds(s, procs)
+        if (s.halfLoad === true) {
+          // Half of ura's own maximum, for every target and for the provider called directly.
+          const rate = Math.max(50, Math.round(mine[0].load.rps / 2))
+          const seconds = Math.max(3, Math.round(duration / 2))
+          for (const row of mine) {
+            const proc = procs.find(([t]) => t === row.target)![1]
+            row.halfLoad = await probe(proc.url, row.target === 'ura' ? s.ura : s.upstream, rate, seconds)
           }
-          mine.push(row)
-        } finally {
-          await proc.stop()
+          const direct = await probe(provider.url, s.upstream, rate, seconds)
+          mine.push({ scenario: s.name, target: 'provider (direct)', load: { generator, requests: 0, rps: NaN, p50Ms: NaN, p99Ms: NaN, errors: 0, non2xx: 0 }, rounds: [], peakRssMb: NaN, cpuUsPerRequest: NaN, halfLoad: direct })
         }
-      }
-      if (s.halfLoad === true && halfRate !== undefined) {
-        const direct = await probe(provider.url, s.upstream, halfRate, Math.max(3, Math.round(duration / 2)))
-        mine.push({ scenario: s.name, target: 'provider (direct)', load: { generator, requests: 0, rps: NaN, p50Ms: NaN, p99Ms: NaN, errors: 0, non2xx: 0 }, peakRssMb: NaN, halfLoad: direct })
+      } finally {
+        for (const [, proc] of procs) await proc.stop()
       }
       const bare = mine.find(r => r.target === 'bare')
-      for (const r of mine) if (bare !== undefined && Number.isFinite(r.load.rps)) r.ratio = r.load.rps / bare.load.rps
+      for (const r of mine) {
+        if (bare === undefined || !Number.isFinite(r.load.rps)) continue
+        r.ratio = r.load.rps / bare.load.rps
+        r.cpuRatio = bare.cpuUsPerRequest / r.cpuUsPerRequest
+      }
       rows.push(...mine)
       report(s, mine)
     }
@@ -190,7 +235,7 @@ async function main (): Promise<void> {
     await provider.stop()
   }
   const stamp = new Date().toISOString().replace(/[:.]/g, '-')
-  const out = { when: new Date().toISOString(), node: process.version, cpus: cpus().length, generator, durationSeconds: duration, rows }
+  const out = { when: new Date().toISOString(), node: process.version, cpus: cpus().length, loadAverage: loadavg(), generator, durationSeconds: duration, rounds, rows }
   await mkdir(RESULTS, { recursive: true })
   const file = join(RESULTS, `${stamp}.json`)
   await writeFile(file, JSON.stringify(out, null, 2))
@@ -200,14 +245,16 @@ async function main (): Promise<void> {
 
 function report (s: Scenario, rows: Row[]): void {
   say(`\n${s.name}: ${s.what}`)
-  say(`  ${'target'.padEnd(18)} ${'req/s'.padStart(9)} ${'p50 ms'.padStart(8)} ${'p99 ms'.padStart(8)} ${'RSS MB'.padStart(7)} ${'ratio'.padStart(6)}  errors`)
+  say(`  ${'target'.padEnd(18)} ${'req/s'.padStart(9)} ${'p50 ms'.padStart(8)} ${'p99 ms'.padStart(8)} ${'RSS MB'.padStart(7)} ${'ratio'.padStart(6)} ${'CPU µs/req'.padStart(10)} ${'CPU ratio'.padStart(9)}  errors`)
   for (const r of rows) {
     if (!Number.isFinite(r.load.rps)) continue
     const errs = r.load.errors + r.load.non2xx
-    say(`  ${r.target.padEnd(18)} ${fmt(r.load.rps).padStart(9)} ${fmt(r.load.p50Ms, 2).padStart(8)} ${fmt(r.load.p99Ms, 2).padStart(8)} ${fmt(r.peakRssMb).padStart(7)} ${fmt(r.ratio ?? NaN, 2).padStart(6)}  ${errs === 0 ? '' : errs}`)
+    say(`  ${r.target.padEnd(18)} ${fmt(r.load.rps).padStart(9)} ${fmt(r.load.p50Ms, 2).padStart(8)} ${fmt(r.load.p99Ms, 2).padStart(8)} ${fmt(r.peakRssMb).padStart(7)} ${fmt(r.ratio ?? NaN, 2).padStart(6)} ${fmt(r.cpuUsPerRequest).padStart(10)} ${fmt(r.cpuRatio ?? NaN, 2).padStart(9)}  ${errs === 0 ? '' : errs}${r.rounds.length > 1 ? `  rounds: ${r.rounds.join(' / ')}` : ''}`)
   }
   const ura = rows.find(r => r.target === 'ura')
-  if (s.target !== undefined && ura?.ratio !== undefined) say(`  ura / bare = ${ura.ratio.toFixed(2)} (target ≥ ${s.target.toFixed(2)}: ${ura.ratio >= s.target ? 'met' : 'NOT met'})`)
+  if (s.target !== undefined && ura?.ratio !== undefined) {
+    say(`  ura / bare = ${ura.ratio.toFixed(2)} in req/s, ${ura.cpuRatio!.toFixed(2)} in CPU per request (target ≥ ${s.target.toFixed(2)}: ${ura.ratio >= s.target ? 'met' : 'NOT met'} / ${ura.cpuRatio! >= s.target ? 'met' : 'NOT met'})`)
+  }
   const half = rows.filter(r => r.halfLoad !== undefined)
   if (half.length > 0) {
     const bare = half.find(r => r.target === 'bare')?.halfLoad

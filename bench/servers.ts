@@ -10,6 +10,7 @@ import Fastify from 'fastify'
 import { Pool } from 'undici'
 import { loadConfig } from '../config/load.ts'
 import { buildGateway } from '../gateway/server.ts'
+import { logDestination } from '../gateway/log-destination.ts'
 import { JSON_BODY, PROVIDER_PATHS, SOAP_RESPONSE } from './fixtures.ts'
 
 async function provider (): Promise<string> {
@@ -62,7 +63,7 @@ async function bare (providerUrl: string, requestBytes: number): Promise<string>
 async function ura (configDir: string): Promise<string> {
   const config = await loadConfig(configDir)
   // One JSON line per exchange, as in production, written where it costs a write but is not kept.
-  const gateway = await buildGateway({ config, logger: { level: 'info', file: '/dev/null' } })
+  const gateway = await buildGateway({ config, logger: { level: 'info', stream: logDestination('/dev/null') } })
   return gateway.app.listen({ host: '127.0.0.1', port: 0 })
 }
 

@@ -43,6 +43,13 @@ export interface CertificateLabels {
 
 type ExchangeLabels = 'protocol' | 'client' | 'service' | 'outcome' | 'code'
 
+interface Series {
+  exchanges: { inc (): void }
+  seconds: { observe (v: number): void }
+  provider: { observe (v: number): void }
+  gateway: { observe (v: number): void }
+}
+
 export class GatewayMetrics {
   readonly registry = new Registry()
   private readonly exchanges: Counter<ExchangeLabels>
@@ -54,6 +61,7 @@ export class GatewayMetrics {
   private readonly certificateExpiry: Gauge<'subject' | 'serial' | 'role'>
   private readonly queues = new Map<string, () => number>()
   private readonly certificates = new Map<string, { labels: CertificateLabels; notAfter: number }>()
+  private readonly series = new Map<string, Series>()
 
   constructor (services: ServiceRegistry) {
     const registers = [this.registry]
@@ -174,18 +182,34 @@ export class GatewayMetrics {
     else if (!(code in ERROR_STATUS)) outcome = 'provider_error' // a provider's SOAP Fault, passed through
     else outcome = code.startsWith('Client.') ? 'rejected' : 'failed'
     const seconds = reply.elapsedTime / 1000
-    this.exchanges.inc({
-      protocol: ex.protocol,
-      client: ex.client?.key ?? 'unidentified',
-      service: ex.service === undefined ? 'unresolved' : serviceText(ex.service.id),
-      outcome,
-      code: code === undefined || outcome === 'provider_error' ? 'none' : code,
-    })
-    this.exchangeSeconds.observe({ protocol: ex.protocol, outcome }, seconds)
+    const service = ex.service === undefined ? 'unresolved' : serviceText(ex.service.id)
+    const series = this.seriesFor(ex.protocol, ex.client?.key ?? 'unidentified', service, outcome, code === undefined || outcome === 'provider_error' ? 'none' : code)
+    series.exchanges.inc()
+    series.seconds.observe(seconds)
     if (ex.providerMs !== undefined && ex.service !== undefined) {
-      this.providerSeconds.observe({ service: serviceText(ex.service.id) }, ex.providerMs / 1000)
-      this.gatewaySeconds.observe({ protocol: ex.protocol }, Math.max(0, seconds - ex.providerMs / 1000))
+      series.provider.observe(ex.providerMs / 1000)
+      series.gateway.observe(Math.max(0, seconds - ex.providerMs / 1000))
     }
+  }
+
+  /**
+   * Label-bound children, cached per label combination: prom-client hashes the label object on
+   * every unbound call, which is most of the cost of counting an exchange. The combinations are
+   * bounded (registered clients × configured services × outcomes × codes).
+   */
+  private seriesFor (protocol: string, client: string, service: string, outcome: string, code: string): Series {
+    const key = `${protocol}\n${client}\n${service}\n${outcome}\n${code}`
+    let series = this.series.get(key)
+    if (series === undefined) {
+      series = {
+        exchanges: this.exchanges.labels({ protocol, client, service, outcome, code }),
+        seconds: this.exchangeSeconds.labels({ protocol, outcome }),
+        provider: this.providerSeconds.labels({ service }),
+        gateway: this.gatewaySeconds.labels({ protocol }),
+      }
+      this.series.set(key, series)
+    }
+    return series
   }
 
   async text (): Promise<string> {

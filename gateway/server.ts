@@ -17,6 +17,7 @@ import { soapRoutes } from './routes/soap.ts'
 import { faultEnvelope } from './soap/fault.ts'
 import { clientKey, serviceText } from './identifiers.ts'
 import { makeClientErrorHandler, refuseOnSocket } from './client-errors.ts'
+import { logDestination } from './log-destination.ts'
 import { GatewayMetrics } from './metrics.ts'
 import { RateLimiter } from './rate-limit.ts'
 import { metricsRoutes } from './routes/metrics.ts'
@@ -62,7 +63,7 @@ export async function buildGateway (opts: GatewayOptions): Promise<Gateway> {
   const headersTimeout = limits.headersTimeoutMs ?? 10_000
 
   const app = Fastify({
-    logger: opts.logger ?? { level: 'info' },
+    logger: opts.logger ?? { level: 'info', stream: logDestination() },
     disableRequestLogging: true,
     bodyLimit: config.node.limits.requestBytes,
     genReqId: () => randomUUID(),
