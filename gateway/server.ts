@@ -97,10 +97,12 @@ export async function buildGateway (opts: GatewayOptions): Promise<Gateway> {
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => { done(null, body) })
 
   app.decorateRequest('exchange', null as unknown as Exchange)
-  app.addHook('onRequest', async req => {
+  app.addHook('onRequest', async (req, reply) => {
     const url = req.raw.url ?? ''
     const protocol = url === '/' || url.startsWith('/?') ? 'soap' : 'rest'
     req.exchange = { protocol, requestId: req.id }
+    // While draining, every answer closes its connection, so keep-alive clients reconnect elsewhere.
+    if (!context.ready) reply.header('connection', 'close')
     // Node drops header fields past maxHeadersCount silently; one more than the limit is kept so that
     // a request over the limit is refused rather than read with fields missing.
     const raw = req.raw.rawHeaders
@@ -139,11 +141,6 @@ export async function buildGateway (opts: GatewayOptions): Promise<Gateway> {
       : new XRoadError('Client.BadRequest', `No such endpoint: ${req.method} ${req.raw.url?.split('?')[0]}`)
     req.exchange.errorCode = err.code
     return sendRestError(reply, err, req.exchange.requestId)
-  })
-
-  // While draining, every answer closes its connection, so keep-alive clients reconnect elsewhere.
-  app.addHook('onSend', async (_req, reply) => {
-    if (!context.ready) reply.header('connection', 'close')
   })
 
   // One line per exchange: ids, parties, outcome, timings. Never payloads.
