@@ -8,7 +8,6 @@ import { spawn, spawnSync } from 'node:child_process'
 import { mkdtemp, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { Pool } from 'undici'
 
 export interface BenchRequest {
   method: string
@@ -84,33 +83,81 @@ export function runLoad (url: string, req: BenchRequest, connections: number, se
   return generator === 'wrk' ? runWrk(url, req, connections, seconds) : runAutocannon(url, req, connections, seconds)
 }
 
-export interface ProbeResult { rate: number; sent: number; p50Ms: number; p99Ms: number; errors: number }
+export interface ProbeResult { rate: number; sent: number; p50Ms: number; p90Ms: number; p99Ms: number; errors: number }
 
-/** Open loop: `rate` requests per second for `seconds`, each timed on its own. */
-export async function probe (url: string, req: BenchRequest, rate: number, seconds: number): Promise<ProbeResult> {
-  const pool = new Pool(url, { connections: 128, pipelining: 1 })
+/**
+ * Open loop: `rate` requests per second for `seconds` on raw keep-alive sockets (the probe must cost
+ * little CPU, or it would take the machine from the servers it measures). Each latency runs from
+ * the moment the request was due, so time spent waiting for a free connection counts too.
+ */
+export async function probe (url: string, req: BenchRequest, rate: number, seconds: number, connections = 64): Promise<ProbeResult> {
+  const { hostname, port } = new URL(url)
+  const head = `${req.method} ${req.path} HTTP/1.1\r\nHost: ${hostname}:${port}\r\n` +
+    Object.entries(req.headers).map(([k, v]) => `${k}: ${v}\r\n`).join('') +
+    (req.body === undefined ? '' : `content-length: ${req.body.length}\r\n`) + '\r\n'
+  const bytes = Buffer.concat([Buffer.from(head, 'latin1'), req.body ?? Buffer.alloc(0)])
+  const total = Math.floor(rate * seconds)
   const latencies: number[] = []
   let errors = 0
-  const total = Math.floor(rate * seconds)
-  const started = performance.now()
-  const inFlight = new Set<Promise<void>>()
-  for (let i = 0; i < total; i++) {
-    const due = started + (i * 1000) / rate
-    const wait = due - performance.now()
-    if (wait > 1) await new Promise(resolve => setTimeout(resolve, wait))
-    const t0 = performance.now()
-    const p = pool.request({ method: req.method as 'POST', path: req.path, headers: req.headers, body: req.body })
-      .then(async res => {
-        await res.body.dump()
-        if (res.statusCode >= 400) errors++
-        latencies.push(performance.now() - t0)
-      }, () => { errors++ })
-      .finally(() => inFlight.delete(p))
-    inFlight.add(p)
+  const due: number[] = []
+  const idle: Conn[] = []
+  const conns: Conn[] = []
+  let started = 0
+  let finished = 0
+  let resolveAll: () => void = () => {}
+  const all = new Promise<void>(resolve => { resolveAll = resolve })
+
+  interface Conn { socket: import('node:net').Socket; buf: Buffer; dueAt: number }
+  const { connect } = await import('node:net')
+  const complete = (conn: Conn, ok: boolean): void => {
+    if (ok) latencies.push(performance.now() - conn.dueAt)
+    else errors++
+    if (++finished === total) resolveAll()
+    const next = due.shift()
+    if (next !== undefined) send(conn, next)
+    else idle.push(conn)
   }
-  await Promise.all(inFlight)
-  await pool.close()
+  const send = (conn: Conn, dueAt: number): void => {
+    conn.dueAt = dueAt
+    conn.buf = Buffer.alloc(0)
+    conn.socket.write(bytes)
+  }
+  for (let i = 0; i < connections; i++) {
+    const socket = connect(Number(port), hostname)
+    socket.setNoDelay(true)
+    const conn: Conn = { socket, buf: Buffer.alloc(0), dueAt: 0 }
+    socket.on('data', chunk => {
+      conn.buf = conn.buf.length === 0 ? chunk : Buffer.concat([conn.buf, chunk])
+      const end = conn.buf.indexOf('\r\n\r\n')
+      if (end === -1) return
+      const length = Number(/\r\ncontent-length: *(\d+)/i.exec(conn.buf.subarray(0, end).toString('latin1'))?.[1] ?? 0)
+      if (conn.buf.length < end + 4 + length) return
+      complete(conn, conn.buf.subarray(9, 10).toString() !== '4' && conn.buf.subarray(9, 10).toString() !== '5')
+    })
+    socket.on('error', () => {})
+    await new Promise(resolve => socket.once('connect', resolve))
+    idle.push(conn)
+    conns.push(conn)
+  }
+  const t0 = performance.now()
+  await new Promise<void>(resolve => {
+    const tick = (): void => {
+      const now = performance.now()
+      while (started < total && t0 + (started * 1000) / rate <= now) {
+        const dueAt = t0 + (started * 1000) / rate
+        started++
+        const conn = idle.pop()
+        if (conn !== undefined) send(conn, dueAt)
+        else due.push(dueAt)
+      }
+      if (started < total) setTimeout(tick, 1)
+      else resolve()
+    }
+    tick()
+  })
+  await Promise.race([all, new Promise(resolve => setTimeout(resolve, 30_000))])
+  for (const c of conns) c.socket.destroy()
   latencies.sort((a, b) => a - b)
   const at = (q: number): number => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? NaN
-  return { rate, sent: total, p50Ms: at(0.5), p99Ms: at(0.99), errors }
+  return { rate, sent: total, p50Ms: at(0.5), p90Ms: at(0.9), p99Ms: at(0.99), errors: errors + (total - finished) }
 }

@@ -260,10 +260,11 @@ function report (s: Scenario, rows: Row[]): void {
     const bare = half.find(r => r.target === 'bare')?.halfLoad
     const direct = half.find(r => r.target === 'provider (direct)')?.halfLoad
     const u = ura?.halfLoad
-    say(`  at half load (${fmt(half[0].halfLoad!.rate)} req/s, open loop): p50/p99 ms ` + half.map(r => `${r.target} ${fmt(r.halfLoad!.p50Ms, 2)}/${fmt(r.halfLoad!.p99Ms, 2)}`).join(', '))
+    say(`  at half load (${fmt(half[0].halfLoad!.rate)} req/s, open loop): p50/p90/p99 ms ` + half.map(r => `${r.target} ${fmt(r.halfLoad!.p50Ms, 2)}/${fmt(r.halfLoad!.p90Ms, 2)}/${fmt(r.halfLoad!.p99Ms, 2)}`).join(', '))
     if (u !== undefined && bare !== undefined && direct !== undefined) {
       const added = u.p99Ms - bare.p99Ms
-      say(`  p99 ura adds: ${added.toFixed(2)} ms over the bare proxy (target ≤ 2 ms: ${added <= 2 ? 'met' : 'NOT met'}), ${(u.p99Ms - direct.p99Ms).toFixed(2)} ms over calling the provider directly`)
+      const d = (a: ProbeResult, b: ProbeResult): string => `p50 ${(a.p50Ms - b.p50Ms).toFixed(2)}, p90 ${(a.p90Ms - b.p90Ms).toFixed(2)}, p99 ${(a.p99Ms - b.p99Ms).toFixed(2)} ms`
+      say(`  ura adds over the bare proxy: ${d(u, bare)} (p99 target ≤ 2 ms: ${added <= 2 ? 'met' : 'NOT met'}); over calling the provider directly: ${d(u, direct)}`)
     }
   }
 }

@@ -73,4 +73,10 @@ const url = role === 'provider' ? await provider()
     : role === 'ura' ? await ura(args[0])
       : (() => { throw new Error(`unknown role ${role}`) })()
 process.once('SIGTERM', () => process.exit(0))
+// The soak asks for a full collection before it measures (needs --expose-gc and an IPC channel).
+process.on('message', message => {
+  if (message !== 'gc') return
+  ;(globalThis as { gc?: () => void }).gc?.()
+  process.send?.('gc-done')
+})
 console.log(`READY ${url}`)
