@@ -53,6 +53,10 @@ export class HttpPool {
   close (): Promise<void> {
     return this.pool.close()
   }
+
+  destroy (): Promise<void> {
+    return this.pool.destroy()
+  }
 }
 
 class TimeoutSignal extends Error {}

@@ -8,5 +8,6 @@ export const createRestAdapter: AdapterFactory = (config, context) => {
     kind: 'rest',
     send: req => http.send(req),
     close: () => http.close(),
+    destroy: () => http.destroy(),
   }
 }

@@ -12,5 +12,6 @@ export const createSoapAdapter: AdapterFactory = (config, context) => {
     kind: 'soap',
     send: req => http.send({ ...req, method: 'POST', path: '' }),
     close: () => http.close(),
+    destroy: () => http.destroy(),
   }
 }

@@ -32,6 +32,8 @@ export interface Adapter {
   readonly kind: string
   send (request: OutboundRequest): Promise<ProviderResponse>
   close (): Promise<void>
+  /** Drops exchanges still in flight (shutdown past its grace period); `close` waits for them. */
+  destroy? (): Promise<void>
 }
 
 export interface AdapterContext {

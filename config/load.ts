@@ -191,6 +191,11 @@ function merge (files: ParsedFile[], dir: string, problems: ConfigProblem[]): Ur
     })
   }
 
+  // Rate limits may only name registered clients: a typo would otherwise silently leave a client unlimited.
+  for (const c of Object.keys(node.rateLimits?.clients ?? {})) {
+    if (!clients.has(c)) problems.push(problemAt({ file: nodeOrigin!.file, path: ['node', 'rateLimits', 'clients', c] }, `${c} is not a registered member or subsystem`))
+  }
+
   for (const { value: g, origin } of access) {
     const type = serviceTypes.get(g.service)
     if (type === undefined) problems.push(problemAt({ ...origin, path: [...origin.path, 'service'] }, `service ${g.service} is not defined`))

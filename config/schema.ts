@@ -8,6 +8,68 @@ const serviceText = { type: 'string', pattern: "^[A-Za-z0-9'()+,\\-.=?]+(/[A-Za-
 const method = { enum: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'TRACE', '*'] }
 const schemaRef = { type: 'object' }
 
+/**
+ * Resilience settings for the way to a provider (adapters/resilience.ts). `node.resilience` holds the
+ * defaults (filled in here); a service's own `resilience` overrides them field by field.
+ */
+function resilienceSchema (withDefaults: boolean) {
+  const d = <T>(value: T): { default?: T } => (withDefaults ? { default: value } : {})
+  return {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      retries: {
+        type: 'object',
+        additionalProperties: false,
+        properties: {
+          // Extra attempts after the first, only for idempotent methods and connection failures.
+          attempts: { type: 'integer', minimum: 0, maximum: 10, ...d(2) },
+          backoffMs: { type: 'integer', minimum: 0, maximum: 60000, ...d(50) },
+          maxBackoffMs: { type: 'integer', minimum: 0, maximum: 600000, ...d(1000) },
+          // SOAP has no idempotency marker: retried only when the operator says the service is safe to repeat.
+          soap: { type: 'boolean', ...d(false) },
+        },
+        ...d({}),
+      },
+      breaker: {
+        type: 'object',
+        additionalProperties: false,
+        properties: {
+          enabled: { type: 'boolean', ...d(true) },
+          consecutiveFailures: { type: 'integer', minimum: 1, maximum: 10000, ...d(5) },
+          failureRate: { type: 'number', exclusiveMinimum: 0, maximum: 1, ...d(0.5) },
+          window: { type: 'integer', minimum: 1, maximum: 10000, ...d(20) },
+          minimumRequests: { type: 'integer', minimum: 1, maximum: 10000, ...d(10) },
+          coolDownMs: { type: 'integer', minimum: 1, maximum: 3600000, ...d(10000) },
+          // Provider statuses that count as failures (besides no answer at all); 500 is often a business error.
+          failureStatuses: { type: 'array', items: { type: 'integer', minimum: 100, maximum: 599 }, ...d([502, 503, 504]) },
+        },
+        ...d({}),
+      },
+      concurrency: {
+        type: 'object',
+        additionalProperties: false,
+        properties: {
+          max: { type: 'integer', minimum: 1, maximum: 100000, ...d(256) },
+          queue: { type: 'integer', minimum: 0, maximum: 1000000, ...d(1024) },
+        },
+        ...d({}),
+      },
+    },
+    ...d({}),
+  }
+}
+
+const rateSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['perSecond'],
+  properties: {
+    perSecond: { type: 'number', exclusiveMinimum: 0 },
+    burst: { type: 'integer', minimum: 1 },
+  },
+}
+
 export const configFileSchema = {
   $id: 'https://ura.gov.al/schemas/config/v1',
   type: 'object',
@@ -35,6 +97,35 @@ export const configFileSchema = {
           properties: {
             requestBytes: { type: 'integer', minimum: 1024, default: 10 * 1024 * 1024 },
             responseBytes: { type: 'integer', minimum: 1024, default: 50 * 1024 * 1024 },
+            // Request line + headers, and how many header fields (larger/more → 431 Client.RequestHeaderTooLarge).
+            headerBytes: { type: 'integer', minimum: 1024, maximum: 1048576, default: 16384 },
+            headerCount: { type: 'integer', minimum: 8, maximum: 2000, default: 100 },
+            // Slow clients: all headers within headersTimeoutMs, the whole request within requestTimeoutMs (408).
+            headersTimeoutMs: { type: 'integer', minimum: 100, maximum: 600000, default: 10000 },
+            requestTimeoutMs: { type: 'integer', minimum: 100, maximum: 3600000, default: 120000 },
+            keepAliveTimeoutMs: { type: 'integer', minimum: 100, maximum: 600000, default: 65000 },
+          },
+          default: {},
+        },
+        resilience: resilienceSchema(true),
+        rateLimits: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            // Applies to every client without its own entry; absent = no limit.
+            default: rateSchema,
+            clients: { type: 'object', propertyNames: clientText, additionalProperties: { oneOf: [rateSchema, { const: 'unlimited' }] } },
+          },
+          default: {},
+        },
+        shutdown: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            // /readyz answers 503 this long before the node stops accepting, so load balancers move away first.
+            drainDelayMs: { type: 'integer', minimum: 0, maximum: 600000, default: 0 },
+            // Exchanges still in flight after this are cut off.
+            graceMs: { type: 'integer', minimum: 0, maximum: 3600000, default: 30000 },
           },
           default: {},
         },
@@ -145,6 +236,7 @@ export const configFileSchema = {
             ],
           },
           timeoutMs: { type: 'integer', minimum: 1, maximum: 600000, default: 30000 },
+          resilience: resilienceSchema(false),
           bodyLogging: { enum: ['full', 'digest'], default: 'digest' },
           responseValidation: { enum: ['enforce', 'warn', 'off'], default: 'enforce' },
           disabled: {

@@ -12,6 +12,10 @@ export interface NodeConfig {
   log: LogConfig
   /** Client ids (`instance/class/code[/subsystem]`) of operators: they may read any exchange's evidence. */
   operators: string[]
+  /** Defaults for every service's way to its provider (each service may override). */
+  resilience?: ResilienceConfig
+  rateLimits?: RateLimitsConfig
+  shutdown?: ShutdownConfig
 }
 
 export interface LogConfig {
@@ -29,11 +33,38 @@ export interface LogConfig {
   retentionDays: number
 }
 
+export interface ResilienceConfig {
+  retries?: { attempts?: number; backoffMs?: number; maxBackoffMs?: number; soap?: boolean }
+  breaker?: { enabled?: boolean; consecutiveFailures?: number; failureRate?: number; window?: number; minimumRequests?: number; coolDownMs?: number; failureStatuses?: number[] }
+  concurrency?: { max?: number; queue?: number }
+}
+
+export interface RateConfig {
+  perSecond: number
+  burst?: number
+}
+
+export interface RateLimitsConfig {
+  default?: RateConfig
+  /** Keyed by client id text (`AL/GOV/K11503002N/e-albania`). */
+  clients?: Record<string, RateConfig | 'unlimited'>
+}
+
+export interface ShutdownConfig {
+  drainDelayMs: number
+  graceMs: number
+}
+
 export interface Limits {
   /** Largest request body accepted on any ingress (REST and SOAP). */
   requestBytes: number
   /** Largest provider response the node buffers. */
   responseBytes: number
+  headerBytes?: number
+  headerCount?: number
+  headersTimeoutMs?: number
+  requestTimeoutMs?: number
+  keepAliveTimeoutMs?: number
 }
 
 export interface SubsystemConfig {
@@ -87,6 +118,7 @@ export interface ServiceConfig {
   title?: string
   adapter: AdapterConfig
   timeoutMs: number
+  resilience?: ResilienceConfig
   bodyLogging: 'full' | 'digest'
   responseValidation: 'enforce' | 'warn' | 'off'
   disabled?: { notice: string }

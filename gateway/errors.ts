@@ -17,6 +17,9 @@ export const ERROR_STATUS = {
   'Client.InvalidBody': 400,
   'Client.RequestTooLarge': 413,
   'Client.MessageNotFound': 404,
+  'Client.RequestHeaderTooLarge': 431,
+  'Client.RequestTimeout': 408,
+  'Client.RateLimitExceeded': 429,
   'Server.ClientProxy.SslAuthenticationFailed': 401,
   'Server.ClientProxy.InconsistentResponse': 502,
   'Server.ClientProxy.LoggingFailed': 500,
@@ -31,6 +34,9 @@ export const ERROR_STATUS = {
   'Server.ServerProxy.ServiceFailed.IOError': 500,
   'Server.ServerProxy.ServiceFailed.InvalidSoap': 500,
   'Server.ServerProxy.InvalidResponse': 502,
+  // Resilience (adapters/resilience.ts): the node refuses fast rather than pile up on a failing provider.
+  'Server.ServerProxy.ServiceFailed.CircuitOpen': 503,
+  'Server.ServerProxy.ServiceFailed.Overloaded': 503,
 } as const
 
 export type ErrorCode = keyof typeof ERROR_STATUS
@@ -40,6 +46,8 @@ export class XRoadError extends Error {
   readonly status: number
   /** Individual problems (e.g. every schema violation), shown to the caller. */
   readonly violations: string[] | undefined
+  /** Seconds after which a retry may succeed (rate limits, open breakers): sent as `Retry-After`. */
+  retryAfterSeconds: number | undefined = undefined
 
   constructor (code: ErrorCode, message: string, violations?: string[]) {
     super(message)

@@ -7,6 +7,7 @@ import { resolve } from 'node:path'
 import type { ValidateFunction } from 'ajv'
 import { adapterKinds } from '../adapters/index.ts'
 import type { Adapter } from '../adapters/types.ts'
+import { resolveResilience, withResilience, type ResilientAdapter } from '../adapters/resilience.ts'
 import { ConfigError, type ConfigProblem } from '../config/load.ts'
 import type { EndpointConfig, ServiceConfig, UraConfig } from '../config/types.ts'
 import type { SchemaLibrary } from '../schemas/library.ts'
@@ -38,6 +39,8 @@ export interface ServiceEntry {
   key: string
   config: ServiceConfig
   adapter: Adapter
+  /** The same adapter seen as its resilience wrapper: breaker state, in-flight and queued calls. */
+  resilience?: ResilientAdapter
   endpoints: RestEndpoint[]
   xsd?: LibraryXsd
   wsdl?: string
@@ -103,7 +106,8 @@ export class Registry {
       }
       if (problems.length > 0) continue
       try {
-        entry.adapter = factory(s.adapter, { responseBytes: config.node.limits.responseBytes, service: s, library })
+        entry.adapter = entry.resilience = withResilience(factory(s.adapter, { responseBytes: config.node.limits.responseBytes, service: s, library }),
+          resolveResilience(config.node.resilience, s.resilience), { soap: s.type === 'soap' })
       } catch (err) {
         problem(`adapter ${s.adapter.kind}: ${(err as Error).message}`)
         continue
@@ -176,6 +180,12 @@ export class Registry {
   async close (): Promise<void> {
     const all = [...this.services.values()].flat()
     await Promise.all(all.filter(s => s.adapter !== undefined).map(s => s.adapter.close()))
+  }
+
+  /** Like close, but drops provider exchanges still in flight. */
+  async destroy (): Promise<void> {
+    const all = [...this.services.values()].flat()
+    await Promise.all(all.filter(s => s.adapter !== undefined).map(s => s.adapter.destroy?.() ?? s.adapter.close()))
   }
 }
 

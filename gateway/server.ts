@@ -25,6 +25,11 @@ import { evidenceRoutes } from './routes/evidence.ts'
 import { ClientCertificates } from './client-tls.ts'
 import { tlsServerFactory, type GatewayTls } from './tls-listener.ts'
 import type { CertificateRow } from '../certs/inventory.ts'
+import { makeClientErrorHandler, refuseOnSocket } from './client-errors.ts'
+import { logDestination } from './log-destination.ts'
+import { GatewayMetrics } from './metrics.ts'
+import { RateLimiter } from './rate-limit.ts'
+import { metricsRoutes } from './routes/metrics.ts'
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -42,6 +47,8 @@ export interface GatewayContext {
   clientCertificates?: ClientCertificates
   /** Certificates expiring within 30 days (or expired), for `/readyz`. */
   expiringCertificates?: () => CertificateRow[]
+  metrics: GatewayMetrics
+  rateLimiter: RateLimiter
 }
 
 export interface GatewayOptions {
@@ -69,13 +76,24 @@ export async function buildGateway (opts: GatewayOptions): Promise<Gateway> {
   const { config } = opts
   const library = opts.library ?? await SchemaLibrary.load([PROJECT_SCHEMA_DIR], config.node.schemas)
   const registry = await Registry.build(config, library)
-  const context: GatewayContext = { registry, recorder: opts.recorder ?? opts.messageLog?.recorder ?? unloggedRecorder, library, ready: true }
+  const metrics = new GatewayMetrics(registry)
+  const context: GatewayContext = {
+    registry,
+    recorder: opts.recorder ?? opts.messageLog?.recorder ?? unloggedRecorder,
+    library,
+    ready: true,
+    metrics,
+    rateLimiter: new RateLimiter(config.node.rateLimits),
+  }
   if (opts.tls !== undefined) context.clientCertificates = new ClientCertificates(opts.tls.trust)
   if (opts.expiringCertificates !== undefined) context.expiringCertificates = opts.expiringCertificates
   let plainServer: HttpServer | undefined
+  const limits = config.node.limits
+  const headerCount = limits.headerCount ?? 100
+  const headersTimeout = limits.headersTimeoutMs ?? 10_000
 
   const app = Fastify({
-    logger: opts.logger ?? { level: 'info' },
+    logger: opts.logger ?? { level: 'info', stream: logDestination() },
     disableRequestLogging: true,
     bodyLimit: config.node.limits.requestBytes,
     genReqId: () => randomUUID(),
@@ -85,6 +103,18 @@ export async function buildGateway (opts: GatewayOptions): Promise<Gateway> {
     forceCloseConnections: 'idle',
     return503OnClosing: true,
     routerOptions: { ignoreDuplicateSlashes: false },
+    // Slow and oversize clients (limits in config/schema.ts); the parser's refusals get X-Road errors too.
+    http: {
+      maxHeaderSize: limits.headerBytes ?? 16384,
+      headersTimeout,
+      // How often Node looks for connections past those deadlines (its default is 30 s).
+      connectionsCheckingInterval: Math.min(1000, Math.max(50, Math.floor(headersTimeout / 4))),
+      // Checked in onRequest instead, so a missing or repeated Host gets a typed error.
+      requireHostHeader: false,
+    },
+    requestTimeout: limits.requestTimeoutMs ?? 120_000,
+    keepAliveTimeout: limits.keepAliveTimeoutMs ?? 65_000,
+    clientErrorHandler: makeClientErrorHandler(code => { metrics.clientError(code) }),
     // `https: true` only makes Fastify print https:// addresses; the factory builds the servers.
     ...(opts.tls === undefined ? {} : { https: {}, serverFactory: tlsServerFactory(opts.tls, s => { plainServer = s }) }),
     // Errors raised before routing (undecodable URL) get the same X-Road shape as the rest.
@@ -99,11 +129,34 @@ export async function buildGateway (opts: GatewayOptions): Promise<Gateway> {
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => { done(null, body) })
 
   app.decorateRequest('exchange', null as unknown as Exchange)
-  app.addHook('onRequest', async req => {
+  app.addHook('onRequest', async (req, reply) => {
     const url = req.raw.url ?? ''
     const protocol = url === '/' || url.startsWith('/?') ? 'soap' : 'rest'
     req.exchange = { protocol, requestId: req.id }
+    // While draining, every answer closes its connection, so keep-alive clients reconnect elsewhere.
+    if (!context.ready) reply.header('connection', 'close')
+    // Node drops header fields past maxHeadersCount silently; one more than the limit is kept so that
+    // a request over the limit is refused rather than read with fields missing.
+    const raw = req.raw.rawHeaders
+    if (raw.length / 2 > headerCount) {
+      throw new XRoadError('Client.RequestHeaderTooLarge', `The request has more than ${headerCount} header fields`)
+    }
+    // RFC 9112 §3.2: exactly one Host in HTTP/1.1 (two would let hops disagree on the target).
+    let hosts = 0
+    for (let i = 0; i < raw.length; i += 2) if (raw[i].length === 4 && raw[i].toLowerCase() === 'host') hosts++
+    if (hosts > 1 || (hosts === 0 && req.raw.httpVersion !== '1.0')) throw new XRoadError('Client.BadRequest', 'An HTTP/1.1 request needs exactly one Host header')
   })
+  // The same edge rules on the plain HTTP server (if any) as on the main one.
+  for (const server of plainServer === undefined ? [app.server] : [app.server, plainServer]) {
+    server.maxHeadersCount = headerCount + 1
+    // CONNECT asks for a tunnel: the node never opens one.
+    server.on('connect', (_req, socket) => {
+      metrics.clientError('Client.InvalidHttpMethod')
+      refuseOnSocket(socket as import('node:net').Socket, 'Client.InvalidHttpMethod', 'CONNECT is not supported')
+    })
+  }
+  // Fastify attaches its parser-error handler to the main server only.
+  plainServer?.on('clientError', makeClientErrorHandler(code => { metrics.clientError(code) }))
 
   app.setErrorHandler((err, req, reply) => {
     const ex = req.exchange
@@ -111,7 +164,9 @@ export async function buildGateway (opts: GatewayOptions): Promise<Gateway> {
     ex.errorCode = xerr.code
     if (xerr.code === 'Server.ClientProxy.InternalError') req.log.error({ err, requestId: ex.requestId }, 'unexpected error')
     if (ex.protocol === 'soap') {
-      return reply.code(500).header('content-type', 'text/xml; charset=utf-8').header('x-road-request-id', ex.requestId).send(faultEnvelope(xerr, ex.requestId))
+      if (xerr.retryAfterSeconds !== undefined) reply.header('retry-after', String(xerr.retryAfterSeconds))
+      // Faults travel as 500 (SOAP 1.1 over HTTP), except a rate limit: 429 tells the client to slow down.
+      return reply.code(xerr.status === 429 ? 429 : 500).header('content-type', 'text/xml; charset=utf-8').header('x-road-request-id', ex.requestId).send(faultEnvelope(xerr, ex.requestId))
     }
     return sendRestError(reply.headers(evidenceHeaders(ex)), xerr, ex.requestId)
   })
@@ -125,13 +180,9 @@ export async function buildGateway (opts: GatewayOptions): Promise<Gateway> {
     return sendRestError(reply, err, req.exchange.requestId)
   })
 
-  // While draining, answers close their connection so keep-alive sockets do not hold shutdown open.
-  app.addHook('onSend', async (_req, reply) => {
-    if (!context.ready) reply.header('connection', 'close')
-  })
-
   // One line per exchange: ids, parties, outcome, timings. Never payloads.
   app.addHook('onResponse', async (req, reply) => {
+    metrics.observe(req, reply)
     const ex = req.exchange
     if (ex.serviceId === undefined && ex.errorCode === undefined) return
     req.log.info({
@@ -159,6 +210,7 @@ export async function buildGateway (opts: GatewayOptions): Promise<Gateway> {
   await app.register(async scope => catalogueRoutes(scope, context, config))
   const messageLog = opts.messageLog
   if (messageLog !== undefined) await app.register(async scope => evidenceRoutes(scope, context, messageLog, config.node.operators))
+  await app.register(async scope => metricsRoutes(scope, context))
 
   let closing: Promise<void> | undefined
   return {
@@ -168,12 +220,22 @@ export async function buildGateway (opts: GatewayOptions): Promise<Gateway> {
     close: () => {
       closing ??= (async () => {
         context.ready = false
+        const shutdown = config.node.shutdown ?? { drainDelayMs: 0, graceMs: 30_000 }
+        // Load balancers see /readyz 503 and move away while the node still serves.
+        if (shutdown.drainDelayMs > 0) await new Promise(resolve => setTimeout(resolve, shutdown.drainDelayMs))
+        // Exchanges still running after the grace period are cut off.
+        let cut = false
+        const cutOff = setTimeout(() => { cut = true; app.server.closeAllConnections(); plainServer?.closeAllConnections() }, shutdown.graceMs)
         // The plain server (if any) drains like the main one: stop accepting, let exchanges finish.
         const plainClosed = plainServer?.listening === true ? new Promise<void>(resolve => plainServer!.close(() => resolve())) : undefined
-        await app.close()
-        plainServer?.closeIdleConnections()
-        await plainClosed
-        await registry.close()
+        try {
+          await app.close()
+          plainServer?.closeIdleConnections()
+          await plainClosed
+        } finally {
+          clearTimeout(cutOff)
+        }
+        await (cut ? registry.destroy() : registry.close())
         await opts.messageLog?.close()
       })()
       return closing

@@ -23,8 +23,13 @@ export interface GatewayTls {
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void
 
-/** The timeouts Fastify would set on a server it made itself. */
-interface ServerTimeouts { keepAliveTimeout?: number; requestTimeout?: number; connectionTimeout?: number }
+/** The timeouts and parser limits Fastify would set on a server it made itself. */
+interface ServerTimeouts {
+  keepAliveTimeout?: number
+  requestTimeout?: number
+  connectionTimeout?: number
+  http?: { maxHeaderSize?: number; headersTimeout?: number; requireHostHeader?: boolean; connectionsCheckingInterval?: number }
+}
 
 function applyTimeouts (server: HttpServer, opts: ServerTimeouts): void {
   if (opts.keepAliveTimeout !== undefined) server.keepAliveTimeout = opts.keepAliveTimeout
@@ -43,12 +48,13 @@ export function tlsServerFactory (tls: GatewayTls, onPlain: (server: HttpServer)
       requestCert: true,
       rejectUnauthorized: false,
       minVersion: 'TLSv1.2',
+      ...opts.http,
     }, handler)
     // Fastify types its factory for node:http servers; an https.Server has the same API (it extends tls.Server).
     const main = server as unknown as HttpServer
     applyTimeouts(main, opts)
     if (tls.plainHttp === true) {
-      const plain = createHttpServer(handler)
+      const plain = createHttpServer({ ...opts.http }, handler)
       applyTimeouts(plain, opts)
       onPlain(plain)
     }

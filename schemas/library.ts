@@ -179,23 +179,34 @@ const FORMAT_TEXT: Record<string, string> = {
   'al-iban': 'IBAN check digits do not match',
 }
 
+/**
+ * At most this many violations are reported: a small document can hold tens of thousands of errors
+ * (20,000 bad attributes), and the answer must not become an amplifier.
+ */
+export const MAX_VIOLATIONS = 50
+
+function capped (lines: string[], total: number): string[] {
+  return total <= MAX_VIOLATIONS ? lines : [...lines.slice(0, MAX_VIOLATIONS), `… and ${total - MAX_VIOLATIONS} more`]
+}
+
 /** Ajv errors as readable lines: `body/detyrime/0/shuma must be >= 0`. */
 export function ajvViolations (where: string, errors: ErrorObject[] | null | undefined): string[] {
-  return (errors ?? []).map(e => {
+  const all = errors ?? []
+  return capped(all.slice(0, MAX_VIOLATIONS).map(e => {
     const at = `${where}${e.instancePath}`
     if (e.keyword === 'required') return `${at}: missing required property '${(e.params as any).missingProperty}'`
     if (e.keyword === 'additionalProperties') return `${at}: unknown property '${(e.params as any).additionalProperty}'`
     if (e.keyword === 'enum') return `${at}: must be one of ${(e.params as any).allowedValues.join(', ')}`
     if (e.keyword === 'format' && FORMAT_TEXT[(e.params as any).format] !== undefined) return `${at}: ${FORMAT_TEXT[(e.params as any).format]}`
     return `${at}: ${e.message ?? 'is invalid'}`
-  })
+  }), all.length)
 }
 
 /** libxml2 validation errors as readable lines with their position in the document. */
 export function xmlViolations (err: unknown): string[] {
   const details = (err as XmlLibError).details
   if (!Array.isArray(details) || details.length === 0) return [xmlErrorText(err)]
-  return details.map(d => `line ${d.line}:${d.col}: ${d.message.trim()}`)
+  return capped(details.slice(0, MAX_VIOLATIONS).map(d => `line ${d.line}:${d.col}: ${d.message.trim()}`), details.length)
 }
 
 function xmlErrorText (err: unknown): string {

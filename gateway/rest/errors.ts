@@ -5,6 +5,7 @@ import type { XRoadError } from '../errors.ts'
 export function sendRestError (reply: FastifyReply, err: XRoadError, detail: string): FastifyReply {
   const body: Record<string, unknown> = { type: err.code, message: err.message, detail }
   if (err.violations !== undefined) body.violations = err.violations
+  if (err.retryAfterSeconds !== undefined) reply.header('retry-after', String(err.retryAfterSeconds))
   return reply
     .code(err.status)
     .header('x-road-error', err.code)

@@ -3,6 +3,7 @@
  * endpoint's schemas, every violation collected into one `Client.InvalidBody`; the provider's JSON
  * response against the response schema.
  */
+import { isUtf8 } from 'node:buffer'
 import { XRoadError } from '../errors.ts'
 import { ajvViolations } from '../../schemas/library.ts'
 import type { RestEndpoint, ServiceEntry } from '../registry.ts'
@@ -42,6 +43,9 @@ export function validateRequest (endpoint: RestEndpoint, params: Record<string, 
     } else if (!isJson(contentType)) {
       violations.push(`body: expected Content-Type application/json, got '${contentType ?? ''}'`)
     } else {
+      // JSON is UTF-8 (RFC 8259). Decoding would quietly turn bad bytes into U+FFFD, so the schema
+      // would pass a body the provider then reads differently: refuse it instead.
+      if (!isUtf8(body)) throw new XRoadError('Client.InvalidBody', 'The JSON body is not valid UTF-8')
       let data: unknown
       try {
         data = JSON.parse(body.toString('utf8'))

@@ -1,6 +1,16 @@
 /** Operations endpoints for load balancers and orchestrators. */
 import type { FastifyInstance } from 'fastify'
 import type { GatewayContext } from '../server.ts'
+import type { ResilienceStatus } from '../../adapters/resilience.ts'
+import { serviceText } from '../identifiers.ts'
+
+function providerStatus (ctx: GatewayContext): Record<string, ResilienceStatus> {
+  const out: Record<string, ResilienceStatus> = {}
+  for (const list of ctx.registry.services.values()) {
+    for (const s of list) if (s.resilience !== undefined) out[serviceText(s.id)] = s.resilience.status()
+  }
+  return out
+}
 
 export async function opsRoutes (app: FastifyInstance, ctx: GatewayContext): Promise<void> {
   // Liveness: the process answers.
@@ -16,6 +26,8 @@ export async function opsRoutes (app: FastifyInstance, ctx: GatewayContext): Pro
       clients: ctx.registry.clients.size,
       // Certificates that expire within 30 days (or already have): renew before exchanges fail.
       ...(ctx.expiringCertificates === undefined ? {} : { certificatesExpiringSoon: ctx.expiringCertificates().map(c => ({ role: c.role, id: c.id, subject: c.subject, serial: c.serial, notAfter: c.notAfter, daysLeft: c.daysLeft, state: c.state })) }),
+      // Per provider service: circuit breaker, exchanges in flight and waiting (adapters/resilience.ts).
+      providers: providerStatus(ctx),
     }
     return reply.code(ctx.ready ? 200 : 503).send(body)
   })

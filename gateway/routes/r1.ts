@@ -52,6 +52,7 @@ async function handleR1 (ctx: GatewayContext, req: FastifyRequest, reply: Fastif
   if (restMetaservice(target.serviceId) !== undefined) return answerRestMetaservice(ctx, req, reply, client, target)
   const service = ex.service = resolveService(ctx.registry, target.serviceId, 'rest')
   authorise(ctx.registry, client, service, req.method, target.path === '' ? '/' : target.path)
+  ctx.rateLimiter.take(client.key)
 
   const body = Buffer.isBuffer(req.body) ? req.body : undefined
   const contentType = req.headers['content-type']

@@ -52,6 +52,7 @@ async function handleSoap (ctx: GatewayContext, req: FastifyRequest, reply: Fast
     if (soapMetaservice(serviceId) !== undefined) return await answerSoapMetaservice(ctx, req, reply, client, envelope, body)
     const service = ex.service = resolveService(ctx.registry, serviceId, 'soap')
     authorise(ctx.registry, client, service)
+    ctx.rateLimiter.take(client.key)
     if (service.xsd !== undefined) {
       try {
         service.xsd.validate(envelope.body)

@@ -2,7 +2,7 @@
  * Parses a SOAP 1.1 request envelope once (libxml2, no DTDs, no entity substitution) and reads the
  * X-Road header block (reference §1.2) and the body's single wrapper element.
  */
-import { XmlC14NMode, XmlDocument, XmlElement, type XmlLibError } from 'libxml2-wasm'
+import { XmlC14NMode, XmlComment, XmlDocument, XmlElement, XmlText, type XmlLibError } from 'libxml2-wasm'
 import { XRoadError } from '../errors.ts'
 import { checkClientId, checkServiceId, type ClientId, type ServiceId } from '../identifiers.ts'
 import { SOAP12_ENV, SOAP_ENV, XROAD, XROAD_ID, XROAD_REPR } from './namespaces.ts'
@@ -31,6 +31,16 @@ export interface ParsedEnvelope {
 }
 
 const DOCTYPE = Buffer.from('<!DOCTYPE')
+const PI_START = Buffer.from('<?')
+
+/** Whether the bytes may hold a processing instruction besides a leading XML declaration. */
+function mayHoldPI (bytes: Buffer): boolean {
+  // UTF-16 (BOM or a leading NUL byte) hides '<?' from a byte search: always look.
+  if (bytes[0] === 0xfe || bytes[0] === 0xff || bytes[0] === 0x00 || bytes[1] === 0x00) return true
+  let at = bytes.indexOf(PI_START)
+  if (at !== -1 && at <= 3) at = bytes.indexOf(PI_START, at + 2) // the declaration, after an optional UTF-8 BOM
+  return at !== -1
+}
 
 export function parseXml (bytes: Buffer, code: 'Client.InvalidSoap' | 'Server.ServerProxy.ServiceFailed.InvalidSoap'): XmlDocument {
   // SOAP forbids DTDs (SOAP 1.1 §3). The byte check refuses the common case before any parsing;
@@ -48,12 +58,18 @@ export function parseXml (bytes: Buffer, code: 'Client.InvalidSoap' | 'Server.Se
     doc.dispose()
     throw new XRoadError(code, 'A SOAP message must not contain a DTD')
   }
+  // SOAP 1.1 §3 forbids processing instructions too (and the tree walk below cannot step over them).
+  if (mayHoldPI(bytes) && doc.find('//processing-instruction()').length > 0) {
+    doc.dispose()
+    throw new XRoadError(code, 'A SOAP message must not contain processing instructions')
+  }
   return doc
 }
 
 export function childElements (el: XmlElement): XmlElement[] {
   const out: XmlElement[] = []
-  for (let c = el.firstChild; c !== null; c = c.next) if (c instanceof XmlElement) out.push(c)
+  // `!= null`: libxml2-wasm nodes without siblings support (processing instructions) end the walk.
+  for (let c = el.firstChild; c != null; c = c.next) if (c instanceof XmlElement) out.push(c)
   return out
 }
 
@@ -96,7 +112,7 @@ export function parseRequestEnvelope (bytes: Buffer): ParsedEnvelope {
     return {
       doc,
       header,
-      headerXml: echo.map(e => e.canonicalizeToString({ mode: XmlC14NMode.XML_C14N_EXCLUSIVE_1_0 })).join(''),
+      headerXml: echo.length === elements.length && onlyElementsAndSpace(parts.header) ? innerCanonical(parts.header) : echo.map(canonical).join(''),
       headerNamespaces: parts.header.namespaces,
       body: parts.body,
     }
@@ -104,6 +120,29 @@ export function parseRequestEnvelope (bytes: Buffer): ParsedEnvelope {
     doc.dispose()
     throw err
   }
+}
+
+const canonical = (el: XmlElement): string => el.canonicalizeToString({ mode: XmlC14NMode.XML_C14N_EXCLUSIVE_1_0 })
+
+/**
+ * The Header's children in exclusive canonical form, from one canonicalisation of the Header (a
+ * c14n call costs about as much for one small element as for the whole Header, and a request has
+ * six or more). Exclusive c14n declares on each child the namespaces it uses, so every child stands
+ * alone; whitespace between them is kept, which changes nothing a reader of the echo sees.
+ */
+function innerCanonical (header: XmlElement): string {
+  const text = canonical(header)
+  // The start tag ends at the first '>' (c14n escapes '>' in attribute values); the end tag is last.
+  return text.slice(text.indexOf('>') + 1, text.lastIndexOf('</'))
+}
+
+/** True when the element holds only child elements and whitespace (no stray text, PIs or CDATA). */
+function onlyElementsAndSpace (el: XmlElement): boolean {
+  for (let c = el.firstChild; c != null; c = c.next) {
+    if (c instanceof XmlElement || c instanceof XmlComment) continue
+    if (!(c instanceof XmlText) || c.content.trim() !== '') return false
+  }
+  return true
 }
 
 /**

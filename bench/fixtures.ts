@@ -1,0 +1,147 @@
+/**
+ * Bench payloads: a 1 KB JSON record with its JSON Schema (request and response), a 2 KB SOAP
+ * request and response valid against the demo civil-registry XSD, and the configuration the ura
+ * node under test runs with. Synthetic data only.
+ */
+import { mkdtemp, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+
+export const INSTANCE = 'BENCH'
+export const CLIENT = `${INSTANCE}/GOV/K11503002N/portali`
+export const REST_SERVICE = `${INSTANCE}/NJQV/L21603004L/taksat/regjistri`
+export const BULK_SERVICE = `${INSTANCE}/NJQV/L21603004L/taksat/dokumente`
+export const SOAP_SERVICE = `${INSTANCE}/GOV/L01417001D/regjistri-civil/kerkoShtetas/v1`
+
+/** Provider paths (what the bare proxy and nginx are asked for directly). */
+export const PROVIDER_PATHS = { json: '/api/v1/regjistri/subjekte', bulk: '/api/v1/dokumente', soap: '/soap/regjistri-civil' }
+
+function record (i: number): Record<string, unknown> {
+  return { lloji: 'takse-biznesi', pershkrimi: `Taksa vendore e biznesit, kesti ${i}`, shuma: 1250.5 + i, paguar: i % 2 === 0, afati: `2026-0${1 + (i % 9)}-15` }
+}
+
+/** ≈1 KB: a business with its obligations. */
+export const JSON_BODY = Buffer.from(JSON.stringify({
+  nipt: 'K81305012I',
+  emri: 'Furra e Bukës "Çajupi" sh.p.k.',
+  adresa: { bashkia: 'Tiranë', rruga: 'Rruga e Durrësit', nr: '12', kodiPostar: '1001' },
+  detyrime: [0, 1, 2, 3, 4].map(record),
+}))
+
+export const JSON_SCHEMA = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['nipt', 'emri', 'adresa', 'detyrime'],
+  properties: {
+    nipt: { type: 'string', pattern: '^[A-M][0-9]{8}[A-Z]$' },
+    emri: { type: 'string', minLength: 1, maxLength: 200 },
+    adresa: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['bashkia', 'rruga', 'kodiPostar'],
+      properties: { bashkia: { type: 'string' }, rruga: { type: 'string' }, nr: { type: 'string' }, kodiPostar: { type: 'string', pattern: '^[0-9]{4}$' } },
+    },
+    detyrime: {
+      type: 'array',
+      maxItems: 100,
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['lloji', 'pershkrimi', 'shuma', 'paguar', 'afati'],
+        properties: {
+          lloji: { enum: ['tatim-ndertese', 'tatim-toke', 'takse-pastrimi', 'takse-ndricimi', 'takse-biznesi'] },
+          pershkrimi: { type: 'string', minLength: 1 },
+          shuma: { type: 'number', minimum: 0 },
+          paguar: { type: 'boolean' },
+          afati: { type: 'string', format: 'date' },
+        },
+      },
+    },
+  },
+}
+
+const RC = 'http://ura.gov.al/demo/regjistri-civil/v1'
+const HEADER = `<soapenv:Header>
+    <xrd:client id:objectType="SUBSYSTEM"><id:xRoadInstance>${INSTANCE}</id:xRoadInstance><id:memberClass>GOV</id:memberClass><id:memberCode>K11503002N</id:memberCode><id:subsystemCode>portali</id:subsystemCode></xrd:client>
+    <xrd:service id:objectType="SERVICE"><id:xRoadInstance>${INSTANCE}</id:xRoadInstance><id:memberClass>GOV</id:memberClass><id:memberCode>L01417001D</id:memberCode><id:subsystemCode>regjistri-civil</id:subsystemCode><id:serviceCode>kerkoShtetas</id:serviceCode><id:serviceVersion>v1</id:serviceVersion></xrd:service>
+    <xrd:id>bench-7d1e5c2a-0b3f-4e8a-a6d4-91c2f0e8b357</xrd:id>
+    <xrd:userId>AL-K16102045M</xrd:userId>
+    <xrd:issue>CERT-2026-0042</xrd:issue>
+    <xrd:protocolVersion>4.0</xrd:protocolVersion>
+  </soapenv:Header>`
+const OPEN = `<?xml version="1.0" encoding="UTF-8"?>
+<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" xmlns:xrd="http://x-road.eu/xsd/xroad.xsd" xmlns:id="http://x-road.eu/xsd/identifiers" xmlns:rc="${RC}">
+  `
+
+/** Pads with a trailing comment to exactly `size` bytes. */
+function padTo (xml: string, size: number): Buffer {
+  const bytes = Buffer.from(xml)
+  const pad = size - bytes.length - '<!---->'.length
+  return pad <= 0 ? bytes : Buffer.concat([bytes, Buffer.from(`<!--${' '.repeat(pad)}-->`)])
+}
+
+export const SOAP_REQUEST = padTo(`${OPEN}${HEADER}
+  <soapenv:Body>
+    <rc:kerkoShtetas><rc:nid>I50314123V</rc:nid><rc:arsyeja>Lëshim certifikate familjare për aplikimin në e-Albania, shërbimi i gjendjes civile</rc:arsyeja></rc:kerkoShtetas>
+  </soapenv:Body>
+</soapenv:Envelope>`, 2048)
+
+export const SOAP_RESPONSE = padTo(`${OPEN}${HEADER}
+  <soapenv:Body>
+    <rc:kerkoShtetasResponse><rc:gjetur>true</rc:gjetur><rc:shtetas><rc:nid>I50314123V</rc:nid><rc:emri>Artan</rc:emri><rc:mbiemri>Hoxha</rc:mbiemri><rc:atesia>Petrit</rc:atesia><rc:datelindja>1985-03-14</rc:datelindja><rc:gjinia>M</rc:gjinia><rc:vendlindja>Tiranë</rc:vendlindja><rc:adresa><rc:bashkia>Tiranë</rc:bashkia><rc:rruga>Rruga Myslym Shyri</rc:rruga><rc:nrPallati>24/1</rc:nrPallati><rc:kodiPostar>1001</rc:kodiPostar></rc:adresa><rc:gjendjaCivile>martuar</rc:gjendjaCivile></rc:shtetas></rc:kerkoShtetasResponse>
+  </soapenv:Body>
+</soapenv:Envelope>`, 2048)
+
+/** Writes the ura configuration for the bench into a fresh temp directory and returns it. */
+export async function writeBenchConfig (providerUrl: string, opts: { requestBytes: number; responseBytes: number }): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'ura-bench-'))
+  const schemas = resolve(import.meta.dirname, '../schemas/demo')
+  const yaml = `node:
+  instance: ${INSTANCE}
+  listen: { host: 127.0.0.1, port: 0 }
+  limits: { requestBytes: ${opts.requestBytes}, responseBytes: ${opts.responseBytes} }
+members:
+  - class: GOV
+    code: K11503002N
+    name: Portali
+    subsystems: [{ code: portali, connection: http }]
+  - class: NJQV
+    code: L21603004L
+    name: Bashkia
+    subsystems: [{ code: taksat }]
+  - class: GOV
+    code: L01417001D
+    name: Regjistri
+    subsystems: [{ code: regjistri-civil }]
+services:
+  - provider: ${INSTANCE}/NJQV/L21603004L/taksat
+    code: regjistri
+    type: rest
+    adapter: { kind: rest, url: "${providerUrl}/api/v1/regjistri", connections: 64 }
+    timeoutMs: 30000
+    endpoints:
+      - method: POST
+        path: /subjekte
+        body: ${JSON.stringify(JSON_SCHEMA)}
+        response: ${JSON.stringify(JSON_SCHEMA)}
+  - provider: ${INSTANCE}/NJQV/L21603004L/taksat
+    code: dokumente
+    type: rest
+    adapter: { kind: rest, url: "${providerUrl}/api/v1/dokumente", connections: 8 }
+    timeoutMs: 60000
+  - provider: ${INSTANCE}/GOV/L01417001D/regjistri-civil
+    code: kerkoShtetas
+    version: v1
+    type: soap
+    adapter: { kind: soap, url: "${providerUrl}/soap/regjistri-civil", connections: 64 }
+    wsdl: ${schemas}/regjistri-civil.wsdl
+    xsd: ${RC}
+    timeoutMs: 30000
+access:
+  - { service: ${REST_SERVICE}, clients: [${CLIENT}] }
+  - { service: ${BULK_SERVICE}, clients: [${CLIENT}] }
+  - { service: ${INSTANCE}/GOV/L01417001D/regjistri-civil/kerkoShtetas, clients: [${CLIENT}] }
+`
+  await writeFile(join(dir, 'ura.yaml'), yaml)
+  return dir
+}

@@ -1,0 +1,163 @@
+/**
+ * Load generators. Throughput runs use wrk when it is installed (C, two threads: it leaves the
+ * most CPU to the servers on a small machine) and autocannon otherwise. The half-load latency
+ * probe is open-loop at a fixed rate with microsecond timing (autocannon and wrk report whole
+ * milliseconds or need a closed loop).
+ */
+import { spawn, spawnSync } from 'node:child_process'
+import { mkdtemp, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+
+export interface BenchRequest {
+  method: string
+  /** Path on the target, e.g. `/r1/...` for ura or the provider path for the bare proxy. */
+  path: string
+  headers: Record<string, string>
+  body?: Buffer
+}
+
+export interface LoadResult {
+  generator: 'wrk' | 'autocannon'
+  requests: number
+  rps: number
+  p50Ms: number
+  p99Ms: number
+  errors: number
+  non2xx: number
+}
+
+export const hasWrk = (): boolean => spawnSync('wrk', ['--version']).error === undefined
+
+const luaString = (s: string): string => JSON.stringify(s)
+
+async function runWrk (url: string, req: BenchRequest, connections: number, seconds: number): Promise<LoadResult> {
+  const dir = await mkdtemp(join(tmpdir(), 'ura-wrk-'))
+  const bodyFile = join(dir, 'body')
+  if (req.body !== undefined) await writeFile(bodyFile, req.body)
+  const script = [
+    `wrk.method = ${luaString(req.method)}`,
+    `wrk.path = ${luaString(req.path)}`,
+    ...Object.entries(req.headers).map(([k, v]) => `wrk.headers[${luaString(k)}] = ${luaString(v)}`),
+    req.body === undefined ? '' : `local f = io.open(${luaString(bodyFile)}, "rb"); wrk.body = f:read("*a"); f:close()`,
+    'done = function(summary, latency, requests)',
+    '  local e = summary.errors',
+    '  io.write(string.format("WRKJSON {\\"requests\\":%d,\\"duration\\":%d,\\"errors\\":%d,\\"non2xx\\":%d,\\"p50\\":%d,\\"p99\\":%d}\\n",',
+    '    summary.requests, summary.duration, e.connect + e.read + e.write + e.timeout, e.status, latency:percentile(50), latency:percentile(99)))',
+    'end',
+  ].join('\n')
+  const scriptFile = join(dir, 'script.lua')
+  await writeFile(scriptFile, script)
+  const threads = Math.min(2, connections)
+  const out = await new Promise<string>((resolve, reject) => {
+    const child = spawn('wrk', ['-t', String(threads), '-c', String(connections), '-d', `${seconds}s`, '--timeout', '30s', '-s', scriptFile, url], { stdio: ['ignore', 'pipe', 'pipe'] })
+    let text = ''
+    child.stdout.on('data', d => { text += d })
+    child.stderr.on('data', d => { text += d })
+    child.on('error', reject)
+    child.on('exit', () => resolve(text))
+  })
+  const m = /WRKJSON (\{.*\})/.exec(out)
+  if (m === null) throw new Error(`wrk gave no result:\n${out}`)
+  const r = JSON.parse(m[1]) as { requests: number; duration: number; errors: number; non2xx: number; p50: number; p99: number }
+  return { generator: 'wrk', requests: r.requests, rps: r.requests / (r.duration / 1e6), p50Ms: r.p50 / 1000, p99Ms: r.p99 / 1000, errors: r.errors, non2xx: r.non2xx }
+}
+
+async function runAutocannon (url: string, req: BenchRequest, connections: number, seconds: number): Promise<LoadResult> {
+  // Loaded by name so the type check needs no declarations for it (it ships none).
+  const name = 'autocannon'
+  const autocannon = (await import(name)).default as (o: object) => Promise<{ requests: { total: number }; latency: { p50: number; p99: number }; errors: number; timeouts: number; non2xx: number }>
+  const result = await autocannon({ url: url + req.path, method: req.method as 'POST', headers: req.headers, body: req.body, connections, duration: seconds, timeout: 30 })
+  return {
+    generator: 'autocannon',
+    requests: result.requests.total,
+    rps: result.requests.total / seconds,
+    p50Ms: result.latency.p50,
+    p99Ms: result.latency.p99,
+    errors: result.errors + result.timeouts,
+    non2xx: result.non2xx,
+  }
+}
+
+export function runLoad (url: string, req: BenchRequest, connections: number, seconds: number, generator: 'wrk' | 'autocannon'): Promise<LoadResult> {
+  return generator === 'wrk' ? runWrk(url, req, connections, seconds) : runAutocannon(url, req, connections, seconds)
+}
+
+export interface ProbeResult { rate: number; sent: number; p50Ms: number; p90Ms: number; p99Ms: number; errors: number }
+
+/**
+ * Open loop: `rate` requests per second for `seconds` on raw keep-alive sockets (the probe must cost
+ * little CPU, or it would take the machine from the servers it measures). Each latency runs from
+ * the moment the request was due, so time spent waiting for a free connection counts too.
+ */
+export async function probe (url: string, req: BenchRequest, rate: number, seconds: number, connections = 64): Promise<ProbeResult> {
+  const { hostname, port } = new URL(url)
+  const head = `${req.method} ${req.path} HTTP/1.1\r\nHost: ${hostname}:${port}\r\n` +
+    Object.entries(req.headers).map(([k, v]) => `${k}: ${v}\r\n`).join('') +
+    (req.body === undefined ? '' : `content-length: ${req.body.length}\r\n`) + '\r\n'
+  const bytes = Buffer.concat([Buffer.from(head, 'latin1'), req.body ?? Buffer.alloc(0)])
+  const total = Math.floor(rate * seconds)
+  const latencies: number[] = []
+  let errors = 0
+  const due: number[] = []
+  const idle: Conn[] = []
+  const conns: Conn[] = []
+  let started = 0
+  let finished = 0
+  let resolveAll: () => void = () => {}
+  const all = new Promise<void>(resolve => { resolveAll = resolve })
+
+  interface Conn { socket: import('node:net').Socket; buf: Buffer; dueAt: number }
+  const { connect } = await import('node:net')
+  const complete = (conn: Conn, ok: boolean): void => {
+    if (ok) latencies.push(performance.now() - conn.dueAt)
+    else errors++
+    if (++finished === total) resolveAll()
+    const next = due.shift()
+    if (next !== undefined) send(conn, next)
+    else idle.push(conn)
+  }
+  const send = (conn: Conn, dueAt: number): void => {
+    conn.dueAt = dueAt
+    conn.buf = Buffer.alloc(0)
+    conn.socket.write(bytes)
+  }
+  for (let i = 0; i < connections; i++) {
+    const socket = connect(Number(port), hostname)
+    socket.setNoDelay(true)
+    const conn: Conn = { socket, buf: Buffer.alloc(0), dueAt: 0 }
+    socket.on('data', chunk => {
+      conn.buf = conn.buf.length === 0 ? chunk : Buffer.concat([conn.buf, chunk])
+      const end = conn.buf.indexOf('\r\n\r\n')
+      if (end === -1) return
+      const length = Number(/\r\ncontent-length: *(\d+)/i.exec(conn.buf.subarray(0, end).toString('latin1'))?.[1] ?? 0)
+      if (conn.buf.length < end + 4 + length) return
+      complete(conn, conn.buf.subarray(9, 10).toString() !== '4' && conn.buf.subarray(9, 10).toString() !== '5')
+    })
+    socket.on('error', () => {})
+    await new Promise(resolve => socket.once('connect', resolve))
+    idle.push(conn)
+    conns.push(conn)
+  }
+  const t0 = performance.now()
+  await new Promise<void>(resolve => {
+    const tick = (): void => {
+      const now = performance.now()
+      while (started < total && t0 + (started * 1000) / rate <= now) {
+        const dueAt = t0 + (started * 1000) / rate
+        started++
+        const conn = idle.pop()
+        if (conn !== undefined) send(conn, dueAt)
+        else due.push(dueAt)
+      }
+      if (started < total) setTimeout(tick, 1)
+      else resolve()
+    }
+    tick()
+  })
+  await Promise.race([all, new Promise(resolve => setTimeout(resolve, 30_000))])
+  for (const c of conns) c.socket.destroy()
+  latencies.sort((a, b) => a - b)
+  const at = (q: number): number => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? NaN
+  return { rate, sent: total, p50Ms: at(0.5), p90Ms: at(0.9), p99Ms: at(0.99), errors: errors + (total - finished) }
+}

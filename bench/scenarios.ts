@@ -1,0 +1,70 @@
+/**
+ * Bench scenarios. One scenario = one entry here: the request ura gets, the same request as the
+ * reference proxies get it (straight to the provider path), how many connections, and what the
+ * ura node needs for it (`node`: limits). Scenarios for new features (mTLS, signing, the durable
+ * log, bridged REST→SOAP) are added as entries; `transport: 'tls'` ones are compared with
+ * references on TLS as well once the runner learns TLS (see README).
+ */
+import type { BenchRequest } from './load.ts'
+import { BULK_SERVICE, CLIENT, JSON_BODY, PROVIDER_PATHS, REST_SERVICE, SOAP_REQUEST } from './fixtures.ts'
+
+export interface Scenario {
+  name: string
+  what: string
+  transport: 'http' | 'tls'
+  connections: number
+  ura: BenchRequest
+  /** The same request for the bare proxy and nginx, which forward paths as they are. */
+  upstream: BenchRequest
+  /** Largest request the node must take for this scenario. */
+  requestBytes?: number
+  /** Fraction of the run's --duration this scenario uses (big bodies need fewer seconds). */
+  durationScale?: number
+  /** Minimum ratio to the bare proxy the project aims at (reported, not enforced). */
+  target?: number
+  /** Also measure the latency ura adds at half of its own maximum rate. */
+  halfLoad?: boolean
+}
+
+const json = { 'content-type': 'application/json' }
+const BIG = Buffer.alloc(50 * 1024 * 1024, 0x61)
+
+export const scenarios: Scenario[] = [
+  {
+    name: 'rest-json-1k',
+    what: 'REST POST, 1 KB JSON, request and response validated (ajv), 50 connections',
+    transport: 'http',
+    connections: 50,
+    ura: { method: 'POST', path: `/r1/${REST_SERVICE}/subjekte`, headers: { ...json, 'x-road-client': CLIENT }, body: JSON_BODY },
+    upstream: { method: 'POST', path: PROVIDER_PATHS.json, headers: json, body: JSON_BODY },
+    target: 0.6,
+    halfLoad: true,
+  },
+  {
+    name: 'soap-xsd-2k',
+    what: 'SOAP 4.0, 2 KB envelope, request and response XSD-validated, 50 connections',
+    transport: 'http',
+    connections: 50,
+    ura: { method: 'POST', path: '/', headers: { 'content-type': 'text/xml; charset=utf-8' }, body: SOAP_REQUEST },
+    upstream: { method: 'POST', path: PROVIDER_PATHS.soap, headers: { 'content-type': 'text/xml; charset=utf-8' }, body: SOAP_REQUEST },
+    target: 0.45,
+    halfLoad: true,
+  },
+  {
+    name: 'rest-1000-conns',
+    what: 'as rest-json-1k, 1,000 concurrent connections',
+    transport: 'http',
+    connections: 1000,
+    ura: { method: 'POST', path: `/r1/${REST_SERVICE}/subjekte`, headers: { ...json, 'x-road-client': CLIENT }, body: JSON_BODY },
+    upstream: { method: 'POST', path: PROVIDER_PATHS.json, headers: json, body: JSON_BODY },
+  },
+  {
+    name: 'rest-50mb',
+    what: 'REST POST of a 50 MB body (no schema: hashed and forwarded), 2 connections',
+    transport: 'http',
+    connections: 2,
+    ura: { method: 'POST', path: `/r1/${BULK_SERVICE}`, headers: { 'content-type': 'application/octet-stream', 'x-road-client': CLIENT }, body: BIG },
+    upstream: { method: 'POST', path: PROVIDER_PATHS.bulk, headers: { 'content-type': 'application/octet-stream' }, body: BIG },
+    requestBytes: 64 * 1024 * 1024,
+  },
+]

@@ -1,0 +1,82 @@
+/**
+ * The processes a bench run starts, one role per process so each one's memory can be measured:
+ *   node bench/servers.ts provider            the provider system (plain node:http, precomputed answers)
+ *   node bench/servers.ts bare <provider> <requestBytes>   the bare proxy: Fastify + undici Pool, no checks
+ *   node bench/servers.ts ura <configDir>     an ura node on the bench configuration
+ * Each prints `READY <url>` on stdout once it listens, and stops on SIGTERM.
+ */
+import { createServer } from 'node:http'
+import Fastify from 'fastify'
+import { Pool } from 'undici'
+import { loadConfig } from '../config/load.ts'
+import { buildGateway } from '../gateway/server.ts'
+import { logDestination } from '../gateway/log-destination.ts'
+import { JSON_BODY, PROVIDER_PATHS, SOAP_RESPONSE } from './fixtures.ts'
+
+async function provider (): Promise<string> {
+  const server = createServer((req, res) => {
+    let bytes = 0
+    req.on('data', (c: Buffer) => { bytes += c.length })
+    req.on('end', () => {
+      if (req.url === PROVIDER_PATHS.json) {
+        res.writeHead(200, { 'content-type': 'application/json', 'content-length': JSON_BODY.length })
+        res.end(JSON_BODY)
+      } else if (req.url === PROVIDER_PATHS.soap) {
+        res.writeHead(200, { 'content-type': 'text/xml; charset=utf-8', 'content-length': SOAP_RESPONSE.length })
+        res.end(SOAP_RESPONSE)
+      } else if (req.url === PROVIDER_PATHS.bulk) {
+        const body = `{"bytes":${bytes}}`
+        res.writeHead(200, { 'content-type': 'application/json', 'content-length': body.length })
+        res.end(body)
+      } else {
+        res.writeHead(404).end()
+      }
+    })
+  })
+  server.keepAliveTimeout = 60_000
+  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
+  return `http://127.0.0.1:${(server.address() as { port: number }).port}`
+}
+
+const HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'content-length', 'host', 'upgrade', 'te', 'trailer', 'proxy-connection'])
+
+/** The physical limit: what any Node proxy on this machine pays to receive, forward and answer. */
+async function bare (providerUrl: string, requestBytes: number): Promise<string> {
+  const pool = new Pool(providerUrl, { connections: 64, pipelining: 1, keepAliveTimeout: 30_000 })
+  const app = Fastify({ logger: false, bodyLimit: requestBytes, keepAliveTimeout: 65_000 })
+  app.removeAllContentTypeParsers()
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => { done(null, body) })
+  app.all('/*', async (req, reply) => {
+    const headers: string[] = []
+    const raw = req.raw.rawHeaders
+    for (let i = 0; i < raw.length; i += 2) if (!HOP.has(raw[i].toLowerCase())) headers.push(raw[i], raw[i + 1])
+    const res = await pool.request({ method: req.method as 'POST', path: req.url, headers, body: req.body as Buffer | undefined })
+    const chunks: Buffer[] = []
+    for await (const c of res.body) chunks.push(c as Buffer)
+    const out: Record<string, string | string[]> = {}
+    for (const [k, v] of Object.entries(res.headers)) if (v !== undefined && !HOP.has(k)) out[k] = v
+    return reply.code(res.statusCode).headers(out).send(Buffer.concat(chunks))
+  })
+  return app.listen({ host: '127.0.0.1', port: 0 })
+}
+
+async function ura (configDir: string): Promise<string> {
+  const config = await loadConfig(configDir)
+  // One JSON line per exchange, as in production, written where it costs a write but is not kept.
+  const gateway = await buildGateway({ config, logger: { level: 'info', stream: logDestination('/dev/null') } })
+  return gateway.app.listen({ host: '127.0.0.1', port: 0 })
+}
+
+const [role, ...args] = process.argv.slice(2)
+const url = role === 'provider' ? await provider()
+  : role === 'bare' ? await bare(args[0], Number(args[1]))
+    : role === 'ura' ? await ura(args[0])
+      : (() => { throw new Error(`unknown role ${role}`) })()
+process.once('SIGTERM', () => process.exit(0))
+// The soak asks for a full collection before it measures (needs --expose-gc and an IPC channel).
+process.on('message', message => {
+  if (message !== 'gc') return
+  ;(globalThis as { gc?: () => void }).gc?.()
+  process.send?.('gc-done')
+})
+console.log(`READY ${url}`)
