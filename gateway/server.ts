@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto'
 import type { Server as HttpServer } from 'node:http'
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
+import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import type { UraConfig } from '../config/types.ts'
 import { PROJECT_SCHEMA_DIR, SchemaLibrary } from '../schemas/library.ts'
 import { XRoadError, isXRoadError } from './errors.ts'
@@ -94,11 +94,11 @@ export async function buildGateway (opts: GatewayOptions): Promise<Gateway> {
 
   const app = Fastify({
     logger: opts.logger ?? { level: 'info', stream: logDestination() },
-    disableRequestLogging: true,
+    // Fastify's own per-request lines are off: the node writes one line per exchange itself.
+    logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'requestId' }),
     bodyLimit: config.node.limits.requestBytes,
     genReqId: () => randomUUID(),
     requestIdHeader: false,
-    requestIdLogLabel: 'requestId',
     // Idle keep-alive sockets are closed at shutdown; busy ones finish their exchange first.
     forceCloseConnections: 'idle',
     return503OnClosing: true,
