@@ -45,6 +45,24 @@ async function borrow (pool: pg.Pool): Promise<{ client: pg.PoolClient; done (er
   }
 }
 
+/** Runs `work` in one transaction on a borrowed client; rolls back (and discards a broken connection) on failure. */
+async function inTransaction<T> (pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  const { client, done } = await borrow(pool)
+  let broken: Error | undefined
+  try {
+    await client.query('BEGIN')
+    const result = await work(client)
+    await client.query('COMMIT')
+    return result
+  } catch (err) {
+    broken = err as Error
+    await client.query('ROLLBACK').catch(() => {})
+    throw err
+  } finally {
+    done(broken)
+  }
+}
+
 export class PgLogStore implements LogStore {
   readonly kind = 'postgres'
   private readonly pool: pg.Pool
@@ -86,10 +104,7 @@ export class PgLogStore implements LogStore {
 
   private async writeGroup (records: NewRecord[], signatures: BatchSignature[]): Promise<StoredRecord[]> {
     if (this.closed) throw new Error('the message log is closed')
-    const { client, done } = await borrow(this.pool)
-    let broken: Error | undefined
-    try {
-      await client.query('BEGIN')
+    return inTransaction(this.pool, async client => {
       const head = (await client.query('SELECT seq, hash FROM ura_log_head WHERE id = 1 FOR UPDATE')).rows[0] as { seq: string; hash: string }
       const stored = chainGroup({ seq: Number(head.seq), hash: head.hash }, records)
       for (const s of signatures) {
@@ -106,15 +121,8 @@ export class PgLogStore implements LogStore {
       await client.query(`INSERT INTO ura_log_records (${COLUMNS}) VALUES ${values}`, stored.flatMap(recordRow))
       const last = stored[stored.length - 1]
       await client.query('UPDATE ura_log_head SET seq = $1, hash = $2 WHERE id = 1', [last.seq, last.hash])
-      await client.query('COMMIT')
       return stored
-    } catch (err) {
-      broken = err as Error
-      await client.query('ROLLBACK').catch(() => {})
-      throw err
-    } finally {
-      done(broken)
-    }
+    })
   }
 
   async byMessageId (messageId: string): Promise<StoredRecord[]> {
@@ -144,26 +152,16 @@ export class PgLogStore implements LogStore {
   }
 
   async prune (before: Date): Promise<number> {
-    const { client, done } = await borrow(this.pool)
-    let broken: Error | undefined
-    try {
-      await client.query('BEGIN')
+    return inTransaction(this.pool, async client => {
       await client.query('SELECT 1 FROM ura_log_head WHERE id = 1 FOR UPDATE')
       const { rows } = await client.query('SELECT seq, hash FROM ura_log_records WHERE seq = (SELECT MAX(seq) FROM ura_log_records WHERE time < $1)', [before.toISOString()])
-      if (rows.length === 0) { await client.query('COMMIT'); return 0 }
+      if (rows.length === 0) return 0
       const last = rows[0] as { seq: string; hash: string }
       const { rowCount } = await client.query('DELETE FROM ura_log_records WHERE seq <= $1', [last.seq])
       await client.query('DELETE FROM ura_log_signatures s WHERE NOT EXISTS (SELECT 1 FROM ura_log_records r WHERE r.signature_id = s.id)')
       await client.query('UPDATE ura_log_head SET anchor_seq = $1, anchor_hash = $2 WHERE id = 1', [last.seq, last.hash])
-      await client.query('COMMIT')
       return rowCount ?? 0
-    } catch (err) {
-      broken = err as Error
-      await client.query('ROLLBACK').catch(() => {})
-      throw err
-    } finally {
-      done(broken)
-    }
+    })
   }
 
   async close (): Promise<void> {
