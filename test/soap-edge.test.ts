@@ -12,6 +12,8 @@ import { XmlC14NMode, XmlDocument, XmlElement } from 'libxml2-wasm'
 import { startCivilRegistry, type CivilRegistry } from '../demo/civil-registry.ts'
 import { FAULT_NID, FAULT_STRING, INVALID_RESPONSE_NID } from '../demo/civil-registry-data.ts'
 import { normaliseFaultCode } from '../gateway/errors.ts'
+import { parseRequestEnvelope } from '../gateway/soap/envelope.ts'
+import { readProviderResponse } from '../gateway/soap/response.ts'
 import { demoConfig, startRig, TIRANA_CIVIL, type Rig } from './support/gateway.ts'
 
 const SOAP_NS = 'http://schemas.xmlsoap.org/soap/envelope/'
@@ -664,4 +666,40 @@ t.test('normaliseFaultCode', async t => {
   for (const code of ['Server.ServerProxy.AccessDenied', 'Server.ServerProxy.ServiceFailed.Timeout', 'Client.InvalidClientIdentifier', 'Server.ClientProxy.SslAuthenticationFailed']) {
     t.equal(normaliseFaultCode(code), code, `${code} unchanged`)
   }
+})
+
+// ---- header echo copied as text: prefixes never resolve through the provider's envelope ----------
+
+t.test('header echo copied from the request bytes keeps every namespace, whatever the provider envelope binds', t => {
+  const client = `<client xmlns="${XRD_NS}" xmlns:i="${ID_NS}" i:objectType="SUBSYSTEM">${idParts(['xRoadInstance', 'memberClass', 'memberCode', 'subsystemCode'], TIRANA_CIVIL.split('/')).replaceAll('id:', 'i:')}</client>`
+  const service = `<s:service i:objectType="SERVICE">${idParts(['xRoadInstance', 'memberClass', 'memberCode', 'subsystemCode', 'serviceCode', 'serviceVersion'], CIVIL_V1.split('/')).replaceAll('id:', 'i:')}</s:service>`
+  const rest = '<s:id>ura-text-echo-1</s:id><!-- a comment with </e:Header> in it --><s:userId><![CDATA[AL-K16102045M]]></s:userId><s:protocolVersion>4.0</s:protocolVersion><plain a="x>y">no namespace</plain>'
+  const body = `<e:Body><k:kerkoShtetas xmlns:k="${RC_NS}"><k:nid>${GOOD_NID}</k:nid></k:kerkoShtetas></e:Body>`
+  // The request binds `s` to the X-Road namespace; `plain` is in no namespace.
+  const request = `<?xml version="1.0" encoding="UTF-8"?>\n<e:Envelope xmlns:e="${SOAP_NS}" xmlns:s="${XRD_NS}" xmlns:i="${ID_NS}"><e:Header>\n  ${client}${service}${rest}\n</e:Header>${body}</e:Envelope>`
+  const answer = `<k:kerkoShtetasResponse xmlns:k="${RC_NS}"><k:gjetur>false</k:gjetur></k:kerkoShtetasResponse>`
+  const providers = {
+    'envelope prefix rebound by the request': `<s:Envelope xmlns:s="${SOAP_NS}"><s:Body>${answer}</s:Body></s:Envelope>`,
+    'envelope in the default namespace': `<Envelope xmlns="${SOAP_NS}"><Body>${answer}</Body></Envelope>`,
+    'default namespace declared on a prefixed envelope': `<p:Envelope xmlns:p="${SOAP_NS}" xmlns="urn:other"><p:Body>${answer}</p:Body></p:Envelope>`,
+  }
+  const want = withDoc(request, doc => headerChildren(doc).map(e => `{${e.namespaceUri}}${e.name} ${canonical(e)}`))
+  for (const [encoding, bytes] of [['UTF-8', Buffer.from(request, 'utf8')], ['UTF-16', Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(request.replace('UTF-8', 'UTF-16'), 'utf16le')])]] as const) {
+    const envelope = parseRequestEnvelope(bytes)
+    envelope.doc.dispose()
+    t.equal(envelope.headerIsText, encoding === 'UTF-8', `${encoding}: header ${encoding === 'UTF-8' ? 'copied as text' : 'canonicalised'}`)
+    for (const [name, provider] of Object.entries(providers)) {
+      const response = readProviderResponse(Buffer.from(provider), { ...envelope, requestHash: 'aGFzaA==' })
+      const out = response.build()
+      response.dispose()
+      withDoc(out, doc => {
+        const got = headerChildren(doc).map(e => `{${e.namespaceUri}}${e.name} ${canonical(e)}`)
+        t.same(got.slice(0, -1), want, `${encoding}, ${name}: same elements, namespaces and content`)
+        t.match(got.at(-1), `{${XRD_NS}}requestHash`, `${encoding}, ${name}: requestHash last`)
+        t.equal(doc.root.namespaceUri, SOAP_NS)
+        t.equal((doc.get('/s:Envelope/s:Body/*', NS) as XmlElement).name, 'kerkoShtetasResponse', `${encoding}, ${name}: provider body kept`)
+      })
+    }
+  }
+  t.end()
 })

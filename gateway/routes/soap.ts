@@ -62,7 +62,7 @@ async function handleSoap (ctx: GatewayContext, req: FastifyRequest, reply: Fast
       }
     }
     ex.requestHash = soapRequestHash(body)
-    echo = { header: h, headerXml: envelope.headerXml, headerNamespaces: envelope.headerNamespaces, requestHash: ex.requestHash }
+    echo = { header: h, headerXml: envelope.headerXml, headerIsText: envelope.headerIsText, headerNamespaces: envelope.headerNamespaces, requestHash: ex.requestHash }
   } finally {
     envelope.doc.dispose()
   }

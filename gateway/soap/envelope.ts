@@ -6,6 +6,7 @@ import { XmlC14NMode, XmlComment, XmlDocument, XmlElement, XmlText, type XmlLibE
 import { XRoadError } from '../errors.ts'
 import { checkClientId, checkServiceId, type ClientId, type ServiceId } from '../identifiers.ts'
 import { SOAP12_ENV, SOAP_ENV, XROAD, XROAD_ID, XROAD_REPR } from './namespaces.ts'
+import { headerContentRange } from './header-text.ts'
 
 export interface XRoadSoapHeader {
   client?: ClientId
@@ -21,10 +22,14 @@ export interface ParsedEnvelope {
   doc: XmlDocument
   header: XRoadSoapHeader
   /**
-   * The request's header elements in order (a client-sent requestHash is left out), each in
-   * exclusive canonical form so it declares every namespace it uses and can be placed in any envelope.
+   * The request's header elements in order (a client-sent requestHash is left out): either the
+   * Header's content copied from the request bytes (`headerIsText`), whose prefixes resolve through
+   * `headerNamespaces`, or each element in exclusive canonical form, which declares every namespace
+   * it uses and can be placed in any envelope.
    */
   headerXml: string
+  /** True when `headerXml` is copied text that needs all of `headerNamespaces` in scope. */
+  headerIsText: boolean
   /** Namespace declarations in scope at the request's Header, to re-declare where the echo lands. */
   headerNamespaces: Record<string, string>
   body: XmlElement
@@ -109,10 +114,16 @@ export function parseRequestEnvelope (bytes: Buffer): ParsedEnvelope {
     }
     if (header.protocolVersion !== '4.0') throw new XRoadError('Client.InvalidProtocolVersion', `Unsupported protocolVersion '${header.protocolVersion}'; this node speaks 4.0`)
     const echo = elements.filter(e => !(e.name === 'requestHash' && e.namespaceUri === XROAD))
+    // Copying the Header's text is exact and far cheaper than c14n; it needs UTF-8 bytes and a
+    // Header of elements, comments and whitespace only (headerContentRange checks both).
+    const range = echo.length === elements.length ? headerContentRange(bytes) : undefined
     return {
       doc,
       header,
-      headerXml: echo.length === elements.length && onlyElementsAndSpace(parts.header) ? innerCanonical(parts.header) : echo.map(canonical).join(''),
+      headerIsText: range !== undefined,
+      headerXml: range !== undefined
+        ? bytes.toString('utf8', range.start, range.end)
+        : echo.length === elements.length && onlyElementsAndSpace(parts.header) ? innerCanonical(parts.header) : echo.map(canonical).join(''),
       headerNamespaces: parts.header.namespaces,
       body: parts.body,
     }

@@ -24,6 +24,7 @@ export interface ProviderSoapResponse {
 export interface EchoSource {
   header: XRoadSoapHeader
   headerXml: string
+  headerIsText: boolean
   headerNamespaces: Record<string, string>
   requestHash: string
 }
@@ -74,7 +75,26 @@ function assemble (envelope: XmlElement, prefix: string, bodyElement: XmlElement
   for (const a of envelope.attrs) attrs += ` ${a.prefix === '' ? '' : a.prefix + ':'}${a.name}="${xmlEscape(a.value)}"`
   // The echoed elements keep the prefixes they had in the request, so the request's in-scope
   // declarations are repeated on the Header (never rebinding the envelope's own prefix).
-  const headerNs = nsAttributes(request.headerNamespaces, prefix)
+  let h = p
+  let headerNs = nsAttributes(request.headerNamespaces, prefix)
+  {
+    // The echo resolves its prefixes through the request's bindings (copied text does for all of
+    // them; canonical elements still for the default namespace, as exclusive c14n writes no
+    // xmlns=""), so none of the provider's envelope bindings may show through: when the request
+    // binds the envelope's prefix to another namespace (or has no default namespace while the
+    // envelope prefix is the default), the Header gets a prefix of its own; a default namespace
+    // the request lacks is undeclared.
+    const bound = (pfx: string): boolean => Object.hasOwn(request.headerNamespaces, pfx)
+    const noDefault = !bound('') ? ' xmlns=""' : ''
+    if ((bound(prefix) && request.headerNamespaces[prefix] !== SOAP_ENV) || (prefix === '' && noDefault !== '')) {
+      let own = 'soapenv'
+      for (let n = 1; bound(own); n++) own = `soapenv${n}`
+      h = `${own}:`
+      headerNs = ` xmlns:${own}="${SOAP_ENV}"${nsAttributes(request.headerNamespaces)}${noDefault}`
+    } else if (Object.hasOwn(envelope.nsDeclarations, '')) {
+      headerNs += noDefault
+    }
+  }
   const hash = `<requestHash xmlns="${XROAD}" algorithmId="${SHA512_URI}">${request.requestHash}</requestHash>`
-  return `<?xml version="1.0" encoding="UTF-8"?><${p}Envelope${attrs}><${p}Header${headerNs}>${request.headerXml}${hash}</${p}Header>${bodyElement.toString({ format: false })}</${p}Envelope>`
+  return `<?xml version="1.0" encoding="UTF-8"?><${p}Envelope${attrs}><${h}Header${headerNs}>${request.headerXml}${hash}</${h}Header>${bodyElement.toString({ format: false })}</${p}Envelope>`
 }
