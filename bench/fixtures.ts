@@ -12,6 +12,10 @@ export const CLIENT = `${INSTANCE}/GOV/K11503002N/portali`
 export const REST_SERVICE = `${INSTANCE}/NJQV/L21603004L/taksat/regjistri`
 export const BULK_SERVICE = `${INSTANCE}/NJQV/L21603004L/taksat/dokumente`
 export const SOAP_SERVICE = `${INSTANCE}/GOV/L01417001D/regjistri-civil/kerkoShtetas/v1`
+/** REST face of the SOAP registry (the bridge): GET /{nid} becomes a kerkoShtetas v1 call. */
+export const BRIDGE_SERVICE = `${INSTANCE}/GOV/L01417001D/regjistri-civil/shtetasit`
+/** Passphrase of the keys the bench's throwaway PKIs are encrypted with. */
+export const BENCH_PASSPHRASE = 'bench-passphrase'
 
 /** Provider paths (what the bare proxy and nginx are asked for directly). */
 export const PROVIDER_PATHS = { json: '/api/v1/regjistri/subjekte', bulk: '/api/v1/dokumente', soap: '/soap/regjistri-civil' }
@@ -92,19 +96,30 @@ export const SOAP_RESPONSE = padTo(`${OPEN}${HEADER}
   </soapenv:Body>
 </soapenv:Envelope>`, 2048)
 
+export interface BenchNodeOptions {
+  requestBytes: number
+  responseBytes: number
+  /** The calling subsystem must present a client certificate (`connection: mtls`). */
+  mtls?: boolean
+  /** Keys, certificates and the embedded message log live here (absolute path). */
+  dataDir?: string
+  /** Add the bridged REST face of the SOAP registry. */
+  bridge?: boolean
+}
+
 /** Writes the ura configuration for the bench into a fresh temp directory and returns it. */
-export async function writeBenchConfig (providerUrl: string, opts: { requestBytes: number; responseBytes: number }): Promise<string> {
+export async function writeBenchConfig (providerUrl: string, opts: BenchNodeOptions): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'ura-bench-'))
   const schemas = resolve(import.meta.dirname, '../schemas/demo')
   const yaml = `node:
   instance: ${INSTANCE}
   listen: { host: 127.0.0.1, port: 0 }
   limits: { requestBytes: ${opts.requestBytes}, responseBytes: ${opts.responseBytes} }
-members:
+${opts.dataDir === undefined ? '' : `  dataDir: ${JSON.stringify(opts.dataDir)}\n  log: { store: embedded }\n`}members:
   - class: GOV
     code: K11503002N
     name: Portali
-    subsystems: [{ code: portali, connection: http }]
+    subsystems: [{ code: portali, connection: ${opts.mtls === true ? 'mtls' : 'http'} }]
   - class: NJQV
     code: L21603004L
     name: Bashkia
@@ -137,11 +152,30 @@ services:
     wsdl: ${schemas}/regjistri-civil.wsdl
     xsd: ${RC}
     timeoutMs: 30000
-access:
+${opts.bridge === true ? BRIDGE_YAML(providerUrl) : ''}access:
   - { service: ${REST_SERVICE}, clients: [${CLIENT}] }
   - { service: ${BULK_SERVICE}, clients: [${CLIENT}] }
   - { service: ${INSTANCE}/GOV/L01417001D/regjistri-civil/kerkoShtetas, clients: [${CLIENT}] }
-`
+${opts.bridge === true ? `  - { service: ${BRIDGE_SERVICE}, clients: [${CLIENT}] }\n` : ''}`
   await writeFile(join(dir, 'ura.yaml'), yaml)
   return dir
 }
+
+/** The bridged service: clients speak REST, the provider (the bench provider's SOAP path) SOAP. */
+const BRIDGE_YAML = (providerUrl: string): string => `  - provider: ${INSTANCE}/GOV/L01417001D/regjistri-civil
+    code: shtetasit
+    type: rest
+    adapter:
+      kind: bridge
+      providerType: soap
+      url: "${providerUrl}${PROVIDER_PATHS.soap}"
+      namespace: ${RC}
+      operations: [{ method: GET, path: "/{nid}", operation: kerkoShtetas, version: v1 }]
+    timeoutMs: 30000
+    endpoints:
+      - method: GET
+        path: /{nid}
+        params: { $ref: "https://ura.gov.al/schemas/demo/regjistri-civil/v1#/definitions/kerkoShtetasParams" }
+        query: { $ref: "https://ura.gov.al/schemas/demo/regjistri-civil/v1#/definitions/kerkoShtetasQuery" }
+        response: { $ref: "https://ura.gov.al/schemas/demo/regjistri-civil/v1#/definitions/kerkoShtetasResponse" }
+`

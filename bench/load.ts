@@ -17,6 +17,9 @@ export interface BenchRequest {
   body?: Buffer
 }
 
+/** A client certificate (PEM key and chain) for TLS targets; only autocannon can present one. */
+export interface ClientTls { key: string; cert: string }
+
 export interface LoadResult {
   generator: 'wrk' | 'autocannon'
   requests: number
@@ -63,11 +66,11 @@ async function runWrk (url: string, req: BenchRequest, connections: number, seco
   return { generator: 'wrk', requests: r.requests, rps: r.requests / (r.duration / 1e6), p50Ms: r.p50 / 1000, p99Ms: r.p99 / 1000, errors: r.errors, non2xx: r.non2xx }
 }
 
-async function runAutocannon (url: string, req: BenchRequest, connections: number, seconds: number): Promise<LoadResult> {
+async function runAutocannon (url: string, req: BenchRequest, connections: number, seconds: number, tls?: ClientTls): Promise<LoadResult> {
   // Loaded by name so the type check needs no declarations for it (it ships none).
   const name = 'autocannon'
   const autocannon = (await import(name)).default as (o: object) => Promise<{ requests: { total: number }; latency: { p50: number; p99: number }; errors: number; timeouts: number; non2xx: number }>
-  const result = await autocannon({ url: url + req.path, method: req.method as 'POST', headers: req.headers, body: req.body, connections, duration: seconds, timeout: 30 })
+  const result = await autocannon({ url: url + req.path, method: req.method as 'POST', headers: req.headers, body: req.body, connections, duration: seconds, timeout: 30, ...(tls === undefined ? {} : { tlsOptions: tls }) })
   return {
     generator: 'autocannon',
     requests: result.requests.total,
@@ -79,8 +82,9 @@ async function runAutocannon (url: string, req: BenchRequest, connections: numbe
   }
 }
 
-export function runLoad (url: string, req: BenchRequest, connections: number, seconds: number, generator: 'wrk' | 'autocannon'): Promise<LoadResult> {
-  return generator === 'wrk' ? runWrk(url, req, connections, seconds) : runAutocannon(url, req, connections, seconds)
+export function runLoad (url: string, req: BenchRequest, connections: number, seconds: number, generator: 'wrk' | 'autocannon', tls?: ClientTls): Promise<LoadResult> {
+  // wrk speaks HTTPS but cannot present a client certificate: TLS targets are always loaded by autocannon.
+  return generator === 'wrk' && tls === undefined ? runWrk(url, req, connections, seconds) : runAutocannon(url, req, connections, seconds, tls)
 }
 
 export interface ProbeResult { rate: number; sent: number; p50Ms: number; p90Ms: number; p99Ms: number; errors: number }

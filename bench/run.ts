@@ -11,12 +11,16 @@
  * --profile runs ura under `node --cpu-prof` and leaves the profiles in bench/results/profiles/.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
-import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { cpus, loadavg, tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
-import { writeBenchConfig } from './fixtures.ts'
-import { hasWrk, probe, runLoad, type LoadResult, type ProbeResult } from './load.ts'
+import { connect } from 'node:net'
+import { initPki } from '../certs/dev-pki.ts'
+import { Keystore } from '../certs/keystore.ts'
+import { loadConfig } from '../config/load.ts'
+import { BENCH_PASSPHRASE, CLIENT, writeBenchConfig } from './fixtures.ts'
+import { hasWrk, probe, runLoad, type ClientTls, type LoadResult, type ProbeResult } from './load.ts'
 import { scenarios, type Scenario } from './scenarios.ts'
 
 const { values: opts } = parseArgs({
@@ -47,7 +51,8 @@ async function startProcess (cmd: string, args: string[], readyUrl?: string): Pr
     if (readyUrl !== undefined) {
       const poll = async (): Promise<void> => {
         for (let i = 0; i < 100; i++) {
-          try { await fetch(readyUrl); return resolve(readyUrl) } catch { await new Promise(r => setTimeout(r, 50)) }
+          if (await listening(readyUrl)) return resolve(readyUrl)
+          await new Promise(r => setTimeout(r, 50))
         }
         reject(new Error(`${cmd} did not start: ${log}`))
       }
@@ -67,6 +72,13 @@ async function startProcess (cmd: string, args: string[], readyUrl?: string): Pr
     }),
   }
 }
+
+/** Whether something accepts TCP connections at the URL's port (HTTPS targets have certificates fetch would refuse). */
+const listening = (url: string): Promise<boolean> => new Promise(resolve => {
+  const { hostname, port } = new URL(url)
+  const socket = connect(Number(port), hostname, () => { socket.destroy(); resolve(true) })
+  socket.once('error', () => resolve(false))
+})
 
 const node = (args: string[], nodeFlags: string[] = []): Promise<Proc> =>
   startProcess(process.execPath, [...nodeFlags, resolve(import.meta.dirname, 'servers.ts'), ...args])
@@ -111,10 +123,23 @@ async function freePort (): Promise<number> {
   return port
 }
 
-async function startNginx (providerUrl: string, requestBytes: number): Promise<Proc> {
+/** nginx on TLS gets the ura node's key and certificate (an unencrypted copy in its own temp directory). */
+async function startNginx (providerUrl: string, requestBytes: number, tlsDataDir?: string): Promise<Proc> {
   const dir = await mkdtemp(join(tmpdir(), 'ura-nginx-'))
   const port = await freePort()
   const upstream = new URL(providerUrl).host
+  let ssl = ''
+  if (tlsDataDir !== undefined) {
+    const tls = new Keystore(tlsDataDir, { passphrase: BENCH_PASSPHRASE }).nodeTls()
+    await writeFile(join(dir, 'node.key'), tls.key.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 })
+    await writeFile(join(dir, 'node.pem'), tls.certChainPem)
+    // Asks for a client certificate like ura and the bare proxy do, without checking it.
+    ssl = ` ssl;
+    ssl_certificate ${dir}/node.pem;
+    ssl_certificate_key ${dir}/node.key;
+    ssl_protocols TLSv1.2 TLSv1.3;
+    ssl_verify_client optional_no_ca`
+  }
   // One process, like the Node servers it is compared with; buffering as the Node proxies do.
   const conf = `daemon off;
 master_process off;
@@ -130,7 +155,7 @@ http {
   keepalive_requests 1000000;
   upstream provider { server ${upstream}; keepalive 64; }
   server {
-    listen 127.0.0.1:${port};
+    listen 127.0.0.1:${port}${ssl};
     location / {
       proxy_pass http://provider;
       proxy_http_version 1.1;
@@ -141,7 +166,7 @@ http {
 }
 `
   await writeFile(join(dir, 'nginx.conf'), conf)
-  return startProcess('nginx', ['-p', dir, '-c', join(dir, 'nginx.conf')], `http://127.0.0.1:${port}/`)
+  return startProcess('nginx', ['-p', dir, '-c', join(dir, 'nginx.conf')], `${tlsDataDir === undefined ? 'http' : 'https'}://127.0.0.1:${port}`)
 }
 
 interface Row {
@@ -163,14 +188,14 @@ interface Row {
  * nginx, ura, bare, …) and each target's median round is kept: a burst of someone else's work
  * then hits every target alike instead of one.
  */
-async function measureRounds (scenario: Scenario, procs: Array<[string, Proc]>): Promise<Row[]> {
+async function measureRounds (scenario: Scenario, procs: Array<[string, Proc]>, tls?: ClientTls): Promise<Row[]> {
   const seconds = Math.max(2, Math.round(duration * (scenario.durationScale ?? (scenario.requestBytes !== undefined ? 0.75 : 1)) / rounds))
   const reqFor = (target: string): typeof scenario.ura => target === 'ura' ? scenario.ura : scenario.upstream
-  for (const [target, proc] of procs) await runLoad(proc.url, reqFor(target), scenario.connections, Math.min(2, seconds), generator) // warm-up: JIT, pools
+  for (const [target, proc] of procs) await runLoad(proc.url, reqFor(target), scenario.connections, Math.min(2, seconds), generator, tls) // warm-up: JIT, pools
   const results = new Map<string, Array<{ load: LoadResult; peak: number; cpu: number }>>()
   for (let round = 0; round < rounds; round++) {
     for (const [target, proc] of procs) {
-      const { result, peakRssMb, cpuSec } = await withRss(proc.child.pid!, () => runLoad(proc.url, reqFor(target), scenario.connections, seconds, generator))
+      const { result, peakRssMb, cpuSec } = await withRss(proc.child.pid!, () => runLoad(proc.url, reqFor(target), scenario.connections, seconds, generator, tls))
       results.set(target, [...(results.get(target) ?? []), { load: result, peak: peakRssMb, cpu: cpuSec }])
     }
   }
@@ -197,17 +222,22 @@ async function main (): Promise<void> {
   try {
     for (const s of chosen) {
       const requestBytes = s.requestBytes ?? 10 * 1024 * 1024
-      const configDir = await writeBenchConfig(provider.url, { requestBytes, responseBytes: 10 * 1024 * 1024 })
+      const onTls = s.transport === 'tls'
+      // TLS and signing need keys: a throwaway PKI made by `ura init`'s code in a fresh data directory.
+      const dataDir = onTls || s.signing !== undefined ? await mkdtemp(join(tmpdir(), 'ura-bench-data-')) : undefined
+      const configDir = await writeBenchConfig(provider.url, { requestBytes, responseBytes: 10 * 1024 * 1024, mtls: onTls, bridge: s.bridge === true, ...(dataDir === undefined ? {} : { dataDir }) })
+      const clientTls = dataDir === undefined ? undefined : await makePki(configDir, dataDir, s)
+      const uraArgs = dataDir === undefined ? [] : [dataDir, onTls ? 'tls' : 'plain', s.signing === undefined ? 'nolog' : 'log']
       const starters: Array<[string, () => Promise<Proc>]> = [
-        ['ura', () => node(['ura', configDir], opts.profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [])],
-        ['bare', () => node(['bare', provider.url, String(requestBytes)])],
-        ...(nginx ? [['nginx', () => startNginx(provider.url, requestBytes)] as [string, () => Promise<Proc>]] : []),
+        ['ura', () => node(['ura', configDir, ...uraArgs], opts.profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [])],
+        ['bare', () => node(['bare', provider.url, String(requestBytes), ...(onTls ? [dataDir!] : [])])],
+        ...(nginx ? [['nginx', () => startNginx(provider.url, requestBytes, onTls ? dataDir : undefined)] as [string, () => Promise<Proc>]] : []),
       ]
       const procs: Array<[string, Proc]> = []
       let mine: Row[]
       try {
         for (const [target, start] of starters) procs.push([target, await start()])
-        mine = await measureRounds(s, procs)
+        mine = await measureRounds(s, procs, clientTls)
         if (s.halfLoad === true) {
           // Half of ura's own maximum, for every target and for the provider called directly.
           const rate = Math.max(50, Math.round(mine[0].load.rps / 2))
@@ -221,6 +251,7 @@ async function main (): Promise<void> {
         }
       } finally {
         for (const [, proc] of procs) await proc.stop()
+        if (dataDir !== undefined) await rm(dataDir, { recursive: true, force: true })
       }
       const bare = mine.find(r => r.target === 'bare')
       for (const r of mine) {
@@ -243,8 +274,17 @@ async function main (): Promise<void> {
   if (opts.json) process.stdout.write(JSON.stringify(out, null, 2) + '\n')
 }
 
+/** Makes the node's PKI (member keys of the scenario's type); on TLS returns the calling subsystem's client certificate. */
+async function makePki (configDir: string, dataDir: string, s: Scenario): Promise<ClientTls | undefined> {
+  const keystore = new Keystore(dataDir, { passphrase: BENCH_PASSPHRASE })
+  initPki({ keystore, config: await loadConfig(configDir), ...(s.signing === undefined ? {} : { memberKeyType: s.signing }) })
+  if (s.transport !== 'tls') return undefined
+  const files = keystore.paths.client(CLIENT)
+  return { key: keystore.privateKey(files.key).export({ type: 'pkcs8', format: 'pem' }) as string, cert: await readFile(files.cert, 'utf8') }
+}
+
 function report (s: Scenario, rows: Row[]): void {
-  say(`\n${s.name}: ${s.what}`)
+  say(`\n${s.name}: ${s.what}${s.transport === 'tls' ? ` [load by autocannon${generator === 'wrk' ? ': wrk cannot present a client certificate' : ''}]` : ''}`)
   say(`  ${'target'.padEnd(18)} ${'req/s'.padStart(9)} ${'p50 ms'.padStart(8)} ${'p99 ms'.padStart(8)} ${'RSS MB'.padStart(7)} ${'ratio'.padStart(6)} ${'CPU µs/req'.padStart(10)} ${'CPU ratio'.padStart(9)}  errors`)
   for (const r of rows) {
     if (!Number.isFinite(r.load.rps)) continue

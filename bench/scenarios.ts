@@ -2,11 +2,13 @@
  * Bench scenarios. One scenario = one entry here: the request ura gets, the same request as the
  * reference proxies get it (straight to the provider path), how many connections, and what the
  * ura node needs for it (`node`: limits). Scenarios for new features (mTLS, signing, the durable
- * log, bridged REST→SOAP) are added as entries; `transport: 'tls'` ones are compared with
- * references on TLS as well once the runner learns TLS (see README).
+ * log, bridged REST→SOAP) are added as entries; `transport: 'tls'` ones run every target (ura, the
+ * bare proxy, nginx) on HTTPS with the same node certificate, and the client presents a certificate
+ * from the node's PKI.
  */
+import type { KeyType } from '../certs/pki.ts'
 import type { BenchRequest } from './load.ts'
-import { BULK_SERVICE, CLIENT, JSON_BODY, PROVIDER_PATHS, REST_SERVICE, SOAP_REQUEST } from './fixtures.ts'
+import { BRIDGE_SERVICE, BULK_SERVICE, CLIENT, JSON_BODY, PROVIDER_PATHS, REST_SERVICE, SOAP_REQUEST } from './fixtures.ts'
 
 export interface Scenario {
   name: string
@@ -24,10 +26,17 @@ export interface Scenario {
   target?: number
   /** Also measure the latency ura adds at half of its own maximum rate. */
   halfLoad?: boolean
+  /** ura signs every record with member keys of this type and keeps them in the embedded durable log. */
+  signing?: KeyType
+  /** ura carries the bridged REST face of the SOAP registry. */
+  bridge?: boolean
 }
 
 const json = { 'content-type': 'application/json' }
 const BIG = Buffer.alloc(50 * 1024 * 1024, 0x61)
+const REST_JSON = { method: 'POST', path: `/r1/${REST_SERVICE}/subjekte`, headers: { ...json, 'x-road-client': CLIENT }, body: JSON_BODY }
+const UPSTREAM_JSON = { method: 'POST', path: PROVIDER_PATHS.json, headers: json, body: JSON_BODY }
+const xml = { 'content-type': 'text/xml; charset=utf-8' }
 
 export const scenarios: Scenario[] = [
   {
@@ -66,5 +75,40 @@ export const scenarios: Scenario[] = [
     ura: { method: 'POST', path: `/r1/${BULK_SERVICE}`, headers: { 'content-type': 'application/octet-stream', 'x-road-client': CLIENT }, body: BIG },
     upstream: { method: 'POST', path: PROVIDER_PATHS.bulk, headers: { 'content-type': 'application/octet-stream' }, body: BIG },
     requestBytes: 64 * 1024 * 1024,
+  },
+  {
+    name: 'rest-mtls',
+    what: 'as rest-json-1k over HTTPS, client certificate from the node PKI checked per request; references on HTTPS too',
+    transport: 'tls',
+    connections: 50,
+    ura: REST_JSON,
+    upstream: UPSTREAM_JSON,
+  },
+  {
+    name: 'rest-signed-ecdsa',
+    what: 'as rest-json-1k, request and response signed in batches (ECDSA P-256 member keys), embedded durable log',
+    transport: 'http',
+    connections: 50,
+    ura: REST_JSON,
+    upstream: UPSTREAM_JSON,
+    signing: 'ec-p256',
+  },
+  {
+    name: 'rest-signed-rsa2048',
+    what: 'as rest-signed-ecdsa with RSA-2048 member keys',
+    transport: 'http',
+    connections: 50,
+    ura: REST_JSON,
+    upstream: UPSTREAM_JSON,
+    signing: 'rsa-2048',
+  },
+  {
+    name: 'rest-to-soap-bridge',
+    what: 'REST GET through the bridge to the SOAP provider (XSD-validated 2 KB answer mapped to JSON); references forward the SOAP request',
+    transport: 'http',
+    connections: 50,
+    ura: { method: 'GET', path: `/r1/${BRIDGE_SERVICE}/I50314123V`, headers: { 'x-road-client': CLIENT } },
+    upstream: { method: 'POST', path: PROVIDER_PATHS.soap, headers: xml, body: SOAP_REQUEST },
+    bridge: true,
   },
 ]

@@ -1,8 +1,11 @@
 /**
  * The processes a bench run starts, one role per process so each one's memory can be measured:
  *   node bench/servers.ts provider            the provider system (plain node:http, precomputed answers)
- *   node bench/servers.ts bare <provider> <requestBytes>   the bare proxy: Fastify + undici Pool, no checks
- *   node bench/servers.ts ura <configDir>     an ura node on the bench configuration
+ *   node bench/servers.ts bare <provider> <requestBytes> [dataDir]   the bare proxy: Fastify + undici Pool,
+ *                                             no checks; with a data directory over HTTPS with the node's certificate
+ *   node bench/servers.ts ura <configDir> [dataDir tls|plain log|nolog]   an ura node on the bench configuration;
+ *                                             with a data directory: HTTPS with client certificates and/or the
+ *                                             signed embedded message log, from the PKI made there
  * Each prints `READY <url>` on stdout once it listens, and stops on SIGTERM.
  */
 import { createServer } from 'node:http'
@@ -11,7 +14,12 @@ import { Pool } from 'undici'
 import { loadConfig } from '../config/load.ts'
 import { buildGateway } from '../gateway/server.ts'
 import { logDestination } from '../gateway/log-destination.ts'
-import { JSON_BODY, PROVIDER_PATHS, SOAP_RESPONSE } from './fixtures.ts'
+import { openMessageLog, type MessageLog } from '../gateway/log/message-log.ts'
+import type { GatewayTls } from '../gateway/tls-listener.ts'
+import { Keystore } from '../certs/keystore.ts'
+import { keystoreSigningKeys } from '../certs/keystore-signer.ts'
+import { TrustStore } from '../certs/trust-store.ts'
+import { BENCH_PASSPHRASE, JSON_BODY, PROVIDER_PATHS, SOAP_RESPONSE } from './fixtures.ts'
 
 async function provider (): Promise<string> {
   const server = createServer((req, res) => {
@@ -41,9 +49,13 @@ async function provider (): Promise<string> {
 const HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'content-length', 'host', 'upgrade', 'te', 'trailer', 'proxy-connection'])
 
 /** The physical limit: what any Node proxy on this machine pays to receive, forward and answer. */
-async function bare (providerUrl: string, requestBytes: number): Promise<string> {
+async function bare (providerUrl: string, requestBytes: number, dataDir?: string): Promise<string> {
   const pool = new Pool(providerUrl, { connections: 64, pipelining: 1, keepAliveTimeout: 30_000 })
-  const app = Fastify({ logger: false, bodyLimit: requestBytes, keepAliveTimeout: 65_000 })
+  // On TLS: the ura node's own key and certificate, and the same handshake (a client certificate is
+  // asked for, OpenSSL rejects nobody), so the only difference left is what happens per request.
+  const tls = dataDir === undefined ? undefined : new Keystore(dataDir, { passphrase: BENCH_PASSPHRASE }).nodeTls()
+  const https = tls === undefined ? null : { key: tls.key.export({ type: 'pkcs8', format: 'pem' }), cert: tls.certChainPem, requestCert: true, rejectUnauthorized: false, minVersion: 'TLSv1.2' as const }
+  const app = Fastify({ logger: false, bodyLimit: requestBytes, keepAliveTimeout: 65_000, https })
   app.removeAllContentTypeParsers()
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => { done(null, body) })
   app.all('/*', async (req, reply) => {
@@ -60,17 +72,26 @@ async function bare (providerUrl: string, requestBytes: number): Promise<string>
   return app.listen({ host: '127.0.0.1', port: 0 })
 }
 
-async function ura (configDir: string): Promise<string> {
+async function ura (configDir: string, dataDir?: string, transport?: string, log?: string): Promise<string> {
   const config = await loadConfig(configDir)
+  let tls: GatewayTls | undefined
+  let messageLog: MessageLog | undefined
+  if (dataDir !== undefined) {
+    const keystore = new Keystore(dataDir, { passphrase: BENCH_PASSPHRASE })
+    const trust = TrustStore.load(keystore.paths)
+    if (transport === 'tls') tls = { ...keystore.nodeTls(), trust }
+    // Members sign with their keys from the data directory; records go to the embedded log there.
+    if (log === 'log') messageLog = await openMessageLog(config, keystoreSigningKeys(keystore, trust))
+  }
   // One JSON line per exchange, as in production, written where it costs a write but is not kept.
-  const gateway = await buildGateway({ config, logger: { level: 'info', stream: logDestination('/dev/null') } })
+  const gateway = await buildGateway({ config, logger: { level: 'info', stream: logDestination('/dev/null') }, ...(tls === undefined ? {} : { tls }), ...(messageLog === undefined ? {} : { messageLog }) })
   return gateway.app.listen({ host: '127.0.0.1', port: 0 })
 }
 
 const [role, ...args] = process.argv.slice(2)
 const url = role === 'provider' ? await provider()
-  : role === 'bare' ? await bare(args[0], Number(args[1]))
-    : role === 'ura' ? await ura(args[0])
+  : role === 'bare' ? await bare(args[0], Number(args[1]), args[2])
+    : role === 'ura' ? await ura(args[0], args[1], args[2], args[3])
       : (() => { throw new Error(`unknown role ${role}`) })()
 process.once('SIGTERM', () => process.exit(0))
 // The soak asks for a full collection before it measures (needs --expose-gc and an IPC channel).
