@@ -19,7 +19,7 @@ import type { Exchange, ExchangeRecorder } from '../gateway/exchange.ts'
 import { anonymiseServers } from '../gateway/meta/openapi.ts'
 import { ANONYMOUS_ENDPOINT } from '../gateway/meta/wsdl.ts'
 import { buildGateway } from '../gateway/server.ts'
-import { demoConfig, DEMO_DIR, DURRES_SOCIAL, E_ALBANIA, startRig, TIRANA_CIVIL, type Rig } from './support/gateway.ts'
+import { demoConfig, DEMO_DIR, DURRES_SOCIAL, E_ALBANIA, startRig, TIRANA_CIVIL, type Rig, UNGRANTED, UNGRANTED_MEMBER_YAML } from './support/gateway.ts'
 
 const XRD = 'http://x-road.eu/xsd/xroad.xsd'
 const ID = 'http://x-road.eu/xsd/identifiers'
@@ -29,17 +29,6 @@ const TAX_PROVIDER = 'AL-DEV/NJQV/L21603004L/taksat-vendore'
 const CIVIL_PROVIDER = 'AL-DEV/GOV/L01417001D/regjistri-civil'
 const REPO = resolve(import.meta.dirname, '..')
 
-/** A member that is registered and reachable over HTTP but granted nothing. */
-const UNGRANTED_YAML = `members:
-  - class: NJQV
-    code: J61902003J
-    name: Bashkia Shkodër
-    subsystems:
-      - code: arkiva
-        name: Arkiva vendore
-        connection: http
-`
-const UNGRANTED = 'AL-DEV/NJQV/J61902003J/arkiva'
 
 const recorded: Array<{ phase: 'request' | 'response'; service?: string; bytes: number }> = []
 const recorder: ExchangeRecorder = {
@@ -49,7 +38,7 @@ const recorder: ExchangeRecorder = {
 
 let rig: Rig
 t.before(async () => {
-  rig = await startRig({ config: await demoConfig({}, { 'zz-ungranted.yaml': UNGRANTED_YAML }), recorder })
+  rig = await startRig({ config: await demoConfig({}, { 'zz-ungranted.yaml': UNGRANTED_MEMBER_YAML }), recorder })
 })
 t.teardown(() => rig.close())
 

@@ -14,7 +14,7 @@ import { FAULT_NID, FAULT_STRING, INVALID_RESPONSE_NID } from '../demo/civil-reg
 import { normaliseFaultCode } from '../gateway/errors.ts'
 import { parseRequestEnvelope } from '../gateway/soap/envelope.ts'
 import { readProviderResponse } from '../gateway/soap/response.ts'
-import { demoConfig, startRig, TIRANA_CIVIL, type Rig } from './support/gateway.ts'
+import { demoConfig, startRig, TIRANA_CIVIL, type Rig, UNGRANTED, UNGRANTED_MEMBER_YAML } from './support/gateway.ts'
 
 const SOAP_NS = 'http://schemas.xmlsoap.org/soap/envelope/'
 const SOAP12_NS = 'http://www.w3.org/2003/05/soap-envelope'
@@ -29,17 +29,6 @@ const DEMO_CIVIL_URL = 'http://127.0.0.1:4402/regjistri-civil'
 const GOOD_NID = 'I50314123V'
 const REQUEST_LIMIT = 1024 * 1024
 
-/** A member added next to the demo ones: registered, reachable over HTTP, granted nothing. */
-const ARKIVA_YAML = `members:
-  - class: NJQV
-    code: J61902003J
-    name: Bashkia Shkodër
-    subsystems:
-      - code: arkiva
-        name: Arkiva vendore
-        connection: http
-`
-const UNGRANTED = 'AL-DEV/NJQV/J61902003J/arkiva'
 
 // ---- building requests ------------------------------------------------------------------------
 
@@ -187,7 +176,7 @@ let url: string
 
 t.before(async () => {
   civil = await startCivilRegistry({ port: 0 })
-  const config = await demoConfig({ 'services.yaml': s => s.replace(DEMO_CIVIL_URL, civil.url) }, { 'arkiva.yaml': ARKIVA_YAML })
+  const config = await demoConfig({ 'services.yaml': s => s.replace(DEMO_CIVIL_URL, civil.url) }, { 'arkiva.yaml': UNGRANTED_MEMBER_YAML })
   rig = await startRig({ config })
   url = `${rig.url}/`
 })

@@ -23,6 +23,18 @@ export const DURRES_SOCIAL = 'AL-DEV/NJQV/M51305009K/ndihma-sociale'
 export const TAX_SERVICE = 'AL-DEV/NJQV/L21603004L/taksat-vendore/detyrimet'
 export const CIVIL_SERVICE = 'AL-DEV/GOV/L01417001D/regjistri-civil/kerkoShtetas'
 
+/** A member added next to the demo ones (extra YAML file): registered, reachable over HTTP, granted nothing. */
+export const UNGRANTED = 'AL-DEV/NJQV/J61902003J/arkiva'
+export const UNGRANTED_MEMBER_YAML = `members:
+  - class: NJQV
+    code: J61902003J
+    name: Bashkia Shkodër
+    subsystems:
+      - code: arkiva
+        name: Arkiva vendore
+        connection: http
+`
+
 /** The demo's calling systems, which plain-HTTP tests mark `connection: http`. */
 const CALLING_SUBSYSTEMS = ['e-albania', 'gjendja-civile', 'ndihma-sociale', 'kontrolli-tatimor']
 
