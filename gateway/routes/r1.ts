@@ -5,7 +5,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { XRoadError } from '../errors.ts'
 import { clientKey, parseClientHeader, serviceText } from '../identifiers.ts'
-import { forwardableRequestHeaders, forwardableResponseHeaders, rawHeaderValues } from '../http-headers.ts'
+import { forwardableRequestHeaders, forwardableResponseHeaders } from '../http-headers.ts'
 import { peerOf } from '../client-tls.ts'
 import { authorise, identify, recordRequest, recordResponse, resolveService } from '../pipeline.ts'
 import { restRequestHash } from '../request-hash.ts'
@@ -19,7 +19,7 @@ import type { GatewayContext } from '../server.ts'
 const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const
 
 /** Optional X-Road request headers: carried to the provider and logged, each at most once. */
-const SINGLE_HEADERS = ['x-road-client', 'x-road-id', 'x-road-userid', 'x-road-issue', 'x-road-represented-party'] as const
+const SINGLE_HEADERS = new Set(['x-road-client', 'x-road-id', 'x-road-userid', 'x-road-issue', 'x-road-represented-party'])
 
 export async function r1Routes (app: FastifyInstance, ctx: GatewayContext): Promise<void> {
   app.route({ method: [...METHODS], url: '/r1/*', handler: (req, reply) => handleR1(ctx, req, reply) })
@@ -33,11 +33,13 @@ async function handleR1 (ctx: GatewayContext, req: FastifyRequest, reply: Fastif
   ex.method = req.method
   ex.path = target.path
 
+  // One pass over the raw headers: repeated X-Road headers are refused, never merged.
   const single: Record<string, string | undefined> = {}
-  for (const name of SINGLE_HEADERS) {
-    const values = rawHeaderValues(raw, name)
-    if (values.length > 1) throw new XRoadError('Client.BadRequest', `Header ${name} is repeated; send it once`)
-    single[name] = values[0]
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i].toLowerCase()
+    if (!SINGLE_HEADERS.has(name)) continue
+    if (single[name] !== undefined) throw new XRoadError('Client.BadRequest', `Header ${name} is repeated; send it once`)
+    single[name] = raw[i + 1]
   }
   const clientHeader = single['x-road-client']
   if (clientHeader === undefined || clientHeader.trim() === '') throw new XRoadError('Client.MissingHeader', 'The X-Road-Client header is required')
@@ -96,14 +98,11 @@ async function handleR1 (ctx: GatewayContext, req: FastifyRequest, reply: Fastif
       req.log.warn({ requestId: ex.requestId, service: serviceText(service.id), violations }, 'provider response does not match its schema')
     }
   }
-  ex.responseHeaders = flattenHeaders({ ...forwardableResponseHeaders(res.headers), ...evidenceHeaders(ex) })
+  const responseHeaders = { ...forwardableResponseHeaders(res.headers), ...evidenceHeaders(ex) }
+  ex.responseHeaders = flattenHeaders(responseHeaders)
   await recordResponse(ctx.recorder, ex, res.body)
 
-  return reply
-    .code(res.status)
-    .headers(forwardableResponseHeaders(res.headers))
-    .headers(evidenceHeaders(ex))
-    .send(res.body)
+  return reply.code(res.status).headers(responseHeaders).send(res.body)
 }
 
 /** Response headers that tie the answer to the request (also set on gateway errors where known). */
