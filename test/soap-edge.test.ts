@@ -542,7 +542,7 @@ t.test('provider that never answers', async t => {
 // ---- odd providers ----------------------------------------------------------------------------
 
 t.test('answers from a scripted provider', async t => {
-  let answer: (request: Buffer) => { status: number; type: string; body: string } = () => ({ status: 500, type: 'text/plain', body: 'unset' })
+  let answer: (request: Buffer) => { status: number; type: string; body: string | Buffer } = () => ({ status: 500, type: 'text/plain', body: 'unset' })
   const fake = createHttpServer((req, res) => {
     const chunks: Buffer[] = []
     req.on('data', (c: Buffer) => chunks.push(c))
@@ -565,6 +565,15 @@ t.test('answers from a scripted provider', async t => {
   await t.test('not XML', async t => {
     answer = () => ({ status: 502, type: 'text/html', body: '<html><body>Bad Gateway</body>' })
     expectFault(t, await send(ownUrl, envelope()), 'Server.ServerProxy.ServiceFailed.InvalidSoap')
+  })
+
+  await t.test('a provider Fault in ISO-8859-1 is passed on byte for byte', async t => {
+    const latin1 = Buffer.from(`<?xml version="1.0" encoding="ISO-8859-1"?><s:Envelope xmlns:s="${SOAP_NS}"><s:Body><s:Fault><faultcode>s:Server</faultcode><faultstring>Regjistri nuk është gati</faultstring></s:Fault></s:Body></s:Envelope>`, 'latin1')
+    answer = () => ({ status: 500, type: 'text/xml; charset=ISO-8859-1', body: latin1 })
+    const res = await send(ownUrl, envelope())
+    t.equal(res.status, 500)
+    t.equal(res.headers['content-type'], 'text/xml; charset=ISO-8859-1')
+    t.equal(Buffer.compare(res.bytes, latin1), 0, 'the same bytes the provider sent')
   })
 
   await t.test('a provider echoing a different id', async t => {

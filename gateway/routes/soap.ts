@@ -83,7 +83,7 @@ async function handleSoap (ctx: GatewayContext, req: FastifyRequest, reply: Fast
   ex.providerMs = res.durationMs
 
   const response = readProviderResponse(res.body, echo)
-  let out: string
+  let out: string | undefined
   try {
     if (response.faultCode !== undefined) {
       ex.errorCode = response.faultCode
@@ -103,19 +103,19 @@ async function handleSoap (ctx: GatewayContext, req: FastifyRequest, reply: Fast
         req.log.warn({ requestId: ex.requestId, service: serviceText(service.id), violations }, 'provider response does not match its schema')
       }
     }
-    out = response.build()
+    out = response.faultCode === undefined ? response.build() : undefined
   } finally {
     response.dispose()
   }
-  const bytes = Buffer.from(out, 'utf8')
-  // A provider Fault is passed on byte for byte; a rebuilt response is always UTF-8.
+  // A provider Fault is passed on byte for byte (whatever its encoding); a rebuilt response is UTF-8.
+  const bytes = out === undefined ? res.body : Buffer.from(out, 'utf8')
   const resType = res.headers['content-type']
-  const fault = response.faultCode !== undefined
-  ex.responseHeaders = ['content-type', fault && typeof resType === 'string' ? resType : 'text/xml; charset=utf-8', 'x-road-request-id', ex.requestId]
+  const answerType = out === undefined && typeof resType === 'string' ? resType : 'text/xml; charset=utf-8'
+  ex.responseHeaders = ['content-type', answerType, 'x-road-request-id', ex.requestId]
   await recordResponse(ctx.recorder, ex, bytes)
   return reply
-    .code(fault ? res.status : 200)
-    .header('content-type', fault && typeof resType === 'string' ? resType : 'text/xml; charset=utf-8')
+    .code(out === undefined ? res.status : 200)
+    .header('content-type', answerType)
     .header('x-road-request-id', ex.requestId)
     .send(bytes)
 }
