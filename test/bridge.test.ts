@@ -7,7 +7,7 @@ import { createServer, type IncomingMessage, type Server } from 'node:http'
 import { once } from 'node:events'
 import { resolve } from 'node:path'
 import t, { type Test } from 'tap'
-import { XmlDocument, XmlElement } from 'libxml2-wasm'
+import { XmlElement } from 'libxml2-wasm'
 import { faultToRestError, restErrorToFault } from '../adapters/bridge/faults.ts'
 import { MappingError, XmlJsonMapper } from '../adapters/bridge/mapping.ts'
 import { ConfigError } from '../config/load.ts'
@@ -15,6 +15,7 @@ import { CITIZENS, FAULT_NID, FAULT_STRING, INVALID_RESPONSE_NID } from '../demo
 import { BUSINESSES, FAILING_NIPT, MALFORMED_NIPT } from '../demo/tax-office-data.ts'
 import { Registry } from '../gateway/registry.ts'
 import { PROJECT_SCHEMA_DIR, SchemaLibrary, xmlViolations } from '../schemas/library.ts'
+import { withDoc } from './support/xml.ts'
 import { demoConfig, DURRES_SOCIAL, E_ALBANIA, startRig } from './support/gateway.ts'
 
 const RC = 'http://ura.gov.al/demo/regjistri-civil/v1'
@@ -28,13 +29,10 @@ const SHTETASIT = '/r1/AL-DEV/GOV/L01417001D/regjistri-civil/shtetasit'
 const library = await SchemaLibrary.load([PROJECT_SCHEMA_DIR, resolve(import.meta.dirname, 'fixtures')])
 const mapper = new XmlJsonMapper(library.model)
 
-function withDoc<T> (xml: string | Buffer, use: (root: XmlElement, doc: XmlDocument) => T): T {
-  const doc = typeof xml === 'string' ? XmlDocument.fromString(xml) : XmlDocument.fromBuffer(xml)
-  try { return use(doc.root, doc) } finally { doc.dispose() }
-}
+const withRoot = <T>(xml: string | Buffer, use: (root: XmlElement) => T): T => withDoc(xml, doc => use(doc.root))
 
 function xsdProblems (ns: string, xml: string): string[] {
-  return withDoc(xml, root => {
+  return withRoot(xml, root => {
     try { library.xsd(ns)!.validate(root); return [] } catch (err) { return xmlViolations(err) }
   })
 }
@@ -44,7 +42,7 @@ function roundTrip (t: Test, ns: string, element: string, value: unknown, label:
   const decl = mapper.element(ns, element)
   const xml = mapper.toXml(decl, value)
   t.same(xsdProblems(ns, xml), [], `${label}: the XML is valid`)
-  const back = withDoc(xml, root => mapper.toJson(root, decl))
+  const back = withRoot(xml, root => mapper.toJson(root, decl))
   t.equal(JSON.stringify(back), JSON.stringify(value), `${label}: JSON → XML → JSON is the identity`)
   return xml
 }
@@ -108,7 +106,7 @@ t.test('edge cases of the mapping rules', async t => {
     nenshkrues: 'I50314123V',
   }
   const xml = roundTrip(t, BC, 'mesazh', full, 'all rules at once')
-  withDoc(xml, root => {
+  withRoot(xml, root => {
     const kids = [...root.find('./*')] as XmlElement[]
     t.equal(kids.filter(k => k.name === 'lista').length, 1, 'a one-item array is one element')
     const shenim = kids.find(k => k.name === 'shenim')!
@@ -128,7 +126,7 @@ t.test('edge cases of the mapping rules', async t => {
 
   const decl = mapper.element(BC, 'mesazh')
   const base = `<b:mesazh xmlns:b="${BC}" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">`
-  const json = (inner: string): unknown => withDoc(`${base}${inner}</b:mesazh>`, root => mapper.toJson(root, decl))
+  const json = (inner: string): unknown => withRoot(`${base}${inner}</b:mesazh>`, root => mapper.toJson(root, decl))
   t.same(json('<b:numer> 42 </b:numer><b:flamur>1</b:flamur><b:shenim/>'), { lista: [], numer: 42, flamur: true, shenim: '', grupe: [] }, 'XML lexical forms: spaces around numbers, 1 for true; an empty element is ""')
   t.same(json('<b:shenim xsi:nil="true"/><b:nenshkrues xsi:nil="1"/>'), { lista: [], shenim: null, grupe: [], nenshkrues: null }, 'xsi:nil is null')
 
@@ -152,14 +150,14 @@ t.test('edge cases of the mapping rules', async t => {
 t.test('faults cross the protocol line and come back the same', async t => {
   const soapFault = `<s:Envelope xmlns:s="${SOAP_NS}"><s:Body><s:Fault><faultcode>s:Server.ServerProxy.ServiceFailed</faultcode>` +
     '<faultstring>Regjistri nuk është i disponueshëm — ËÇ</faultstring><detail><faultDetail>ngjarja-42</faultDetail></detail></s:Fault></s:Body></s:Envelope>'
-  const rest = withDoc(soapFault, root => faultToRestError((root.get('//s:Fault', { s: SOAP_NS }) as XmlElement), 'req-1'))
+  const rest = withRoot(soapFault, root => faultToRestError((root.get('//s:Fault', { s: SOAP_NS }) as XmlElement), 'req-1'))
   t.same(rest, { status: 500, body: { type: 'Server.ServerProxy.ServiceFailed', message: 'Regjistri nuk është i disponueshëm — ËÇ', detail: 'ngjarja-42' } })
   const again = restErrorToFault(rest.status, 'application/json', Buffer.from(JSON.stringify(rest.body)), 'req-2')
-  const back = withDoc(again, root => faultToRestError(root.get('//s:Fault', { s: SOAP_NS }) as XmlElement, 'req-3'))
+  const back = withRoot(again, root => faultToRestError(root.get('//s:Fault', { s: SOAP_NS }) as XmlElement, 'req-3'))
   t.same(back.body, rest.body, 'SOAP Fault → REST error → SOAP Fault keeps code, string and detail')
 
   const snake = `<s:Envelope xmlns:s="${SOAP_NS}"><s:Body><s:Fault><faultcode>client.bad_request</faultcode><faultstring>x</faultstring></s:Fault></s:Body></s:Envelope>`
-  const client = withDoc(snake, root => faultToRestError(root.get('//s:Fault', { s: SOAP_NS }) as XmlElement, 'req-9'))
+  const client = withRoot(snake, root => faultToRestError(root.get('//s:Fault', { s: SOAP_NS }) as XmlElement, 'req-9'))
   t.same(client, { status: 400, body: { type: 'Client.BadRequest', message: 'x', detail: 'req-9' } }, 'snake_case codes are normalised; Client faults are 400; detail falls back to the request id')
 
   const plain = restErrorToFault(404, 'application/json', Buffer.from('{"gabim":"Subjekti nuk u gjet"}'), 'req-4')
@@ -266,7 +264,7 @@ t.test('bridged calls through the gateway', async t => {
   await t.test('SOAP client → REST provider', async t => {
     const res = await soap(soapRequest(TAX_AGENCY, TAX_SOAP, detyrimet('K81305012I', '<tv:viti>2026</tv:viti>')))
     t.equal(res.status, 200, res.text)
-    withDoc(res.text, root => {
+    withRoot(res.text, root => {
       const ns = { s: SOAP_NS, tv: TV, xrd: 'http://x-road.eu/xsd/xroad.xsd' }
       t.equal(root.get('//xrd:id', ns)?.content, 'ura-bridge-1', 'X-Road headers are echoed')
       t.ok(root.get('//xrd:requestHash', ns), 'requestHash is added')
@@ -332,7 +330,7 @@ t.test('what the providers receive from the bridge', async t => {
   t.equal(sent.url, '/rc')
   t.match(sent.headers['content-type'], /^text\/xml; charset=utf-8/)
   t.equal(sent.headers.soapaction, '""')
-  withDoc(sent.body, root => {
+  withRoot(sent.body, root => {
     const ns = { s: SOAP_NS, x: 'http://x-road.eu/xsd/xroad.xsd', i: 'http://x-road.eu/xsd/identifiers', r: RC }
     const text = (p: string): string | undefined => root.get(p, ns)?.content
     t.equal(text('//x:client/@i:objectType'), 'SUBSYSTEM')

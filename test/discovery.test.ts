@@ -19,6 +19,7 @@ import type { Exchange, ExchangeRecorder } from '../gateway/exchange.ts'
 import { anonymiseServers } from '../gateway/meta/openapi.ts'
 import { ANONYMOUS_ENDPOINT } from '../gateway/meta/wsdl.ts'
 import { buildGateway } from '../gateway/server.ts'
+import { withDoc } from './support/xml.ts'
 import { demoConfig, DEMO_DIR, DURRES_SOCIAL, E_ALBANIA, startRig, TIRANA_CIVIL, type Rig, UNGRANTED, UNGRANTED_MEMBER_YAML } from './support/gateway.ts'
 
 const XRD = 'http://x-road.eu/xsd/xroad.xsd'
@@ -233,15 +234,6 @@ function soapRequest (client: string, serviceCode: string, body: string, version
 async function soap (envelope: string) {
   const res = await request(rig.url + '/', { method: 'POST', headers: { 'content-type': 'text/xml; charset=utf-8' }, body: envelope })
   return { status: res.statusCode, headers: res.headers, bytes: Buffer.from(await res.body.arrayBuffer()) }
-}
-
-function withDoc<T> (xml: string | Buffer, use: (doc: XmlDocument) => T): T {
-  const doc = typeof xml === 'string' ? XmlDocument.fromString(xml) : XmlDocument.fromBuffer(xml)
-  try {
-    return use(doc)
-  } finally {
-    doc.dispose()
-  }
 }
 
 function listedServices (doc: XmlDocument, wrapper: string): string[] {

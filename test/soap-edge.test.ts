@@ -14,6 +14,7 @@ import { FAULT_NID, FAULT_STRING, INVALID_RESPONSE_NID } from '../demo/civil-reg
 import { normaliseFaultCode } from '../gateway/errors.ts'
 import { parseRequestEnvelope } from '../gateway/soap/envelope.ts'
 import { readProviderResponse } from '../gateway/soap/response.ts'
+import { withDoc } from './support/xml.ts'
 import { demoConfig, startRig, TIRANA_CIVIL, type Rig, UNGRANTED, UNGRANTED_MEMBER_YAML } from './support/gateway.ts'
 
 const SOAP_NS = 'http://schemas.xmlsoap.org/soap/envelope/'
@@ -102,16 +103,6 @@ async function send (url: string, body: string | Buffer | undefined, opts: { con
   const flat: Record<string, string> = {}
   for (const [k, v] of Object.entries(res.headers)) if (v !== undefined) flat[k] = Array.isArray(v) ? v.join(', ') : v
   return { status: res.statusCode, headers: flat, bytes, text: bytes.toString('utf8'), ms: performance.now() - started }
-}
-
-/** Parses a response, hands the document to `use`, always frees it. */
-function withDoc<T> (bytes: Buffer | string, use: (doc: XmlDocument) => T): T {
-  const doc = typeof bytes === 'string' ? XmlDocument.fromString(bytes) : XmlDocument.fromBuffer(bytes)
-  try {
-    return use(doc)
-  } finally {
-    doc.dispose()
-  }
 }
 
 interface Fault { code: string; message: string; detail: string | undefined }
