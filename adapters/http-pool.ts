@@ -2,8 +2,13 @@
  * The HTTP leg shared by adapter kinds that reach their provider over HTTP: an undici Pool per
  * provider origin (keep-alive), one deadline covering connect + headers + body, a byte cap on the
  * response, and failures translated to `Server.ServerProxy.ServiceFailed.*`.
+ *
+ * The response is collected by a dispatch handler rather than `pool.request()`: the node buffers
+ * every answer anyway (it hashes, validates and logs it), so the Readable body stream, its async
+ * iterator, the AbortController and the async-resource bookkeeping `request()` sets up per call
+ * would be pure overhead on the hottest path of the gateway.
  */
-import { Pool } from 'undici'
+import { Pool, type Dispatcher } from 'undici'
 import { XRoadError } from '../gateway/errors.ts'
 import type { OutboundRequest, ProviderResponse } from './types.ts'
 
@@ -19,35 +24,21 @@ export class HttpPool {
     this.responseBytes = responseBytes
   }
 
-  async send (req: OutboundRequest): Promise<ProviderResponse> {
-    const started = performance.now()
-    const abort = new AbortController()
-    const timer = setTimeout(() => abort.abort(new TimeoutSignal()), req.timeoutMs)
-    try {
-      const res = await this.pool.request({
-        path: this.basePath + req.path,
-        method: req.method as any,
-        headers: req.headers,
-        body: req.body,
+  send (req: OutboundRequest): Promise<ProviderResponse> {
+    return new Promise((resolve, reject) => {
+      const exchange = new ProviderExchange(req.timeoutMs, this.responseBytes, resolve, reject)
+      try {
         // No redirect interceptor on the pool: a provider's 3xx goes back to the client as it is (X-Road rule).
-        signal: abort.signal,
-      })
-      const chunks: Buffer[] = []
-      let size = 0
-      for await (const chunk of res.body) {
-        size += chunk.length
-        if (size > this.responseBytes) {
-          res.body.destroy()
-          throw new XRoadError('Server.ServerProxy.ServiceFailed.IOError', `Provider response exceeds the limit of ${this.responseBytes} bytes`)
-        }
-        chunks.push(chunk)
+        this.pool.dispatch({
+          path: this.basePath + req.path,
+          method: req.method as Dispatcher.HttpMethod,
+          headers: req.headers,
+          body: req.body ?? null,
+        }, exchange)
+      } catch (err) {
+        exchange.fail(err)
       }
-      return { status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks, size), durationMs: performance.now() - started }
-    } catch (err) {
-      throw translate(err, abort.signal, req.timeoutMs)
-    } finally {
-      clearTimeout(timer)
-    }
+    })
   }
 
   close (): Promise<void> {
@@ -59,13 +50,81 @@ export class HttpPool {
   }
 }
 
-class TimeoutSignal extends Error {}
+/** One provider exchange: collects the response, enforces deadline and byte cap, settles once. */
+class ProviderExchange implements Dispatcher.DispatchHandler {
+  private readonly started = performance.now()
+  private readonly timeoutMs: number
+  private readonly limit: number
+  private readonly resolve: (res: ProviderResponse) => void
+  private readonly reject: (err: XRoadError) => void
+  private readonly timer: NodeJS.Timeout
+  private controller: Dispatcher.DispatchController | undefined
+  private settled = false
+  private timedOut = false
+  private status = 0
+  private headers: Record<string, string | string[] | undefined> = {}
+  private chunks: Buffer[] = []
+  private size = 0
 
-function translate (err: unknown, signal: AbortSignal, timeoutMs: number): XRoadError {
-  if (err instanceof XRoadError) return err
-  if (signal.aborted && signal.reason instanceof TimeoutSignal) {
-    return new XRoadError('Server.ServerProxy.ServiceFailed.Timeout', `Provider did not answer within ${timeoutMs} ms`)
+  constructor (timeoutMs: number, limit: number, resolve: (res: ProviderResponse) => void, reject: (err: XRoadError) => void) {
+    this.timeoutMs = timeoutMs
+    this.limit = limit
+    this.resolve = resolve
+    this.reject = reject
+    // The deadline holds even while the request waits for a free connection in the pool.
+    this.timer = setTimeout(() => {
+      this.timedOut = true
+      this.fail(new XRoadError('Server.ServerProxy.ServiceFailed.Timeout', `Provider did not answer within ${timeoutMs} ms`))
+    }, timeoutMs)
   }
+
+  onRequestStart (controller: Dispatcher.DispatchController): void {
+    this.controller = controller
+    if (this.settled) controller.abort(new Error('the exchange has already ended'))
+  }
+
+  onResponseStart (_controller: Dispatcher.DispatchController, statusCode: number, headers: Record<string, string | string[] | undefined>): void {
+    this.status = statusCode
+    this.headers = headers
+  }
+
+  onResponseData (controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (this.settled) return
+    this.size += chunk.length
+    if (this.size > this.limit) {
+      this.fail(new XRoadError('Server.ServerProxy.ServiceFailed.IOError', `Provider response exceeds the limit of ${this.limit} bytes`))
+      controller.abort(new Error('response too large'))
+      return
+    }
+    this.chunks.push(chunk)
+  }
+
+  onResponseEnd (): void {
+    if (this.settled) return
+    this.settled = true
+    clearTimeout(this.timer)
+    const body = this.chunks.length === 1 ? this.chunks[0] : Buffer.concat(this.chunks, this.size)
+    this.resolve({ status: this.status, headers: this.headers, body, durationMs: performance.now() - this.started })
+  }
+
+  onResponseError (_controller: Dispatcher.DispatchController, err: Error): void {
+    this.fail(err)
+  }
+
+  /** Settles with a translated error and stops the exchange on the wire (if it is still running). */
+  fail (err: unknown): void {
+    if (this.settled) return
+    this.settled = true
+    clearTimeout(this.timer)
+    this.chunks = []
+    this.reject(translate(err, this.timeoutMs, this.timedOut))
+    if (this.controller !== undefined && !this.controller.aborted) this.controller.abort(err instanceof Error ? err : new Error(String(err)))
+  }
+}
+
+function translate (err: unknown, timeoutMs: number, timedOut: boolean): XRoadError {
+  if (err instanceof XRoadError) return err
+  if (timedOut) return new XRoadError('Server.ServerProxy.ServiceFailed.Timeout', `Provider did not answer within ${timeoutMs} ms`)
   const code = (err as { code?: string }).code ?? ''
   const message = (err as Error).message
   if (['ECONNREFUSED', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EPIPE', 'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_CLOSED'].includes(code)) {
