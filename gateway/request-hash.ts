@@ -5,7 +5,7 @@
  *   `METHOD CRLF path[?query] CRLF` + `name:value CRLF` for each retained header in order;
  *   with a body, SHA-512(h || SHA-512(body)); base64 of the result.
  */
-import { createHash, hash } from 'node:crypto'
+import { hash } from 'node:crypto'
 
 export const SHA512_URI = 'http://www.w3.org/2001/04/xmlenc#sha512'
 
@@ -16,7 +16,7 @@ export function soapRequestHash (body: Buffer): string {
 export function restRequestHash (method: string, pathAndQuery: string, headers: string[], body: Buffer | undefined): string {
   let part = `${method}\r\n${pathAndQuery}\r\n`
   for (let i = 0; i < headers.length; i += 2) part += `${headers[i]}:${headers[i + 1]}\r\n`
-  const headerDigest = createHash('sha512').update(part, 'utf8').digest()
-  if (body === undefined || body.length === 0) return headerDigest.toString('base64')
-  return createHash('sha512').update(headerDigest).update(hash('sha512', body, 'buffer')).digest('base64')
+  // One-shot hashes: no Hash object per step (this runs on every REST request).
+  if (body === undefined || body.length === 0) return hash('sha512', part, 'base64')
+  return hash('sha512', Buffer.concat([hash('sha512', part, 'buffer'), hash('sha512', body, 'buffer')], 128), 'base64')
 }

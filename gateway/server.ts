@@ -129,7 +129,8 @@ export async function buildGateway (opts: GatewayOptions): Promise<Gateway> {
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => { done(null, body) })
 
   app.decorateRequest('exchange', null as unknown as Exchange)
-  app.addHook('onRequest', async (req, reply) => {
+  // Callback-style hooks: they run on every request, and an async hook costs a promise per call.
+  app.addHook('onRequest', (req, reply, done) => {
     const url = req.raw.url ?? ''
     const protocol = url === '/' || url.startsWith('/?') ? 'soap' : 'rest'
     req.exchange = { protocol, requestId: req.id }
@@ -139,12 +140,13 @@ export async function buildGateway (opts: GatewayOptions): Promise<Gateway> {
     // a request over the limit is refused rather than read with fields missing.
     const raw = req.raw.rawHeaders
     if (raw.length / 2 > headerCount) {
-      throw new XRoadError('Client.RequestHeaderTooLarge', `The request has more than ${headerCount} header fields`)
+      return done(new XRoadError('Client.RequestHeaderTooLarge', `The request has more than ${headerCount} header fields`))
     }
     // RFC 9112 §3.2: exactly one Host in HTTP/1.1 (two would let hops disagree on the target).
     let hosts = 0
     for (let i = 0; i < raw.length; i += 2) if (raw[i].length === 4 && raw[i].toLowerCase() === 'host') hosts++
-    if (hosts > 1 || (hosts === 0 && req.raw.httpVersion !== '1.0')) throw new XRoadError('Client.BadRequest', 'An HTTP/1.1 request needs exactly one Host header')
+    if (hosts > 1 || (hosts === 0 && req.raw.httpVersion !== '1.0')) return done(new XRoadError('Client.BadRequest', 'An HTTP/1.1 request needs exactly one Host header'))
+    done()
   })
   // The same edge rules on the plain HTTP server (if any) as on the main one.
   for (const server of plainServer === undefined ? [app.server] : [app.server, plainServer]) {
@@ -181,10 +183,10 @@ export async function buildGateway (opts: GatewayOptions): Promise<Gateway> {
   })
 
   // One line per exchange: ids, parties, outcome, timings. Never payloads.
-  app.addHook('onResponse', async (req, reply) => {
+  app.addHook('onResponse', (req, reply, done) => {
     metrics.observe(req, reply)
     const ex = req.exchange
-    if (ex.serviceId === undefined && ex.errorCode === undefined) return
+    if (ex.serviceId === undefined && ex.errorCode === undefined) return done()
     req.log.info({
       messageId: ex.messageId,
       protocol: ex.protocol,
@@ -199,6 +201,7 @@ export async function buildGateway (opts: GatewayOptions): Promise<Gateway> {
       durationMs: Math.round(reply.elapsedTime * 100) / 100,
       providerMs: ex.providerMs === undefined ? undefined : Math.round(ex.providerMs * 100) / 100,
     }, 'exchange')
+    done()
   })
 
   // OpenAPI and Swagger UI first: swagger describes the routes registered after it.
