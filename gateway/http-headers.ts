@@ -11,9 +11,13 @@ const NODE_OWNED = new Set([
   'x-road-id', 'x-road-client', 'x-road-service', 'x-road-request-id', 'x-road-request-hash', 'x-road-error',
 ])
 
+const NO_TOKENS: ReadonlySet<string> = new Set()
+
 /** Names listed in a `Connection` header are hop-by-hop too. */
-function connectionTokens (value: string | undefined): Set<string> {
-  return new Set((value ?? '').split(',').map(t => t.trim().toLowerCase()).filter(Boolean))
+function connectionTokens (value: string | undefined): ReadonlySet<string> {
+  // The usual value names only a header that is dropped anyway: no set to build per message.
+  if (value === undefined || value === '' || value === 'keep-alive') return NO_TOKENS
+  return new Set(value.split(',').map(t => t.trim().toLowerCase()).filter(Boolean))
 }
 
 /**
@@ -37,7 +41,8 @@ export function forwardableRequestHeaders (raw: string[]): string[] {
 export function forwardableResponseHeaders (headers: Record<string, string | string[] | undefined>): Record<string, string | string[]> {
   const extra = connectionTokens(typeof headers.connection === 'string' ? headers.connection : undefined)
   const out: Record<string, string | string[]> = {}
-  for (const [name, value] of Object.entries(headers)) {
+  for (const name in headers) {
+    const value = headers[name]
     if (value === undefined || DROPPED.has(name) || extra.has(name) || NODE_OWNED.has(name)) continue
     out[name] = value
   }

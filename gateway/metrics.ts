@@ -27,11 +27,12 @@
  *   Anything else: `metrics.registry` is a prom-client Registry; register new metrics on it.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify'
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client'
 import { ERROR_STATUS } from './errors.ts'
 import { serviceText } from './identifiers.ts'
-import type { Registry as ServiceRegistry } from './registry.ts'
+import type { ServiceEntry, Registry as ServiceRegistry } from './registry.ts'
 import type { ResilientAdapter } from '../adapters/resilience.ts'
+import { LightCounter, LightHistogram, type CounterSeries, type HistogramSeries } from './light-metrics.ts'
 
 const BREAKER_VALUE = { closed: 0, 'half-open': 1, open: 2 } as const
 
@@ -41,49 +42,48 @@ export interface CertificateLabels {
   role: string
 }
 
-type ExchangeLabels = 'protocol' | 'client' | 'service' | 'outcome' | 'code'
-
 interface Series {
-  exchanges: { inc (): void }
-  seconds: { observe (v: number): void }
-  provider: { observe (v: number): void }
-  gateway: { observe (v: number): void }
+  exchanges: CounterSeries
+  seconds: HistogramSeries
+  provider: HistogramSeries
+  gateway: HistogramSeries
 }
 
 export class GatewayMetrics {
   readonly registry = new Registry()
-  private readonly exchanges: Counter<ExchangeLabels>
-  private readonly exchangeSeconds: Histogram<'protocol' | 'outcome'>
-  private readonly gatewaySeconds: Histogram<'protocol'>
-  private readonly providerSeconds: Histogram<'service'>
+  // The per-exchange series are light metrics (light-metrics.ts): they are touched on every exchange.
+  private readonly exchanges: LightCounter
+  private readonly exchangeSeconds: LightHistogram
+  private readonly gatewaySeconds: LightHistogram
+  private readonly providerSeconds: LightHistogram
   private readonly clientErrors: Counter<'code'>
   private readonly queueDepth: Gauge<'queue'>
   private readonly certificateExpiry: Gauge<'subject' | 'serial' | 'role'>
   private readonly queues = new Map<string, () => number>()
   private readonly certificates = new Map<string, { labels: CertificateLabels; notAfter: number }>()
-  private readonly series = new Map<string, Series>()
+  private readonly series = new Map<ServiceEntry | undefined, Map<string, Series>>()
 
   constructor (services: ServiceRegistry) {
     const registers = [this.registry]
     collectDefaultMetrics({ register: this.registry })
     // Gauges that prom-client names *_total, which Prometheus reserves for counters (promtool refuses them).
     for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) this.registry.removeSingleMetric(name)
-    this.exchanges = new Counter({ name: 'ura_exchanges_total', help: 'Exchanges handled by the node, by client, service, outcome and error code', labelNames: ['protocol', 'client', 'service', 'outcome', 'code'], registers })
-    this.exchangeSeconds = new Histogram({
+    this.exchanges = new LightCounter({ name: 'ura_exchanges_total', help: 'Exchanges handled by the node, by client, service, outcome and error code', labelNames: ['protocol', 'client', 'service', 'outcome', 'code'], registers })
+    this.exchangeSeconds = new LightHistogram({
       name: 'ura_exchange_duration_seconds',
       help: 'Whole exchange as seen by the node, from request to response',
       labelNames: ['protocol', 'outcome'],
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
       registers,
     })
-    this.gatewaySeconds = new Histogram({
+    this.gatewaySeconds = new LightHistogram({
       name: 'ura_gateway_duration_seconds',
       help: "The node's own time in an exchange that reached the provider (exchange minus provider time)",
       labelNames: ['protocol'],
       buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25],
       registers,
     })
-    this.providerSeconds = new Histogram({
+    this.providerSeconds = new LightHistogram({
       name: 'ura_provider_duration_seconds',
       help: 'Provider time: request sent to last response byte',
       labelNames: ['service'],
@@ -182,8 +182,7 @@ export class GatewayMetrics {
     else if (!(code in ERROR_STATUS)) outcome = 'provider_error' // a provider's SOAP Fault, passed through
     else outcome = code.startsWith('Client.') ? 'rejected' : 'failed'
     const seconds = reply.elapsedTime / 1000
-    const service = ex.service === undefined ? 'unresolved' : serviceText(ex.service.id)
-    const series = this.seriesFor(ex.protocol, ex.client?.key ?? 'unidentified', service, outcome, code === undefined || outcome === 'provider_error' ? 'none' : code)
+    const series = this.seriesFor(ex.protocol, ex.client?.key ?? 'unidentified', ex.service, outcome, code === undefined || outcome === 'provider_error' ? 'none' : code)
     series.exchanges.inc()
     series.seconds.observe(seconds)
     if (ex.providerMs !== undefined && ex.service !== undefined) {
@@ -193,21 +192,23 @@ export class GatewayMetrics {
   }
 
   /**
-   * Label-bound children, cached per label combination: prom-client hashes the label object on
-   * every unbound call, which is most of the cost of counting an exchange. The combinations are
-   * bounded (registered clients × configured services × outcomes × codes).
+   * Label-bound series, cached per label combination so that an exchange costs no label handling.
+   * The combinations are bounded (registered clients × configured services × outcomes × codes).
    */
-  private seriesFor (protocol: string, client: string, service: string, outcome: string, code: string): Series {
-    const key = `${protocol}\n${client}\n${service}\n${outcome}\n${code}`
-    let series = this.series.get(key)
+  private seriesFor (protocol: string, client: string, entry: ServiceEntry | undefined, outcome: string, code: string): Series {
+    let perService = this.series.get(entry)
+    if (perService === undefined) this.series.set(entry, perService = new Map())
+    const key = `${protocol}\n${client}\n${outcome}\n${code}`
+    let series = perService.get(key)
     if (series === undefined) {
+      const service = entry === undefined ? 'unresolved' : serviceText(entry.id)
       series = {
         exchanges: this.exchanges.labels({ protocol, client, service, outcome, code }),
         seconds: this.exchangeSeconds.labels({ protocol, outcome }),
         provider: this.providerSeconds.labels({ service }),
         gateway: this.gatewaySeconds.labels({ protocol }),
       }
-      this.series.set(key, series)
+      perService.set(key, series)
     }
     return series
   }

@@ -98,7 +98,7 @@ async function handleR1 (ctx: GatewayContext, req: FastifyRequest, reply: Fastif
       req.log.warn({ requestId: ex.requestId, service: serviceText(service.id), violations }, 'provider response does not match its schema')
     }
   }
-  const responseHeaders = { ...forwardableResponseHeaders(res.headers), ...evidenceHeaders(ex) }
+  const responseHeaders = Object.assign(forwardableResponseHeaders(res.headers), evidenceHeaders(ex))
   ex.responseHeaders = flattenHeaders(responseHeaders)
   await recordResponse(ctx.recorder, ex, res.body)
 
