@@ -7,9 +7,10 @@ import { XmlElement } from 'libxml2-wasm'
 import { XRoadError } from '../errors.ts'
 import { clientKey, serviceText } from '../identifiers.ts'
 import { SHA512_URI } from '../request-hash.ts'
-import { childElements, envelopeParts, parseXml, readXRoadHeader, type XRoadSoapHeader } from './envelope.ts'
+import { childElements, envelopeParts, parseXml } from './envelope.ts'
 import { xmlEscape } from './fault.ts'
 import { SOAP_ENV, XROAD } from './namespaces.ts'
+import { domFields, readXRoadHeader, type XRoadSoapHeader } from './xroad-header.ts'
 
 export interface ProviderSoapResponse {
   /** The Fault's code, normalised later for the log; undefined for a normal response. */
@@ -37,7 +38,7 @@ export function readProviderResponse (bytes: Buffer, request: EchoSource): Provi
       const code = childElements(body).find(e => e.name === 'faultcode')?.content.trim() ?? ''
       return { faultCode: code.replace(/^[^:]*:/, ''), withBody: use => use(body), build: () => bytes.toString('utf8'), dispose: () => doc.dispose() }
     }
-    if (header !== undefined) checkConsistent(readXRoadHeader(childElements(header), false), request.header)
+    if (header !== undefined) checkConsistent(readXRoadHeader(domFields(childElements(header)), false), request.header)
     return {
       withBody: use => use(body),
       build: () => assemble(doc.root, prefix, body.parent as XmlElement, request),
