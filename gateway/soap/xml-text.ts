@@ -108,31 +108,31 @@ const NO_ATTRIBUTES: RawAttribute[] = []
 
 /** Reads the start tag at `at` (a '<' followed by a name); undefined if it is not laid out as expected. */
 export function readStartTag (src: string, at: number): StartTag | undefined {
+  // Within a well-formed tag, a character at or below U+0020 can only be XML whitespace.
   const n = src.length
   let i = at + 1
   let c = src.charCodeAt(i)
-  while (i < n && !isSpace(c) && c !== GT && c !== SLASH) c = src.charCodeAt(++i)
+  while (c > 0x20 && c !== GT && c !== SLASH && i < n) c = src.charCodeAt(++i)
   const name = src.slice(at + 1, i)
   let attrs = NO_ATTRIBUTES
   for (;;) {
-    while (i < n && isSpace(src.charCodeAt(i))) i++
-    c = src.charCodeAt(i)
+    while (c <= 0x20 && i < n) c = src.charCodeAt(++i)
     if (c === GT) return { name, attrs, end: i + 1, empty: false }
     if (c === SLASH) return src.charCodeAt(i + 1) === GT ? { name, attrs, end: i + 2, empty: true } : undefined
     const nameStart = i
-    while (i < n && !isSpace(c) && c !== EQUALS) c = src.charCodeAt(++i)
+    while (c > 0x20 && c !== EQUALS && i < n) c = src.charCodeAt(++i)
     const attrName = src.slice(nameStart, i)
-    while (i < n && isSpace(src.charCodeAt(i))) i++
-    if (src.charCodeAt(i) !== EQUALS) return undefined
-    i++
-    while (i < n && isSpace(src.charCodeAt(i))) i++
-    const quote = src.charCodeAt(i)
-    if (quote !== QUOT && quote !== APOS) return undefined
-    const close = src.indexOf(quote === QUOT ? '"' : "'", i + 1)
+    while (c <= 0x20 && i < n) c = src.charCodeAt(++i)
+    if (c !== EQUALS) return undefined
+    c = src.charCodeAt(++i)
+    while (c <= 0x20 && i < n) c = src.charCodeAt(++i)
+    if (c !== QUOT && c !== APOS) return undefined
+    const close = src.indexOf(c === QUOT ? '"' : "'", i + 1)
     if (close === -1) return undefined
     if (attrs === NO_ATTRIBUTES) attrs = []
     attrs.push({ name: attrName, raw: src.slice(i + 1, close) })
     i = close + 1
+    c = src.charCodeAt(i)
   }
 }
 
