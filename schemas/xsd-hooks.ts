@@ -87,9 +87,9 @@ class HookWalker {
   private readonly hooks: TypeHooks
   /** Per type: does anything at or below it carry a hook? Most subtrees can be skipped. */
   private readonly needed = new Map<TypeDef | QName, boolean>()
-  /** Per type: derivation chain and resolved children, computed once (the model never changes). */
+  /** Per type: derivation chain and the children worth walking into, computed once (the model never changes). */
   private readonly chains = new Map<TypeDef | QName, QName[]>()
-  private readonly children = new Map<ComplexTypeDef, ElementDecl[]>()
+  private readonly children = new Map<ComplexTypeDef, Map<string, ElementDecl[]>>()
 
   constructor (model: XsdModel, hooks: TypeHooks) {
     this.model = model
@@ -98,9 +98,11 @@ class HookWalker {
 
   walk (el: XmlElement, declared: ElementDecl, problems: XsdHookError['details']): void {
     const decl = this.model.resolve(declared)
-    if (el.attrs.some(a => a.name === 'nil' && a.namespaceUri === XSI && (a.value === 'true' || a.value === '1'))) return
     const type = this.model.typeOf(decl)
+    // The type test first: it needs nothing from the element, and every read of the element is a
+    // call into wasm.
     if (!this.needsWalk(type)) return
+    if (el.attrs.some(a => a.name === 'nil' && a.namespaceUri === XSI && (a.value === 'true' || a.value === '1'))) return
     const where = `Element '{${decl.ns}}${decl.name}'`
     for (const name of this.chain(type)) {
       const textCheck = this.hooks.text.get(name)
@@ -119,13 +121,36 @@ class HookWalker {
       if (a === undefined) continue
       for (const name of this.chain(this.model.typeOf(attr))) report(problems, el, `${where} attribute '${attr.name}'`, this.hooks.text.get(name)?.(a.value))
     }
-    let children = this.children.get(def)
-    if (children === undefined) this.children.set(def, children = this.model.childrenOf(def).map(d => this.model.resolve(d)))
+    const wanted = this.wantedChildren(def)
+    if (wanted.size === 0) return
     for (let c = el.firstChild; c !== null; c = c.next) {
       if (!(c instanceof XmlElement)) continue
-      const child = children.find(d => d.name === c.name && d.ns === (c.namespaceUri ?? ''))
+      const candidates = wanted.get(c.name)
+      if (candidates === undefined) continue
+      const ns = c.namespaceUri ?? ''
+      const child = candidates.find(d => d.ns === ns)
       if (child !== undefined) this.walk(c, child, problems)
     }
+  }
+
+  /**
+   * The child declarations whose type needs a walk, by local name. Declarations of one name and
+   * namespace in a content model share their type (XSD's Element Declarations Consistent), so the
+   * first match is the one the element belongs to.
+   */
+  private wantedChildren (def: ComplexTypeDef): Map<string, ElementDecl[]> {
+    let wanted = this.children.get(def)
+    if (wanted === undefined) {
+      wanted = new Map()
+      for (const d of this.model.childrenOf(def).map(c => this.model.resolve(c))) {
+        if (!this.needsWalk(this.model.typeOf(d))) continue
+        const same = wanted.get(d.name)
+        if (same === undefined) wanted.set(d.name, [d])
+        else same.push(d)
+      }
+      this.children.set(def, wanted)
+    }
+    return wanted
   }
 
   private chain (type: TypeDef | QName): QName[] {

@@ -83,7 +83,7 @@ async function handleSoap (ctx: GatewayContext, req: FastifyRequest, reply: Fast
   ex.providerMs = res.durationMs
 
   const response = readProviderResponse(res.body, echo)
-  let out: string | undefined
+  let out: Buffer | undefined
   try {
     if (response.faultCode !== undefined) {
       ex.errorCode = response.faultCode
@@ -108,7 +108,7 @@ async function handleSoap (ctx: GatewayContext, req: FastifyRequest, reply: Fast
     response.dispose()
   }
   // A provider Fault is passed on byte for byte (whatever its encoding); a rebuilt response is UTF-8.
-  const bytes = out === undefined ? res.body : Buffer.from(out, 'utf8')
+  const bytes = out ?? res.body
   const resType = res.headers['content-type']
   const answerType = out === undefined && typeof resType === 'string' ? resType : 'text/xml; charset=utf-8'
   ex.responseHeaders = ['content-type', answerType, 'x-road-request-id', ex.requestId]

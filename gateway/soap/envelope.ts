@@ -4,19 +4,13 @@
  */
 import { XmlC14NMode, XmlComment, XmlDocument, XmlElement, XmlText, type XmlLibError } from 'libxml2-wasm'
 import { XRoadError } from '../errors.ts'
-import { checkClientId, checkServiceId, type ClientId, type ServiceId } from '../identifiers.ts'
-import { SOAP12_ENV, SOAP_ENV, XROAD, XROAD_ID, XROAD_REPR } from './namespaces.ts'
+import { SOAP12_ENV, SOAP_ENV, XROAD } from './namespaces.ts'
 import { headerContentRange } from './header-text.ts'
+import { scanEnvelope } from './envelope-scan.ts'
+import { NotSure } from './xml-text.ts'
+import { domFields, readXRoadHeader, type HeaderField, type XRoadSoapHeader } from './xroad-header.ts'
 
-export interface XRoadSoapHeader {
-  client?: ClientId
-  service?: ServiceId
-  id?: string
-  userId?: string
-  issue?: string
-  protocolVersion?: string
-  representedParty?: string
-}
+export type { XRoadSoapHeader } from './xroad-header.ts'
 
 export interface ParsedEnvelope {
   doc: XmlDocument
@@ -33,6 +27,8 @@ export interface ParsedEnvelope {
   /** Namespace declarations in scope at the request's Header, to re-declare where the echo lands. */
   headerNamespaces: Record<string, string>
   body: XmlElement
+  /** The header was read from the request bytes rather than from libxml2's tree (see envelope-scan.ts). */
+  readFromBytes: boolean
 }
 
 const DOCTYPE = Buffer.from('<!DOCTYPE')
@@ -102,34 +98,97 @@ export function envelopeParts (doc: XmlDocument, code: 'Client.InvalidSoap' | 'S
   return { ...(header === undefined ? {} : { header }), body: content[0], prefix: root.prefix }
 }
 
-export function parseRequestEnvelope (bytes: Buffer): ParsedEnvelope {
+/**
+ * Reads the request from its bytes when the scan covers it (envelope-scan.ts), from libxml2's tree
+ * otherwise. `reader: 'tree'` skips the byte reader; tests hold the two against each other.
+ */
+export function parseRequestEnvelope (bytes: Buffer, reader: 'auto' | 'tree' = 'auto'): ParsedEnvelope {
   const doc = parseXml(bytes, 'Client.InvalidSoap')
   try {
-    const parts = envelopeParts(doc, 'Client.InvalidSoap')
-    if (parts.header === undefined) throw new XRoadError('Client.MissingHeaderField', 'The SOAP envelope has no Header with X-Road fields')
-    const elements = childElements(parts.header)
-    const header = readXRoadHeader(elements, true)
-    for (const field of ['client', 'service', 'id', 'protocolVersion'] as const) {
-      if (header[field] === undefined) throw new XRoadError('Client.MissingHeaderField', `Required X-Road header field '${field}' is missing`)
-    }
-    if (header.protocolVersion !== '4.0') throw new XRoadError('Client.InvalidProtocolVersion', `Unsupported protocolVersion '${header.protocolVersion}'; this node speaks 4.0`)
-    const echo = elements.filter(e => !(e.name === 'requestHash' && e.namespaceUri === XROAD))
-    // Copying the Header's text is exact and far cheaper than c14n; it needs UTF-8 bytes and a
-    // Header of elements, comments and whitespace only (headerContentRange checks both).
-    const range = echo.length === elements.length ? headerContentRange(bytes) : undefined
-    return {
-      doc,
-      header,
-      headerIsText: range !== undefined,
-      headerXml: range !== undefined
-        ? bytes.toString('utf8', range.start, range.end)
-        : echo.length === elements.length && onlyElementsAndSpace(parts.header) ? innerCanonical(parts.header) : echo.map(canonical).join(''),
-      headerNamespaces: parts.header.namespaces,
-      body: parts.body,
-    }
+    return (reader === 'auto' ? requestFromBytes(doc, bytes) : undefined) ?? requestFromTree(doc, bytes)
   } catch (err) {
     doc.dispose()
     throw err
+  }
+}
+
+/** The X-Road fields every request needs, and the one protocol version this node speaks. */
+function requiredFields (header: XRoadSoapHeader): XRoadSoapHeader {
+  for (const field of ['client', 'service', 'id', 'protocolVersion'] as const) {
+    if (header[field] === undefined) throw new XRoadError('Client.MissingHeaderField', `Required X-Road header field '${field}' is missing`)
+  }
+  if (header.protocolVersion !== '4.0') throw new XRoadError('Client.InvalidProtocolVersion', `Unsupported protocolVersion '${header.protocolVersion}'; this node speaks 4.0`)
+  return header
+}
+
+const isRequestHash = (f: HeaderField): boolean => f.name === 'requestHash' && f.ns === XROAD
+
+/**
+ * The common case without walking the tree: the scan has checked everything envelopeParts checks,
+ * so the only errors left are the header's, raised by the same reader on the same facts. Undefined
+ * (the tree reader takes over) for anything the scan does not cover, a Header whose text cannot
+ * be copied as the echo, or a client-sent requestHash.
+ */
+export function requestFromBytes (doc: XmlDocument, bytes: Buffer): ParsedEnvelope | undefined {
+  const scan = scanEnvelope(bytes)
+  if (scan?.header === undefined) return undefined
+  const h = scan.header
+  if (!h.clean || h.fields.some(isRequestHash)) return undefined
+  try {
+    return {
+      doc,
+      header: requiredFields(readXRoadHeader(h.fields, true)),
+      headerXml: scan.text.slice(h.contentStart, h.contentEnd),
+      headerIsText: true,
+      headerNamespaces: h.namespaces(),
+      body: scannedBody(doc),
+      readFromBytes: true,
+    }
+  } catch (err) {
+    if (err instanceof NotSure) return undefined
+    throw err
+  }
+}
+
+/**
+ * The body element, found with a handful of wrapper calls once a scan (envelope-scan.ts) has shown
+ * the layout: the Envelope's last element is the Body, whose only element this is.
+ */
+export function scannedBody (doc: XmlDocument): XmlElement {
+  return onlyElement(lastElement(doc.root))
+}
+
+/** The last child element; the scan has shown there is one. */
+function lastElement (el: XmlElement): XmlElement {
+  for (let c = el.lastChild; c != null; c = c.prev) if (c instanceof XmlElement) return c
+  throw new Error('the envelope scan and the tree disagree')
+}
+
+/** The first child element; the scan has shown it is the only one. */
+function onlyElement (el: XmlElement): XmlElement {
+  for (let c = el.firstChild; c != null; c = c.next) if (c instanceof XmlElement) return c
+  throw new Error('the envelope scan and the tree disagree')
+}
+
+function requestFromTree (doc: XmlDocument, bytes: Buffer): ParsedEnvelope {
+  const parts = envelopeParts(doc, 'Client.InvalidSoap')
+  if (parts.header === undefined) throw new XRoadError('Client.MissingHeaderField', 'The SOAP envelope has no Header with X-Road fields')
+  const elements = childElements(parts.header)
+  const header = requiredFields(readXRoadHeader(domFields(elements), true))
+  const echo = elements.filter(e => !(e.name === 'requestHash' && e.namespaceUri === XROAD))
+  // Copying the Header's text is exact and far cheaper than c14n; it needs UTF-8 bytes and a
+  // Header of elements, comments and whitespace only (headerContentRange checks both).
+  const range = echo.length === elements.length ? headerContentRange(bytes) : undefined
+  return {
+    doc,
+    header,
+    headerIsText: range !== undefined,
+    headerXml: range !== undefined
+      ? bytes.toString('utf8', range.start, range.end)
+      : echo.length === elements.length && onlyElementsAndSpace(parts.header) ? innerCanonical(parts.header) : echo.map(canonical).join(''),
+    headerNamespaces: parts.header.namespaces,
+    body: parts.body,
+    readFromBytes: false,
   }
 }
 
@@ -154,80 +213,4 @@ function onlyElementsAndSpace (el: XmlElement): boolean {
     if (!(c instanceof XmlText) || c.content.trim() !== '') return false
   }
   return true
-}
-
-/**
- * Reads X-Road fields from header elements. `strict` (requests) refuses duplicates and malformed
- * identifiers; responses are read leniently, only to compare them with the request.
- */
-export function readXRoadHeader (elements: XmlElement[], strict: boolean): XRoadSoapHeader {
-  const header: XRoadSoapHeader = {}
-  for (const el of elements) {
-    const ns = el.namespaceUri
-    const field = ns === XROAD ? el.name : ns === XROAD_REPR && el.name === 'representedParty' ? 'representedParty' : undefined
-    if (field === undefined) continue
-    if (!['client', 'service', 'id', 'userId', 'issue', 'protocolVersion', 'representedParty'].includes(field)) continue
-    if ((header as Record<string, unknown>)[field] !== undefined) {
-      if (strict) throw new XRoadError('Client.DuplicateHeaderField', `X-Road header field '${field}' appears more than once`)
-      continue
-    }
-    if (field === 'client') header.client = readClient(el, strict)
-    else if (field === 'service') header.service = readService(el, strict)
-    else if (field === 'representedParty') header.representedParty = readParty(el)
-    else (header as Record<string, string>)[field] = el.content.trim()
-  }
-  return header
-}
-
-function idParts (el: XmlElement): Record<string, string> {
-  const parts: Record<string, string> = {}
-  for (const child of childElements(el)) {
-    if (child.namespaceUri !== XROAD_ID) continue
-    if (parts[child.name] !== undefined) throw new XRoadError('Client.DuplicateHeaderField', `Identifier part '${child.name}' appears more than once in ${el.name}`)
-    parts[child.name] = child.content.trim()
-  }
-  return parts
-}
-
-function objectType (el: XmlElement): string | undefined {
-  return el.attr('objectType', 'id')?.value ?? el.attrs.find(a => a.name === 'objectType' && a.namespaceUri === XROAD_ID)?.value
-}
-
-function readClient (el: XmlElement, strict: boolean): ClientId {
-  const p = idParts(el)
-  const type = objectType(el)
-  const id: ClientId = { instance: p.xRoadInstance, memberClass: p.memberClass, memberCode: p.memberCode, ...(p.subsystemCode === undefined ? {} : { subsystemCode: p.subsystemCode }) }
-  if (!strict) return id
-  if (type !== 'MEMBER' && type !== 'SUBSYSTEM') throw new XRoadError('Client.InvalidClientIdentifier', `client objectType must be MEMBER or SUBSYSTEM, got '${type ?? ''}'`)
-  if (id.instance === undefined || id.memberClass === undefined || id.memberCode === undefined) {
-    throw new XRoadError('Client.InvalidClientIdentifier', 'client needs xRoadInstance, memberClass and memberCode')
-  }
-  if ((type === 'SUBSYSTEM') !== (id.subsystemCode !== undefined)) {
-    throw new XRoadError('Client.InvalidClientIdentifier', `client objectType ${type} does not match its parts`)
-  }
-  return checkClientId(id)
-}
-
-function readService (el: XmlElement, strict: boolean): ServiceId {
-  const p = idParts(el)
-  const id: ServiceId = {
-    instance: p.xRoadInstance,
-    memberClass: p.memberClass,
-    memberCode: p.memberCode,
-    serviceCode: p.serviceCode,
-    ...(p.subsystemCode === undefined ? {} : { subsystemCode: p.subsystemCode }),
-    ...(p.serviceVersion === undefined ? {} : { serviceVersion: p.serviceVersion }),
-  }
-  if (!strict) return id
-  if (objectType(el) !== 'SERVICE') throw new XRoadError('Client.BadRequest', `service objectType must be SERVICE, got '${objectType(el) ?? ''}'`)
-  if (id.instance === undefined || id.memberClass === undefined || id.memberCode === undefined || id.serviceCode === undefined) {
-    throw new XRoadError('Client.BadRequest', 'service needs xRoadInstance, memberClass, memberCode and serviceCode')
-  }
-  return checkServiceId(id)
-}
-
-function readParty (el: XmlElement): string {
-  const parts: Record<string, string> = {}
-  for (const child of childElements(el)) parts[child.name] = child.content.trim()
-  return parts.partyClass === undefined ? parts.partyCode ?? '' : `${parts.partyClass}/${parts.partyCode ?? ''}`
 }
