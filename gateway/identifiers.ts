@@ -79,18 +79,27 @@ export function parseClientText (value: string): ClientId {
   return subsystemCode === undefined ? { instance, memberClass, memberCode } : { instance, memberClass, memberCode, subsystemCode }
 }
 
+function checkDefinedParts (id: ClientId | ServiceId, code: 'Client.InvalidClientIdentifier' | 'Client.BadRequest', what: string): void {
+  for (const key in id) {
+    const part = (id as unknown as Record<string, string | undefined>)[key]
+    if (part !== undefined && !isValidPart(part)) checkParts([part], code, what)
+  }
+}
+
 export function checkClientId (id: ClientId): ClientId {
-  checkParts(Object.values(id).filter(v => v !== undefined) as string[], 'Client.InvalidClientIdentifier', 'client')
+  checkDefinedParts(id, 'Client.InvalidClientIdentifier', 'client')
   return id
 }
 
 export function checkServiceId (id: ServiceId): ServiceId {
-  checkParts(Object.values(id).filter(v => v !== undefined) as string[], 'Client.BadRequest', 'service')
+  checkDefinedParts(id, 'Client.BadRequest', 'service')
   return id
 }
 
 export function decodePart (part: string, code: 'Client.InvalidClientIdentifier' | 'Client.BadRequest'): string {
   if (part === '') throw new XRoadError(code, 'Empty identifier part')
+  // Nothing to decode (the usual case): decodeURIComponent would return the same string.
+  if (!part.includes('%')) return part
   try {
     return decodeURIComponent(part)
   } catch {
