@@ -12,6 +12,7 @@ import { readdir, readFile } from 'node:fs/promises'
 import { dirname, join, resolve } from 'node:path'
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv'
 import addFormatsModule from 'ajv-formats'
+import { isFullDate } from './full-date.ts'
 import { XmlBufferInputProvider, XmlC14NMode, XmlDocument, XmlElement, XsdValidator, xmlRegisterInputProvider, type XmlLibError } from 'libxml2-wasm'
 import { ibanProblem, nidProblem, niptProblem } from './checks.ts'
 import { coreHooks, hookedXsd, type HookOptions, type LibraryXsd, type TypeHooks } from './xsd-hooks.ts'
@@ -167,6 +168,10 @@ async function listFiles (dir: string): Promise<string[]> {
 
 /** Check letters and check digits as ajv formats (the patterns in the schemas check the rest). */
 function withAlbanianFormats (ajv: Ajv, opts: LibraryOptions): Ajv {
+  // Same meaning as ajv-formats' `date`, checked without a regular expression (full-date.ts); its
+  // comparison (formatMinimum and friends) is kept.
+  const date = ajv.formats.date
+  ajv.addFormat('date', typeof date === 'object' && !(date instanceof RegExp) ? { ...date, validate: isFullDate } as typeof date : isFullDate)
   ajv.addFormat('al-nid', { type: 'string', validate: v => nidProblem(v) === undefined })
   ajv.addFormat('al-nipt', { type: 'string', validate: v => opts.niptCheckLetter === false || niptProblem(v) === undefined })
   ajv.addFormat('al-iban', { type: 'string', validate: v => ibanProblem(v) === undefined })
