@@ -12,7 +12,7 @@
  */
 import { SOAP_ENV, XROAD_ID } from './namespaces.ts'
 import type { HeaderField } from './xroad-header.ts'
-import { attributeValue, elementText, isSpace, NotSure, readStartTag, skipMisc, skipSpecial, tagEnd, utf8ContentStart, type RawAttribute, type StartTag } from './xml-text.ts'
+import { BANG, BRACKET, QUESTION, SLASH, attributeValue, elementText, isSpace, NotSure, readStartTag, skipMisc, skipSpecial, tagEnd, utf8ContentStart, type RawAttribute, type StartTag } from './xml-text.ts'
 
 /** Positions are indices into `EnvelopeScan.text`. */
 export interface HeaderScan {
@@ -150,10 +150,6 @@ class TextField implements HeaderField {
   }
 }
 
-const SLASH = 0x2f
-const BANG = 0x21
-const QUESTION = 0x3f
-const BRACKET = 0x5b
 
 function scanHeader (src: string, at: number, tag: StartTag, scope: Scope | undefined): HeaderScan | undefined {
   const fields: TextField[] = []

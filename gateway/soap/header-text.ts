@@ -6,13 +6,7 @@
  * caller falls back to canonicalisation. It never decides whether a message is acceptable.
  */
 
-const LT = 0x3c
-const GT = 0x3e
-const SLASH = 0x2f
-const QUOT = 0x22
-const APOS = 0x27
-const BANG = 0x21
-const QUESTION = 0x3f
+import { APOS, BANG, GT, LT, QUESTION, QUOT, SLASH, isSpace } from './xml-text.ts'
 
 const COMMENT_OPEN = Buffer.from('<!--')
 const COMMENT_CLOSE = Buffer.from('-->')
@@ -22,7 +16,6 @@ const DECL_CLOSE = Buffer.from('?>')
 
 export interface ByteRange { start: number; end: number }
 
-const isSpace = (b: number): boolean => b === 0x20 || b === 0x09 || b === 0x0a || b === 0x0d
 
 const startsWith = (bytes: Buffer, at: number, what: Buffer): boolean =>
   bytes.length >= at + what.length && bytes.compare(what, 0, what.length, at, at + what.length) === 0

@@ -9,12 +9,16 @@
  * stay inside the JIT, where a call into Buffer per tag or name costs more than the scan itself.
  */
 
-const LT = 0x3c
-const GT = 0x3e
-const SLASH = 0x2f
-const QUOT = 0x22
-const APOS = 0x27
-const EQUALS = 0x3d
+/** Character codes of the markup the readers look for (the same numbers as the bytes in UTF-8). */
+export const LT = 0x3c
+export const GT = 0x3e
+export const SLASH = 0x2f
+export const QUOT = 0x22
+export const APOS = 0x27
+export const EQUALS = 0x3d
+export const BANG = 0x21
+export const QUESTION = 0x3f
+export const BRACKET = 0x5b
 
 /** Thrown by readers meeting something they do not decode exactly like libxml2. */
 export class NotSure extends Error {
