@@ -1,6 +1,6 @@
 /**
  * Where the node's JSON log lines go. One line per exchange is the largest steady cost of logging,
- * so lines are collected and written in batches (one write(2) per 16 KB, or every 100 ms on a quiet
+ * so lines are collected and written in batches (one write(2) per 64 KB, or every 100 ms on a quiet
  * node) instead of one write per line. Lines are kept as an array and joined once per batch:
  * appending to one growing string and measuring its byte length on every line (what a general
  * purpose buffered stream does) costs more than formatting the line itself.
@@ -13,7 +13,7 @@
  */
 import { closeSync, openSync, write, writeSync } from 'node:fs'
 
-const BATCH_CHARS = 16 * 1024
+export const BATCH_CHARS = 64 * 1024
 const FLUSH_MS = 100
 const BACKLOG_CHARS = 8 * 1024 * 1024
 

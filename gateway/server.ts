@@ -27,6 +27,7 @@ import { tlsServerFactory, type GatewayTls } from './tls-listener.ts'
 import type { CertificateRow } from '../certs/inventory.ts'
 import { makeClientErrorHandler, refuseOnSocket } from './client-errors.ts'
 import { logDestination } from './log-destination.ts'
+import { logExchange } from './exchange-log.ts'
 import { GatewayMetrics } from './metrics.ts'
 import { RateLimiter } from './rate-limit.ts'
 import { metricsRoutes } from './routes/metrics.ts'
@@ -187,7 +188,7 @@ export async function buildGateway (opts: GatewayOptions): Promise<Gateway> {
     metrics.observe(req, reply)
     const ex = req.exchange
     if (ex.serviceId === undefined && ex.errorCode === undefined) return done()
-    req.log.info({
+    logExchange(req.log, {
       messageId: ex.messageId,
       protocol: ex.protocol,
       client: ex.clientId === undefined ? undefined : clientKey(ex.clientId),
@@ -200,7 +201,7 @@ export async function buildGateway (opts: GatewayOptions): Promise<Gateway> {
       error: ex.errorCode,
       durationMs: Math.round(reply.elapsedTime * 100) / 100,
       providerMs: ex.providerMs === undefined ? undefined : Math.round(ex.providerMs * 100) / 100,
-    }, 'exchange')
+    })
     done()
   })
 

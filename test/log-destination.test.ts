@@ -4,7 +4,7 @@ import { mkdtemp, readFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { LogDestination } from '../gateway/log-destination.ts'
+import { BATCH_CHARS, LogDestination } from '../gateway/log-destination.ts'
 
 const FLOOD = resolve(import.meta.dirname, 'fixtures/log-flood.ts')
 
@@ -18,10 +18,10 @@ test('lines are batched, written in order, and flush(done) waits for them', asyn
   await new Promise<void>(done => dest.flush(() => done()))
   t.equal(await readFile(file, 'utf8'), '{"n":1}\n{"n":2}\n')
   // Past a batch's size the lines go out without waiting for the timer.
-  const many = Array.from({ length: 400 }, (_, i) => `{"n":${i},"pad":"${'y'.repeat(60)}"}\n`)
+  const many = Array.from({ length: Math.ceil(2 * BATCH_CHARS / 80) }, (_, i) => `{"n":${i},"pad":"${'y'.repeat(60)}"}\n`)
   for (const line of many) dest.write(line)
   await sleep(50)
-  t.ok((await readFile(file, 'utf8')).length > 16 * 1024, 'a full batch is written at once')
+  t.ok((await readFile(file, 'utf8')).length > BATCH_CHARS, 'a full batch is written at once')
   await sleep(150)
   t.equal(await readFile(file, 'utf8'), '{"n":1}\n{"n":2}\n' + many.join(''), 'the rest follows within the flush interval, in order')
 })
