@@ -24,6 +24,8 @@ export interface Exchange {
   requestHeaders?: string[]
   responseHeaders?: string[]
   requestHash?: string
+  /** Base64 SHA-512 of the request body, when the request hash has computed it (the log reuses it). */
+  requestBodyDigest?: string
   providerStatus?: number
   providerMs?: number
   errorCode?: string

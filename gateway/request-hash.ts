@@ -13,10 +13,16 @@ export function soapRequestHash (body: Buffer): string {
   return hash('sha512', body, 'base64')
 }
 
-export function restRequestHash (method: string, pathAndQuery: string, headers: string[], body: Buffer | undefined): string {
+/** SHA-512 of a request body (undefined for none): computed once, the message log records it too. */
+export function bodyDigest (body: Buffer | undefined): Buffer | undefined {
+  return body === undefined || body.length === 0 ? undefined : hash('sha512', body, 'buffer')
+}
+
+/** `digest` is `bodyDigest(body)` of the request's body. */
+export function restRequestHash (method: string, pathAndQuery: string, headers: string[], digest: Buffer | undefined): string {
   let part = `${method}\r\n${pathAndQuery}\r\n`
   for (let i = 0; i < headers.length; i += 2) part += `${headers[i]}:${headers[i + 1]}\r\n`
   // One-shot hashes: no Hash object per step (this runs on every REST request).
-  if (body === undefined || body.length === 0) return hash('sha512', part, 'base64')
-  return hash('sha512', Buffer.concat([hash('sha512', part, 'buffer'), hash('sha512', body, 'buffer')], 128), 'base64')
+  if (digest === undefined) return hash('sha512', part, 'base64')
+  return hash('sha512', Buffer.concat([hash('sha512', part, 'buffer'), digest], 128), 'base64')
 }

@@ -4,7 +4,7 @@
  * `Server.ClientProxy.LoggingFailed` when the log or the signing key cannot be used.
  */
 import { execFile } from 'node:child_process'
-import { randomUUID } from 'node:crypto'
+import { hash, randomUUID } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -105,6 +105,7 @@ t.test('embedded log, ECDSA keys: evidence for a real exchange, offline verifica
   t.equal(req.requestHash, res.headers['x-road-request-hash'], 'the record carries the request hash the client received')
   t.equal(resp.status, 200)
   t.equal(Buffer.from(resp.body!, 'base64').toString(), res.text, 'bodyLogging full: the response body as the client received it')
+  t.equal(req.bodyDigest, hash('sha512', Buffer.alloc(0), 'base64'), 'a request without a body has the digest of no bytes')
   t.match(JSON.parse(doc.signatures[0].header), { alg: 'ECDSA-P256-SHA256' })
   t.match(doc.signatures[0].chain[0], /BEGIN CERTIFICATE/)
   const verdict = verifyEvidence(doc, trust)
@@ -129,6 +130,9 @@ t.test('embedded log, ECDSA keys: evidence for a real exchange, offline verifica
   t.equal(soap.status, 200)
   const soapDoc = (await evidence(rig, soapId, 'AL-DEV/NJQV/L21603004L/gjendja-civile')).doc!
   t.same(soapDoc.records.map(r => [r.direction, r.protocol, r.body]), [['request', 'soap', null], ['response', 'soap', null]])
+  // The request digest is taken over from the request hash: it must still be the digest of the bytes sent.
+  t.equal(soapDoc.records[0].bodyDigest, hash('sha512', Buffer.from(envelope), 'base64'), 'request digest = SHA-512 of the envelope sent')
+  t.equal(soapDoc.records[1].bodyDigest, hash('sha512', Buffer.from(soap.text), 'base64'), 'response digest = SHA-512 of the answer received')
   t.equal(soapDoc.records[1].signer, 'AL-DEV/GOV/L01417001D')
   t.ok(verifyEvidence(soapDoc, trust).ok)
 

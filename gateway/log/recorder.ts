@@ -56,7 +56,7 @@ export function recordContent (ex: Exchange, direction: Direction, body: Buffer)
     fault: direction === 'response' && ex.protocol === 'soap' ? ex.errorCode ?? null : null,
     requestHash: ex.requestHash ?? null,
     headersDigest: sha512(headerPart(first, direction === 'request' ? ex.requestHeaders : ex.responseHeaders)),
-    bodyDigest: sha512(body),
+    bodyDigest: direction === 'request' && ex.requestBodyDigest !== undefined && body.length > 0 ? ex.requestBodyDigest : sha512(body),
     signer: direction === 'request' ? memberOf(client) : memberOf(service),
   }
 }

@@ -8,7 +8,7 @@ import { clientKey, parseClientHeader, serviceText } from '../identifiers.ts'
 import { forwardableRequestHeaders, forwardableResponseHeaders } from '../http-headers.ts'
 import { peerOf } from '../client-tls.ts'
 import { authorise, identify, recordRequest, recordResponse, resolveService } from '../pipeline.ts'
-import { restRequestHash } from '../request-hash.ts'
+import { bodyDigest, restRequestHash } from '../request-hash.ts'
 import { parseR1Target } from '../rest/r1-path.ts'
 import { flattenHeaders } from '../log/recorder.ts'
 import { restMetaservice } from '../meta/codes.ts'
@@ -71,7 +71,9 @@ async function handleR1 (ctx: GatewayContext, req: FastifyRequest, reply: Fastif
     ex.messageId = crypto.randomUUID()
     headers.push('X-Road-Id', ex.messageId)
   }
-  ex.requestHash = restRequestHash(req.method, req.raw.url ?? '', headers, body)
+  const digest = bodyDigest(body)
+  ex.requestHash = restRequestHash(req.method, req.raw.url ?? '', headers, digest)
+  if (digest !== undefined) ex.requestBodyDigest = digest.toString('base64')
   ex.query = target.query
   ex.requestHeaders = headers
 

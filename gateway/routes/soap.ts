@@ -61,7 +61,8 @@ async function handleSoap (ctx: GatewayContext, req: FastifyRequest, reply: Fast
         throw new XRoadError('Client.InvalidBody', `Request body does not match the service schema: ${violations.join('; ')}`, violations)
       }
     }
-    ex.requestHash = soapRequestHash(body)
+    // The SOAP request hash is the SHA-512 of the body: the message log's body digest as well.
+    ex.requestHash = ex.requestBodyDigest = soapRequestHash(body)
     echo = { header: h, headerXml: envelope.headerXml, headerIsText: envelope.headerIsText, headerNamespaces: envelope.headerNamespaces, requestHash: ex.requestHash }
   } finally {
     envelope.doc.dispose()
