@@ -111,7 +111,7 @@ async function handleR1 (ctx: GatewayContext, req: FastifyRequest, reply: Fastif
 export function evidenceHeaders (ex: FastifyRequest['exchange']): Record<string, string> {
   const h: Record<string, string> = { 'x-road-request-id': ex.requestId }
   if (ex.messageId !== undefined) h['x-road-id'] = ex.messageId
-  if (ex.clientId !== undefined) h['x-road-client'] = clientKey(ex.clientId)
+  if (ex.clientId !== undefined) h['x-road-client'] = ex.client?.key ?? clientKey(ex.clientId)
   if (ex.serviceId !== undefined) h['x-road-service'] = serviceText(ex.serviceId)
   if (ex.requestHash !== undefined) h['x-road-request-hash'] = ex.requestHash
   return h
