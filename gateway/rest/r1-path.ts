@@ -6,6 +6,7 @@
  */
 import { XRoadError } from '../errors.ts'
 import { checkServiceId, decodePart, type ServiceId } from '../identifiers.ts'
+import { ParseCache } from '../parse-cache.ts'
 
 export interface R1Target {
   serviceId: ServiceId
@@ -17,6 +18,14 @@ export interface R1Target {
   query: string
 }
 
+/** The five identifier segments, each percent-decoded on its own and checked. */
+function parseServiceSegments (text: string): ServiceId {
+  const [instance, memberClass, memberCode, subsystemCode, serviceCode] = text.split('/').map(s => decodePart(s, 'Client.BadRequest'))
+  return checkServiceId({ instance, memberClass, memberCode, subsystemCode, serviceCode })
+}
+
+const SERVICE_IDS = new ParseCache<ServiceId>()
+
 export function parseR1Target (url: string): R1Target {
   const q = url.indexOf('?')
   const pathname = q === -1 ? url : url.slice(0, q)
@@ -26,8 +35,7 @@ export function parseR1Target (url: string): R1Target {
   if (segments.length < 7 || segments[1] !== 'r1') {
     throw new XRoadError('Client.BadRequest', 'Service path must be /r1/{instance}/{memberClass}/{memberCode}/{subsystemCode}/{serviceCode}[/path]')
   }
-  const [instance, memberClass, memberCode, subsystemCode, serviceCode] = segments.slice(2, 7).map(s => decodePart(s, 'Client.BadRequest'))
-  const serviceId = checkServiceId({ instance, memberClass, memberCode, subsystemCode, serviceCode })
+  const serviceId = SERVICE_IDS.get(segments.slice(2, 7).join('/'), parseServiceSegments)
   const rest = segments.slice(7)
   const decoded = rest.map(segment => {
     let value: string

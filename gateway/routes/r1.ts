@@ -4,7 +4,8 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { XRoadError } from '../errors.ts'
-import { clientKey, parseClientHeader, serviceText } from '../identifiers.ts'
+import { clientKey, parseClientHeader, serviceText, type ClientId } from '../identifiers.ts'
+import { ParseCache } from '../parse-cache.ts'
 import { forwardableRequestHeaders, forwardableResponseHeaders } from '../http-headers.ts'
 import { peerOf } from '../client-tls.ts'
 import { authorise, identify, recordRequest, recordResponse, resolveService } from '../pipeline.ts'
@@ -15,6 +16,9 @@ import { restMetaservice } from '../meta/codes.ts'
 import { answerRestMetaservice } from '../meta/rest.ts'
 import { findEndpoint, responseViolations, validateRequest } from '../rest/validate.ts'
 import type { GatewayContext } from '../server.ts'
+
+/** Parsed X-Road-Client values: the same few on almost every request. */
+const CLIENT_IDS = new ParseCache<ClientId>()
 
 const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const
 
@@ -43,7 +47,7 @@ async function handleR1 (ctx: GatewayContext, req: FastifyRequest, reply: Fastif
   }
   const clientHeader = single['x-road-client']
   if (clientHeader === undefined || clientHeader.trim() === '') throw new XRoadError('Client.MissingHeader', 'The X-Road-Client header is required')
-  ex.clientId = parseClientHeader(clientHeader.trim())
+  ex.clientId = CLIENT_IDS.get(clientHeader.trim(), parseClientHeader)
   ex.messageId = single['x-road-id']
   ex.userId = single['x-road-userid']
   ex.issue = single['x-road-issue']
