@@ -30,29 +30,29 @@ export function parseR1Target (url: string): R1Target {
   const q = url.indexOf('?')
   const pathname = q === -1 ? url : url.slice(0, q)
   const query = q === -1 ? '' : url.slice(q)
-  const segments = pathname.split('/')
-  // ['', 'r1', instance, class, member, subsystem, serviceCode, ...rest]
-  if (segments.length < 7 || segments[1] !== 'r1') {
+  // '/r1/' then instance/class/member/subsystem/serviceCode, then the optional service path.
+  let end = 3
+  for (let n = 0; n < 5 && end !== -1; n++) end = pathname.indexOf('/', end + 1)
+  if (!pathname.startsWith('/r1/') || (end === -1 && pathname.split('/').length < 7)) {
     throw new XRoadError('Client.BadRequest', 'Service path must be /r1/{instance}/{memberClass}/{memberCode}/{subsystemCode}/{serviceCode}[/path]')
   }
-  const serviceId = SERVICE_IDS.get(segments.slice(2, 7).join('/'), parseServiceSegments)
-  const rest = segments.slice(7)
+  const serviceId = SERVICE_IDS.get(end === -1 ? pathname.slice(4) : pathname.slice(4, end), parseServiceSegments)
+  const rawPath = end === -1 ? '' : pathname.slice(end)
+  if (rawPath === '') return { serviceId, rawPath, path: '', query }
+  const rest = rawPath.slice(1).split('/')
   const decoded = rest.map(segment => {
-    let value: string
-    try {
-      value = decodeURIComponent(segment)
-    } catch {
-      throw new XRoadError('Client.BadRequest', `Malformed percent-encoding in path segment '${segment}'`)
+    let value = segment
+    if (segment.includes('%')) {
+      try {
+        value = decodeURIComponent(segment)
+      } catch {
+        throw new XRoadError('Client.BadRequest', `Malformed percent-encoding in path segment '${segment}'`)
+      }
     }
     if (value === '.' || value === '..' || value.includes('/') || value.includes('\\')) {
       throw new XRoadError('Client.BadRequest', `Path segment '${segment}' is not allowed (dot segment or encoded slash)`)
     }
     return value
   })
-  return {
-    serviceId,
-    rawPath: rest.length === 0 ? '' : '/' + rest.join('/'),
-    path: rest.length === 0 ? '' : '/' + decoded.join('/'),
-    query,
-  }
+  return { serviceId, rawPath, path: '/' + decoded.join('/'), query }
 }
