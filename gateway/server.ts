@@ -191,7 +191,7 @@ export async function buildGateway (opts: GatewayOptions): Promise<Gateway> {
     logExchange(req.log, {
       messageId: ex.messageId,
       protocol: ex.protocol,
-      client: ex.clientId === undefined ? undefined : clientKey(ex.clientId),
+      client: ex.clientId === undefined ? undefined : ex.client?.key ?? clientKey(ex.clientId),
       service: ex.serviceId === undefined ? undefined : serviceText(ex.serviceId),
       method: ex.protocol === 'rest' ? ex.method : undefined,
       userId: ex.userId,
