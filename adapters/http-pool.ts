@@ -9,7 +9,7 @@
  * would be pure overhead on the hottest path of the gateway.
  */
 import { Pool, type Dispatcher } from 'undici'
-import { XRoadError } from '../gateway/errors.ts'
+import { XRoadError } from '../protocol/errors.ts'
 import type { OutboundRequest, ProviderResponse } from './types.ts'
 
 export class HttpPool {

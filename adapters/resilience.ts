@@ -22,7 +22,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { ResilienceConfig } from '../config/types.ts'
-import { XRoadError } from '../gateway/errors.ts'
+import { XRoadError } from '../protocol/errors.ts'
 import type { Adapter, OutboundRequest, ProviderResponse } from './types.ts'
 
 export interface ResilienceSettings {

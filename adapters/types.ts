@@ -3,7 +3,7 @@
  * has already been identified, authorised and validated; the adapter only talks to the provider.
  */
 import type { AdapterConfig, ServiceConfig } from '../config/types.ts'
-import type { Exchange } from '../gateway/exchange.ts'
+import type { Exchange } from '../gateway/pipeline/exchange.ts'
 import type { SchemaLibrary } from '../schemas/library.ts'
 
 export interface OutboundRequest {

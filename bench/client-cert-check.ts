@@ -14,7 +14,7 @@ import { connect, createServer, type TLSSocket } from 'node:tls'
 import { createRootCa, generateKeyPair, issueCertificate } from '../certs/pki.ts'
 import { RevocationList } from '../certs/revocation.ts'
 import { TrustStore } from '../certs/trust-store.ts'
-import { ClientCertificates } from '../gateway/client-tls.ts'
+import { ClientCertificates } from '../gateway/edge/client-cert.ts'
 
 const ca = createRootCa()
 const server = generateKeyPair()

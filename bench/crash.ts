@@ -16,10 +16,10 @@ import pg from 'pg'
 import { Agent, request } from 'undici'
 import { pkiPaths } from '../certs/keystore.ts'
 import { anchorsOnly } from '../certs/verifier.ts'
-import { PgLogStore } from '../gateway/log/pg-store.ts'
-import { SqliteLogStore } from '../gateway/log/sqlite-store.ts'
-import type { LogStore } from '../gateway/log/store.ts'
-import { verifyStore } from '../gateway/log/verify.ts'
+import { PgLogStore } from '../messagelog/pg-store.ts'
+import { SqliteLogStore } from '../messagelog/sqlite-store.ts'
+import type { LogStore } from '../messagelog/store.ts'
+import { verifyStore } from '../messagelog/verify.ts'
 
 const { values } = parseArgs({
   options: {

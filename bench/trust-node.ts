@@ -15,7 +15,7 @@ import { loadConfig } from '../config/load.ts'
 import { startCivilRegistry } from '../demo/civil-registry.ts'
 import { startTaxOffice } from '../demo/tax-office.ts'
 import { DEMO_CONFIG } from '../cli/start.ts'
-import { openMessageLog, type MessageLog } from '../gateway/log/message-log.ts'
+import { openMessageLog, type MessageLog } from '../messagelog/index.ts'
 import { buildGateway } from '../gateway/server.ts'
 
 const { values } = parseArgs({

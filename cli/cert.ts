@@ -7,7 +7,7 @@ import { inventory, EXPIRY_WARNING_DAYS } from '../certs/inventory.ts'
 import { idToFileName, issuedCertificates, Keystore, KeystoreError, keyPassphrase, recordIssued, writeFileAtomic, writePrivateKey } from '../certs/keystore.ts'
 import { createCsr, fingerprintOf, generateKeyPair, identityOf, issueFromCsr, KEY_TYPES, normaliseSerial, PkiError, readCsr, type KeyType } from '../certs/pki.ts'
 import { TrustStore } from '../certs/trust-store.ts'
-import { isValidPart } from '../gateway/identifiers.ts'
+import { isValidPart } from '../protocol/identifiers.ts'
 import { PKI_OPTIONS, resolveDataDir } from './pki-args.ts'
 
 const show = (p: string): string => relative(process.cwd(), p) || p

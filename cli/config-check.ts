@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util'
 import { ConfigError, formatProblem, loadConfig } from '../config/load.ts'
-import { Registry } from '../gateway/registry.ts'
+import { Registry } from '../registry/registry.ts'
 import { PROJECT_SCHEMA_DIR, SchemaLibrary } from '../schemas/library.ts'
 import { catalogueReport } from '../gateway/catalogue/report.ts'
 

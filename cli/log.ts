@@ -8,10 +8,10 @@ import { TrustStore } from '../certs/trust-store.ts'
 import { anchorsOnly } from '../certs/verifier.ts'
 import { ConfigError, loadConfig } from '../config/load.ts'
 import type { UraConfig } from '../config/types.ts'
-import { verifyEvidence } from '../gateway/log/evidence.ts'
-import { openLogStore } from '../gateway/log/message-log.ts'
+import { verifyEvidence } from '../messagelog/evidence.ts'
+import { openLogStore } from '../messagelog/index.ts'
 import { dataDirOf } from '../certs/node-pki.ts'
-import { verifyStore } from '../gateway/log/verify.ts'
+import { verifyStore } from '../messagelog/verify.ts'
 import { DEMO_CONFIG } from './start.ts'
 
 async function configFrom (dir: string | undefined): Promise<UraConfig | undefined> {

@@ -6,9 +6,9 @@ import { dataDirOf, openNodePki } from '../certs/node-pki.ts'
 import { ConfigError, loadConfig } from '../config/load.ts'
 import { startDemoProviders } from '../demo/providers.ts'
 import { buildGateway } from '../gateway/server.ts'
-import type { GatewayTls } from '../gateway/tls-listener.ts'
+import type { GatewayTls } from '../gateway/edge/tls.ts'
 import { keystoreSigningKeys } from '../certs/keystore-signer.ts'
-import { openMessageLog } from '../gateway/log/message-log.ts'
+import { openMessageLog } from '../messagelog/index.ts'
 
 export const DEMO_CONFIG = resolve(import.meta.dirname, '../config/demo')
 

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import t from 'tap'
 import { ConfigError, formatProblem, loadConfig } from '../config/load.ts'
-import { Registry } from '../gateway/registry.ts'
+import { Registry } from '../registry/registry.ts'
 import { PROJECT_SCHEMA_DIR, SchemaLibrary } from '../schemas/library.ts'
 import { demoConfig, DEMO_DIR } from './support/gateway.ts'
 

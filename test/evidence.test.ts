@@ -20,8 +20,8 @@ import { createRootCa, type KeyType } from '../certs/pki.ts'
 import { TrustStore } from '../certs/trust-store.ts'
 import { anchorsOnly } from '../certs/verifier.ts'
 import type { UraConfig } from '../config/types.ts'
-import { verifyEvidence, type EvidenceDocument } from '../gateway/log/evidence.ts'
-import { openMessageLog, type MessageLog } from '../gateway/log/message-log.ts'
+import { verifyEvidence, type EvidenceDocument } from '../messagelog/evidence.ts'
+import { openMessageLog, type MessageLog } from '../messagelog/index.ts'
 import { demoConfig, DURRES_SOCIAL, E_ALBANIA, startRig, startTlsRig, TAX_SERVICE, TEST_PASSPHRASE, type Rig } from './support/gateway.ts'
 
 const run = promisify(execFile)

@@ -5,10 +5,10 @@
  * `X-Road-Error`, and the fault code is the provider's, not one of the node's.
  */
 import { XmlElement } from 'libxml2-wasm'
-import { normaliseFaultCode } from '../../gateway/errors.ts'
-import { xmlEscape } from '../../gateway/soap/fault.ts'
-import { SOAP_ENV } from '../../gateway/soap/namespaces.ts'
-import { childElements } from '../../gateway/soap/envelope.ts'
+import { normaliseFaultCode } from '../../protocol/errors.ts'
+import { xmlEscape } from '../../protocol/soap/fault.ts'
+import { SOAP_ENV } from '../../protocol/soap/namespaces.ts'
+import { childElements } from '../../gateway/edge/soap/request.ts'
 
 export interface RestError {
   status: number

@@ -5,8 +5,8 @@
  * while the node runs.
  */
 import type { UraConfig } from '../../config/types.ts'
-import { providerKey, serviceText } from '../identifiers.ts'
-import type { Registry, ServiceEntry } from '../registry.ts'
+import { providerKey, serviceText } from '../../protocol/identifiers.ts'
+import type { Registry, ServiceEntry } from '../../registry/registry.ts'
 import { CATEGORY_LABELS, checkService, type CatalogueMetadata, type Category, type Lang, type Text } from './metadata.ts'
 
 export interface CatalogueEntry {

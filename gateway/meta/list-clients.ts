@@ -3,8 +3,8 @@
  * as JSON (snake_case, as X-Road answers `Accept: application/json`) or as the `clientList` XML.
  */
 import type { UraConfig } from '../../config/types.ts'
-import { xmlEscape } from '../soap/fault.ts'
-import { XROAD, XROAD_ID } from '../soap/namespaces.ts'
+import { xmlEscape } from '../../protocol/soap/fault.ts'
+import { XROAD, XROAD_ID } from '../../protocol/soap/namespaces.ts'
 
 export interface ClientListing {
   id: {

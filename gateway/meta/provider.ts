@@ -1,7 +1,7 @@
 /** The services one provider (member or subsystem) offers, and which of them a caller may use. */
-import { XRoadError } from '../errors.ts'
-import { clientKey, providerKey, type ServiceId } from '../identifiers.ts'
-import type { ClientEntry, Registry, ServiceEntry } from '../registry.ts'
+import { XRoadError } from '../../protocol/errors.ts'
+import { clientKey, providerKey, type ServiceId } from '../../protocol/identifiers.ts'
+import type { ClientEntry, Registry, ServiceEntry } from '../../registry/registry.ts'
 
 export interface EndpointRef { method: string; path: string }
 

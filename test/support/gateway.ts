@@ -7,13 +7,13 @@ import { loadConfig } from '../../config/load.ts'
 import type { UraConfig } from '../../config/types.ts'
 import { startCivilRegistry } from '../../demo/civil-registry.ts'
 import { startTaxOffice } from '../../demo/tax-office.ts'
-import type { ExchangeRecorder } from '../../gateway/exchange.ts'
+import type { ExchangeRecorder } from '../../gateway/pipeline/exchange.ts'
 import { buildGateway, type Gateway, type GatewayOptions } from '../../gateway/server.ts'
 import { initPki } from '../../certs/dev-pki.ts'
 import { Keystore } from '../../certs/keystore.ts'
 import { openNodePki } from '../../certs/node-pki.ts'
 import type { TrustStore } from '../../certs/trust-store.ts'
-import type { MessageLog } from '../../gateway/log/message-log.ts'
+import type { MessageLog } from '../../messagelog/index.ts'
 
 export const DEMO_DIR = resolve(import.meta.dirname, '../../config/demo')
 

@@ -1,0 +1,216 @@
+/**
+ * Parses a SOAP 1.1 request envelope once (libxml2, no DTDs, no entity substitution) and reads the
+ * X-Road header block (reference §1.2) and the body's single wrapper element.
+ */
+import { XmlC14NMode, XmlComment, XmlDocument, XmlElement, XmlText, type XmlLibError } from 'libxml2-wasm'
+import { XRoadError } from '../../../protocol/errors.ts'
+import { SOAP12_ENV, SOAP_ENV, XROAD } from '../../../protocol/soap/namespaces.ts'
+import { headerContentRange } from './header-text.ts'
+import { scanEnvelope } from './scan.ts'
+import { NotSure } from './xml-text.ts'
+import { domFields, readXRoadHeader, type HeaderField, type XRoadSoapHeader } from '../../../protocol/soap/xroad-header.ts'
+
+export type { XRoadSoapHeader } from '../../../protocol/soap/xroad-header.ts'
+
+export interface ParsedEnvelope {
+  doc: XmlDocument
+  header: XRoadSoapHeader
+  /**
+   * The request's header elements in order (a client-sent requestHash is left out): either the
+   * Header's content copied from the request bytes (`headerIsText`), whose prefixes resolve through
+   * `headerNamespaces`, or each element in exclusive canonical form, which declares every namespace
+   * it uses and can be placed in any envelope.
+   */
+  headerXml: string
+  /** True when `headerXml` is copied text that needs all of `headerNamespaces` in scope. */
+  headerIsText: boolean
+  /** Namespace declarations in scope at the request's Header, to re-declare where the echo lands. */
+  headerNamespaces: Record<string, string>
+  body: XmlElement
+  /** The header was read from the request bytes rather than from libxml2's tree (see envelope-scan.ts). */
+  readFromBytes: boolean
+}
+
+const DOCTYPE = Buffer.from('<!DOCTYPE')
+const PI_START = Buffer.from('<?')
+
+/** Whether the bytes may hold a processing instruction besides a leading XML declaration. */
+function mayHoldPI (bytes: Buffer): boolean {
+  // UTF-16 (BOM or a leading NUL byte) hides '<?' from a byte search: always look.
+  if (bytes[0] === 0xfe || bytes[0] === 0xff || bytes[0] === 0x00 || bytes[1] === 0x00) return true
+  let at = bytes.indexOf(PI_START)
+  if (at !== -1 && at <= 3) at = bytes.indexOf(PI_START, at + 2) // the declaration, after an optional UTF-8 BOM
+  return at !== -1
+}
+
+export function parseXml (bytes: Buffer, code: 'Client.InvalidSoap' | 'Server.ServerProxy.ServiceFailed.InvalidSoap'): XmlDocument {
+  // SOAP forbids DTDs (SOAP 1.1 §3). The byte check refuses the common case before any parsing;
+  // the parsed-document check catches DTDs in other encodings (UTF-16). libxml2 runs without entity
+  // substitution or external loading either way.
+  if (bytes.includes(DOCTYPE)) throw new XRoadError(code, 'A SOAP message must not contain a DTD')
+  let doc: XmlDocument
+  try {
+    doc = XmlDocument.fromBuffer(bytes)
+  } catch (err) {
+    const d = (err as XmlLibError).details?.[0]
+    throw new XRoadError(code, `Malformed XML${d === undefined ? '' : ` at line ${d.line}:${d.col}: ${d.message.trim()}`}`)
+  }
+  if (doc.dtd !== null) {
+    doc.dispose()
+    throw new XRoadError(code, 'A SOAP message must not contain a DTD')
+  }
+  // SOAP 1.1 §3 forbids processing instructions too (and the tree walk below cannot step over them).
+  if (mayHoldPI(bytes) && doc.find('//processing-instruction()').length > 0) {
+    doc.dispose()
+    throw new XRoadError(code, 'A SOAP message must not contain processing instructions')
+  }
+  return doc
+}
+
+export function childElements (el: XmlElement): XmlElement[] {
+  const out: XmlElement[] = []
+  // `!= null`: libxml2-wasm nodes without siblings support (processing instructions) end the walk.
+  for (let c = el.firstChild; c != null; c = c.next) if (c instanceof XmlElement) out.push(c)
+  return out
+}
+
+/** Envelope, optional Header, exactly one Body with exactly one element — or a typed error. */
+export function envelopeParts (doc: XmlDocument, code: 'Client.InvalidSoap' | 'Server.ServerProxy.ServiceFailed.InvalidSoap'): { header?: XmlElement; body: XmlElement; prefix: string } {
+  const root = doc.root
+  if (root.name !== 'Envelope' || root.namespaceUri !== SOAP_ENV) {
+    const what = root.namespaceUri === SOAP12_ENV ? 'SOAP 1.2 is not supported; use SOAP 1.1' : `root element must be {${SOAP_ENV}}Envelope, got {${root.namespaceUri}}${root.name}`
+    throw new XRoadError(code, what)
+  }
+  let header: XmlElement | undefined
+  let body: XmlElement | undefined
+  for (const el of childElements(root)) {
+    if (el.namespaceUri !== SOAP_ENV) throw new XRoadError(code, `Unexpected element ${el.name} in Envelope`)
+    if (el.name === 'Header' && header === undefined && body === undefined) header = el
+    else if (el.name === 'Body' && body === undefined) body = el
+    else throw new XRoadError(code, `Unexpected or repeated ${el.name} in Envelope`)
+  }
+  if (body === undefined) throw new XRoadError(code === 'Client.InvalidSoap' ? 'Client.MissingBody' : code, 'The SOAP envelope has no Body')
+  const content = childElements(body)
+  if (content.length !== 1) {
+    throw new XRoadError(code === 'Client.InvalidSoap' ? (content.length === 0 ? 'Client.MissingBody' : 'Client.InvalidSoap') : code,
+      `The SOAP Body must hold exactly one element, found ${content.length}`)
+  }
+  return { ...(header === undefined ? {} : { header }), body: content[0], prefix: root.prefix }
+}
+
+/**
+ * Reads the request from its bytes when the scan covers it (envelope-scan.ts), from libxml2's tree
+ * otherwise. `reader: 'tree'` skips the byte reader; tests hold the two against each other.
+ */
+export function parseRequestEnvelope (bytes: Buffer, reader: 'auto' | 'tree' = 'auto'): ParsedEnvelope {
+  const doc = parseXml(bytes, 'Client.InvalidSoap')
+  try {
+    return (reader === 'auto' ? requestFromBytes(doc, bytes) : undefined) ?? requestFromTree(doc, bytes)
+  } catch (err) {
+    doc.dispose()
+    throw err
+  }
+}
+
+/** The X-Road fields every request needs, and the one protocol version this node speaks. */
+function requiredFields (header: XRoadSoapHeader): XRoadSoapHeader {
+  for (const field of ['client', 'service', 'id', 'protocolVersion'] as const) {
+    if (header[field] === undefined) throw new XRoadError('Client.MissingHeaderField', `Required X-Road header field '${field}' is missing`)
+  }
+  if (header.protocolVersion !== '4.0') throw new XRoadError('Client.InvalidProtocolVersion', `Unsupported protocolVersion '${header.protocolVersion}'; this node speaks 4.0`)
+  return header
+}
+
+const isRequestHash = (f: HeaderField): boolean => f.name === 'requestHash' && f.ns === XROAD
+
+/**
+ * The common case without walking the tree: the scan has checked everything envelopeParts checks,
+ * so the only errors left are the header's, raised by the same reader on the same facts. Undefined
+ * (the tree reader takes over) for anything the scan does not cover, a Header whose text cannot
+ * be copied as the echo, or a client-sent requestHash.
+ */
+export function requestFromBytes (doc: XmlDocument, bytes: Buffer): ParsedEnvelope | undefined {
+  const scan = scanEnvelope(bytes)
+  if (scan?.header === undefined) return undefined
+  const h = scan.header
+  if (!h.clean || h.fields.some(isRequestHash)) return undefined
+  try {
+    return {
+      doc,
+      header: requiredFields(readXRoadHeader(h.fields, true)),
+      headerXml: scan.text.slice(h.contentStart, h.contentEnd),
+      headerIsText: true,
+      headerNamespaces: h.namespaces(),
+      body: scannedBody(doc),
+      readFromBytes: true,
+    }
+  } catch (err) {
+    if (err instanceof NotSure) return undefined
+    throw err
+  }
+}
+
+/**
+ * The body element, found with a handful of wrapper calls once a scan (envelope-scan.ts) has shown
+ * the layout: the Envelope's last element is the Body, whose only element this is.
+ */
+export function scannedBody (doc: XmlDocument): XmlElement {
+  return onlyElement(lastElement(doc.root))
+}
+
+/** The last child element; the scan has shown there is one. */
+function lastElement (el: XmlElement): XmlElement {
+  for (let c = el.lastChild; c != null; c = c.prev) if (c instanceof XmlElement) return c
+  throw new Error('the envelope scan and the tree disagree')
+}
+
+/** The first child element; the scan has shown it is the only one. */
+function onlyElement (el: XmlElement): XmlElement {
+  for (let c = el.firstChild; c != null; c = c.next) if (c instanceof XmlElement) return c
+  throw new Error('the envelope scan and the tree disagree')
+}
+
+function requestFromTree (doc: XmlDocument, bytes: Buffer): ParsedEnvelope {
+  const parts = envelopeParts(doc, 'Client.InvalidSoap')
+  if (parts.header === undefined) throw new XRoadError('Client.MissingHeaderField', 'The SOAP envelope has no Header with X-Road fields')
+  const elements = childElements(parts.header)
+  const header = requiredFields(readXRoadHeader(domFields(elements), true))
+  const echo = elements.filter(e => !(e.name === 'requestHash' && e.namespaceUri === XROAD))
+  // Copying the Header's text is exact and far cheaper than c14n; it needs UTF-8 bytes and a
+  // Header of elements, comments and whitespace only (headerContentRange checks both).
+  const range = echo.length === elements.length ? headerContentRange(bytes) : undefined
+  return {
+    doc,
+    header,
+    headerIsText: range !== undefined,
+    headerXml: range !== undefined
+      ? bytes.toString('utf8', range.start, range.end)
+      : echo.length === elements.length && onlyElementsAndSpace(parts.header) ? innerCanonical(parts.header) : echo.map(canonical).join(''),
+    headerNamespaces: parts.header.namespaces,
+    body: parts.body,
+    readFromBytes: false,
+  }
+}
+
+const canonical = (el: XmlElement): string => el.canonicalizeToString({ mode: XmlC14NMode.XML_C14N_EXCLUSIVE_1_0 })
+
+/**
+ * The Header's children in exclusive canonical form, from one canonicalisation of the Header (a
+ * c14n call costs about as much for one small element as for the whole Header, and a request has
+ * six or more). Exclusive c14n declares on each child the namespaces it uses, so every child stands
+ * alone; whitespace between them is kept, which changes nothing a reader of the echo sees.
+ */
+function innerCanonical (header: XmlElement): string {
+  const text = canonical(header)
+  // The start tag ends at the first '>' (c14n escapes '>' in attribute values); the end tag is last.
+  return text.slice(text.indexOf('>') + 1, text.lastIndexOf('</'))
+}
+
+/** True when the element holds only child elements and whitespace (no stray text, PIs or CDATA). */
+function onlyElementsAndSpace (el: XmlElement): boolean {
+  for (let c = el.firstChild; c != null; c = c.next) {
+    if (c instanceof XmlElement || c instanceof XmlComment) continue
+    if (!(c instanceof XmlText) || c.content.trim() !== '') return false
+  }
+  return true
+}

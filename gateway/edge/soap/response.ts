@@ -1,0 +1,158 @@
+/**
+ * Turns the provider's SOAP response into what the client receives: the request's X-Road header
+ * elements echoed in their order (reference §1.4) followed by `requestHash`, and the provider's Body.
+ * Provider Faults travel back untouched.
+ */
+import { XmlDocument, XmlElement } from 'libxml2-wasm'
+import { XRoadError } from '../../../protocol/errors.ts'
+import { clientKey, serviceText } from '../../../protocol/identifiers.ts'
+import { SHA512_URI } from '../../../protocol/request-hash.ts'
+import { childElements, envelopeParts, parseXml, scannedBody } from './request.ts'
+import { byteOffset, scanEnvelope, type EnvelopeScan } from './scan.ts'
+import { xmlEscape } from '../../../protocol/soap/fault.ts'
+import { SOAP_ENV, XROAD } from '../../../protocol/soap/namespaces.ts'
+import { NotSure } from './xml-text.ts'
+import { domFields, readXRoadHeader, type XRoadSoapHeader } from '../../../protocol/soap/xroad-header.ts'
+
+export interface ProviderSoapResponse {
+  /** The Fault's code, normalised later for the log; undefined for a normal response. */
+  faultCode?: string
+  /** The body's wrapper element, for XSD validation while the document is alive. */
+  withBody: <T>(use: (body: XmlElement) => T) => T
+  /** The response to send (UTF-8), built on demand. */
+  build: () => Buffer
+  dispose: () => void
+  /** The answer is the provider's bytes with our Header put in (see `splice`), not a re-serialisation. */
+  spliced: boolean
+}
+
+export interface EchoSource {
+  header: XRoadSoapHeader
+  headerXml: string
+  headerIsText: boolean
+  headerNamespaces: Record<string, string>
+  requestHash: string
+}
+
+const CODE = 'Server.ServerProxy.ServiceFailed.InvalidSoap'
+
+/** `reader: 'tree'` skips the byte reader; tests use it to hold the two readers against each other. */
+export function readProviderResponse (bytes: Buffer, request: EchoSource, reader: 'auto' | 'tree' = 'auto'): ProviderSoapResponse {
+  const doc = parseXml(bytes, CODE)
+  try {
+    return (reader === 'auto' ? responseFromBytes(doc, bytes, request) : undefined) ?? responseFromTree(doc, bytes, request)
+  } catch (err) {
+    doc.dispose()
+    throw err
+  }
+}
+
+/**
+ * A plain UTF-8 response (see envelope-scan.ts) that is not a Fault: the echoed X-Road fields are
+ * read from the bytes, and the answer is spliced rather than serialised. Undefined hands over to
+ * the tree reader, which also keeps deciding every error the scan does not rule out.
+ */
+export function responseFromBytes (doc: XmlDocument, bytes: Buffer, request: EchoSource): ProviderSoapResponse | undefined {
+  const scan = scanEnvelope(bytes)
+  if (scan === undefined || (scan.body.ns === SOAP_ENV && scan.body.name === 'Fault')) return undefined
+  try {
+    if (scan.header !== undefined) checkConsistent(readXRoadHeader(scan.header.fields, false), request.header)
+  } catch (err) {
+    if (err instanceof NotSure) return undefined
+    throw err
+  }
+  const body = scannedBody(doc)
+  return { withBody: use => use(body), build: () => splice(bytes, scan, request), dispose: () => doc.dispose(), spliced: true }
+}
+
+function responseFromTree (doc: XmlDocument, bytes: Buffer, request: EchoSource): ProviderSoapResponse {
+  const { header, body, prefix } = envelopeParts(doc, CODE)
+  if (body.name === 'Fault' && body.namespaceUri === SOAP_ENV) {
+    const code = childElements(body).find(e => e.name === 'faultcode')?.content.trim() ?? ''
+    return { faultCode: code.replace(/^[^:]*:/, ''), withBody: use => use(body), build: () => bytes, dispose: () => doc.dispose(), spliced: false }
+  }
+  if (header !== undefined) checkConsistent(readXRoadHeader(domFields(childElements(header)), false), request.header)
+  return {
+    withBody: use => use(body),
+    build: () => Buffer.from(assemble(doc.root, prefix, body.parent as XmlElement, request), 'utf8'),
+    dispose: () => doc.dispose(),
+    spliced: false,
+  }
+}
+
+/** A provider that echoes X-Road fields must echo the ones it was sent (X-Road checks the same). */
+function checkConsistent (echoed: XRoadSoapHeader, sent: XRoadSoapHeader): void {
+  const differs: string[] = []
+  if (echoed.id !== undefined && echoed.id !== sent.id) differs.push('id')
+  if (echoed.client !== undefined && sent.client !== undefined && clientKey(echoed.client) !== clientKey(sent.client)) differs.push('client')
+  if (echoed.service !== undefined && sent.service !== undefined && serviceText(echoed.service) !== serviceText(sent.service)) differs.push('service')
+  if (echoed.userId !== undefined && echoed.userId !== sent.userId) differs.push('userId')
+  if (echoed.issue !== undefined && echoed.issue !== sent.issue) differs.push('issue')
+  if (differs.length > 0) throw new XRoadError('Server.ClientProxy.InconsistentResponse', `Provider response headers do not match the request: ${differs.join(', ')}`)
+}
+
+function nsAttributes (namespaces: Record<string, string>, skipPrefix?: string): string {
+  let out = ''
+  for (const [prefix, uri] of Object.entries(namespaces)) {
+    if (prefix === skipPrefix) continue
+    out += prefix === '' ? ` xmlns="${xmlEscape(uri)}"` : ` xmlns:${prefix}="${xmlEscape(uri)}"`
+  }
+  return out
+}
+
+/**
+ * Our Header's start and end tags, for an envelope whose element uses `prefix` and may declare a
+ * default namespace itself.
+ */
+function headerTags (prefix: string, envelopeDeclaresDefault: boolean, request: EchoSource): { open: string; close: string } {
+  // The echoed elements keep the prefixes they had in the request, so the request's in-scope
+  // declarations are repeated on the Header (never rebinding the envelope's own prefix).
+  let h = prefix === '' ? '' : `${prefix}:`
+  let headerNs = nsAttributes(request.headerNamespaces, prefix)
+  // The echo resolves its prefixes through the request's bindings (copied text does for all of
+  // them; canonical elements still for the default namespace, as exclusive c14n writes no
+  // xmlns=""), so none of the provider's envelope bindings may show through: when the request
+  // binds the envelope's prefix to another namespace (or has no default namespace while the
+  // envelope prefix is the default), the Header gets a prefix of its own; a default namespace
+  // the request lacks is undeclared.
+  const bound = (pfx: string): boolean => Object.hasOwn(request.headerNamespaces, pfx)
+  const noDefault = !bound('') ? ' xmlns=""' : ''
+  if ((bound(prefix) && request.headerNamespaces[prefix] !== SOAP_ENV) || (prefix === '' && noDefault !== '')) {
+    let own = 'soapenv'
+    for (let n = 1; bound(own); n++) own = `soapenv${n}`
+    h = `${own}:`
+    headerNs = ` xmlns:${own}="${SOAP_ENV}"${nsAttributes(request.headerNamespaces)}${noDefault}`
+  } else if (envelopeDeclaresDefault) {
+    headerNs += noDefault
+  }
+  return { open: `<${h}Header${headerNs}>`, close: `</${h}Header>` }
+}
+
+const hashElement = (requestHash: string): string => `<requestHash xmlns="${XROAD}" algorithmId="${SHA512_URI}">${requestHash}</requestHash>`
+
+const DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>'
+const DECLARATION_BYTES = Buffer.from(DECLARATION)
+
+/**
+ * The answer from the provider's own bytes: everything up to its Header (or up to the Body when it
+ * sent none), our Header, then everything from the end of its Header on. The bytes are UTF-8 (the
+ * scan covers nothing else), so under our declaration they mean what they meant; the Envelope start
+ * tag is the provider's, so the Body sees the same namespace bindings it was written with.
+ */
+function splice (bytes: Buffer, scan: EnvelopeScan, request: EchoSource): Buffer {
+  const { open, close } = headerTags(scan.prefix, scan.declaresDefault, request)
+  const at = byteOffset(scan, scan.header?.start ?? scan.bodyStart)
+  const resume = scan.header === undefined ? at : byteOffset(scan, scan.header.end)
+  const header = Buffer.from(open + request.headerXml + hashElement(request.requestHash) + close, 'utf8')
+  return Buffer.concat([DECLARATION_BYTES, bytes.subarray(scan.contentStart, at), header, bytes.subarray(resume)])
+}
+
+/** The answer re-serialised from the tree, for responses the scan does not cover. */
+function assemble (envelope: XmlElement, prefix: string, body: XmlElement, request: EchoSource): string {
+  const p = prefix === '' ? '' : `${prefix}:`
+  const declarations = envelope.nsDeclarations
+  let attrs = nsAttributes(declarations)
+  for (const a of envelope.attrs) attrs += ` ${a.prefix === '' ? '' : a.prefix + ':'}${a.name}="${xmlEscape(a.value)}"`
+  const { open, close } = headerTags(prefix, Object.hasOwn(declarations, ''), request)
+  return `${DECLARATION}<${p}Envelope${attrs}>${open}${request.headerXml}${hashElement(request.requestHash)}${close}${body.toString({ format: false })}</${p}Envelope>`
+}

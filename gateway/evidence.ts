@@ -1,0 +1,57 @@
+/**
+ * `GET /evidence/{messageId}`: the evidence document of an exchange (DESIGN §7) — for the two
+ * parties of the exchange and for operators only. Records of other exchanges that happen to carry
+ * the same message id stay hidden from a caller who is not their party.
+ */
+import type { FastifyInstance, FastifyRequest } from 'fastify'
+import type { BatchSignature } from '../certs/batch-signer.ts'
+import { peerOf } from './edge/client-cert.ts'
+import { XRoadError } from '../protocol/errors.ts'
+import { rawHeaderValues } from './edge/rest/headers.ts'
+import { parseClientHeader } from '../protocol/identifiers.ts'
+import { buildEvidence } from '../messagelog/evidence.ts'
+import type { MessageLog } from '../messagelog/index.ts'
+import type { StoredRecord } from '../messagelog/record.ts'
+import { identify } from './pipeline/stages.ts'
+import type { ClientEntry } from '../registry/registry.ts'
+import type { GatewayContext } from './server.ts'
+
+/** Who asks: identified like the exchange edges (X-Road-Client, proven by the client certificate over mutual TLS). */
+export function evidenceCaller (ctx: GatewayContext, req: FastifyRequest): ClientEntry {
+  const values = rawHeaderValues(req.raw.rawHeaders, 'x-road-client')
+  if (values.length > 1) throw new XRoadError('Client.BadRequest', 'Header x-road-client is repeated; send it once')
+  const value = values[0]?.trim()
+  if (value === undefined || value === '') throw new XRoadError('Client.MissingHeader', 'The X-Road-Client header is required')
+  return identify(ctx.registry, parseClientHeader(value), peerOf(req.raw.socket, ctx.clientCertificates))
+}
+
+/** True when `id` is `party` itself or lies under it (a member covers its subsystems and their services). */
+function within (id: string, party: string): boolean {
+  return id === party || id.startsWith(`${party}/`)
+}
+
+/** A party of the exchange (its client, or its provider) or an operator. */
+export function mayReadRecord (caller: ClientEntry, record: Pick<StoredRecord, 'client' | 'service'>, operators: ReadonlySet<string>): boolean {
+  return operators.has(caller.key) || within(record.client, caller.key) || within(record.service, caller.key)
+}
+
+export async function evidenceRoutes (app: FastifyInstance, ctx: GatewayContext, log: MessageLog, operators: string[]): Promise<void> {
+  const operatorSet = new Set(operators)
+  app.get<{ Params: { messageId: string } }>('/evidence/:messageId', async (req, reply) => {
+    const caller = evidenceCaller(ctx, req)
+    const { messageId } = req.params
+    const records = await log.store.byMessageId(messageId)
+    if (records.length === 0) throw new XRoadError('Client.MessageNotFound', `No exchange with message id ${messageId} is in the log`)
+    const visible = records.filter(r => mayReadRecord(caller, r, operatorSet))
+    if (visible.length === 0) throw new XRoadError('Server.ServerProxy.AccessDenied', `${caller.key} is not a party to message ${messageId}`)
+    const signatures: BatchSignature[] = []
+    for (const id of new Set(visible.map(r => r.signatureId))) {
+      const sig = await log.store.signature(id)
+      if (sig !== undefined) signatures.push(sig)
+    }
+    return reply
+      .header('content-type', 'application/json; charset=utf-8')
+      .header('content-disposition', `attachment; filename="evidence-${messageId.replace(/[^A-Za-z0-9._-]/g, '_')}.json"`)
+      .send(JSON.stringify(buildEvidence(messageId, visible, signatures), null, 2))
+  })
+}

@@ -1,0 +1,223 @@
+/**
+ * Prometheus metrics (`GET /metrics`, text exposition format), one registry per gateway.
+ *
+ * What the node measures itself:
+ *   ura_exchanges_total{protocol,client,service,outcome,code}  every exchange; outcome is `ok`,
+ *       `provider_error` (a provider 4xx/5xx or SOAP Fault passed through), `rejected` (a `Client.*`
+ *       error made by the node) or `failed` (a `Server.*` error made by the node); code is the
+ *       X-Road error code or `none`. client/service are only ever registered ids (`unidentified` /
+ *       `unresolved` otherwise), so a caller cannot blow up the label space with forged ids.
+ *   ura_exchange_duration_seconds{protocol,outcome}  the whole exchange as seen by the node
+ *   ura_gateway_duration_seconds{protocol}  the node's own share: exchange time minus provider time
+ *   ura_provider_duration_seconds{service}  the provider's share (send → last response byte)
+ *   ura_breaker_state{service}  0 closed, 1 half-open, 2 open
+ *   ura_provider_in_flight / ura_provider_queued{service}, ura_provider_retries_total{service}
+ *   ura_client_errors_total{code}  requests refused by the HTTP parser (smuggling, oversize headers, slow clients)
+ *   plus the default process_* and nodejs_* metrics (RSS, fds, event-loop lag, GC).
+ *
+ * What other parts of the node feed in (reach it as `context.metrics`):
+ *   Queue depth — the message log and the signer report how many records wait:
+ *       metrics.trackQueue('log', () => writer.pending)    // sampled at each scrape (preferred)
+ *       metrics.setQueueDepth('signer', n)                 // or pushed when it changes
+ *     → ura_queue_depth{queue}
+ *   Certificate expiry — the PKI reports every certificate the node relies on:
+ *       metrics.setCertificateExpiry({ subject, serial, role: 'signing' | 'tls' | 'ca' }, notAfter)
+ *       metrics.removeCertificate(serial)
+ *     → ura_certificate_expiry_timestamp_seconds{subject,serial,role} (alert on `… - time() < 30*86400`)
+ *   Anything else: `metrics.registry` is a prom-client Registry; register new metrics on it.
+ */
+import type { FastifyReply, FastifyRequest } from 'fastify'
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client'
+import { ERROR_STATUS } from '../../protocol/errors.ts'
+import { serviceText } from '../../protocol/identifiers.ts'
+import type { ServiceEntry, Registry as ServiceRegistry } from '../../registry/registry.ts'
+import type { ResilientAdapter } from '../../adapters/resilience.ts'
+import { LightCounter, LightHistogram, type CounterSeries, type HistogramSeries } from './metric-series.ts'
+
+const BREAKER_VALUE = { closed: 0, 'half-open': 1, open: 2 } as const
+
+export interface CertificateLabels {
+  subject: string
+  serial: string
+  role: string
+}
+
+interface Series {
+  exchanges: CounterSeries
+  seconds: HistogramSeries
+  provider: HistogramSeries
+  gateway: HistogramSeries
+}
+
+export class GatewayMetrics {
+  readonly registry = new Registry()
+  // The per-exchange series are light metrics (metric-series.ts): they are touched on every exchange.
+  private readonly exchanges: LightCounter
+  private readonly exchangeSeconds: LightHistogram
+  private readonly gatewaySeconds: LightHistogram
+  private readonly providerSeconds: LightHistogram
+  private readonly clientErrors: Counter<'code'>
+  private readonly queueDepth: Gauge<'queue'>
+  private readonly certificateExpiry: Gauge<'subject' | 'serial' | 'role'>
+  private readonly queues = new Map<string, () => number>()
+  private readonly certificates = new Map<string, { labels: CertificateLabels; notAfter: number }>()
+  private readonly series = new Map<ServiceEntry | undefined, Map<string, Series>>()
+
+  constructor (services: ServiceRegistry) {
+    const registers = [this.registry]
+    collectDefaultMetrics({ register: this.registry })
+    // Gauges that prom-client names *_total, which Prometheus reserves for counters (promtool refuses them).
+    for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) this.registry.removeSingleMetric(name)
+    this.exchanges = new LightCounter({ name: 'ura_exchanges_total', help: 'Exchanges handled by the node, by client, service, outcome and error code', labelNames: ['protocol', 'client', 'service', 'outcome', 'code'], registers })
+    this.exchangeSeconds = new LightHistogram({
+      name: 'ura_exchange_duration_seconds',
+      help: 'Whole exchange as seen by the node, from request to response',
+      labelNames: ['protocol', 'outcome'],
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers,
+    })
+    this.gatewaySeconds = new LightHistogram({
+      name: 'ura_gateway_duration_seconds',
+      help: "The node's own time in an exchange that reached the provider (exchange minus provider time)",
+      labelNames: ['protocol'],
+      buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25],
+      registers,
+    })
+    this.providerSeconds = new LightHistogram({
+      name: 'ura_provider_duration_seconds',
+      help: 'Provider time: request sent to last response byte',
+      labelNames: ['service'],
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers,
+    })
+    this.clientErrors = new Counter({ name: 'ura_client_errors_total', help: 'Requests refused by the HTTP parser before routing', labelNames: ['code'], registers })
+
+    const each = (fn: (service: string, adapter: ResilientAdapter) => void): void => {
+      for (const list of services.services.values()) {
+        for (const e of list) if (e.resilience !== undefined) fn(serviceText(e.id), e.resilience)
+      }
+    }
+    new Gauge({
+      name: 'ura_breaker_state',
+      help: 'Circuit breaker per provider service: 0 closed, 1 half-open, 2 open',
+      labelNames: ['service'],
+      registers,
+      collect () { each((service, a) => this.set({ service }, BREAKER_VALUE[a.breaker.state])) },
+    })
+    new Gauge({
+      name: 'ura_provider_in_flight',
+      help: 'Exchanges in flight to the provider',
+      labelNames: ['service'],
+      registers,
+      collect () { each((service, a) => this.set({ service }, a.bulkhead.inFlight)) },
+    })
+    new Gauge({
+      name: 'ura_provider_queued',
+      help: 'Exchanges waiting for a free slot to the provider',
+      labelNames: ['service'],
+      registers,
+      collect () { each((service, a) => this.set({ service }, a.bulkhead.queued)) },
+    })
+    new Counter({
+      name: 'ura_provider_retries_total',
+      help: 'Attempts repeated after a connection failure',
+      labelNames: ['service'],
+      registers,
+      collect () {
+        this.reset()
+        each((service, a) => this.inc({ service }, a.retried.count))
+      },
+    })
+    const queues = this.queues
+    this.queueDepth = new Gauge({
+      name: 'ura_queue_depth',
+      help: 'Records waiting in an internal queue (message log, signer)',
+      labelNames: ['queue'],
+      registers,
+      collect () { for (const [queue, depth] of queues) this.set({ queue }, depth()) },
+    })
+    this.certificateExpiry = new Gauge({
+      name: 'ura_certificate_expiry_timestamp_seconds',
+      help: 'notAfter of each certificate the node relies on, in seconds since the epoch',
+      labelNames: ['subject', 'serial', 'role'],
+      registers,
+    })
+  }
+
+  /** Samples a queue's depth at every scrape. */
+  trackQueue (name: string, depth: () => number): void {
+    this.queues.set(name, depth)
+  }
+
+  /** Pushes a queue's depth (for components that know it only when it changes). */
+  setQueueDepth (name: string, depth: number): void {
+    this.queues.set(name, () => depth)
+  }
+
+  setCertificateExpiry (labels: CertificateLabels, notAfter: Date): void {
+    const old = this.certificates.get(labels.serial)
+    if (old !== undefined) this.certificateExpiry.remove(old.labels as unknown as Record<string, string>)
+    this.certificates.set(labels.serial, { labels, notAfter: notAfter.getTime() })
+    this.certificateExpiry.set({ ...labels }, Math.floor(notAfter.getTime() / 1000))
+  }
+
+  removeCertificate (serial: string): void {
+    const old = this.certificates.get(serial)
+    if (old === undefined) return
+    this.certificateExpiry.remove({ ...old.labels })
+    this.certificates.delete(serial)
+  }
+
+  clientError (code: string): void {
+    this.clientErrors.inc({ code })
+  }
+
+  /** Called once per answered request (onResponse). */
+  observe (req: FastifyRequest, reply: FastifyReply): void {
+    const ex = req.exchange
+    if (ex === null || ex === undefined || (ex.serviceId === undefined && ex.errorCode === undefined)) return
+    const code = ex.errorCode
+    let outcome: string
+    if (code === undefined) outcome = (ex.providerStatus ?? reply.statusCode) < 400 ? 'ok' : 'provider_error'
+    else if (!(code in ERROR_STATUS)) outcome = 'provider_error' // a provider's SOAP Fault, passed through
+    else outcome = code.startsWith('Client.') ? 'rejected' : 'failed'
+    const seconds = reply.elapsedTime / 1000
+    const series = this.seriesFor(ex.protocol, ex.client?.key ?? 'unidentified', ex.service, outcome, code === undefined || outcome === 'provider_error' ? 'none' : code)
+    series.exchanges.inc()
+    series.seconds.observe(seconds)
+    if (ex.providerMs !== undefined && ex.service !== undefined) {
+      series.provider.observe(ex.providerMs / 1000)
+      series.gateway.observe(Math.max(0, seconds - ex.providerMs / 1000))
+    }
+  }
+
+  /**
+   * Label-bound series, cached per label combination so that an exchange costs no label handling.
+   * The combinations are bounded (registered clients × configured services × outcomes × codes).
+   */
+  private seriesFor (protocol: string, client: string, entry: ServiceEntry | undefined, outcome: string, code: string): Series {
+    let perService = this.series.get(entry)
+    if (perService === undefined) this.series.set(entry, perService = new Map())
+    const key = `${protocol}\n${client}\n${outcome}\n${code}`
+    let series = perService.get(key)
+    if (series === undefined) {
+      const service = entry === undefined ? 'unresolved' : serviceText(entry.id)
+      series = {
+        exchanges: this.exchanges.labels({ protocol, client, service, outcome, code }),
+        seconds: this.exchangeSeconds.labels({ protocol, outcome }),
+        provider: this.providerSeconds.labels({ service }),
+        gateway: this.gatewaySeconds.labels({ protocol }),
+      }
+      perService.set(key, series)
+    }
+    return series
+  }
+
+  async text (): Promise<string> {
+    return this.registry.metrics()
+  }
+
+  get contentType (): string {
+    return this.registry.contentType
+  }
+}

@@ -1,0 +1,47 @@
+/** What the node knows about one exchange as it moves through the pipeline. */
+import type { ClientId, ServiceId } from '../../protocol/identifiers.ts'
+import type { ClientEntry, ServiceEntry } from '../../registry/registry.ts'
+
+export interface Exchange {
+  protocol: 'rest' | 'soap'
+  /** X-Road-Request-Id: made by the node, shared by request and response; errors point to it. */
+  requestId: string
+  /** X-Road-Id (SOAP `id`): the message id from the client, or made by the node. */
+  messageId?: string
+  clientId?: ClientId
+  client?: ClientEntry
+  serviceId?: ServiceId
+  service?: ServiceEntry
+  userId?: string
+  issue?: string
+  representedParty?: string
+  method?: string
+  /** Service-relative path (REST). */
+  path?: string
+  /** REST: the query string as received, with its `?` (or empty); the log records path and query. */
+  query?: string
+  /** Header names and values, alternating, as sent to the provider / to the client: the log digests them. */
+  requestHeaders?: string[]
+  responseHeaders?: string[]
+  requestHash?: string
+  /** Base64 SHA-512 of the request body, when the request hash has computed it (the log reuses it). */
+  requestBodyDigest?: string
+  providerStatus?: number
+  providerMs?: number
+  errorCode?: string
+}
+
+/**
+ * Stages 5 and 8 of the pipeline (sign and log). The trust work plugs a signing, durable message
+ * log in here; until then the node runs with `unloggedRecorder`. A recorder that throws fails the
+ * exchange with `Server.ClientProxy.LoggingFailed`, and the request never leaves the node.
+ */
+export interface ExchangeRecorder {
+  recordRequest (exchange: Exchange, body: Buffer | undefined): Promise<void>
+  recordResponse (exchange: Exchange, body: Buffer): Promise<void>
+}
+
+export const unloggedRecorder: ExchangeRecorder = {
+  recordRequest: async () => {},
+  recordResponse: async () => {},
+}

@@ -1,0 +1,29 @@
+/** Opens the message log a configuration asks for: the store, the batch signer and the recorder on top. */
+import { resolve } from 'node:path'
+import { BatchSigner, type SigningKeyProvider } from '../certs/batch-signer.ts'
+import { dataDirOf } from '../certs/node-pki.ts'
+import type { UraConfig } from '../config/types.ts'
+import { PgLogStore } from './pg-store.ts'
+import { SigningRecorder } from './recorder.ts'
+import { SqliteLogStore } from './sqlite-store.ts'
+import type { LogStore } from './store.ts'
+
+export interface MessageLog {
+  store: LogStore
+  signer: BatchSigner
+  recorder: SigningRecorder
+  /** Waits for queued records to be written, then closes the store. */
+  close (): Promise<void>
+}
+
+export async function openLogStore (config: UraConfig): Promise<LogStore> {
+  const log = config.node.log
+  if (log.store === 'postgres') return PgLogStore.open(log.url!)
+  return SqliteLogStore.open(resolve(dataDirOf(config), log.file))
+}
+
+export async function openMessageLog (config: UraConfig, keys: SigningKeyProvider): Promise<MessageLog> {
+  const store = await openLogStore(config)
+  const signer = new BatchSigner(keys, { batchMs: config.node.log.batchMs, batchMax: config.node.log.batchMax })
+  return { store, signer, recorder: new SigningRecorder(store, signer), close: () => store.close() }
+}

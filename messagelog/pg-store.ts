@@ -1,0 +1,178 @@
+/**
+ * The PostgreSQL message log (cluster mode: several nodes, one database, one chain). Each group is
+ * one transaction that locks the chain head row, so nodes append in turn and the chain never forks;
+ * with PostgreSQL's default `synchronous_commit = on`, COMMIT returns once the WAL is flushed.
+ */
+import pg from 'pg'
+import type { BatchSignature } from '../certs/batch-signer.ts'
+import { chainGroup, type NewRecord, type StoredRecord } from './record.ts'
+import { certFingerprint, GroupCommit, RECORD_COLUMNS, recordRow, rowRecord, type ChainAnchor, type LogStore } from './store.ts'
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS ura_log_records (
+  seq BIGINT PRIMARY KEY, time TEXT NOT NULL, direction TEXT NOT NULL, protocol TEXT NOT NULL,
+  message_id TEXT NOT NULL, request_id TEXT NOT NULL, client TEXT NOT NULL, service TEXT NOT NULL,
+  user_id TEXT, issue TEXT, represented_party TEXT, method TEXT, path TEXT, status INTEGER, fault TEXT,
+  request_hash TEXT, headers_digest TEXT NOT NULL, body_digest TEXT NOT NULL, signer TEXT NOT NULL, body BYTEA,
+  signature_id TEXT NOT NULL, proof TEXT NOT NULL, prev_hash TEXT NOT NULL, hash TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS ura_log_records_message_id ON ura_log_records (message_id);
+CREATE INDEX IF NOT EXISTS ura_log_records_signature_id ON ura_log_records (signature_id);
+CREATE TABLE IF NOT EXISTS ura_log_signatures (id TEXT PRIMARY KEY, header TEXT NOT NULL, value TEXT NOT NULL, chain TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS ura_log_certificates (fingerprint TEXT PRIMARY KEY, pem TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS ura_log_head (id INTEGER PRIMARY KEY CHECK (id = 1), seq BIGINT NOT NULL, hash TEXT NOT NULL, anchor_seq BIGINT, anchor_hash TEXT);
+INSERT INTO ura_log_head (id, seq, hash) VALUES (1, 0, '${Buffer.alloc(64).toString('base64')}') ON CONFLICT (id) DO NOTHING;
+`
+const COLUMNS = RECORD_COLUMNS.map(c => c[1]).join(', ')
+
+/**
+ * A client checked out of the pool has no error listener (pg-pool removes its own), so a connection
+ * the server drops between two queries would throw from an 'error' event and take the node down.
+ * This borrows a client with a listener that records the error instead; the next query fails anyway.
+ */
+async function borrow (pool: pg.Pool): Promise<{ client: pg.PoolClient; done (err?: Error): void }> {
+  const client = await pool.connect()
+  let dropped: Error | undefined
+  const onError = (err: Error): void => { dropped = err }
+  client.on('error', onError)
+  return {
+    client,
+    done: err => {
+      client.off('error', onError)
+      // A connection that failed is thrown away, not reused.
+      client.release(err ?? dropped)
+    },
+  }
+}
+
+/** Runs `work` in one transaction on a borrowed client; rolls back (and discards a broken connection) on failure. */
+async function inTransaction<T> (pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  const { client, done } = await borrow(pool)
+  let broken: Error | undefined
+  try {
+    await client.query('BEGIN')
+    const result = await work(client)
+    await client.query('COMMIT')
+    return result
+  } catch (err) {
+    broken = err as Error
+    await client.query('ROLLBACK').catch(() => {})
+    throw err
+  } finally {
+    done(broken)
+  }
+}
+
+export class PgLogStore implements LogStore {
+  readonly kind = 'postgres'
+  private readonly pool: pg.Pool
+  private readonly group: GroupCommit
+  private closed = false
+
+  private constructor (pool: pg.Pool) {
+    this.pool = pool
+    this.group = new GroupCommit((records, signatures) => this.writeGroup(records, signatures))
+  }
+
+  /** Connects and creates the tables if they are missing. */
+  static async open (url: string): Promise<PgLogStore> {
+    const pool = new pg.Pool({ connectionString: url, max: 4 })
+    // A connection the server drops while idle must not crash the node; the next query reconnects.
+    pool.on('error', () => {})
+    try {
+      // Two nodes starting together must not race on CREATE TABLE.
+      const { client, done } = await borrow(pool)
+      try {
+        await client.query('SELECT pg_advisory_lock(7517100)')
+        await client.query(SCHEMA)
+      } finally {
+        await client.query('SELECT pg_advisory_unlock(7517100)').catch(() => {})
+        done()
+      }
+    } catch (err) {
+      await pool.end()
+      throw err
+    }
+    return new PgLogStore(pool)
+  }
+
+  get stats (): GroupCommit['stats'] { return this.group.stats }
+
+  append (record: NewRecord, signature: BatchSignature): Promise<StoredRecord> {
+    return this.group.append(record, signature)
+  }
+
+  private async writeGroup (records: NewRecord[], signatures: BatchSignature[]): Promise<StoredRecord[]> {
+    if (this.closed) throw new Error('the message log is closed')
+    return inTransaction(this.pool, async client => {
+      const head = (await client.query('SELECT seq, hash FROM ura_log_head WHERE id = 1 FOR UPDATE')).rows[0] as { seq: string; hash: string }
+      const stored = chainGroup({ seq: Number(head.seq), hash: head.hash }, records)
+      for (const s of signatures) {
+        const fingerprints: string[] = []
+        for (const pem of s.chain) {
+          const fp = certFingerprint(pem)
+          fingerprints.push(fp)
+          await client.query('INSERT INTO ura_log_certificates (fingerprint, pem) VALUES ($1, $2) ON CONFLICT DO NOTHING', [fp, pem])
+        }
+        await client.query('INSERT INTO ura_log_signatures (id, header, value, chain) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING', [s.id, s.header, s.value, fingerprints.join(',')])
+      }
+      const width = RECORD_COLUMNS.length
+      const values = stored.map((_, i) => `(${RECORD_COLUMNS.map((__, j) => `$${i * width + j + 1}`).join(', ')})`).join(', ')
+      await client.query(`INSERT INTO ura_log_records (${COLUMNS}) VALUES ${values}`, stored.flatMap(recordRow))
+      const last = stored[stored.length - 1]
+      await client.query('UPDATE ura_log_head SET seq = $1, hash = $2 WHERE id = 1', [last.seq, last.hash])
+      return stored
+    })
+  }
+
+  async byMessageId (messageId: string): Promise<StoredRecord[]> {
+    const { rows } = await this.pool.query(`SELECT * FROM ura_log_records WHERE message_id = $1 ORDER BY seq`, [messageId])
+    return rows.map(rowRecord)
+  }
+
+  async signature (id: string): Promise<BatchSignature | undefined> {
+    const { rows } = await this.pool.query('SELECT id, header, value, chain FROM ura_log_signatures WHERE id = $1', [id])
+    if (rows.length === 0) return undefined
+    const row = rows[0] as { id: string; header: string; value: string; chain: string }
+    const fps = row.chain === '' ? [] : row.chain.split(',')
+    const certs = fps.length === 0 ? [] : (await this.pool.query('SELECT fingerprint, pem FROM ura_log_certificates WHERE fingerprint = ANY($1)', [fps])).rows as Array<{ fingerprint: string; pem: string }>
+    const byFp = new Map(certs.map(c => [c.fingerprint, c.pem]))
+    return { id: row.id, header: row.header, value: row.value, chain: fps.map(fp => byFp.get(fp) ?? '') }
+  }
+
+  async scan (afterSeq: number, limit: number): Promise<StoredRecord[]> {
+    const { rows } = await this.pool.query('SELECT * FROM ura_log_records WHERE seq > $1 ORDER BY seq LIMIT $2', [afterSeq, limit])
+    return rows.map(rowRecord)
+  }
+
+  async anchor (): Promise<ChainAnchor | undefined> {
+    const { rows } = await this.pool.query('SELECT anchor_seq, anchor_hash FROM ura_log_head WHERE id = 1')
+    const row = rows[0] as { anchor_seq: string | null; anchor_hash: string | null } | undefined
+    return row?.anchor_seq == null ? undefined : { seq: Number(row.anchor_seq), hash: row.anchor_hash! }
+  }
+
+  async prune (before: Date): Promise<number> {
+    return inTransaction(this.pool, async client => {
+      await client.query('SELECT 1 FROM ura_log_head WHERE id = 1 FOR UPDATE')
+      const { rows } = await client.query('SELECT seq, hash FROM ura_log_records WHERE seq = (SELECT MAX(seq) FROM ura_log_records WHERE time < $1)', [before.toISOString()])
+      if (rows.length === 0) return 0
+      const last = rows[0] as { seq: string; hash: string }
+      const { rowCount } = await client.query('DELETE FROM ura_log_records WHERE seq <= $1', [last.seq])
+      await client.query('DELETE FROM ura_log_signatures s WHERE NOT EXISTS (SELECT 1 FROM ura_log_records r WHERE r.signature_id = s.id)')
+      await client.query('UPDATE ura_log_head SET anchor_seq = $1, anchor_hash = $2 WHERE id = 1', [last.seq, last.hash])
+      return rowCount ?? 0
+    })
+  }
+
+  async close (): Promise<void> {
+    if (this.closed) return
+    await this.group.drain()
+    this.closed = true
+    await this.pool.end()
+  }
+
+  /** Test hook: runs raw SQL (tampering tests edit records directly). */
+  async exec (sql: string, ...params: unknown[]): Promise<void> {
+    await this.pool.query(sql, params)
+  }
+}

@@ -1,0 +1,165 @@
+/**
+ * The embedded message log: one SQLite database (Node's built-in `node:sqlite`) in the node's data
+ * directory. WAL journal with `synchronous=FULL`, so a committed group is on disk (fsynced) before any
+ * of its appends resolve; one transaction per group, written by a worker thread (sqlite-writer.ts)
+ * so commits never stall the event loop. Reads use their own connection on the main thread.
+ */
+import { mkdirSync } from 'node:fs'
+import { dirname } from 'node:path'
+import { DatabaseSync } from 'node:sqlite'
+import { Worker } from 'node:worker_threads'
+import type { BatchSignature } from '../certs/batch-signer.ts'
+import type { NewRecord, StoredRecord } from './record.ts'
+import type { ChainEntry, WriteReply, WriteRequest } from './sqlite-writer.ts'
+import { GroupCommit, rowRecord, type ChainAnchor, type LogStore } from './store.ts'
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS ura_log_records (
+  seq INTEGER PRIMARY KEY, time TEXT NOT NULL, direction TEXT NOT NULL, protocol TEXT NOT NULL,
+  message_id TEXT NOT NULL, request_id TEXT NOT NULL, client TEXT NOT NULL, service TEXT NOT NULL,
+  user_id TEXT, issue TEXT, represented_party TEXT, method TEXT, path TEXT, status INTEGER, fault TEXT,
+  request_hash TEXT, headers_digest TEXT NOT NULL, body_digest TEXT NOT NULL, signer TEXT NOT NULL, body BLOB,
+  signature_id TEXT NOT NULL, proof TEXT NOT NULL, prev_hash TEXT NOT NULL, hash TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS ura_log_records_message_id ON ura_log_records (message_id);
+CREATE INDEX IF NOT EXISTS ura_log_records_signature_id ON ura_log_records (signature_id);
+CREATE TABLE IF NOT EXISTS ura_log_signatures (id TEXT PRIMARY KEY, header TEXT NOT NULL, value TEXT NOT NULL, chain TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS ura_log_certificates (fingerprint TEXT PRIMARY KEY, pem TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS ura_log_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+`
+
+export class SqliteLogStore implements LogStore {
+  readonly kind = 'embedded'
+  /** Reads, pruning and schema; appends go through the writer thread. */
+  private readonly db: DatabaseSync
+  private readonly writer: Worker
+  private readonly group: GroupCommit
+  private readonly pending = new Map<number, { resolve (chain: ChainEntry[]): void; reject (err: Error): void }>()
+  private nextId = 0
+  private stopped: Error | undefined
+  private closed = false
+
+  private constructor (db: DatabaseSync, writer: Worker) {
+    this.db = db
+    this.writer = writer
+    this.group = new GroupCommit((records, signatures) => this.writeGroup(records, signatures))
+    writer.on('message', (reply: WriteReply) => {
+      const p = this.pending.get(reply.id)
+      if (p === undefined) return
+      this.pending.delete(reply.id)
+      if ('error' in reply) p.reject(new Error(reply.error))
+      else p.resolve(reply.chain)
+    })
+    const stop = (err: Error): void => {
+      this.stopped ??= err
+      for (const p of this.pending.values()) p.reject(this.stopped)
+      this.pending.clear()
+    }
+    writer.on('error', err => { stop(new Error(`the message log writer failed: ${err.message}`)) })
+    writer.on('exit', () => { stop(new Error('the message log is closed')) })
+  }
+
+  /** Opens (creating if needed) the database file and starts its writer thread. */
+  static async open (file: string): Promise<SqliteLogStore> {
+    mkdirSync(dirname(file), { recursive: true })
+    const db = new DatabaseSync(file)
+    try {
+      db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 5000;')
+      db.exec(SCHEMA)
+    } catch (err) {
+      db.close()
+      throw err
+    }
+    // No inherited loader flags (test runners, profilers): the writer needs plain Node and starts in milliseconds.
+    const writer = new Worker(new URL('./sqlite-writer.ts', import.meta.url), { workerData: { uraLogWriter: file }, execArgv: [] })
+    let onMessage!: () => void
+    let onError!: (err: Error) => void
+    let onExit!: (code: number) => void
+    try {
+      await new Promise<void>((resolve, reject) => {
+        onMessage = () => { resolve() }
+        onError = reject
+        onExit = code => { reject(new Error(`the message log writer exited (${code})`)) }
+        writer.once('message', onMessage).once('error', onError).once('exit', onExit)
+      })
+    } catch (err) {
+      db.close()
+      await writer.terminate()
+      throw err
+    } finally {
+      // Only these: Node's own listeners on the worker keep its message port working.
+      writer.off('message', onMessage).off('error', onError).off('exit', onExit)
+    }
+    return new SqliteLogStore(db, writer)
+  }
+
+  get stats (): GroupCommit['stats'] { return this.group.stats }
+
+  append (record: NewRecord, signature: BatchSignature): Promise<StoredRecord> {
+    return this.group.append(record, signature)
+  }
+
+  private async writeGroup (records: NewRecord[], signatures: BatchSignature[]): Promise<StoredRecord[]> {
+    if (this.stopped !== undefined) throw this.stopped
+    const id = this.nextId++
+    const chain = await new Promise<ChainEntry[]>((resolve, reject) => {
+      this.pending.set(id, { resolve, reject })
+      this.writer.postMessage({ id, records, signatures } satisfies WriteRequest)
+    })
+    return records.map((r, i) => ({ ...r, ...chain[i] }))
+  }
+
+  async byMessageId (messageId: string): Promise<StoredRecord[]> {
+    return (this.db.prepare('SELECT * FROM ura_log_records WHERE message_id = ? ORDER BY seq').all(messageId) as Array<Record<string, unknown>>).map(rowRecord)
+  }
+
+  async signature (id: string): Promise<BatchSignature | undefined> {
+    const row = this.db.prepare('SELECT id, header, value, chain FROM ura_log_signatures WHERE id = ?').get(id) as { id: string; header: string; value: string; chain: string } | undefined
+    if (row === undefined) return undefined
+    const cert = this.db.prepare('SELECT pem FROM ura_log_certificates WHERE fingerprint = ?')
+    const chain = row.chain === '' ? [] : row.chain.split(',').map(fp => (cert.get(fp) as { pem: string } | undefined)?.pem ?? '')
+    return { id: row.id, header: row.header, value: row.value, chain }
+  }
+
+  async scan (afterSeq: number, limit: number): Promise<StoredRecord[]> {
+    return (this.db.prepare('SELECT * FROM ura_log_records WHERE seq > ? ORDER BY seq LIMIT ?').all(afterSeq, limit) as Array<Record<string, unknown>>).map(rowRecord)
+  }
+
+  private readAnchor (): ChainAnchor | undefined {
+    const row = this.db.prepare("SELECT value FROM ura_log_meta WHERE key = 'anchor'").get() as { value: string } | undefined
+    return row === undefined ? undefined : JSON.parse(row.value) as ChainAnchor
+  }
+
+  async anchor (): Promise<ChainAnchor | undefined> {
+    return this.readAnchor()
+  }
+
+  async prune (before: Date): Promise<number> {
+    const last = this.db.prepare('SELECT seq, hash FROM ura_log_records WHERE seq = (SELECT MAX(seq) FROM ura_log_records WHERE time < ?)').get(before.toISOString()) as ChainAnchor | undefined
+    if (last === undefined) return 0
+    this.db.exec('BEGIN IMMEDIATE')
+    try {
+      const { changes } = this.db.prepare('DELETE FROM ura_log_records WHERE seq <= ?').run(last.seq)
+      this.db.prepare('DELETE FROM ura_log_signatures WHERE id NOT IN (SELECT DISTINCT signature_id FROM ura_log_records)').run()
+      this.db.prepare("INSERT INTO ura_log_meta (key, value) VALUES ('anchor', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value").run(JSON.stringify({ seq: last.seq, hash: last.hash }))
+      this.db.exec('COMMIT')
+      return Number(changes)
+    } catch (err) {
+      if (this.db.isTransaction) this.db.exec('ROLLBACK')
+      throw err
+    }
+  }
+
+  async close (): Promise<void> {
+    if (this.closed) return
+    this.closed = true
+    await this.group.drain()
+    await this.writer.terminate()
+    this.db.close()
+  }
+
+  /** Test hook: runs raw SQL (tampering tests edit records directly); `$n` placeholders as in PostgreSQL. */
+  async exec (sql: string, ...params: unknown[]): Promise<void> {
+    this.db.prepare(sql.replace(/\$(\d+)/g, '?$1')).run(...(params as Array<string | number | null | Uint8Array>))
+  }
+}

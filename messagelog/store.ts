@@ -1,0 +1,121 @@
+/**
+ * The message-log store interface (DESIGN §8) and the group commit both implementations share:
+ * appends arriving while a commit is being written wait for the next one, so many concurrent
+ * exchanges share one durable commit (one fsync), and an append resolves only once its record is durable.
+ */
+import { createHash } from 'node:crypto'
+import type { BatchSignature } from '../certs/batch-signer.ts'
+import type { NewRecord, StoredRecord } from './record.ts'
+
+export interface ChainAnchor { seq: number; hash: string }
+
+export interface LogStore {
+  readonly kind: 'embedded' | 'postgres'
+  /** Appends one record (and its batch signature, once) durably; resolves with its sequence number and chain hash. */
+  append (record: NewRecord, signature: BatchSignature): Promise<StoredRecord>
+  /** Every record carrying this message id, in log order. */
+  byMessageId (messageId: string): Promise<StoredRecord[]>
+  signature (id: string): Promise<BatchSignature | undefined>
+  /** Records with seq > afterSeq, in order, at most `limit`. */
+  scan (afterSeq: number, limit: number): Promise<StoredRecord[]>
+  /** The last record removed by pruning: the remaining chain continues from its hash. */
+  anchor (): Promise<ChainAnchor | undefined>
+  /** Removes the records older than `before` (a prefix of the log) and signatures no longer used; returns how many records went. */
+  prune (before: Date): Promise<number>
+  close (): Promise<void>
+}
+
+/** A record field and the column that holds it (both stores use the same column names). */
+export const RECORD_COLUMNS = [
+  ['seq', 'seq'], ['time', 'time'], ['direction', 'direction'], ['protocol', 'protocol'],
+  ['messageId', 'message_id'], ['requestId', 'request_id'], ['client', 'client'], ['service', 'service'],
+  ['userId', 'user_id'], ['issue', 'issue'], ['representedParty', 'represented_party'], ['method', 'method'],
+  ['path', 'path'], ['status', 'status'], ['fault', 'fault'], ['requestHash', 'request_hash'],
+  ['headersDigest', 'headers_digest'], ['bodyDigest', 'body_digest'], ['signer', 'signer'], ['body', 'body'],
+  ['signatureId', 'signature_id'], ['proof', 'proof'], ['prevHash', 'prev_hash'], ['hash', 'hash'],
+] as const satisfies ReadonlyArray<readonly [keyof StoredRecord, string]>
+
+export function recordRow (r: StoredRecord): unknown[] {
+  return RECORD_COLUMNS.map(([field]) => field === 'proof' ? JSON.stringify(r.proof) : r[field])
+}
+
+export function rowRecord (row: Record<string, unknown>): StoredRecord {
+  const r: Record<string, unknown> = {}
+  for (const [field, column] of RECORD_COLUMNS) r[field] = row[column]
+  r.seq = Number(r.seq)
+  r.status = r.status === null ? null : Number(r.status)
+  r.proof = JSON.parse(row.proof as string)
+  r.body = r.body === null ? null : Buffer.from(r.body as Uint8Array)
+  return r as unknown as StoredRecord
+}
+
+export function certFingerprint (pem: string): string {
+  return createHash('sha256').update(pem.trim()).digest('hex')
+}
+
+interface Waiting {
+  record: NewRecord
+  signature: BatchSignature
+  resolve (r: StoredRecord): void
+  reject (err: Error): void
+}
+
+/** The group-commit queue: `write` stores a whole group in one transaction, one group at a time. */
+export class GroupCommit {
+  private queue: Waiting[] = []
+  private writing = false
+  private scheduled = false
+  private closed = false
+  private readonly write: (records: NewRecord[], signatures: BatchSignature[]) => Promise<StoredRecord[]>
+  private readonly groupMax: number
+  /** Groups committed and records in them (for tests and the benchmark). */
+  readonly stats = { groups: 0, records: 0 }
+
+  constructor (write: (records: NewRecord[], signatures: BatchSignature[]) => Promise<StoredRecord[]>, groupMax = 500) {
+    this.write = write
+    this.groupMax = groupMax
+  }
+
+  append (record: NewRecord, signature: BatchSignature): Promise<StoredRecord> {
+    if (this.closed) return Promise.reject(new Error('the message log is closed'))
+    return new Promise((resolve, reject) => {
+      this.queue.push({ record, signature, resolve, reject })
+      this.schedule()
+    })
+  }
+
+  private schedule (): void {
+    if (this.writing || this.scheduled) return
+    this.scheduled = true
+    // Wait one event-loop turn so the appends of every exchange handled in this turn join the group.
+    setImmediate(() => { this.scheduled = false; void this.flush() })
+  }
+
+  private async flush (): Promise<void> {
+    if (this.writing || this.queue.length === 0) return
+    this.writing = true
+    const group = this.queue.splice(0, this.groupMax)
+    const signatures = new Map<string, BatchSignature>()
+    for (const w of group) signatures.set(w.signature.id, w.signature)
+    try {
+      const stored = await this.write(group.map(w => w.record), [...signatures.values()])
+      this.stats.groups++
+      this.stats.records += group.length
+      group.forEach((w, i) => w.resolve(stored[i]))
+    } catch (err) {
+      for (const w of group) w.reject(err as Error)
+    } finally {
+      this.writing = false
+      if (this.queue.length > 0) this.schedule()
+    }
+  }
+
+  /** Refuses new appends and waits for queued ones to be written. */
+  async drain (): Promise<void> {
+    this.closed = true
+    while (this.writing || this.queue.length > 0) {
+      await new Promise(resolve => setImmediate(resolve))
+      if (!this.writing && this.queue.length > 0) await this.flush()
+    }
+  }
+}

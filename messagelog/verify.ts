@@ -1,0 +1,94 @@
+/**
+ * Checks on logged records, shared by `ura log verify` (a whole store) and evidence verification
+ * (one exchange): body against its digest, the record's leaf through its proof to the signed root,
+ * the right member's key, and the chain hash.
+ */
+import type { BatchHeader, BatchSignature } from '../certs/batch-signer.ts'
+import { rootFromProof } from '../certs/merkle.ts'
+import { verifyBatchSignature, type VerifyOptions } from '../certs/verifier.ts'
+import { chainHash, GENESIS_HASH, recordLeaf, sha512, type StoredRecord } from './record.ts'
+import type { LogStore } from './store.ts'
+
+/** Member id (`instance/class/code`) of a client id or a service id in text form. */
+export function memberOf (id: string): string {
+  return id.split('/').slice(0, 3).join('/')
+}
+
+/** Problems with one record given its batch's verified header; empty when it is sound. */
+export function recordProblems (r: StoredRecord, header: BatchHeader): string[] {
+  const problems: string[] = []
+  if (r.body !== null && sha512(r.body) !== r.bodyDigest) problems.push('the logged body does not match its digest')
+  const expectedSigner = r.direction === 'request' ? memberOf(r.client) : memberOf(r.service)
+  if (r.signer !== expectedSigner) problems.push(`a ${r.direction} must be signed by ${expectedSigner}, not ${r.signer}`)
+  if (header.signer !== r.signer) problems.push(`the batch signature is by ${header.signer}, the record names ${r.signer}`)
+  const leaf = recordLeaf(r)
+  let root: string | undefined
+  try {
+    root = rootFromProof(leaf, r.proof).toString('base64')
+  } catch (err) {
+    problems.push(`inclusion proof: ${(err as Error).message}`)
+  }
+  if (root !== undefined && root !== header.root) problems.push('the record is not covered by its batch signature (content, digest or proof altered)')
+  if (chainHash(r.seq, r.prevHash, leaf, r.signatureId, r.proof) !== r.hash) problems.push('the record\'s chain hash does not match its content')
+  return problems
+}
+
+/** Verifies batch signatures once each, remembering the outcome. */
+export class SignatureCache {
+  private readonly done = new Map<string, BatchHeader | Error>()
+  private readonly opts: VerifyOptions
+  constructor (opts: VerifyOptions) { this.opts = opts }
+
+  check (sig: BatchSignature | undefined, id: string): BatchHeader {
+    let outcome = this.done.get(id)
+    if (outcome === undefined) {
+      try {
+        if (sig === undefined) throw new Error(`signature ${id} is missing`)
+        if (sig.id !== id) throw new Error(`signature ${id} is stored under another id`)
+        outcome = verifyBatchSignature(sig, this.opts)
+      } catch (err) {
+        outcome = err as Error
+      }
+      this.done.set(id, outcome)
+    }
+    if (outcome instanceof Error) throw outcome
+    return outcome
+  }
+}
+
+export interface StoreVerdict {
+  ok: boolean
+  records: number
+  signatures: number
+  /** The first bad record and what is wrong with it. */
+  firstBad?: { seq: number; messageId?: string; problems: string[] }
+}
+
+/** Walks the whole store in order: chain links, sequence, proofs, signatures. Stops at the first bad record. */
+export async function verifyStore (store: LogStore, opts: VerifyOptions = {}, pageSize = 1000): Promise<StoreVerdict> {
+  const cache = new SignatureCache(opts)
+  const sigIds = new Set<string>()
+  const anchor = await store.anchor()
+  let prev = anchor ?? { seq: 0, hash: GENESIS_HASH }
+  let count = 0
+  for (;;) {
+    const page = await store.scan(prev.seq, pageSize)
+    if (page.length === 0) break
+    for (const r of page) {
+      const problems: string[] = []
+      if (r.seq !== prev.seq + 1) problems.push(prev.seq === (anchor?.seq ?? 0) && count === 0 ? `the log starts at record ${r.seq}: records ${prev.seq + 1}–${r.seq - 1} are missing` : `records ${prev.seq + 1}–${r.seq - 1} are missing`)
+      if (r.prevHash !== prev.hash) problems.push('the record does not follow its predecessor in the hash chain (a record was removed, inserted, reordered or altered)')
+      try {
+        const header = cache.check(await store.signature(r.signatureId), r.signatureId)
+        sigIds.add(r.signatureId)
+        problems.push(...recordProblems(r, header))
+      } catch (err) {
+        problems.push(`signature: ${(err as Error).message}`)
+      }
+      if (problems.length > 0) return { ok: false, records: count, signatures: sigIds.size, firstBad: { seq: r.seq, messageId: r.messageId, problems } }
+      prev = { seq: r.seq, hash: r.hash }
+      count++
+    }
+  }
+  return { ok: true, records: count, signatures: sigIds.size }
+}

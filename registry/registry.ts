@@ -1,0 +1,224 @@
+/**
+ * The node's runtime view of its configuration: registered client systems, services with their
+ * adapters and compiled validators, and access grants with groups expanded. Built once at start.
+ */
+import { readFile } from 'node:fs/promises'
+import { resolve } from 'node:path'
+import type { ValidateFunction } from 'ajv'
+import { adapterKinds } from '../adapters/index.ts'
+import type { Adapter } from '../adapters/types.ts'
+import { resolveResilience, withResilience, type ResilientAdapter } from '../adapters/resilience.ts'
+import { ConfigError, type ConfigProblem } from '../config/load.ts'
+import type { EndpointConfig, ServiceConfig, UraConfig } from '../config/types.ts'
+import type { SchemaLibrary } from '../schemas/library.ts'
+import type { LibraryXsd } from '../schemas/xsd-hooks.ts'
+import { clientKey, parseClientText, serviceKey, type ClientId, type ServiceId } from '../protocol/identifiers.ts'
+import { RESERVED_SERVICE_CODES } from '../protocol/metaservices.ts'
+
+export interface ClientEntry {
+  id: ClientId
+  key: string
+  name: string
+  connection: 'http' | 'mtls'
+  /** SHA-256 fingerprints (lower-case hex) the config pins for this client; undefined = any certificate issued to its id. */
+  certificates?: Set<string>
+}
+
+export interface RestEndpoint {
+  method: string
+  template: string
+  match: RegExp
+  params?: ValidateFunction
+  query?: ValidateFunction
+  body?: ValidateFunction
+  response?: ValidateFunction
+}
+
+export interface ServiceEntry {
+  id: ServiceId
+  key: string
+  config: ServiceConfig
+  adapter: Adapter
+  /** The same adapter seen as its resilience wrapper: breaker state, in-flight and queued calls. */
+  resilience?: ResilientAdapter
+  endpoints: RestEndpoint[]
+  xsd?: LibraryXsd
+  wsdl?: string
+}
+
+interface Grant {
+  subjects: Set<string>
+  endpoints?: Array<{ method: string; match: RegExp }>
+}
+
+export class Registry {
+  readonly clients = new Map<string, ClientEntry>()
+  /** Keyed by service key (no version); one entry per configured version. */
+  readonly services = new Map<string, ServiceEntry[]>()
+  private readonly grants = new Map<string, Grant[]>()
+  readonly instance: string
+
+  private constructor (instance: string) {
+    this.instance = instance
+  }
+
+  static async build (config: UraConfig, library: SchemaLibrary): Promise<Registry> {
+    const registry = new Registry(config.node.instance)
+    const problems: ConfigProblem[] = []
+    for (const m of config.members) {
+      const memberId: ClientId = { instance: config.node.instance, memberClass: m.class, memberCode: m.code }
+      // A member without subsystems may call as itself; its connection follows its first subsystem or mtls.
+      registry.addClient(memberId, m.name, 'mtls')
+      for (const s of m.subsystems) registry.addClient({ ...memberId, subsystemCode: s.code }, s.name ?? m.name, s.connection, s.certificates)
+    }
+
+    for (const s of config.services) {
+      const where = `service ${s.provider}/${s.code}${s.version === undefined ? '' : '/' + s.version}`
+      const problem = (message: string): void => { problems.push({ file: config.dir, path: where, message }) }
+      if (RESERVED_SERVICE_CODES.has(s.code)) { problem(`service code '${s.code}' is reserved for an X-Road metaservice`); continue }
+      const factory = adapterKinds[s.adapter.kind]
+      if (factory === undefined) { problem(`unknown adapter kind '${s.adapter.kind}' (known: ${Object.keys(adapterKinds).join(', ')})`); continue }
+      const id: ServiceId = { ...parseClientText(s.provider), serviceCode: s.code, ...(s.version === undefined ? {} : { serviceVersion: s.version }) }
+      const entry: ServiceEntry = {
+        id,
+        key: serviceKey(id),
+        config: s,
+        adapter: undefined as unknown as Adapter,
+        endpoints: [],
+      }
+      try {
+        entry.endpoints = (s.endpoints ?? []).map(e => compileEndpoint(e, library))
+      } catch (err) {
+        problem(`schema does not compile: ${(err as Error).message}`)
+      }
+      if (s.type === 'soap') {
+        if (s.wsdl !== undefined) {
+          try {
+            entry.wsdl = await readFile(resolve(config.dir, s.wsdl), 'utf8')
+          } catch (err) {
+            problem(`cannot read wsdl ${s.wsdl}: ${(err as Error).message}`)
+          }
+        }
+        if (s.xsd !== undefined) {
+          entry.xsd = library.xsd(s.xsd)
+          if (entry.xsd === undefined) problem(`no XSD in the schema library has targetNamespace ${s.xsd} (known: ${library.namespaces.join(', ')})`)
+        }
+      }
+      if (problems.length > 0) continue
+      try {
+        entry.adapter = entry.resilience = withResilience(factory(s.adapter, { responseBytes: config.node.limits.responseBytes, service: s, library }),
+          resolveResilience(config.node.resilience, s.resilience), { soap: s.type === 'soap' })
+      } catch (err) {
+        problem(`adapter ${s.adapter.kind}: ${(err as Error).message}`)
+        continue
+      }
+      const list = registry.services.get(entry.key) ?? []
+      list.push(entry)
+      registry.services.set(entry.key, list)
+    }
+
+    for (const g of config.access) {
+      const subjects = new Set<string>(g.clients)
+      for (const group of g.groups) for (const member of config.groups[group] ?? []) subjects.add(member)
+      const grant: Grant = { subjects }
+      if (g.endpoints !== undefined) grant.endpoints = g.endpoints.map(e => ({ method: e.method, match: aclPattern(e.path) }))
+      const list = registry.grants.get(g.service) ?? []
+      list.push(grant)
+      registry.grants.set(g.service, list)
+    }
+
+    if (problems.length > 0) {
+      await registry.close()
+      throw new ConfigError(problems)
+    }
+    return registry
+  }
+
+  private addClient (id: ClientId, name: string, connection: 'http' | 'mtls', certificates?: string[]): void {
+    const key = clientKey(id)
+    const entry: ClientEntry = { id, key, name, connection }
+    if (certificates !== undefined) entry.certificates = new Set(certificates.map(normaliseFingerprint))
+    this.clients.set(key, entry)
+  }
+
+  /**
+   * A client certificate is registered for a client when its subject carries exactly that client's
+   * identifier (the CA vouches for it) and, if the config pins certificates for the client, it is
+   * one of them.
+   */
+  isCertificateOf (client: ClientEntry, cert: { identity: string | undefined; fingerprint: string }): boolean {
+    if (cert.identity !== client.key) return false
+    return client.certificates === undefined || client.certificates.has(cert.fingerprint)
+  }
+
+  findClient (id: ClientId): ClientEntry | undefined {
+    return this.clients.get(clientKey(id))
+  }
+
+  /**
+   * Finds the configured service for an id. A request without a version matches a service
+   * configured with exactly one version; a versioned request needs that exact version.
+   */
+  findService (id: ServiceId): ServiceEntry | undefined {
+    const list = this.services.get(serviceKey(id))
+    if (list === undefined) return undefined
+    if (id.serviceVersion === undefined) return list.find(s => s.id.serviceVersion === undefined) ?? (list.length === 1 ? list[0] : undefined)
+    return list.find(s => s.id.serviceVersion === id.serviceVersion)
+  }
+
+  /** Default deny: allowed only when a grant names the client (directly or by group) for this service code. */
+  isAllowed (client: ClientEntry, service: ServiceEntry, method?: string, path?: string): boolean {
+    for (const grant of this.grants.get(service.key) ?? []) {
+      if (!grant.subjects.has(client.key)) continue
+      if (grant.endpoints === undefined) return true
+      if (method === undefined || path === undefined) continue
+      if (grant.endpoints.some(e => (e.method === '*' || e.method === method) && e.match.test(path))) return true
+    }
+    return false
+  }
+
+  async close (): Promise<void> {
+    const all = [...this.services.values()].flat()
+    await Promise.all(all.filter(s => s.adapter !== undefined).map(s => s.adapter.close()))
+  }
+
+  /** Like close, but drops provider exchanges still in flight. */
+  async destroy (): Promise<void> {
+    const all = [...this.services.values()].flat()
+    await Promise.all(all.filter(s => s.adapter !== undefined).map(s => s.adapter.destroy?.() ?? s.adapter.close()))
+  }
+}
+
+/** `AB:CD:…` or `abcd…` → `abcd…`. */
+export function normaliseFingerprint (text: string): string {
+  return text.replaceAll(':', '').toLowerCase()
+}
+
+const escape = (text: string): string => text.replace(/[.+?^${}()|[\]\\]/g, '\\$&')
+
+/** `/subjekte/{nipt}/detyrime` → a regex with one named group per parameter. */
+function templatePattern (template: string): RegExp {
+  const source = template.split(/(\{[A-Za-z_][A-Za-z0-9_]*\})/).map(piece => {
+    const param = /^\{([A-Za-z_][A-Za-z0-9_]*)\}$/.exec(piece)
+    return param === null ? escape(piece) : `(?<${param[1]}>[^/]+)`
+  }).join('')
+  return new RegExp(`^${source}/?$`)
+}
+
+/** Grant paths: `*` matches within one segment, `**` matches any number of segments. */
+function aclPattern (path: string): RegExp {
+  const source = path.split(/(\*\*|\*)/).map(piece => piece === '**' ? '.*' : piece === '*' ? '[^/]*' : escape(piece)).join('')
+  return new RegExp(`^${source}$`)
+}
+
+function compileEndpoint (e: EndpointConfig, library: SchemaLibrary): RestEndpoint {
+  return {
+    method: e.method,
+    template: e.path,
+    match: templatePattern(e.path),
+    ...(e.params === undefined ? {} : { params: library.compileParams(e.params) }),
+    ...(e.query === undefined ? {} : { query: library.compileParams(e.query) }),
+    ...(e.body === undefined ? {} : { body: library.compileBody(e.body) }),
+    ...(e.response === undefined ? {} : { response: library.compileBody(e.response) }),
+  }
+}
