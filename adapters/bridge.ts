@@ -16,17 +16,15 @@
 import type { XmlElement } from 'libxml2-wasm'
 import type { AdapterConfig, ServiceConfig } from '../config/types.ts'
 import { XRoadError } from '../protocol/errors.ts'
-import type { Exchange } from '../gateway/pipeline/exchange.ts'
-import { clientKey, type ClientId } from '../protocol/identifiers.ts'
-import { envelopeParts, parseXml } from '../gateway/edge/soap/request.ts'
-import { xmlEscape } from '../protocol/soap/fault.ts'
+import { clientKey, type ServiceId } from '../protocol/identifiers.ts'
+import { envelopeParts, identifierXml, parseXml, xmlEscape } from '../protocol/soap/xml.ts'
 import { SOAP_ENV, XROAD, XROAD_ID } from '../protocol/soap/namespaces.ts'
 import { xmlViolations, type SchemaLibrary } from '../schemas/library.ts'
 import type { ElementDecl, XsdModel } from '../schemas/xsd-model.ts'
 import { faultToRestError, restErrorToFault } from './bridge/faults.ts'
 import { MappingError, XmlJsonMapper } from './bridge/mapping.ts'
 import { HttpPool } from './http-pool.ts'
-import type { Adapter, AdapterFactory, OutboundRequest, ProviderResponse } from './types.ts'
+import type { Adapter, AdapterFactory, CallIds, OutboundRequest, ProviderResponse } from './types.ts'
 
 const mappers = new WeakMap<XsdModel, XmlJsonMapper>()
 
@@ -148,27 +146,25 @@ function requestObject (params: Record<string, string>, path: string, body: Buff
   return out
 }
 
-function idXml (tag: string, type: string, parts: Array<[string, string | undefined]>): string {
-  const inner = parts.filter(([, v]) => v !== undefined).map(([k, v]) => `<id:${k}>${xmlEscape(v!)}</id:${k}>`).join('')
-  return `<xrd:${tag} id:objectType="${type}">${inner}</xrd:${tag}>`
-}
-
 /** X-Road SOAP 4.0 request: the REST client's identity and ids, the provider's operation as service. */
-function requestEnvelope (ex: Exchange, op: Operation, bodyXml: string): string {
+function requestEnvelope (ex: CallIds, op: Operation, bodyXml: string): string {
   const client = need(ex.clientId, 'client id')
   const service = need(ex.serviceId, 'service id')
   const opt = (tag: string, v: string | undefined): string => v === undefined ? '' : `<xrd:${tag}>${xmlEscape(v)}</xrd:${tag}>`
   return '<?xml version="1.0" encoding="UTF-8"?>' +
     `<SOAP-ENV:Envelope xmlns:SOAP-ENV="${SOAP_ENV}" xmlns:xrd="${XROAD}" xmlns:id="${XROAD_ID}"><SOAP-ENV:Header>` +
-    idXml('client', client.subsystemCode === undefined ? 'MEMBER' : 'SUBSYSTEM', clientParts(client)) +
-    idXml('service', 'SERVICE', [...clientParts(service), ['serviceCode', op.name], ['serviceVersion', op.version]]) +
+    identifierXml('client', client) + identifierXml('service', operationId(service, op)) +
     opt('id', ex.messageId ?? ex.requestId) + opt('userId', ex.userId) + opt('issue', ex.issue) +
     '<xrd:protocolVersion>4.0</xrd:protocolVersion></SOAP-ENV:Header>' +
     `<SOAP-ENV:Body>${bodyXml}</SOAP-ENV:Body></SOAP-ENV:Envelope>`
 }
 
-function clientParts (id: ClientId): Array<[string, string | undefined]> {
-  return [['xRoadInstance', id.instance], ['memberClass', id.memberClass], ['memberCode', id.memberCode], ['subsystemCode', id.subsystemCode]]
+/** The provider's operation named as an X-Road service of the same provider. */
+function operationId (service: ServiceId, op: Operation): ServiceId {
+  const id: ServiceId = { instance: service.instance, memberClass: service.memberClass, memberCode: service.memberCode, serviceCode: op.name }
+  if (service.subsystemCode !== undefined) id.subsystemCode = service.subsystemCode
+  if (op.version !== undefined) id.serviceVersion = op.version
+  return id
 }
 
 // ---- SOAP client → REST provider ----------------------------------------------------------------

@@ -3,8 +3,21 @@
  * has already been identified, authorised and validated; the adapter only talks to the provider.
  */
 import type { AdapterConfig, ServiceConfig } from '../config/types.ts'
-import type { Exchange } from '../gateway/pipeline/exchange.ts'
+import type { ClientId, ServiceId } from '../protocol/identifiers.ts'
 import type { SchemaLibrary } from '../schemas/library.ts'
+
+/**
+ * The ids of the exchange a request belongs to, for adapters that rebuild the message (the bridge
+ * writes them into a SOAP header or X-Road headers). The gateway's exchange carries these fields.
+ */
+export interface CallIds {
+  requestId: string
+  messageId?: string
+  clientId?: ClientId
+  serviceId?: ServiceId
+  userId?: string
+  issue?: string
+}
 
 export interface OutboundRequest {
   method: string
@@ -14,8 +27,8 @@ export interface OutboundRequest {
   headers: string[]
   body: Buffer | undefined
   timeoutMs: number
-  /** The exchange (ids, client, service): adapters that rebuild the message (bridge) need them. */
-  exchange?: Exchange
+  /** The exchange's ids: adapters that rebuild the message (bridge) need them. */
+  exchange?: CallIds
   /** REST: the endpoint the request matched, with its decoded path parameters. */
   endpoint?: { method: string; template: string; params: Record<string, string> }
 }

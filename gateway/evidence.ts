@@ -14,7 +14,7 @@ import type { MessageLog } from '../messagelog/index.ts'
 import type { StoredRecord } from '../messagelog/record.ts'
 import { identify } from './pipeline/stages.ts'
 import type { ClientEntry } from '../registry/registry.ts'
-import type { GatewayContext } from './server.ts'
+import type { GatewayContext } from './context.ts'
 
 /** Who asks: identified like the exchange edges (X-Road-Client, proven by the client certificate over mutual TLS). */
 export function evidenceCaller (ctx: GatewayContext, req: FastifyRequest): ClientEntry {

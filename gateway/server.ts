@@ -10,9 +10,11 @@ import type { UraConfig } from '../config/types.ts'
 import { PROJECT_SCHEMA_DIR, SchemaLibrary } from '../schemas/library.ts'
 import { XRoadError, isXRoadError } from '../protocol/errors.ts'
 import { unloggedRecorder, type Exchange, type ExchangeRecorder } from './pipeline/exchange.ts'
+import type { GatewayContext } from './context.ts'
 import { Registry } from '../registry/registry.ts'
 import { sendRestError } from './edge/errors.ts'
-import { evidenceHeaders, r1Routes } from './edge/rest/route.ts'
+import { r1Routes } from './edge/rest/route.ts'
+import { evidenceHeaders } from './edge/rest/headers.ts'
 import { opsRoutes } from './ops/routes.ts'
 import { soapRoutes } from './edge/soap/route.ts'
 import { docsPlugin } from './catalogue/docs.ts'
@@ -30,27 +32,7 @@ import { logDestination } from './ops/process-log.ts'
 import { logExchange } from './ops/exchange-line.ts'
 import { GatewayMetrics } from './ops/metrics.ts'
 import { RateLimiter } from './pipeline/rate-limit.ts'
-import { metricsRoutes } from './ops/metrics-routes.ts'
-
-declare module 'fastify' {
-  interface FastifyRequest {
-    exchange: Exchange
-  }
-}
-
-export interface GatewayContext {
-  registry: Registry
-  recorder: ExchangeRecorder
-  library: SchemaLibrary
-  /** False once shutdown has begun: `/readyz` turns 503 so load balancers stop sending. */
-  ready: boolean
-  /** Client certificate checks (stage 1) when the node serves TLS. */
-  clientCertificates?: ClientCertificates
-  /** Certificates expiring within 30 days (or expired), for `/readyz`. */
-  expiringCertificates?: () => CertificateRow[]
-  metrics: GatewayMetrics
-  rateLimiter: RateLimiter
-}
+import { messageLogRecorder } from './pipeline/record.ts'
 
 export interface GatewayOptions {
   config: UraConfig
@@ -73,6 +55,7 @@ export interface Gateway {
   close (): Promise<void>
 }
 
+
 export async function buildGateway (opts: GatewayOptions): Promise<Gateway> {
   const { config } = opts
   const library = opts.library ?? await SchemaLibrary.load([PROJECT_SCHEMA_DIR], config.node.schemas)
@@ -80,7 +63,7 @@ export async function buildGateway (opts: GatewayOptions): Promise<Gateway> {
   const metrics = new GatewayMetrics(registry)
   const context: GatewayContext = {
     registry,
-    recorder: opts.recorder ?? opts.messageLog?.recorder ?? unloggedRecorder,
+    recorder: opts.recorder ?? (opts.messageLog === undefined ? unloggedRecorder : messageLogRecorder(opts.messageLog.recorder)),
     library,
     ready: true,
     metrics,
@@ -214,7 +197,6 @@ export async function buildGateway (opts: GatewayOptions): Promise<Gateway> {
   await app.register(async scope => catalogueRoutes(scope, context, config))
   const messageLog = opts.messageLog
   if (messageLog !== undefined) await app.register(async scope => evidenceRoutes(scope, context, messageLog, config.node.operators))
-  await app.register(async scope => metricsRoutes(scope, context))
 
   let closing: Promise<void> | undefined
   return {

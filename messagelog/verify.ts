@@ -8,11 +8,7 @@ import { rootFromProof } from '../certs/merkle.ts'
 import { verifyBatchSignature, type VerifyOptions } from '../certs/verifier.ts'
 import { chainHash, GENESIS_HASH, recordLeaf, sha512, type StoredRecord } from './record.ts'
 import type { LogStore } from './store.ts'
-
-/** Member id (`instance/class/code`) of a client id or a service id in text form. */
-export function memberOf (id: string): string {
-  return id.split('/').slice(0, 3).join('/')
-}
+import { memberOf } from '../protocol/identifiers.ts'
 
 /** Problems with one record given its batch's verified header; empty when it is sound. */
 export function recordProblems (r: StoredRecord, header: BatchHeader): string[] {

@@ -106,3 +106,8 @@ export function decodePart (part: string, code: 'Client.InvalidClientIdentifier'
     throw new XRoadError(code, `Malformed percent-encoding in identifier part '${part}'`)
   }
 }
+
+/** Member id (`instance/class/code`) of a client id or a service id in text form. */
+export function memberOf (id: string): string {
+  return id.split('/').slice(0, 3).join('/')
+}

@@ -20,9 +20,19 @@ export function bodyDigest (body: Buffer | undefined): Buffer | undefined {
 
 /** `digest` is `bodyDigest(body)` of the request's body. */
 export function restRequestHash (method: string, pathAndQuery: string, headers: string[], digest: Buffer | undefined): string {
-  let part = `${method}\r\n${pathAndQuery}\r\n`
-  for (let i = 0; i < headers.length; i += 2) part += `${headers[i]}:${headers[i + 1]}\r\n`
+  const part = headerPart(`${method}\r\n${pathAndQuery}\r\n`, headers)
   // One-shot hashes: no Hash object per step (this runs on every REST request).
   if (digest === undefined) return hash('sha512', part, 'base64')
   return hash('sha512', Buffer.concat([hash('sha512', part, 'buffer'), digest], 128), 'base64')
+}
+
+/**
+ * A header part: `first`, then `name:value CRLF` for each header in the order sent. The REST request
+ * hash covers `METHOD CRLF path?query CRLF` + the forwarded headers; the message log digests a
+ * request's part the same way and a response's as `status CRLF` + its headers.
+ */
+export function headerPart (first: string, headers: string[] | undefined): string {
+  let part = first
+  if (headers !== undefined) for (let i = 0; i + 1 < headers.length; i += 2) part += `${headers[i]}:${headers[i + 1]}\r\n`
+  return part
 }

@@ -5,9 +5,9 @@
 import { readFile } from 'node:fs/promises'
 import { resolve } from 'node:path'
 import type { ValidateFunction } from 'ajv'
-import { adapterKinds } from '../adapters/index.ts'
+import { adapterKinds, createAdapter } from '../adapters/index.ts'
 import type { Adapter } from '../adapters/types.ts'
-import { resolveResilience, withResilience, type ResilientAdapter } from '../adapters/resilience.ts'
+import type { ResilientAdapter } from '../adapters/resilience.ts'
 import { ConfigError, type ConfigProblem } from '../config/load.ts'
 import type { EndpointConfig, ServiceConfig, UraConfig } from '../config/types.ts'
 import type { SchemaLibrary } from '../schemas/library.ts'
@@ -76,8 +76,7 @@ export class Registry {
       const where = `service ${s.provider}/${s.code}${s.version === undefined ? '' : '/' + s.version}`
       const problem = (message: string): void => { problems.push({ file: config.dir, path: where, message }) }
       if (RESERVED_SERVICE_CODES.has(s.code)) { problem(`service code '${s.code}' is reserved for an X-Road metaservice`); continue }
-      const factory = adapterKinds[s.adapter.kind]
-      if (factory === undefined) { problem(`unknown adapter kind '${s.adapter.kind}' (known: ${Object.keys(adapterKinds).join(', ')})`); continue }
+      if (adapterKinds[s.adapter.kind] === undefined) { problem(`unknown adapter kind '${s.adapter.kind}' (known: ${Object.keys(adapterKinds).join(', ')})`); continue }
       const id: ServiceId = { ...parseClientText(s.provider), serviceCode: s.code, ...(s.version === undefined ? {} : { serviceVersion: s.version }) }
       const entry: ServiceEntry = {
         id,
@@ -106,8 +105,7 @@ export class Registry {
       }
       if (problems.length > 0) continue
       try {
-        entry.adapter = entry.resilience = withResilience(factory(s.adapter, { responseBytes: config.node.limits.responseBytes, service: s, library }),
-          resolveResilience(config.node.resilience, s.resilience), { soap: s.type === 'soap' })
+        entry.adapter = entry.resilience = createAdapter(s, { responseBytes: config.node.limits.responseBytes, resilience: config.node.resilience, library })
       } catch (err) {
         problem(`adapter ${s.adapter.kind}: ${(err as Error).message}`)
         continue

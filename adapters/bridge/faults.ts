@@ -6,9 +6,8 @@
  */
 import { XmlElement } from 'libxml2-wasm'
 import { normaliseFaultCode } from '../../protocol/errors.ts'
-import { xmlEscape } from '../../protocol/soap/fault.ts'
+import { childElements, xmlEscape } from '../../protocol/soap/xml.ts'
 import { SOAP_ENV } from '../../protocol/soap/namespaces.ts'
-import { childElements } from '../../gateway/edge/soap/request.ts'
 
 export interface RestError {
   status: number

@@ -9,7 +9,7 @@ import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
 import type { UraConfig } from '../../config/types.ts'
 import { XROAD_ERROR_SCHEMA, XROAD_REQUEST_HEADERS } from './openapi.ts'
-import type { GatewayContext } from '../server.ts'
+import type { GatewayContext } from '../context.ts'
 import { publishedOpenApiUrls } from './routes.ts'
 
 const META = 'X-Road metaservices'

@@ -11,7 +11,7 @@ import type { Lang } from './metadata.ts'
 import { XRoadError } from '../../protocol/errors.ts'
 import { serviceOpenApi } from './openapi.ts'
 import { publishedWsdl } from './wsdl.ts'
-import type { GatewayContext } from '../server.ts'
+import type { GatewayContext } from '../context.ts'
 
 const FILTERS = {
   lang: { enum: ['sq', 'en'], description: 'Language of the texts. HTML: sq (default) or en. JSON: absent gives both, as {sq, en}' },

@@ -14,20 +14,8 @@ import { X509Certificate as X509 } from 'node:crypto'
 import type { Socket } from 'node:net'
 import type { TLSSocket } from 'node:tls'
 import { fingerprintOf, identityOf } from '../../certs/pki.ts'
+import type { Peer } from '../pipeline/exchange.ts'
 import { isTrustFailure, type CertificatePath, type TrustFailure, type TrustStore } from '../../certs/trust-store.ts'
-
-/** The client certificate of a request, as far as stage 1 needs it. */
-export interface PeerCertificate {
-  /** SHA-256 of the DER, lower-case hex without colons (the form `certificates:` in the config uses). */
-  fingerprint: string
-  /** The X-Road identifier in the certificate subject (serialNumber). */
-  identity: string | undefined
-  /** Set when the certificate must not be used: untrusted, expired, not yet valid, revoked, wrong usage. */
-  failure: TrustFailure | undefined
-}
-
-/** How the request reached the node: plain HTTP, or TLS with or without a client certificate. */
-export type Peer = { transport: 'http' } | { transport: 'tls'; certificate: PeerCertificate | undefined }
 
 interface Known {
   fingerprint: string

@@ -3,7 +3,7 @@
  * as JSON (snake_case, as X-Road answers `Accept: application/json`) or as the `clientList` XML.
  */
 import type { UraConfig } from '../../config/types.ts'
-import { xmlEscape } from '../../protocol/soap/fault.ts'
+import { identifierXml, xmlEscape } from '../../protocol/soap/xml.ts'
 import { XROAD, XROAD_ID } from '../../protocol/soap/namespaces.ts'
 
 export interface ClientListing {
@@ -42,9 +42,7 @@ export function clientListJson (clients: ClientListing[]): string {
 
 export function clientListXml (clients: ClientListing[]): string {
   const members = clients.map(c => {
-    const el = (name: string, value: string | undefined): string => value === undefined ? '' : `<id:${name}>${xmlEscape(value)}</id:${name}>`
-    const id = `<xrd:id id:objectType="${c.id.object_type}">${el('xRoadInstance', c.id.xroad_instance)}${el('memberClass', c.id.member_class)}` +
-      `${el('memberCode', c.id.member_code)}${el('subsystemCode', c.id.subsystem_code)}</xrd:id>`
+    const id = identifierXml('id', { instance: c.id.xroad_instance, memberClass: c.id.member_class, memberCode: c.id.member_code, ...(c.id.subsystem_code === undefined ? {} : { subsystemCode: c.id.subsystem_code }) })
     const sub = c.subsystem_name === undefined ? '' : `<xrd:subsystemName>${xmlEscape(c.subsystem_name)}</xrd:subsystemName>`
     return `<xrd:member>${id}<xrd:name>${xmlEscape(c.name)}</xrd:name>${sub}</xrd:member>`
   }).join('')

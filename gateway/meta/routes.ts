@@ -2,7 +2,7 @@
 import type { FastifyInstance } from 'fastify'
 import type { UraConfig } from '../../config/types.ts'
 import { clientListJson, clientListXml, listClients, wantsJson } from './list-clients.ts'
-import type { GatewayContext } from '../server.ts'
+import type { GatewayContext } from '../context.ts'
 
 const clientId = {
   type: 'object',

@@ -1,6 +1,6 @@
-/** Operations endpoints for load balancers and orchestrators. */
+/** Operations endpoints: liveness and readiness for load balancers, `/metrics` for Prometheus (see metrics.ts). */
 import type { FastifyInstance } from 'fastify'
-import type { GatewayContext } from '../server.ts'
+import type { GatewayContext } from '../context.ts'
 import type { ResilienceStatus } from '../../adapters/resilience.ts'
 import { serviceText } from '../../protocol/identifiers.ts'
 
@@ -30,5 +30,10 @@ export async function opsRoutes (app: FastifyInstance, ctx: GatewayContext): Pro
       providers: providerStatus(ctx),
     }
     return reply.code(ctx.ready ? 200 : 503).send(body)
+  })
+
+  app.get('/metrics', async (_req, reply) => {
+    const text = await ctx.metrics.text()
+    return reply.header('content-type', ctx.metrics.contentType).send(text)
   })
 }

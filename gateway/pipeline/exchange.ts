@@ -1,6 +1,20 @@
 /** What the node knows about one exchange as it moves through the pipeline. */
+import type { TrustFailure } from '../../certs/trust-store.ts'
 import type { ClientId, ServiceId } from '../../protocol/identifiers.ts'
 import type { ClientEntry, ServiceEntry } from '../../registry/registry.ts'
+
+/** The client certificate of a request, as far as stage 1 needs it. */
+export interface PeerCertificate {
+  /** SHA-256 of the DER, lower-case hex without colons (the form `certificates:` in the config uses). */
+  fingerprint: string
+  /** The X-Road identifier in the certificate subject (serialNumber). */
+  identity: string | undefined
+  /** Set when the certificate must not be used: untrusted, expired, not yet valid, revoked, wrong usage. */
+  failure: TrustFailure | undefined
+}
+
+/** How the request reached the node: plain HTTP, or TLS with or without a client certificate. */
+export type Peer = { transport: 'http' } | { transport: 'tls'; certificate: PeerCertificate | undefined }
 
 export interface Exchange {
   protocol: 'rest' | 'soap'

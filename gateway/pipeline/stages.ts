@@ -1,10 +1,9 @@
 /**
- * The protocol-independent stages of an exchange (DESIGN §5). Each failure maps to one error code;
- * the REST and SOAP edges call these in order around their own parsing and validation.
+ * Stages 1–3 of an exchange (DESIGN §5), protocol-independent: identify the caller, resolve the
+ * service, authorise the call. Each failure maps to one error code.
  */
 import { XRoadError } from '../../protocol/errors.ts'
-import type { Peer } from '../edge/client-cert.ts'
-import { unloggedRecorder, type Exchange, type ExchangeRecorder } from './exchange.ts'
+import type { Peer } from './exchange.ts'
 import { clientKey, serviceText, type ClientId, type ServiceId } from '../../protocol/identifiers.ts'
 import type { ClientEntry, Registry, ServiceEntry } from '../../registry/registry.ts'
 
@@ -56,27 +55,5 @@ export function authorise (registry: Registry, client: ClientEntry, service: Ser
   if (!registry.isAllowed(client, service, method, path)) {
     const what = method === undefined ? '' : ` (${method} ${path === '' ? '/' : path})`
     throw new XRoadError('Server.ServerProxy.AccessDenied', `Request is not allowed: SERVICE:${serviceText(service.id)}${what} for ${client.key}`)
-  }
-}
-
-/**
- * Stages 5 and 8: nothing leaves or returns through the node unless it is recorded. A node without
- * a message log has nothing to wait for (undefined), which spares every exchange two promises.
- */
-export function recordRequest (recorder: ExchangeRecorder, exchange: Exchange, body: Buffer | undefined): Promise<void> | undefined {
-  if (recorder === unloggedRecorder) return undefined
-  return recordWith(() => recorder.recordRequest(exchange, body), 'request')
-}
-
-export function recordResponse (recorder: ExchangeRecorder, exchange: Exchange, body: Buffer): Promise<void> | undefined {
-  if (recorder === unloggedRecorder) return undefined
-  return recordWith(() => recorder.recordResponse(exchange, body), 'response')
-}
-
-async function recordWith (record: () => Promise<void>, what: 'request' | 'response'): Promise<void> {
-  try {
-    await record()
-  } catch (err) {
-    throw new XRoadError('Server.ClientProxy.LoggingFailed', `The ${what} could not be logged: ${(err as Error).message}`)
   }
 }

@@ -1,10 +1,6 @@
 /** Gateway-made SOAP errors: SOAP 1.1 Faults with the X-Road code and the event id in faultDetail. */
 import type { XRoadError } from '../errors.ts'
-
-/** Escapes text for element content and double-quoted attributes. */
-export function xmlEscape (text: string): string {
-  return text.replace(/[<>&"]/g, c => c === '<' ? '&lt;' : c === '>' ? '&gt;' : c === '&' ? '&amp;' : '&quot;')
-}
+import { xmlEscape } from './xml.ts'
 
 export function faultEnvelope (err: XRoadError, detail: string): string {
   const message = err.violations === undefined ? err.message : `${err.message.split(':')[0]}: ${err.violations.join('; ')}`

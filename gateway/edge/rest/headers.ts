@@ -1,4 +1,6 @@
 /** Header rules shared by the edges: what never crosses the node, and what the node owns. */
+import { clientKey, serviceText } from '../../../protocol/identifiers.ts'
+import type { Exchange } from '../../pipeline/exchange.ts'
 
 /** Hop-by-hop and connection-specific headers (RFC 9110 §7.6.1) plus those X-Road rewrites. */
 const DROPPED = new Set([
@@ -54,4 +56,23 @@ export function rawHeaderValues (raw: string[], lowerName: string): string[] {
   const values: string[] = []
   for (let i = 0; i < raw.length; i += 2) if (raw[i].toLowerCase() === lowerName) values.push(raw[i + 1])
   return values
+}
+
+/** A header record (as Fastify takes it) as an alternating name/value list. */
+export function flattenHeaders (headers: Record<string, string | string[]>): string[] {
+  const out: string[] = []
+  for (const [name, value] of Object.entries(headers)) {
+    for (const v of Array.isArray(value) ? value : [value]) out.push(name, v)
+  }
+  return out
+}
+
+/** Response headers that tie the answer to the request (also set on gateway errors where known). */
+export function evidenceHeaders (ex: Exchange): Record<string, string> {
+  const h: Record<string, string> = { 'x-road-request-id': ex.requestId }
+  if (ex.messageId !== undefined) h['x-road-id'] = ex.messageId
+  if (ex.clientId !== undefined) h['x-road-client'] = ex.client?.key ?? clientKey(ex.clientId)
+  if (ex.serviceId !== undefined) h['x-road-service'] = serviceText(ex.serviceId)
+  if (ex.requestHash !== undefined) h['x-road-request-hash'] = ex.requestHash
+  return h
 }

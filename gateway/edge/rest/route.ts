@@ -6,16 +6,16 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { XRoadError } from '../../../protocol/errors.ts'
 import { clientKey, parseClientHeader, serviceText, type ClientId } from '../../../protocol/identifiers.ts'
 import { ParseCache } from '../parse-cache.ts'
-import { forwardableRequestHeaders, forwardableResponseHeaders } from './headers.ts'
+import { evidenceHeaders, flattenHeaders, forwardableRequestHeaders, forwardableResponseHeaders } from './headers.ts'
 import { peerOf } from '../client-cert.ts'
-import { authorise, identify, recordRequest, recordResponse, resolveService } from '../../pipeline/stages.ts'
+import { authorise, identify, resolveService } from '../../pipeline/stages.ts'
+import { recordRequest, recordResponse } from '../../pipeline/record.ts'
 import { bodyDigest, restRequestHash } from '../../../protocol/request-hash.ts'
 import { parseR1Target } from './target.ts'
-import { flattenHeaders } from '../../../messagelog/recorder.ts'
 import { restMetaservice } from '../../../protocol/metaservices.ts'
 import { answerRestMetaservice } from './metaservices.ts'
 import { findEndpoint, responseViolations, validateRequest } from './validate.ts'
-import type { GatewayContext } from '../../server.ts'
+import type { GatewayContext } from '../../context.ts'
 
 /** Parsed X-Road-Client values: the same few on almost every request. */
 const CLIENT_IDS = new ParseCache<ClientId>()
@@ -109,14 +109,4 @@ async function handleR1 (ctx: GatewayContext, req: FastifyRequest, reply: Fastif
   await recordResponse(ctx.recorder, ex, res.body)
 
   return reply.code(res.status).headers(responseHeaders).send(res.body)
-}
-
-/** Response headers that tie the answer to the request (also set on gateway errors where known). */
-export function evidenceHeaders (ex: FastifyRequest['exchange']): Record<string, string> {
-  const h: Record<string, string> = { 'x-road-request-id': ex.requestId }
-  if (ex.messageId !== undefined) h['x-road-id'] = ex.messageId
-  if (ex.clientId !== undefined) h['x-road-client'] = ex.client?.key ?? clientKey(ex.clientId)
-  if (ex.serviceId !== undefined) h['x-road-service'] = serviceText(ex.serviceId)
-  if (ex.requestHash !== undefined) h['x-road-request-hash'] = ex.requestHash
-  return h
 }

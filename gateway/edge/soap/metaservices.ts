@@ -8,36 +8,20 @@ import { randomUUID } from 'node:crypto'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { XRoadError } from '../../../protocol/errors.ts'
 import type { ServiceId } from '../../../protocol/identifiers.ts'
-import { recordRequest, recordResponse, resolveService } from '../../pipeline/stages.ts'
+import { resolveService } from '../../pipeline/stages.ts'
+import { recordRequest, recordResponse } from '../../pipeline/record.ts'
 import type { ClientEntry, ServiceEntry } from '../../../registry/registry.ts'
-import { SHA512_URI, soapRequestHash } from '../../../protocol/request-hash.ts'
-import type { GatewayContext } from '../../server.ts'
-import { childElements, type ParsedEnvelope } from './request.ts'
-import { xmlEscape } from '../../../protocol/soap/fault.ts'
+import { soapRequestHash } from '../../../protocol/request-hash.ts'
+import type { GatewayContext } from '../../context.ts'
+import type { ParsedEnvelope } from './request.ts'
+import { childElements, identifierXml, nsAttributes, requestHashElement, xmlEscape } from '../../../protocol/soap/xml.ts'
 import { SOAP_ENV, XROAD, XROAD_ID } from '../../../protocol/soap/namespaces.ts'
 import { soapMetaservice } from '../../../protocol/metaservices.ts'
 import { providerServices, requireProvider } from '../../meta/provider.ts'
 import { publishedWsdl } from '../../catalogue/wsdl.ts'
 
-function serviceIdentifier (id: ServiceId): string {
-  const part = (name: string, value: string | undefined): string => value === undefined ? '' : `<id:${name}>${xmlEscape(value)}</id:${name}>`
-  return '<xrd:service id:objectType="SERVICE">' +
-    part('xRoadInstance', id.instance) + part('memberClass', id.memberClass) + part('memberCode', id.memberCode) +
-    part('subsystemCode', id.subsystemCode) + part('serviceCode', id.serviceCode) + part('serviceVersion', id.serviceVersion) +
-    '</xrd:service>'
-}
-
 function wrapper (name: string, content: string): string {
   return `<xrd:${name} xmlns:xrd="${XROAD}" xmlns:id="${XROAD_ID}">${content}</xrd:${name}>`
-}
-
-function nsAttributes (namespaces: Record<string, string>, skipPrefix: string): string {
-  let out = ''
-  for (const [prefix, uri] of Object.entries(namespaces)) {
-    if (prefix === skipPrefix) continue
-    out += prefix === '' ? ` xmlns="${xmlEscape(uri)}"` : ` xmlns:${prefix}="${xmlEscape(uri)}"`
-  }
-  return out
 }
 
 /** The response envelope: the request's header elements in order, then requestHash; our body. */
@@ -45,7 +29,7 @@ function responseEnvelope (envelope: ParsedEnvelope, requestHash: string, body: 
   const prefix = envelope.doc.root.prefix
   const p = prefix === '' ? '' : `${prefix}:`
   const envNs = prefix === '' ? ` xmlns="${SOAP_ENV}"` : ` xmlns:${prefix}="${SOAP_ENV}"`
-  const hash = `<requestHash xmlns="${XROAD}" algorithmId="${SHA512_URI}">${requestHash}</requestHash>`
+  const hash = requestHashElement(requestHash)
   return `<?xml version="1.0" encoding="UTF-8"?><${p}Envelope${envNs}><${p}Header${nsAttributes(envelope.headerNamespaces, prefix)}>` +
     `${envelope.headerXml}${hash}</${p}Header><${p}Body>${body}</${p}Body></${p}Envelope>`
 }
@@ -89,7 +73,7 @@ export async function answerSoapMetaservice (ctx: GatewayContext, req: FastifyRe
   } else {
     const services = providerServices(ctx.registry, provider, 'soap')
       .filter(s => code === 'listMethods' || ctx.registry.isAllowed(client, s))
-    body = wrapper(`${code}Response`, services.map(s => serviceIdentifier(s.id)).join(''))
+    body = wrapper(`${code}Response`, services.map(s => identifierXml('service', s.id)).join(''))
   }
   const xml = responseEnvelope(envelope, ex.requestHash, body)
 

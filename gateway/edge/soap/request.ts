@@ -2,9 +2,10 @@
  * Parses a SOAP 1.1 request envelope once (libxml2, no DTDs, no entity substitution) and reads the
  * X-Road header block (reference §1.2) and the body's single wrapper element.
  */
-import { XmlC14NMode, XmlComment, XmlDocument, XmlElement, XmlText, type XmlLibError } from 'libxml2-wasm'
+import { XmlC14NMode, XmlComment, XmlDocument, XmlElement, XmlText } from 'libxml2-wasm'
 import { XRoadError } from '../../../protocol/errors.ts'
-import { SOAP12_ENV, SOAP_ENV, XROAD } from '../../../protocol/soap/namespaces.ts'
+import { SOAP_ENV, XROAD } from '../../../protocol/soap/namespaces.ts'
+import { childElements, envelopeParts, parseXml } from '../../../protocol/soap/xml.ts'
 import { headerContentRange } from './header-text.ts'
 import { scanEnvelope } from './scan.ts'
 import { NotSure } from './xml-text.ts'
@@ -29,73 +30,6 @@ export interface ParsedEnvelope {
   body: XmlElement
   /** The header was read from the request bytes rather than from libxml2's tree (see envelope-scan.ts). */
   readFromBytes: boolean
-}
-
-const DOCTYPE = Buffer.from('<!DOCTYPE')
-const PI_START = Buffer.from('<?')
-
-/** Whether the bytes may hold a processing instruction besides a leading XML declaration. */
-function mayHoldPI (bytes: Buffer): boolean {
-  // UTF-16 (BOM or a leading NUL byte) hides '<?' from a byte search: always look.
-  if (bytes[0] === 0xfe || bytes[0] === 0xff || bytes[0] === 0x00 || bytes[1] === 0x00) return true
-  let at = bytes.indexOf(PI_START)
-  if (at !== -1 && at <= 3) at = bytes.indexOf(PI_START, at + 2) // the declaration, after an optional UTF-8 BOM
-  return at !== -1
-}
-
-export function parseXml (bytes: Buffer, code: 'Client.InvalidSoap' | 'Server.ServerProxy.ServiceFailed.InvalidSoap'): XmlDocument {
-  // SOAP forbids DTDs (SOAP 1.1 §3). The byte check refuses the common case before any parsing;
-  // the parsed-document check catches DTDs in other encodings (UTF-16). libxml2 runs without entity
-  // substitution or external loading either way.
-  if (bytes.includes(DOCTYPE)) throw new XRoadError(code, 'A SOAP message must not contain a DTD')
-  let doc: XmlDocument
-  try {
-    doc = XmlDocument.fromBuffer(bytes)
-  } catch (err) {
-    const d = (err as XmlLibError).details?.[0]
-    throw new XRoadError(code, `Malformed XML${d === undefined ? '' : ` at line ${d.line}:${d.col}: ${d.message.trim()}`}`)
-  }
-  if (doc.dtd !== null) {
-    doc.dispose()
-    throw new XRoadError(code, 'A SOAP message must not contain a DTD')
-  }
-  // SOAP 1.1 §3 forbids processing instructions too (and the tree walk below cannot step over them).
-  if (mayHoldPI(bytes) && doc.find('//processing-instruction()').length > 0) {
-    doc.dispose()
-    throw new XRoadError(code, 'A SOAP message must not contain processing instructions')
-  }
-  return doc
-}
-
-export function childElements (el: XmlElement): XmlElement[] {
-  const out: XmlElement[] = []
-  // `!= null`: libxml2-wasm nodes without siblings support (processing instructions) end the walk.
-  for (let c = el.firstChild; c != null; c = c.next) if (c instanceof XmlElement) out.push(c)
-  return out
-}
-
-/** Envelope, optional Header, exactly one Body with exactly one element — or a typed error. */
-export function envelopeParts (doc: XmlDocument, code: 'Client.InvalidSoap' | 'Server.ServerProxy.ServiceFailed.InvalidSoap'): { header?: XmlElement; body: XmlElement; prefix: string } {
-  const root = doc.root
-  if (root.name !== 'Envelope' || root.namespaceUri !== SOAP_ENV) {
-    const what = root.namespaceUri === SOAP12_ENV ? 'SOAP 1.2 is not supported; use SOAP 1.1' : `root element must be {${SOAP_ENV}}Envelope, got {${root.namespaceUri}}${root.name}`
-    throw new XRoadError(code, what)
-  }
-  let header: XmlElement | undefined
-  let body: XmlElement | undefined
-  for (const el of childElements(root)) {
-    if (el.namespaceUri !== SOAP_ENV) throw new XRoadError(code, `Unexpected element ${el.name} in Envelope`)
-    if (el.name === 'Header' && header === undefined && body === undefined) header = el
-    else if (el.name === 'Body' && body === undefined) body = el
-    else throw new XRoadError(code, `Unexpected or repeated ${el.name} in Envelope`)
-  }
-  if (body === undefined) throw new XRoadError(code === 'Client.InvalidSoap' ? 'Client.MissingBody' : code, 'The SOAP envelope has no Body')
-  const content = childElements(body)
-  if (content.length !== 1) {
-    throw new XRoadError(code === 'Client.InvalidSoap' ? (content.length === 0 ? 'Client.MissingBody' : 'Client.InvalidSoap') : code,
-      `The SOAP Body must hold exactly one element, found ${content.length}`)
-  }
-  return { ...(header === undefined ? {} : { header }), body: content[0], prefix: root.prefix }
 }
 
 /**

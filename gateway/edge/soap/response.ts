@@ -6,11 +6,10 @@
 import { XmlDocument, XmlElement } from 'libxml2-wasm'
 import { XRoadError } from '../../../protocol/errors.ts'
 import { clientKey, serviceText } from '../../../protocol/identifiers.ts'
-import { SHA512_URI } from '../../../protocol/request-hash.ts'
-import { childElements, envelopeParts, parseXml, scannedBody } from './request.ts'
+import { scannedBody } from './request.ts'
+import { childElements, envelopeParts, nsAttributes, parseXml, requestHashElement, xmlEscape } from '../../../protocol/soap/xml.ts'
 import { byteOffset, scanEnvelope, type EnvelopeScan } from './scan.ts'
-import { xmlEscape } from '../../../protocol/soap/fault.ts'
-import { SOAP_ENV, XROAD } from '../../../protocol/soap/namespaces.ts'
+import { SOAP_ENV } from '../../../protocol/soap/namespaces.ts'
 import { NotSure } from './xml-text.ts'
 import { domFields, readXRoadHeader, type XRoadSoapHeader } from '../../../protocol/soap/xroad-header.ts'
 
@@ -91,15 +90,6 @@ function checkConsistent (echoed: XRoadSoapHeader, sent: XRoadSoapHeader): void 
   if (differs.length > 0) throw new XRoadError('Server.ClientProxy.InconsistentResponse', `Provider response headers do not match the request: ${differs.join(', ')}`)
 }
 
-function nsAttributes (namespaces: Record<string, string>, skipPrefix?: string): string {
-  let out = ''
-  for (const [prefix, uri] of Object.entries(namespaces)) {
-    if (prefix === skipPrefix) continue
-    out += prefix === '' ? ` xmlns="${xmlEscape(uri)}"` : ` xmlns:${prefix}="${xmlEscape(uri)}"`
-  }
-  return out
-}
-
 /**
  * Our Header's start and end tags, for an envelope whose element uses `prefix` and may declare a
  * default namespace itself.
@@ -128,8 +118,6 @@ function headerTags (prefix: string, envelopeDeclaresDefault: boolean, request: 
   return { open: `<${h}Header${headerNs}>`, close: `</${h}Header>` }
 }
 
-const hashElement = (requestHash: string): string => `<requestHash xmlns="${XROAD}" algorithmId="${SHA512_URI}">${requestHash}</requestHash>`
-
 const DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>'
 const DECLARATION_BYTES = Buffer.from(DECLARATION)
 
@@ -143,7 +131,7 @@ function splice (bytes: Buffer, scan: EnvelopeScan, request: EchoSource): Buffer
   const { open, close } = headerTags(scan.prefix, scan.declaresDefault, request)
   const at = byteOffset(scan, scan.header?.start ?? scan.bodyStart)
   const resume = scan.header === undefined ? at : byteOffset(scan, scan.header.end)
-  const header = Buffer.from(open + request.headerXml + hashElement(request.requestHash) + close, 'utf8')
+  const header = Buffer.from(open + request.headerXml + requestHashElement(request.requestHash) + close, 'utf8')
   return Buffer.concat([DECLARATION_BYTES, bytes.subarray(scan.contentStart, at), header, bytes.subarray(resume)])
 }
 
@@ -154,5 +142,5 @@ function assemble (envelope: XmlElement, prefix: string, body: XmlElement, reque
   let attrs = nsAttributes(declarations)
   for (const a of envelope.attrs) attrs += ` ${a.prefix === '' ? '' : a.prefix + ':'}${a.name}="${xmlEscape(a.value)}"`
   const { open, close } = headerTags(prefix, Object.hasOwn(declarations, ''), request)
-  return `${DECLARATION}<${p}Envelope${attrs}>${open}${request.headerXml}${hashElement(request.requestHash)}${close}${body.toString({ format: false })}</${p}Envelope>`
+  return `${DECLARATION}<${p}Envelope${attrs}>${open}${request.headerXml}${requestHashElement(request.requestHash)}${close}${body.toString({ format: false })}</${p}Envelope>`
 }

@@ -6,14 +6,15 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { XRoadError } from '../../../protocol/errors.ts'
 import { serviceText } from '../../../protocol/identifiers.ts'
 import { peerOf } from '../client-cert.ts'
-import { authorise, identify, recordRequest, recordResponse, resolveService } from '../../pipeline/stages.ts'
+import { authorise, identify, resolveService } from '../../pipeline/stages.ts'
+import { recordRequest, recordResponse } from '../../pipeline/record.ts'
 import { soapRequestHash } from '../../../protocol/request-hash.ts'
 import { parseRequestEnvelope } from './request.ts'
 import { readProviderResponse } from './response.ts'
 import { xmlViolations } from '../../../schemas/library.ts'
 import { soapMetaservice } from '../../../protocol/metaservices.ts'
 import { answerSoapMetaservice } from './metaservices.ts'
-import type { GatewayContext } from '../../server.ts'
+import type { GatewayContext } from '../../context.ts'
 
 export async function soapRoutes (app: FastifyInstance, ctx: GatewayContext): Promise<void> {
   app.post('/', (req, reply) => handleSoap(ctx, req, reply))

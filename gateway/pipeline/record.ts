@@ -1,0 +1,72 @@
+/**
+ * Stages 5 and 8 (DESIGN §5): nothing leaves or returns through the node unless it is recorded.
+ * An exchange becomes a record's content here (ids, parties, digests of its header part and body);
+ * the message log signs and stores it. A recorder that fails fails the exchange with
+ * `Server.ClientProxy.LoggingFailed`, and the request never leaves the node.
+ */
+import type { SigningRecorder } from '../../messagelog/recorder.ts'
+import { sha512, type Direction, type RecordContent } from '../../messagelog/record.ts'
+import { XRoadError } from '../../protocol/errors.ts'
+import { clientKey, memberOf, serviceText } from '../../protocol/identifiers.ts'
+import { headerPart } from '../../protocol/request-hash.ts'
+import { unloggedRecorder, type Exchange, type ExchangeRecorder } from './exchange.ts'
+
+export function recordContent (ex: Exchange, direction: Direction, body: Buffer): RecordContent {
+  if (ex.clientId === undefined || ex.serviceId === undefined) throw new Error('the exchange has no client or service yet')
+  const client = clientKey(ex.clientId)
+  const service = serviceText(ex.serviceId)
+  const rest = ex.protocol === 'rest'
+  const path = rest ? `${ex.path ?? ''}${ex.query ?? ''}` : null
+  const status = direction === 'response' ? ex.providerStatus ?? null : null
+  const first = direction === 'request' ? `${ex.method ?? 'POST'}\r\n${path ?? '/'}\r\n` : `${status ?? ''}\r\n`
+  return {
+    time: new Date().toISOString(),
+    direction,
+    protocol: ex.protocol,
+    messageId: ex.messageId ?? ex.requestId,
+    requestId: ex.requestId,
+    client,
+    service,
+    userId: ex.userId ?? null,
+    issue: ex.issue ?? null,
+    representedParty: ex.representedParty ?? null,
+    method: rest ? ex.method ?? null : null,
+    path,
+    status,
+    fault: direction === 'response' && ex.protocol === 'soap' ? ex.errorCode ?? null : null,
+    requestHash: ex.requestHash ?? null,
+    headersDigest: sha512(headerPart(first, direction === 'request' ? ex.requestHeaders : ex.responseHeaders)),
+    bodyDigest: direction === 'request' && ex.requestBodyDigest !== undefined && body.length > 0 ? ex.requestBodyDigest : sha512(body),
+    signer: direction === 'request' ? memberOf(client) : memberOf(service),
+  }
+}
+
+/** The message log as the pipeline's recorder. */
+export function messageLogRecorder (log: SigningRecorder): ExchangeRecorder {
+  return {
+    recordRequest: (ex, body) => log.record(recordContent(ex, 'request', body ?? EMPTY), body ?? EMPTY, keepsBodies(ex)),
+    recordResponse: (ex, body) => log.record(recordContent(ex, 'response', body), body, keepsBodies(ex)),
+  }
+}
+
+const EMPTY = Buffer.alloc(0)
+const keepsBodies = (ex: Exchange): boolean => ex.service?.config.bodyLogging === 'full'
+
+/** A node without a message log has nothing to wait for (undefined), which spares every exchange two promises. */
+export function recordRequest (recorder: ExchangeRecorder, exchange: Exchange, body: Buffer | undefined): Promise<void> | undefined {
+  if (recorder === unloggedRecorder) return undefined
+  return recordWith(() => recorder.recordRequest(exchange, body), 'request')
+}
+
+export function recordResponse (recorder: ExchangeRecorder, exchange: Exchange, body: Buffer): Promise<void> | undefined {
+  if (recorder === unloggedRecorder) return undefined
+  return recordWith(() => recorder.recordResponse(exchange, body), 'response')
+}
+
+async function recordWith (record: () => Promise<void>, what: 'request' | 'response'): Promise<void> {
+  try {
+    await record()
+  } catch (err) {
+    throw new XRoadError('Server.ClientProxy.LoggingFailed', `The ${what} could not be logged: ${(err as Error).message}`)
+  }
+}
