@@ -15,11 +15,12 @@
  */
 import type { XmlElement } from 'libxml2-wasm'
 import type { AdapterConfig, ServiceConfig } from '../config/types.ts'
-import { XRoadError } from '../protocol/errors.ts'
+import { XRoadError, schemaMismatch } from '../protocol/errors.ts'
 import { clientKey, type ServiceId } from '../protocol/identifiers.ts'
 import { envelopeParts, identifierXml, parseXml, xmlEscape } from '../protocol/soap/xml.ts'
 import { SOAP_ENV, XROAD, XROAD_ID } from '../protocol/soap/namespaces.ts'
-import { xmlViolations, type SchemaLibrary } from '../schemas/library.ts'
+import { isJsonType, xsdViolations, type SchemaLibrary } from '../schemas/library.ts'
+import type { LibraryXsd } from '../schemas/xsd-hooks.ts'
 import type { ElementDecl, XsdModel } from '../schemas/xsd-model.ts'
 import { faultToRestError, restErrorToFault } from './bridge/faults.ts'
 import { MappingError, XmlJsonMapper } from './bridge/mapping.ts'
@@ -105,7 +106,7 @@ function restToSoap (config: AdapterConfig, service: ServiceConfig, library: Sch
       }
       // Enforced services get the provider's XML checked against its XSD (and hooks) before mapping:
       // order and occurrence errors have no JSON form to be caught in later.
-      if (service.responseValidation === 'enforce') validateXml(xsd.validate.bind(xsd), body)
+      if (service.responseValidation === 'enforce') validateXml(xsd, body)
       let value: unknown
       try {
         value = mapper.toJson(body, op.response)
@@ -224,7 +225,7 @@ function soapToRest (config: AdapterConfig, service: ServiceConfig, library: Sch
     if (res.status < 200 || res.status > 299) {
       return soap(500, restErrorToFault(res.status, contentType, res.body, ex.requestId), res.durationMs)
     }
-    if (contentType === undefined || !/^application\/([\w.+-]+\+)?json\b/i.test(contentType)) {
+    if (!isJsonType(contentType)) {
       throw new XRoadError('Server.ServerProxy.InvalidResponse', `Provider answered '${contentType ?? ''}', expected JSON`)
     }
     let xml: string
@@ -269,13 +270,9 @@ function soap (status: number, xml: string, durationMs: number): ProviderRespons
   return { status, headers: { 'content-type': 'text/xml; charset=utf-8' }, body: Buffer.from(xml, 'utf8'), durationMs }
 }
 
-function validateXml (validate: (el: XmlElement) => void, el: XmlElement): void {
-  try {
-    validate(el)
-  } catch (err) {
-    const violations = xmlViolations(err)
-    throw new XRoadError('Server.ServerProxy.InvalidResponse', `Provider response does not match the service schema: ${violations.join('; ')}`, violations)
-  }
+function validateXml (xsd: LibraryXsd, el: XmlElement): void {
+  const violations = xsdViolations(xsd, el)
+  if (violations.length > 0) throw schemaMismatch('Server.ServerProxy.InvalidResponse', violations)
 }
 
 function mappingFailure (err: unknown, code: 'Client.InvalidBody' | 'Server.ServerProxy.InvalidResponse', what: string): unknown {

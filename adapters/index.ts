@@ -3,7 +3,7 @@
  * factory, wrapped in the resilience policy (deadline, retries, breaker, bulkhead) every kind gets.
  * Adding a kind = one module + one line in the table.
  */
-import type { ResilienceConfig, ServiceConfig } from '../config/types.ts'
+import type { ResilienceSettings, ServiceConfig } from '../config/types.ts'
 import type { SchemaLibrary } from '../schemas/library.ts'
 import { createBridgeAdapter } from './bridge.ts'
 import { resolveResilience, withResilience, type ResilientAdapter } from './resilience.ts'
@@ -21,7 +21,7 @@ export interface CreateAdapterOptions {
   /** Largest provider response the node will buffer. */
   responseBytes: number
   /** The node's resilience defaults; the service's own settings override them field by field. */
-  resilience: ResilienceConfig | undefined
+  resilience: ResilienceSettings
   library: SchemaLibrary
 }
 

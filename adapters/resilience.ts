@@ -21,29 +21,20 @@
  * "provider" a breaker protects is the system behind that service's adapter.
  */
 import { setTimeout as sleep } from 'node:timers/promises'
-import type { ResilienceConfig } from '../config/types.ts'
+import { DEFAULT_RESILIENCE } from '../config/defaults.ts'
+import type { ResilienceConfig, ResilienceSettings } from '../config/types.ts'
 import { XRoadError } from '../protocol/errors.ts'
 import type { Adapter, OutboundRequest, ProviderResponse } from './types.ts'
 
-export interface ResilienceSettings {
-  retries: { attempts: number; backoffMs: number; maxBackoffMs: number; soap: boolean }
-  breaker: { enabled: boolean; consecutiveFailures: number; failureRate: number; window: number; minimumRequests: number; coolDownMs: number; failureStatuses: number[] }
-  concurrency: { max: number; queue: number }
-}
+export type { ResilienceSettings }
+export { DEFAULT_RESILIENCE }
 
-export const DEFAULT_RESILIENCE: ResilienceSettings = {
-  retries: { attempts: 2, backoffMs: 50, maxBackoffMs: 1000, soap: false },
-  breaker: { enabled: true, consecutiveFailures: 5, failureRate: 0.5, window: 20, minimumRequests: 10, coolDownMs: 10_000, failureStatuses: [502, 503, 504] },
-  concurrency: { max: 256, queue: 1024 },
-}
-
-/** Node defaults, then the service's own settings, field by field. */
-export function resolveResilience (node: ResilienceConfig | undefined, service: ResilienceConfig | undefined): ResilienceSettings {
-  const d = DEFAULT_RESILIENCE
+/** The node's settings, then the service's own, field by field. */
+export function resolveResilience (node: ResilienceSettings, service: ResilienceConfig | undefined): ResilienceSettings {
   return {
-    retries: { ...d.retries, ...node?.retries, ...service?.retries },
-    breaker: { ...d.breaker, ...node?.breaker, ...service?.breaker },
-    concurrency: { ...d.concurrency, ...node?.concurrency, ...service?.concurrency },
+    retries: { ...node.retries, ...service?.retries },
+    breaker: { ...node.breaker, ...service?.breaker },
+    concurrency: { ...node.concurrency, ...service?.concurrency },
   }
 }
 

@@ -1,3 +1,5 @@
+import { DEFAULT_RESILIENCE } from './defaults.ts'
+
 /**
  * JSON Schema of one configuration file. A configuration directory holds any number of YAML files;
  * each is validated on its own (so errors name the file), then merged and cross-checked.
@@ -23,11 +25,11 @@ function resilienceSchema (withDefaults: boolean) {
         additionalProperties: false,
         properties: {
           // Extra attempts after the first, only for idempotent methods and connection failures.
-          attempts: { type: 'integer', minimum: 0, maximum: 10, ...d(2) },
-          backoffMs: { type: 'integer', minimum: 0, maximum: 60000, ...d(50) },
-          maxBackoffMs: { type: 'integer', minimum: 0, maximum: 600000, ...d(1000) },
+          attempts: { type: 'integer', minimum: 0, maximum: 10, ...d(DEFAULT_RESILIENCE.retries.attempts) },
+          backoffMs: { type: 'integer', minimum: 0, maximum: 60000, ...d(DEFAULT_RESILIENCE.retries.backoffMs) },
+          maxBackoffMs: { type: 'integer', minimum: 0, maximum: 600000, ...d(DEFAULT_RESILIENCE.retries.maxBackoffMs) },
           // SOAP has no idempotency marker: retried only when the operator says the service is safe to repeat.
-          soap: { type: 'boolean', ...d(false) },
+          soap: { type: 'boolean', ...d(DEFAULT_RESILIENCE.retries.soap) },
         },
         ...d({}),
       },
@@ -35,14 +37,14 @@ function resilienceSchema (withDefaults: boolean) {
         type: 'object',
         additionalProperties: false,
         properties: {
-          enabled: { type: 'boolean', ...d(true) },
-          consecutiveFailures: { type: 'integer', minimum: 1, maximum: 10000, ...d(5) },
-          failureRate: { type: 'number', exclusiveMinimum: 0, maximum: 1, ...d(0.5) },
-          window: { type: 'integer', minimum: 1, maximum: 10000, ...d(20) },
-          minimumRequests: { type: 'integer', minimum: 1, maximum: 10000, ...d(10) },
-          coolDownMs: { type: 'integer', minimum: 1, maximum: 3600000, ...d(10000) },
+          enabled: { type: 'boolean', ...d(DEFAULT_RESILIENCE.breaker.enabled) },
+          consecutiveFailures: { type: 'integer', minimum: 1, maximum: 10000, ...d(DEFAULT_RESILIENCE.breaker.consecutiveFailures) },
+          failureRate: { type: 'number', exclusiveMinimum: 0, maximum: 1, ...d(DEFAULT_RESILIENCE.breaker.failureRate) },
+          window: { type: 'integer', minimum: 1, maximum: 10000, ...d(DEFAULT_RESILIENCE.breaker.window) },
+          minimumRequests: { type: 'integer', minimum: 1, maximum: 10000, ...d(DEFAULT_RESILIENCE.breaker.minimumRequests) },
+          coolDownMs: { type: 'integer', minimum: 1, maximum: 3600000, ...d(DEFAULT_RESILIENCE.breaker.coolDownMs) },
           // Provider statuses that count as failures (besides no answer at all); 500 is often a business error.
-          failureStatuses: { type: 'array', items: { type: 'integer', minimum: 100, maximum: 599 }, ...d([502, 503, 504]) },
+          failureStatuses: { type: 'array', items: { type: 'integer', minimum: 100, maximum: 599 }, ...d(DEFAULT_RESILIENCE.breaker.failureStatuses) },
         },
         ...d({}),
       },
@@ -50,8 +52,8 @@ function resilienceSchema (withDefaults: boolean) {
         type: 'object',
         additionalProperties: false,
         properties: {
-          max: { type: 'integer', minimum: 1, maximum: 100000, ...d(256) },
-          queue: { type: 'integer', minimum: 0, maximum: 1000000, ...d(1024) },
+          max: { type: 'integer', minimum: 1, maximum: 100000, ...d(DEFAULT_RESILIENCE.concurrency.max) },
+          queue: { type: 'integer', minimum: 0, maximum: 1000000, ...d(DEFAULT_RESILIENCE.concurrency.queue) },
         },
         ...d({}),
       },

@@ -13,9 +13,9 @@ export interface NodeConfig {
   /** Client ids (`instance/class/code[/subsystem]`) of operators: they may read any exchange's evidence. */
   operators: string[]
   /** Defaults for every service's way to its provider (each service may override). */
-  resilience?: ResilienceConfig
+  resilience: ResilienceSettings
   rateLimits?: RateLimitsConfig
-  shutdown?: ShutdownConfig
+  shutdown: ShutdownConfig
 }
 
 export interface LogConfig {
@@ -33,6 +33,14 @@ export interface LogConfig {
   retentionDays: number
 }
 
+/** Resilience settings with every field set: the node's defaults once the schema has filled them in. */
+export interface ResilienceSettings {
+  retries: { attempts: number; backoffMs: number; maxBackoffMs: number; soap: boolean }
+  breaker: { enabled: boolean; consecutiveFailures: number; failureRate: number; window: number; minimumRequests: number; coolDownMs: number; failureStatuses: number[] }
+  concurrency: { max: number; queue: number }
+}
+
+/** A service's own resilience settings: any field, each overriding the node's. */
 export interface ResilienceConfig {
   retries?: { attempts?: number; backoffMs?: number; maxBackoffMs?: number; soap?: boolean }
   breaker?: { enabled?: boolean; consecutiveFailures?: number; failureRate?: number; window?: number; minimumRequests?: number; coolDownMs?: number; failureStatuses?: number[] }
@@ -60,11 +68,11 @@ export interface Limits {
   requestBytes: number
   /** Largest provider response the node buffers. */
   responseBytes: number
-  headerBytes?: number
-  headerCount?: number
-  headersTimeoutMs?: number
-  requestTimeoutMs?: number
-  keepAliveTimeoutMs?: number
+  headerBytes: number
+  headerCount: number
+  headersTimeoutMs: number
+  requestTimeoutMs: number
+  keepAliveTimeoutMs: number
 }
 
 export interface SubsystemConfig {

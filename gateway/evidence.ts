@@ -7,8 +7,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { BatchSignature } from '../certs/batch-signer.ts'
 import { peerOf } from './edge/client-cert.ts'
 import { XRoadError } from '../protocol/errors.ts'
-import { rawHeaderValues } from './edge/rest/headers.ts'
-import { parseClientHeader } from '../protocol/identifiers.ts'
+import { readXRoadHeaders } from './edge/rest/headers.ts'
 import { buildEvidence } from '../messagelog/evidence.ts'
 import type { MessageLog } from '../messagelog/index.ts'
 import type { StoredRecord } from '../messagelog/record.ts'
@@ -18,11 +17,7 @@ import type { GatewayContext } from './context.ts'
 
 /** Who asks: identified like the exchange edges (X-Road-Client, proven by the client certificate over mutual TLS). */
 export function evidenceCaller (ctx: GatewayContext, req: FastifyRequest): ClientEntry {
-  const values = rawHeaderValues(req.raw.rawHeaders, 'x-road-client')
-  if (values.length > 1) throw new XRoadError('Client.BadRequest', 'Header x-road-client is repeated; send it once')
-  const value = values[0]?.trim()
-  if (value === undefined || value === '') throw new XRoadError('Client.MissingHeader', 'The X-Road-Client header is required')
-  return identify(ctx.registry, parseClientHeader(value), peerOf(req.raw.socket, ctx.clientCertificates))
+  return identify(ctx.registry, readXRoadHeaders(req.raw.rawHeaders).client, peerOf(req.raw.socket, ctx.clientCertificates))
 }
 
 /** True when `id` is `party` itself or lies under it (a member covers its subsystems and their services). */

@@ -1,36 +1,33 @@
 /**
- * Builds the gateway: one Fastify app with the REST r1 edge, the SOAP edge and the operations
- * routes. Request bodies stay raw Buffers (the hashes and the log need the exact bytes); each edge
- * parses only what it must.
+ * The composition root: builds the gateway from its parts — one Fastify app with the edge's hooks
+ * and error handlers, the REST r1 and SOAP edges (which walk the pipeline), the metaservice,
+ * catalogue, evidence and operations routes — and closes it in order. Request bodies stay raw
+ * Buffers (the hashes and the log need the exact bytes); each edge parses only what it must.
  */
 import { randomUUID } from 'node:crypto'
 import type { Server as HttpServer } from 'node:http'
 import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify'
-import type { UraConfig } from '../config/types.ts'
-import { PROJECT_SCHEMA_DIR, SchemaLibrary } from '../schemas/library.ts'
-import { XRoadError, isXRoadError } from '../protocol/errors.ts'
-import { unloggedRecorder, type Exchange, type ExchangeRecorder } from './pipeline/exchange.ts'
-import type { GatewayContext } from './context.ts'
-import { Registry } from '../registry/registry.ts'
-import { sendRestError } from './edge/errors.ts'
-import { r1Routes } from './edge/rest/route.ts'
-import { evidenceHeaders } from './edge/rest/headers.ts'
-import { opsRoutes } from './ops/routes.ts'
-import { soapRoutes } from './edge/soap/route.ts'
-import { docsPlugin } from './catalogue/docs.ts'
-import { metaRoutes } from './meta/routes.ts'
-import { catalogueRoutes } from './catalogue/routes.ts'
-import { faultEnvelope } from '../protocol/soap/fault.ts'
-import { clientKey, serviceText } from '../protocol/identifiers.ts'
-import type { MessageLog } from '../messagelog/index.ts'
-import { evidenceRoutes } from './evidence.ts'
-import { ClientCertificates } from './edge/client-cert.ts'
-import { tlsServerFactory, type GatewayTls } from './edge/tls.ts'
 import type { CertificateRow } from '../certs/inventory.ts'
-import { makeClientErrorHandler, refuseOnSocket } from './edge/http-guards.ts'
-import { logDestination } from './ops/process-log.ts'
-import { logExchange } from './ops/exchange-line.ts'
+import type { UraConfig } from '../config/types.ts'
+import type { MessageLog } from '../messagelog/index.ts'
+import { Registry } from '../registry/registry.ts'
+import { PROJECT_SCHEMA_DIR, SchemaLibrary } from '../schemas/library.ts'
+import { catalogueRoutes } from './catalogue/routes.ts'
+import { docsPlugin } from './catalogue/docs.ts'
+import type { GatewayContext } from './context.ts'
+import { ClientCertificates } from './edge/client-cert.ts'
+import { errorHandler, frameworkErrors, notFoundHandler } from './edge/errors.ts'
+import { edgeChecks, guardServers, makeClientErrorHandler } from './edge/http-guards.ts'
+import { r1Routes } from './edge/rest/route.ts'
+import { soapRoutes } from './edge/soap/route.ts'
+import { tlsServerFactory, type GatewayTls } from './edge/tls.ts'
+import { evidenceRoutes } from './evidence.ts'
+import { metaRoutes } from './meta/routes.ts'
+import { exchangeLine } from './ops/exchange-line.ts'
 import { GatewayMetrics } from './ops/metrics.ts'
+import { logDestination } from './ops/process-log.ts'
+import { opsRoutes } from './ops/routes.ts'
+import { unloggedRecorder, type Exchange, type ExchangeRecorder } from './pipeline/exchange.ts'
 import { RateLimiter } from './pipeline/rate-limit.ts'
 import { messageLogRecorder } from './pipeline/record.ts'
 
@@ -73,14 +70,14 @@ export async function buildGateway (opts: GatewayOptions): Promise<Gateway> {
   if (opts.expiringCertificates !== undefined) context.expiringCertificates = opts.expiringCertificates
   let plainServer: HttpServer | undefined
   const limits = config.node.limits
-  const headerCount = limits.headerCount ?? 100
-  const headersTimeout = limits.headersTimeoutMs ?? 10_000
+  const headerCount = limits.headerCount
+  const headersTimeout = limits.headersTimeoutMs
 
   const app = Fastify({
     logger: opts.logger ?? { level: 'info', stream: logDestination() },
     // Fastify's own per-request lines are off: the node writes one line per exchange itself.
     logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'requestId' }),
-    bodyLimit: config.node.limits.requestBytes,
+    bodyLimit: limits.requestBytes,
     genReqId: () => randomUUID(),
     requestIdHeader: false,
     // Idle keep-alive sockets are closed at shutdown; busy ones finish their exchange first.
@@ -89,23 +86,19 @@ export async function buildGateway (opts: GatewayOptions): Promise<Gateway> {
     routerOptions: { ignoreDuplicateSlashes: false },
     // Slow and oversize clients (limits in config/schema.ts); the parser's refusals get X-Road errors too.
     http: {
-      maxHeaderSize: limits.headerBytes ?? 16384,
+      maxHeaderSize: limits.headerBytes,
       headersTimeout,
       // How often Node looks for connections past those deadlines (its default is 30 s).
       connectionsCheckingInterval: Math.min(1000, Math.max(50, Math.floor(headersTimeout / 4))),
       // Checked in onRequest instead, so a missing or repeated Host gets a typed error.
       requireHostHeader: false,
     },
-    requestTimeout: limits.requestTimeoutMs ?? 120_000,
-    keepAliveTimeout: limits.keepAliveTimeoutMs ?? 65_000,
+    requestTimeout: limits.requestTimeoutMs,
+    keepAliveTimeout: limits.keepAliveTimeoutMs,
     clientErrorHandler: makeClientErrorHandler(code => { metrics.clientError(code) }),
     // `https: true` only makes Fastify print https:// addresses; the factory builds the servers.
     ...(opts.tls === undefined ? {} : { https: {}, serverFactory: tlsServerFactory(opts.tls, s => { plainServer = s }) }),
-    // Errors raised before routing (undecodable URL) get the same X-Road shape as the rest.
-    frameworkErrors: (err, req, reply) => {
-      const xerr = err.code === 'FST_ERR_BAD_URL' ? new XRoadError('Client.BadRequest', 'The request URL is not validly percent-encoded') : toXRoadError(err)
-      return sendRestError(reply, xerr, req.id)
-    },
+    frameworkErrors,
   })
 
   // Bodies are kept as bytes for every content type.
@@ -113,80 +106,11 @@ export async function buildGateway (opts: GatewayOptions): Promise<Gateway> {
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => { done(null, body) })
 
   app.decorateRequest('exchange', null as unknown as Exchange)
-  // Callback-style hooks: they run on every request, and an async hook costs a promise per call.
-  app.addHook('onRequest', (req, reply, done) => {
-    const url = req.raw.url ?? ''
-    const protocol = url === '/' || url.startsWith('/?') ? 'soap' : 'rest'
-    req.exchange = { protocol, requestId: req.id }
-    // While draining, every answer closes its connection, so keep-alive clients reconnect elsewhere.
-    if (!context.ready) reply.header('connection', 'close')
-    // Node drops header fields past maxHeadersCount silently; one more than the limit is kept so that
-    // a request over the limit is refused rather than read with fields missing.
-    const raw = req.raw.rawHeaders
-    if (raw.length / 2 > headerCount) {
-      return done(new XRoadError('Client.RequestHeaderTooLarge', `The request has more than ${headerCount} header fields`))
-    }
-    // RFC 9112 §3.2: exactly one Host in HTTP/1.1 (two would let hops disagree on the target).
-    let hosts = 0
-    for (let i = 0; i < raw.length; i += 2) if (raw[i].length === 4 && raw[i].toLowerCase() === 'host') hosts++
-    if (hosts > 1 || (hosts === 0 && req.raw.httpVersion !== '1.0')) return done(new XRoadError('Client.BadRequest', 'An HTTP/1.1 request needs exactly one Host header'))
-    done()
-  })
-  // The same edge rules on the plain HTTP server (if any) as on the main one.
-  for (const server of plainServer === undefined ? [app.server] : [app.server, plainServer]) {
-    server.maxHeadersCount = headerCount + 1
-    // CONNECT asks for a tunnel: the node never opens one.
-    server.on('connect', (_req, socket) => {
-      metrics.clientError('Client.InvalidHttpMethod')
-      refuseOnSocket(socket as import('node:net').Socket, 'Client.InvalidHttpMethod', 'CONNECT is not supported')
-    })
-  }
-  // Fastify attaches its parser-error handler to the main server only.
-  plainServer?.on('clientError', makeClientErrorHandler(code => { metrics.clientError(code) }))
-
-  app.setErrorHandler((err, req, reply) => {
-    const ex = req.exchange
-    const xerr = toXRoadError(err)
-    ex.errorCode = xerr.code
-    if (xerr.code === 'Server.ClientProxy.InternalError') req.log.error({ err, requestId: ex.requestId }, 'unexpected error')
-    if (ex.protocol === 'soap') {
-      if (xerr.retryAfterSeconds !== undefined) reply.header('retry-after', String(xerr.retryAfterSeconds))
-      // Faults travel as 500 (SOAP 1.1 over HTTP), except a rate limit: 429 tells the client to slow down.
-      return reply.code(xerr.status === 429 ? 429 : 500).header('content-type', 'text/xml; charset=utf-8').header('x-road-request-id', ex.requestId).send(faultEnvelope(xerr, ex.requestId))
-    }
-    return sendRestError(reply.headers(evidenceHeaders(ex)), xerr, ex.requestId)
-  })
-
-  app.setNotFoundHandler((req, reply) => {
-    const versioned = /^\/r(\d+)\//.exec(req.raw.url ?? '')
-    const err = versioned !== null && versioned[1] !== '1'
-      ? new XRoadError('Client.InvalidProtocolVersion', `REST protocol version r${versioned[1]} is not supported; use r1`)
-      : new XRoadError('Client.BadRequest', `No such endpoint: ${req.method} ${req.raw.url?.split('?')[0]}`)
-    req.exchange.errorCode = err.code
-    return sendRestError(reply, err, req.exchange.requestId)
-  })
-
-  // One line per exchange: ids, parties, outcome, timings. Never payloads.
-  app.addHook('onResponse', (req, reply, done) => {
-    metrics.observe(req, reply)
-    const ex = req.exchange
-    if (ex.serviceId === undefined && ex.errorCode === undefined) return done()
-    logExchange(req.log, {
-      messageId: ex.messageId,
-      protocol: ex.protocol,
-      client: ex.clientId === undefined ? undefined : ex.client?.key ?? clientKey(ex.clientId),
-      service: ex.serviceId === undefined ? undefined : serviceText(ex.serviceId),
-      method: ex.protocol === 'rest' ? ex.method : undefined,
-      userId: ex.userId,
-      issue: ex.issue,
-      status: reply.statusCode,
-      providerStatus: ex.providerStatus,
-      error: ex.errorCode,
-      durationMs: Math.round(reply.elapsedTime * 100) / 100,
-      providerMs: ex.providerMs === undefined ? undefined : Math.round(ex.providerMs * 100) / 100,
-    })
-    done()
-  })
+  app.addHook('onRequest', edgeChecks(headerCount, () => context.ready))
+  guardServers(app.server, plainServer, headerCount, code => { metrics.clientError(code) })
+  app.setErrorHandler(errorHandler)
+  app.setNotFoundHandler(notFoundHandler)
+  app.addHook('onResponse', exchangeLine(metrics))
 
   // OpenAPI and Swagger UI first: swagger describes the routes registered after it.
   await docsPlugin(app, context, config)
@@ -206,7 +130,7 @@ export async function buildGateway (opts: GatewayOptions): Promise<Gateway> {
     close: () => {
       closing ??= (async () => {
         context.ready = false
-        const shutdown = config.node.shutdown ?? { drainDelayMs: 0, graceMs: 30_000 }
+        const shutdown = config.node.shutdown
         // Load balancers see /readyz 503 and move away while the node still serves.
         if (shutdown.drainDelayMs > 0) await new Promise(resolve => setTimeout(resolve, shutdown.drainDelayMs))
         // Exchanges still running after the grace period are cut off.
@@ -229,18 +153,3 @@ export async function buildGateway (opts: GatewayOptions): Promise<Gateway> {
   }
 }
 
-function toXRoadError (err: unknown): XRoadError {
-  if (isXRoadError(err)) return err
-  const e = err as { code?: string; statusCode?: number; message?: string }
-  switch (e.code) {
-    case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return new XRoadError('Client.RequestTooLarge', 'Request body exceeds the limit of this node')
-    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
-      return new XRoadError('Client.BadRequest', 'Content-Length does not match the body')
-    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-    case 'FST_ERR_CTP_INVALID_TYPE':
-      return new XRoadError('Client.InvalidContentType', e.message ?? 'Unsupported content type')
-  }
-  if (typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) return new XRoadError('Client.BadRequest', e.message ?? 'Bad request')
-  return new XRoadError('Server.ClientProxy.InternalError', 'Internal error in the node')
-}

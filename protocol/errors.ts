@@ -49,13 +49,19 @@ export class XRoadError extends Error {
   /** Seconds after which a retry may succeed (rate limits, open breakers): sent as `Retry-After`. */
   retryAfterSeconds: number | undefined = undefined
 
-  constructor (code: ErrorCode, message: string, violations?: string[]) {
-    super(message)
+  constructor (code: ErrorCode, message: string, violations?: string[], options?: { cause?: unknown }) {
+    super(message, options)
     this.name = 'XRoadError'
     this.code = code
     this.status = ERROR_STATUS[code]
     this.violations = violations
   }
+}
+
+/** A message that does not match its service's schema, every violation listed. */
+export function schemaMismatch (code: 'Client.InvalidBody' | 'Server.ServerProxy.InvalidResponse', violations: string[]): XRoadError {
+  const what = code === 'Client.InvalidBody' ? 'The request' : 'The provider response'
+  return new XRoadError(code, `${what} does not match the service schema: ${violations.join('; ')}`, violations)
 }
 
 export function isXRoadError (err: unknown): err is XRoadError {

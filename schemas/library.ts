@@ -219,3 +219,18 @@ function xmlErrorText (err: unknown): string {
   if (Array.isArray(details) && details.length > 0) return details.map(d => d.message.trim()).join('; ')
   return (err as Error).message
 }
+
+/** The violations of an element against an XSD; empty when it is valid. */
+export function xsdViolations (xsd: LibraryXsd, el: XmlElement): string[] {
+  try {
+    xsd.validate(el)
+    return []
+  } catch (err) {
+    return xmlViolations(err)
+  }
+}
+
+/** Whether a Content-Type is JSON (`application/json` or an `application/…+json` type). */
+export function isJsonType (contentType: string | undefined): boolean {
+  return contentType !== undefined && /^application\/([\w.+-]+\+)?json\b/i.test(contentType)
+}

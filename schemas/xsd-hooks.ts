@@ -9,7 +9,7 @@ import { XmlElement, XmlText, XmlCData, type XsdValidator } from 'libxml2-wasm'
 import { bashkiaByName } from './bashki.ts'
 import { ibanProblem, nidProblem, niptProblem } from './checks.ts'
 import { CORE_NS } from './generate.ts'
-import { XSI, qname, type ComplexTypeDef, type ElementDecl, type QName, type TypeDef, type XsdModel } from './xsd-model.ts'
+import { XSI, qname, textOf, type ComplexTypeDef, type ElementDecl, type QName, type TypeDef, type XsdModel } from './xsd-model.ts'
 
 export type TextCheck = (text: string) => string | undefined
 export type ElementCheck = (el: XmlElement) => string | undefined
@@ -177,12 +177,6 @@ class HookWalker {
     if (this.model.attributesOf(def).some(a => this.needsWalk(this.model.typeOf(a)))) return true
     return this.model.childrenOf(def).some(d => this.needsWalk(this.model.typeOf(this.model.resolve(d))))
   }
-}
-
-function textOf (el: XmlElement): string {
-  let text = ''
-  for (let c = el.firstChild; c !== null; c = c.next) if (c instanceof XmlText || c instanceof XmlCData) text += c.content
-  return text
 }
 
 function report (problems: XsdHookError['details'], el: XmlElement, where: string, problem: string | undefined): void {

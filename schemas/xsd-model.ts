@@ -9,7 +9,7 @@
  * else (xs:any, groups, substitution groups, lists/unions) is recorded as unsupported and reported
  * when the mapping or a hook reaches it, not at load time.
  */
-import { XmlElement } from 'libxml2-wasm'
+import { XmlCData, XmlElement, XmlText } from 'libxml2-wasm'
 
 export const XS = 'http://www.w3.org/2001/XMLSchema'
 export const XSI = 'http://www.w3.org/2001/XMLSchema-instance'
@@ -308,4 +308,11 @@ function resolveQName (el: XmlElement, value: string): QName {
   }
   if (prefix === '') return qname('', local)
   throw new Error(`prefix '${prefix}' of '${value}' is not declared (line ${el.line})`)
+}
+
+/** The text content an element holds directly (text and CDATA children, not descendants). */
+export function textOf (el: XmlElement): string {
+  let text = ''
+  for (let c = el.firstChild; c !== null; c = c.next) if (c instanceof XmlText || c instanceof XmlCData) text += c.content
+  return text
 }

@@ -16,7 +16,7 @@
  *  - A JSON property the XSD does not declare is an error, never silently dropped.
  */
 import { XmlCData, XmlElement, XmlText } from 'libxml2-wasm'
-import { XSI, XsdModel, qname, type AttributeDecl, type ComplexTypeDef, type ElementDecl, type JsonKind, type QName, type TypeDef } from '../../schemas/xsd-model.ts'
+import { XSI, XsdModel, qname, textOf, type AttributeDecl, type ComplexTypeDef, type ElementDecl, type JsonKind, type QName, type TypeDef } from '../../schemas/xsd-model.ts'
 
 export class MappingError extends Error {
   readonly problems: string[]
@@ -226,12 +226,6 @@ function ordered (out: Record<string, unknown>, rules: ComplexRules): Record<str
 function isNil (el: XmlElement): boolean {
   for (const a of el.attrs) if (a.name === XSI_NIL && a.namespaceUri === XSI) return a.value.trim() === 'true' || a.value.trim() === '1'
   return false
-}
-
-function textOf (el: XmlElement): string {
-  let text = ''
-  for (let c = el.firstChild; c !== null; c = c.next) if (c instanceof XmlText || c instanceof XmlCData) text += c.content
-  return text
 }
 
 function fromText (text: string, kind: JsonKind, at: string, problems: string[]): unknown {

@@ -7,7 +7,9 @@
  * without pino's stream and bindings) get the same record through their `info` method.
  */
 import pino from 'pino'
-import type { FastifyBaseLogger } from 'fastify'
+import type { FastifyBaseLogger, onResponseHookHandler } from 'fastify'
+import { clientKey, serviceText } from '../../protocol/identifiers.ts'
+import type { GatewayMetrics } from './metrics.ts'
 
 const INFO = 30
 
@@ -26,4 +28,32 @@ export function logExchange (log: FastifyBaseLogger, fields: Record<string, stri
   }
   const body = JSON.stringify(fields)
   stream.write(`{"level":${INFO},"time":${Date.now()}${bindings}${body.length > 2 ? ',' + body.slice(1, -1) : ''},"msg":"exchange"}\n`)
+}
+
+/**
+ * The `onResponse` hook: the exchange is counted in the metrics and gets its one log line — ids,
+ * parties, outcome, timings, never payloads. Requests that never became an exchange (health checks,
+ * the catalogue) are counted but not logged.
+ */
+export function exchangeLine (metrics: GatewayMetrics): onResponseHookHandler {
+  return function (req, reply, done) {
+    metrics.observe(req, reply)
+    const ex = req.exchange
+    if (ex.serviceId === undefined && ex.errorCode === undefined) return done()
+    logExchange(req.log, {
+      messageId: ex.messageId,
+      protocol: ex.protocol,
+      client: ex.clientId === undefined ? undefined : ex.client?.key ?? clientKey(ex.clientId),
+      service: ex.serviceId === undefined ? undefined : serviceText(ex.serviceId),
+      method: ex.protocol === 'rest' ? ex.method : undefined,
+      userId: ex.userId,
+      issue: ex.issue,
+      status: reply.statusCode,
+      providerStatus: ex.providerStatus,
+      error: ex.errorCode,
+      durationMs: Math.round(reply.elapsedTime * 100) / 100,
+      providerMs: ex.providerMs === undefined ? undefined : Math.round(ex.providerMs * 100) / 100,
+    })
+    done()
+  }
 }

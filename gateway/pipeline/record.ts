@@ -67,6 +67,15 @@ async function recordWith (record: () => Promise<void>, what: 'request' | 'respo
   try {
     await record()
   } catch (err) {
-    throw new XRoadError('Server.ClientProxy.LoggingFailed', `The ${what} could not be logged: ${(err as Error).message}`)
+    throw new XRoadError('Server.ClientProxy.LoggingFailed', `The ${what} could not be logged: ${(err as Error).message}`, undefined, { cause: err })
   }
+}
+
+/** A header record (as Fastify takes it) as an alternating name/value list. */
+export function flattenHeaders (headers: Record<string, string | string[]>): string[] {
+  const out: string[] = []
+  for (const [name, value] of Object.entries(headers)) {
+    for (const v of Array.isArray(value) ? value : [value]) out.push(name, v)
+  }
+  return out
 }

@@ -1,6 +1,10 @@
 /** Header rules shared by the edges: what never crosses the node, and what the node owns. */
-import { clientKey, serviceText } from '../../../protocol/identifiers.ts'
+import { randomUUID } from 'node:crypto'
+import { XRoadError } from '../../../protocol/errors.ts'
+import { clientKey, parseClientHeader, serviceText, type ClientId } from '../../../protocol/identifiers.ts'
+import { bodyDigest, restRequestHash } from '../../../protocol/request-hash.ts'
 import type { Exchange } from '../../pipeline/exchange.ts'
+import { ParseCache } from '../parse-cache.ts'
 
 /** Hop-by-hop and connection-specific headers (RFC 9110 §7.6.1) plus those X-Road rewrites. */
 const DROPPED = new Set([
@@ -51,22 +55,6 @@ export function forwardableResponseHeaders (headers: Record<string, string | str
   return out
 }
 
-/** Every value of a request header, from the raw list: repeated X-Road headers must be detected, not merged. */
-export function rawHeaderValues (raw: string[], lowerName: string): string[] {
-  const values: string[] = []
-  for (let i = 0; i < raw.length; i += 2) if (raw[i].toLowerCase() === lowerName) values.push(raw[i + 1])
-  return values
-}
-
-/** A header record (as Fastify takes it) as an alternating name/value list. */
-export function flattenHeaders (headers: Record<string, string | string[]>): string[] {
-  const out: string[] = []
-  for (const [name, value] of Object.entries(headers)) {
-    for (const v of Array.isArray(value) ? value : [value]) out.push(name, v)
-  }
-  return out
-}
-
 /** Response headers that tie the answer to the request (also set on gateway errors where known). */
 export function evidenceHeaders (ex: Exchange): Record<string, string> {
   const h: Record<string, string> = { 'x-road-request-id': ex.requestId }
@@ -75,4 +63,60 @@ export function evidenceHeaders (ex: Exchange): Record<string, string> {
   if (ex.serviceId !== undefined) h['x-road-service'] = serviceText(ex.serviceId)
   if (ex.requestHash !== undefined) h['x-road-request-hash'] = ex.requestHash
   return h
+}
+
+/** Parsed X-Road-Client values: the same few on almost every request. */
+const CLIENT_IDS = new ParseCache<ClientId>()
+
+/** X-Road request headers: carried to the provider and logged, each at most once. */
+const SINGLE_HEADERS = new Set(['x-road-client', 'x-road-id', 'x-road-userid', 'x-road-issue', 'x-road-represented-party'])
+
+export interface XRoadRequestHeaders {
+  client: ClientId
+  id: string | undefined
+  userId: string | undefined
+  issue: string | undefined
+  representedParty: string | undefined
+}
+
+/**
+ * The X-Road request headers, in one pass over Node's raw list: a repeated one is refused, never
+ * merged; X-Road-Client is required and must be a valid client identifier.
+ */
+export function readXRoadHeaders (raw: string[]): XRoadRequestHeaders {
+  const single: Record<string, string | undefined> = {}
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i].toLowerCase()
+    if (!SINGLE_HEADERS.has(name)) continue
+    if (single[name] !== undefined) throw new XRoadError('Client.BadRequest', `Header ${name} is repeated; send it once`)
+    single[name] = raw[i + 1]
+  }
+  const clientHeader = single['x-road-client']
+  if (clientHeader === undefined || clientHeader.trim() === '') throw new XRoadError('Client.MissingHeader', 'The X-Road-Client header is required')
+  return {
+    client: CLIENT_IDS.get(clientHeader.trim(), parseClientHeader),
+    id: single['x-road-id'],
+    userId: single['x-road-userid'],
+    issue: single['x-road-issue'],
+    representedParty: single['x-road-represented-party'],
+  }
+}
+
+/**
+ * The request as it will be forwarded: its forwardable headers plus X-Road-Request-Id (and an
+ * X-Road-Id the node makes when the client sent none). The request hash covers exactly this header
+ * part (reference §2.4); the exchange keeps the hash, the body digest and the headers for the log.
+ */
+export function prepareForward (ex: Exchange, method: string, url: string, raw: string[], body: Buffer | undefined): string[] {
+  const headers = forwardableRequestHeaders(raw)
+  headers.push('X-Road-Request-Id', ex.requestId)
+  if (ex.messageId === undefined) {
+    ex.messageId = randomUUID()
+    headers.push('X-Road-Id', ex.messageId)
+  }
+  const digest = bodyDigest(body)
+  ex.requestHash = restRequestHash(method, url, headers, digest)
+  if (digest !== undefined) ex.requestBodyDigest = digest.toString('base64')
+  ex.requestHeaders = headers
+  return headers
 }

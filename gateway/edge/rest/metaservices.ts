@@ -4,18 +4,16 @@
  * r1 call (the edge does that before handing over); the answer carries the same evidence headers
  * and is recorded like any exchange.
  */
-import { randomUUID } from 'node:crypto'
-import type { FastifyReply, FastifyRequest } from 'fastify'
+import type { FastifyRequest } from 'fastify'
 import { XRoadError } from '../../../protocol/errors.ts'
-import { evidenceHeaders, forwardableRequestHeaders } from './headers.ts'
+import { evidenceHeaders } from './headers.ts'
 import type { ServiceId } from '../../../protocol/identifiers.ts'
 import { resolveService } from '../../pipeline/stages.ts'
-import { recordRequest, recordResponse } from '../../pipeline/record.ts'
 import type { ClientEntry, ServiceEntry } from '../../../registry/registry.ts'
-import { restRequestHash } from '../../../protocol/request-hash.ts'
 import type { R1Target } from './target.ts'
 import type { GatewayContext } from '../../context.ts'
-import { restMetaservice } from '../../../protocol/metaservices.ts'
+import type { LocalAnswer } from '../../pipeline/walk.ts'
+import { restMetaservice as restMetaserviceCode } from '../../../protocol/metaservices.ts'
 import { anonymiseServers, serviceOpenApi } from '../../catalogue/openapi.ts'
 import { allowedEndpoints, endpointList, providerServices, requireProvider, type EndpointRef } from '../../meta/provider.ts'
 
@@ -47,37 +45,32 @@ function listing (s: ServiceEntry, endpoints: EndpointRef[]): RestServiceListing
   }
 }
 
-export async function answerRestMetaservice (ctx: GatewayContext, req: FastifyRequest, reply: FastifyReply, client: ClientEntry, target: R1Target): Promise<FastifyReply> {
-  const ex = req.exchange
-  const code = restMetaservice(target.serviceId)!
+/**
+ * Stage 2 for the reserved codes: undefined for any other service; else the call is checked (GET,
+ * no path, a provider this node hosts) and the answer is composed once the request is logged.
+ */
+export function restMetaservice (ctx: GatewayContext, req: FastifyRequest, client: ClientEntry, target: R1Target): LocalAnswer | undefined {
+  const code = restMetaserviceCode(target.serviceId)
+  if (code === undefined) return undefined
   if (req.method !== 'GET') throw new XRoadError('Client.InvalidHttpMethod', `The ${code} metaservice is called with GET`)
   if (target.path !== '') throw new XRoadError('Client.BadRequest', `The ${code} metaservice takes no path after its code`)
   const provider = requireProvider(ctx.registry, target.serviceId)
-
-  // The same header part and request hash as any r1 exchange (reference §2.4).
-  const headers = forwardableRequestHeaders(req.raw.rawHeaders)
-  headers.push('X-Road-Request-Id', ex.requestId)
-  if (ex.messageId === undefined) {
-    ex.messageId = randomUUID()
-    headers.push('X-Road-Id', ex.messageId)
-  }
-  ex.requestHash = restRequestHash(req.method, req.raw.url ?? '', headers, undefined)
-  await recordRequest(ctx.recorder, ex, undefined)
-
-  let answer: unknown
-  if (code === 'getOpenAPI') {
-    answer = anonymiseServers(await serviceOpenApi(openApiService(ctx, target), ctx.library))
-  } else {
-    const services = providerServices(ctx.registry, provider, 'rest')
-    answer = {
-      service: code === 'listMethods'
-        ? services.map(s => listing(s, endpointList(s)))
-        : services.map(s => listing(s, allowedEndpoints(ctx.registry, client, s))).filter(s => s.endpoint_list.length > 0),
+  const ex = req.exchange
+  return async () => {
+    let answer: unknown
+    if (code === 'getOpenAPI') {
+      answer = anonymiseServers(await serviceOpenApi(openApiService(ctx, target), ctx.library))
+    } else {
+      const services = providerServices(ctx.registry, provider, 'rest')
+      answer = {
+        service: code === 'listMethods'
+          ? services.map(s => listing(s, endpointList(s)))
+          : services.map(s => listing(s, allowedEndpoints(ctx.registry, client, s))).filter(s => s.endpoint_list.length > 0),
+      }
     }
+    const headers = { ...evidenceHeaders(ex), 'content-type': 'application/json; charset=utf-8' }
+    return { status: 200, headers, body: Buffer.from(JSON.stringify(answer), 'utf8') }
   }
-  const body = Buffer.from(JSON.stringify(answer), 'utf8')
-  await recordResponse(ctx.recorder, ex, body)
-  return reply.code(200).headers(evidenceHeaders(ex)).header('content-type', 'application/json; charset=utf-8').send(body)
 }
 
 /** getOpenAPI?serviceCode=…: a REST service of this provider (disabled ones are still described). */

@@ -1,112 +1,106 @@
 /**
- * The REST r1 edge (DESIGN §4): `{METHOD} /r1/{serviceId}[/path][?query]` with X-Road headers.
- * Identify → resolve → authorise → validate → record → forward → validate response → record → reply.
+ * The REST r1 edge (DESIGN §4): `{METHOD} /r1/{serviceId}[/path][?query]` with X-Road headers. It
+ * reads the target and the X-Road headers, then walks the pipeline (pipeline/walk.ts) with the REST
+ * steps below: endpoint and JSON Schema checks, the REST request hash, the provider request and the
+ * answer with its evidence headers. Metaservice codes are answered by ./metaservices.ts.
  */
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { FastifyInstance, FastifyRequest } from 'fastify'
+import type { OutboundRequest, ProviderResponse } from '../../../adapters/types.ts'
 import { XRoadError } from '../../../protocol/errors.ts'
-import { clientKey, parseClientHeader, serviceText, type ClientId } from '../../../protocol/identifiers.ts'
-import { ParseCache } from '../parse-cache.ts'
-import { evidenceHeaders, flattenHeaders, forwardableRequestHeaders, forwardableResponseHeaders } from './headers.ts'
-import { peerOf } from '../client-cert.ts'
-import { authorise, identify, resolveService } from '../../pipeline/stages.ts'
-import { recordRequest, recordResponse } from '../../pipeline/record.ts'
-import { bodyDigest, restRequestHash } from '../../../protocol/request-hash.ts'
-import { parseR1Target } from './target.ts'
-import { restMetaservice } from '../../../protocol/metaservices.ts'
-import { answerRestMetaservice } from './metaservices.ts'
-import { findEndpoint, responseViolations, validateRequest } from './validate.ts'
+import { serviceText } from '../../../protocol/identifiers.ts'
+import type { ClientEntry, RestEndpoint, ServiceEntry } from '../../../registry/registry.ts'
 import type { GatewayContext } from '../../context.ts'
-
-/** Parsed X-Road-Client values: the same few on almost every request. */
-const CLIENT_IDS = new ParseCache<ClientId>()
+import { checkResponse } from '../../pipeline/check-response.ts'
+import type { Exchange, Peer } from '../../pipeline/exchange.ts'
+import { walk, type Answer, type LocalAnswer, type ProtocolCall } from '../../pipeline/walk.ts'
+import { peerOf } from '../client-cert.ts'
+import { evidenceHeaders, forwardableResponseHeaders, prepareForward, readXRoadHeaders } from './headers.ts'
+import { restMetaservice } from './metaservices.ts'
+import { parseR1Target, type R1Target } from './target.ts'
+import { findEndpoint, responseViolations, validateRequest } from './validate.ts'
 
 const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const
 
-/** Optional X-Road request headers: carried to the provider and logged, each at most once. */
-const SINGLE_HEADERS = new Set(['x-road-client', 'x-road-id', 'x-road-userid', 'x-road-issue', 'x-road-represented-party'])
-
 export async function r1Routes (app: FastifyInstance, ctx: GatewayContext): Promise<void> {
-  app.route({ method: [...METHODS], url: '/r1/*', handler: (req, reply) => handleR1(ctx, req, reply) })
+  app.route({
+    method: [...METHODS],
+    url: '/r1/*',
+    handler: async (req, reply) => {
+      const answer = await walk(ctx, new RestCall(ctx, req))
+      return reply.code(answer.status).headers(answer.headers).send(answer.body)
+    },
+  })
 }
 
-async function handleR1 (ctx: GatewayContext, req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
-  const ex = req.exchange
-  const raw = req.raw.rawHeaders
-  const target = parseR1Target(req.raw.url ?? '')
-  ex.serviceId = target.serviceId
-  ex.method = req.method
-  ex.path = target.path
+class RestCall implements ProtocolCall {
+  readonly ex: Exchange
+  readonly peer: Peer
+  readonly body: Buffer | undefined
+  readonly method: string
+  readonly path: string
+  private readonly ctx: GatewayContext
+  private readonly req: FastifyRequest
+  private readonly target: R1Target
+  private match: { endpoint: RestEndpoint; params: Record<string, string> } | undefined
 
-  // One pass over the raw headers: repeated X-Road headers are refused, never merged.
-  const single: Record<string, string | undefined> = {}
-  for (let i = 0; i < raw.length; i += 2) {
-    const name = raw[i].toLowerCase()
-    if (!SINGLE_HEADERS.has(name)) continue
-    if (single[name] !== undefined) throw new XRoadError('Client.BadRequest', `Header ${name} is repeated; send it once`)
-    single[name] = raw[i + 1]
+  constructor (ctx: GatewayContext, req: FastifyRequest) {
+    this.ctx = ctx
+    this.req = req
+    const ex = this.ex = req.exchange
+    const target = this.target = parseR1Target(req.raw.url ?? '')
+    ex.serviceId = target.serviceId
+    ex.method = this.method = req.method
+    ex.path = target.path
+    ex.query = target.query
+    const h = readXRoadHeaders(req.raw.rawHeaders)
+    ex.clientId = h.client
+    ex.messageId = h.id
+    ex.userId = h.userId
+    ex.issue = h.issue
+    ex.representedParty = h.representedParty
+    this.path = target.path === '' ? '/' : target.path
+    this.body = Buffer.isBuffer(req.body) ? req.body : undefined
+    this.peer = peerOf(req.raw.socket, ctx.clientCertificates)
   }
-  const clientHeader = single['x-road-client']
-  if (clientHeader === undefined || clientHeader.trim() === '') throw new XRoadError('Client.MissingHeader', 'The X-Road-Client header is required')
-  ex.clientId = CLIENT_IDS.get(clientHeader.trim(), parseClientHeader)
-  ex.messageId = single['x-road-id']
-  ex.userId = single['x-road-userid']
-  ex.issue = single['x-road-issue']
-  ex.representedParty = single['x-road-represented-party']
 
-  const client = ex.client = identify(ctx.registry, ex.clientId, peerOf(req.raw.socket, ctx.clientCertificates))
-  // Metaservice codes are reserved: answered by the node, never resolved to a provider's service.
-  if (restMetaservice(target.serviceId) !== undefined) return answerRestMetaservice(ctx, req, reply, client, target)
-  const service = ex.service = resolveService(ctx.registry, target.serviceId, 'rest')
-  authorise(ctx.registry, client, service, req.method, target.path === '' ? '/' : target.path)
-  ctx.rateLimiter.take(client.key)
-
-  const body = Buffer.isBuffer(req.body) ? req.body : undefined
-  const contentType = req.headers['content-type']
-  const match = findEndpoint(service, req.method, target.path)
-  if (service.endpoints.length > 0 && match === undefined) {
-    throw new XRoadError('Server.ServerProxy.UnknownService', `Service SERVICE:${serviceText(service.id)} has no endpoint ${req.method} ${target.path === '' ? '/' : target.path}`)
+  metaservice (client: ClientEntry): LocalAnswer | undefined {
+    return restMetaservice(this.ctx, this.req, client, this.target)
   }
-  if (match !== undefined) validateRequest(match.endpoint, match.params, target.query, contentType, body)
 
-  // The header part that the request hash covers is exactly what is forwarded (reference §2.4).
-  const headers = forwardableRequestHeaders(raw)
-  headers.push('X-Road-Request-Id', ex.requestId)
-  if (ex.messageId === undefined) {
-    ex.messageId = crypto.randomUUID()
-    headers.push('X-Road-Id', ex.messageId)
+  validate (service: ServiceEntry): void {
+    const match = this.match = findEndpoint(service, this.method, this.target.path)
+    if (match === undefined) {
+      if (service.endpoints.length > 0) throw new XRoadError('Server.ServerProxy.UnknownService', `Service SERVICE:${serviceText(service.id)} has no endpoint ${this.method} ${this.path}`)
+      return
+    }
+    validateRequest(match.endpoint, match.params, this.target.query, this.req.headers['content-type'], this.body)
   }
-  const digest = bodyDigest(body)
-  ex.requestHash = restRequestHash(req.method, req.raw.url ?? '', headers, digest)
-  if (digest !== undefined) ex.requestBodyDigest = digest.toString('base64')
-  ex.query = target.query
-  ex.requestHeaders = headers
 
-  await recordRequest(ctx.recorder, ex, body)
-  const res = await service.adapter.send({
-    method: req.method,
-    path: target.rawPath + target.query,
-    headers,
-    body: body !== undefined && body.length > 0 ? body : undefined,
-    timeoutMs: service.config.timeoutMs,
-    exchange: ex,
-    ...(match === undefined ? {} : { endpoint: { method: match.endpoint.method, template: match.endpoint.template, params: match.params } }),
-  })
-  ex.providerStatus = res.status
-  ex.providerMs = res.durationMs
+  seal (): string[] {
+    return prepareForward(this.ex, this.method, this.req.raw.url ?? '', this.req.raw.rawHeaders, this.body)
+  }
 
-  if (match !== undefined && service.config.responseValidation !== 'off') {
-    const resType = res.headers['content-type']
-    const violations = responseViolations(match.endpoint, res.status, typeof resType === 'string' ? resType : undefined, res.body)
-    if (violations.length > 0) {
-      if (service.config.responseValidation === 'enforce') {
-        throw new XRoadError('Server.ServerProxy.InvalidResponse', `Provider response does not match the service schema: ${violations.join('; ')}`, violations)
-      }
-      req.log.warn({ requestId: ex.requestId, service: serviceText(service.id), violations }, 'provider response does not match its schema')
+  outbound (service: ServiceEntry, headers: string[]): OutboundRequest {
+    const match = this.match
+    return {
+      method: this.method,
+      path: this.target.rawPath + this.target.query,
+      headers,
+      body: this.body !== undefined && this.body.length > 0 ? this.body : undefined,
+      timeoutMs: service.config.timeoutMs,
+      exchange: this.ex,
+      ...(match === undefined ? {} : { endpoint: { method: match.endpoint.method, template: match.endpoint.template, params: match.params } }),
     }
   }
-  const responseHeaders = Object.assign(forwardableResponseHeaders(res.headers), evidenceHeaders(ex))
-  ex.responseHeaders = flattenHeaders(responseHeaders)
-  await recordResponse(ctx.recorder, ex, res.body)
 
-  return reply.code(res.status).headers(responseHeaders).send(res.body)
+  answer (service: ServiceEntry, res: ProviderResponse): Answer {
+    const match = this.match
+    if (match !== undefined) {
+      checkResponse(service, this.ex, this.req.log, () => {
+        const type = res.headers['content-type']
+        return responseViolations(match.endpoint, res.status, typeof type === 'string' ? type : undefined, res.body)
+      })
+    }
+    return { status: res.status, headers: Object.assign(forwardableResponseHeaders(res.headers), evidenceHeaders(this.ex)), body: res.body }
+  }
 }

@@ -4,8 +4,8 @@
  * response against the response schema.
  */
 import { isUtf8 } from 'node:buffer'
-import { XRoadError } from '../../../protocol/errors.ts'
-import { ajvViolations } from '../../../schemas/library.ts'
+import { XRoadError, schemaMismatch } from '../../../protocol/errors.ts'
+import { ajvViolations, isJsonType } from '../../../schemas/library.ts'
 import type { RestEndpoint, ServiceEntry } from '../../../registry/registry.ts'
 
 export function findEndpoint (service: ServiceEntry, method: string, path: string): { endpoint: RestEndpoint; params: Record<string, string> } | undefined {
@@ -15,10 +15,6 @@ export function findEndpoint (service: ServiceEntry, method: string, path: strin
     if (m !== null) return { endpoint, params: { ...m.groups } }
   }
   return undefined
-}
-
-function isJson (contentType: string | undefined): boolean {
-  return contentType !== undefined && /^application\/([\w.+-]+\+)?json\b/i.test(contentType)
 }
 
 export function queryObject (query: string): Record<string, string | string[]> {
@@ -40,7 +36,7 @@ export function validateRequest (endpoint: RestEndpoint, params: Record<string, 
   if (endpoint.body !== undefined) {
     if (body === undefined || body.length === 0) {
       violations.push('body: a JSON body is required')
-    } else if (!isJson(contentType)) {
+    } else if (!isJsonType(contentType)) {
       violations.push(`body: expected Content-Type application/json, got '${contentType ?? ''}'`)
     } else {
       // JSON is UTF-8 (RFC 8259). Decoding would quietly turn bad bytes into U+FFFD, so the schema
@@ -55,13 +51,13 @@ export function validateRequest (endpoint: RestEndpoint, params: Record<string, 
       if (!endpoint.body(data)) violations.push(...ajvViolations('body', endpoint.body.errors))
     }
   }
-  if (violations.length > 0) throw new XRoadError('Client.InvalidBody', `Request does not match the service schema: ${violations.join('; ')}`, violations)
+  if (violations.length > 0) throw schemaMismatch('Client.InvalidBody', violations)
 }
 
 /** Returns the violations (empty when valid); the caller decides between enforce and warn. */
 export function responseViolations (endpoint: RestEndpoint, status: number, contentType: string | undefined, body: Buffer): string[] {
   if (endpoint.response === undefined || status < 200 || status > 299) return []
-  if (!isJson(contentType)) return [`response: expected Content-Type application/json, got '${contentType ?? ''}'`]
+  if (!isJsonType(contentType)) return [`response: expected Content-Type application/json, got '${contentType ?? ''}'`]
   let data: unknown
   try {
     data = JSON.parse(body.toString('utf8'))

@@ -5,18 +5,17 @@
  * envelope as the first part and the (anonymised) WSDL as the second.
  */
 import { randomUUID } from 'node:crypto'
-import type { FastifyReply, FastifyRequest } from 'fastify'
 import { XRoadError } from '../../../protocol/errors.ts'
 import type { ServiceId } from '../../../protocol/identifiers.ts'
 import { resolveService } from '../../pipeline/stages.ts'
-import { recordRequest, recordResponse } from '../../pipeline/record.ts'
 import type { ClientEntry, ServiceEntry } from '../../../registry/registry.ts'
-import { soapRequestHash } from '../../../protocol/request-hash.ts'
 import type { GatewayContext } from '../../context.ts'
 import type { ParsedEnvelope } from './request.ts'
 import { childElements, identifierXml, nsAttributes, requestHashElement, xmlEscape } from '../../../protocol/soap/xml.ts'
 import { SOAP_ENV, XROAD, XROAD_ID } from '../../../protocol/soap/namespaces.ts'
-import { soapMetaservice } from '../../../protocol/metaservices.ts'
+import { soapMetaservice as soapMetaserviceCode } from '../../../protocol/metaservices.ts'
+import type { Exchange } from '../../pipeline/exchange.ts'
+import type { LocalAnswer } from '../../pipeline/walk.ts'
 import { providerServices, requireProvider } from '../../meta/provider.ts'
 import { publishedWsdl } from '../../catalogue/wsdl.ts'
 
@@ -24,14 +23,17 @@ function wrapper (name: string, content: string): string {
   return `<xrd:${name} xmlns:xrd="${XROAD}" xmlns:id="${XROAD_ID}">${content}</xrd:${name}>`
 }
 
+/** What the answer echoes of the request, read while its document is alive. */
+interface Echo { prefix: string; headerXml: string; headerNamespaces: Record<string, string> }
+
 /** The response envelope: the request's header elements in order, then requestHash; our body. */
-function responseEnvelope (envelope: ParsedEnvelope, requestHash: string, body: string): string {
-  const prefix = envelope.doc.root.prefix
+function responseEnvelope (echo: Echo, requestHash: string, body: string): string {
+  const { prefix } = echo
   const p = prefix === '' ? '' : `${prefix}:`
   const envNs = prefix === '' ? ` xmlns="${SOAP_ENV}"` : ` xmlns:${prefix}="${SOAP_ENV}"`
   const hash = requestHashElement(requestHash)
-  return `<?xml version="1.0" encoding="UTF-8"?><${p}Envelope${envNs}><${p}Header${nsAttributes(envelope.headerNamespaces, prefix)}>` +
-    `${envelope.headerXml}${hash}</${p}Header><${p}Body>${body}</${p}Body></${p}Envelope>`
+  return `<?xml version="1.0" encoding="UTF-8"?><${p}Envelope${envNs}><${p}Header${nsAttributes(echo.headerNamespaces, prefix)}>` +
+    `${echo.headerXml}${hash}</${p}Header><${p}Body>${body}</${p}Body></${p}Envelope>`
 }
 
 /** `getWsdl` names the service by code and optional version, as children of the body element. */
@@ -54,20 +56,21 @@ function wsdlOf (ctx: GatewayContext, id: ServiceId): { service: ServiceEntry; w
   return { service, wsdl }
 }
 
-/** Called by the SOAP edge while the request document is still alive. */
-export async function answerSoapMetaservice (ctx: GatewayContext, req: FastifyRequest, reply: FastifyReply, client: ClientEntry, envelope: ParsedEnvelope, requestBytes: Buffer): Promise<FastifyReply> {
-  const ex = req.exchange
+/**
+ * Stage 2 for the reserved codes: undefined for any other service. Called while the request document
+ * is alive: the call is checked and its answer's body composed here; the envelope around it (which
+ * carries the request hash) is written once the request is logged.
+ */
+export function soapMetaservice (ctx: GatewayContext, ex: Exchange, client: ClientEntry, envelope: ParsedEnvelope): LocalAnswer | undefined {
   const serviceId = envelope.header.service!
-  const code = soapMetaservice(serviceId)!
+  const code = soapMetaserviceCode(serviceId)
+  if (code === undefined) return undefined
   const provider = requireProvider(ctx.registry, serviceId)
-  ex.requestHash = soapRequestHash(requestBytes)
-
   let body: string
   let attachment: string | undefined
   if (code === 'getWsdl') {
     const wanted = requestedService(envelope, serviceId)
-    const { wsdl } = wsdlOf(ctx, wanted)
-    attachment = wsdl
+    attachment = wsdlOf(ctx, wanted).wsdl
     const version = wanted.serviceVersion === undefined ? '' : `<xrd:serviceVersion>${xmlEscape(wanted.serviceVersion)}</xrd:serviceVersion>`
     body = wrapper('getWsdlResponse', `<xrd:serviceCode>${xmlEscape(wanted.serviceCode)}</xrd:serviceCode>${version}`)
   } else {
@@ -75,21 +78,19 @@ export async function answerSoapMetaservice (ctx: GatewayContext, req: FastifyRe
       .filter(s => code === 'listMethods' || ctx.registry.isAllowed(client, s))
     body = wrapper(`${code}Response`, services.map(s => identifierXml('service', s.id)).join(''))
   }
-  const xml = responseEnvelope(envelope, ex.requestHash, body)
-
-  await recordRequest(ctx.recorder, ex, requestBytes)
-  let bytes: Buffer
-  let contentType: string
-  if (attachment === undefined) {
-    bytes = Buffer.from(xml, 'utf8')
-    contentType = 'text/xml; charset=utf-8'
-  } else {
+  const echo: Echo = { prefix: envelope.doc.root.prefix, headerXml: envelope.headerXml, headerNamespaces: envelope.headerNamespaces }
+  return () => {
+    const xml = responseEnvelope(echo, ex.requestHash!, body)
+    if (attachment === undefined) return { status: 200, headers: soapHeaders('text/xml; charset=utf-8', ex), body: Buffer.from(xml, 'utf8') }
     const boundary = `ura-${randomUUID()}`
-    bytes = multipartRelated(boundary, xml, attachment)
-    contentType = `multipart/related; type="text/xml"; start="<soap-envelope>"; boundary="${boundary}"`
+    const type = `multipart/related; type="text/xml"; start="<soap-envelope>"; boundary="${boundary}"`
+    return { status: 200, headers: soapHeaders(type, ex), body: multipartRelated(boundary, xml, attachment) }
   }
-  await recordResponse(ctx.recorder, ex, bytes)
-  return reply.code(200).header('content-type', contentType).header('x-road-request-id', ex.requestId).send(bytes)
+}
+
+/** The headers of every SOAP answer the node sends. */
+export function soapHeaders (contentType: string, ex: Exchange): Record<string, string> {
+  return { 'content-type': contentType, 'x-road-request-id': ex.requestId }
 }
 
 /** SOAP with attachments: the envelope first (its root part), then the WSDL, both 8-bit UTF-8 text. */

@@ -1,23 +1,35 @@
 /**
  * The SOAP 4.0 edge (DESIGN §4): `POST /` with `text/xml`. The byte cap is the node's body limit,
- * enforced by Fastify before any XML is parsed.
+ * enforced by Fastify before any XML is parsed. The envelope is parsed once; the pipeline
+ * (pipeline/walk.ts) then walks with the SOAP steps below: XSD validation, the SOAP request hash,
+ * the provider request, and the provider's answer read back with the request's header echoed.
+ * The request document is released as soon as the request is sealed, before the provider is called.
  */
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { XRoadError } from '../../../protocol/errors.ts'
-import { serviceText } from '../../../protocol/identifiers.ts'
-import { peerOf } from '../client-cert.ts'
-import { authorise, identify, resolveService } from '../../pipeline/stages.ts'
-import { recordRequest, recordResponse } from '../../pipeline/record.ts'
+import type { FastifyInstance, FastifyRequest } from 'fastify'
+import type { OutboundRequest, ProviderResponse } from '../../../adapters/types.ts'
+import { XRoadError, schemaMismatch } from '../../../protocol/errors.ts'
 import { soapRequestHash } from '../../../protocol/request-hash.ts'
-import { parseRequestEnvelope } from './request.ts'
-import { readProviderResponse } from './response.ts'
-import { xmlViolations } from '../../../schemas/library.ts'
-import { soapMetaservice } from '../../../protocol/metaservices.ts'
-import { answerSoapMetaservice } from './metaservices.ts'
+import type { ClientEntry, ServiceEntry } from '../../../registry/registry.ts'
+import { xsdViolations } from '../../../schemas/library.ts'
 import type { GatewayContext } from '../../context.ts'
+import { checkResponse } from '../../pipeline/check-response.ts'
+import type { Exchange, Peer } from '../../pipeline/exchange.ts'
+import { walk, type Answer, type LocalAnswer, type ProtocolCall } from '../../pipeline/walk.ts'
+import { peerOf } from '../client-cert.ts'
+import { soapHeaders, soapMetaservice } from './metaservices.ts'
+import { parseRequestEnvelope, type ParsedEnvelope } from './request.ts'
+import { readProviderResponse, type EchoSource } from './response.ts'
 
 export async function soapRoutes (app: FastifyInstance, ctx: GatewayContext): Promise<void> {
-  app.post('/', (req, reply) => handleSoap(ctx, req, reply))
+  app.post('/', async (req, reply) => {
+    const call = new SoapCall(ctx, req)
+    try {
+      const answer = await walk(ctx, call)
+      return reply.code(answer.status).headers(answer.headers).send(answer.body)
+    } finally {
+      call.release()
+    }
+  })
   app.route({
     method: ['GET', 'PUT', 'PATCH', 'DELETE'],
     url: '/',
@@ -25,18 +37,27 @@ export async function soapRoutes (app: FastifyInstance, ctx: GatewayContext): Pr
   })
 }
 
-async function handleSoap (ctx: GatewayContext, req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
-  const ex = req.exchange
-  const contentType = req.headers['content-type'] ?? ''
-  if (!/^text\/xml\s*(;|$)/i.test(contentType)) {
-    throw new XRoadError('Client.InvalidContentType', `SOAP requests must be sent as text/xml, got '${contentType}'`)
-  }
-  const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0)
-  if (body.length === 0) throw new XRoadError('Client.MissingSoap', 'The request has no SOAP envelope')
+class SoapCall implements ProtocolCall {
+  readonly ex: Exchange
+  readonly peer: Peer
+  readonly body: Buffer
+  private readonly ctx: GatewayContext
+  private readonly req: FastifyRequest
+  private readonly contentType: string
+  private envelope: ParsedEnvelope | undefined
+  private echo: EchoSource | undefined
 
-  const envelope = parseRequestEnvelope(body)
-  let echo
-  try {
+  constructor (ctx: GatewayContext, req: FastifyRequest) {
+    this.ctx = ctx
+    this.req = req
+    const ex = this.ex = req.exchange
+    const contentType = this.contentType = req.headers['content-type'] ?? ''
+    if (!/^text\/xml\s*(;|$)/i.test(contentType)) {
+      throw new XRoadError('Client.InvalidContentType', `SOAP requests must be sent as text/xml, got '${contentType}'`)
+    }
+    const body = this.body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0)
+    if (body.length === 0) throw new XRoadError('Client.MissingSoap', 'The request has no SOAP envelope')
+    const envelope = this.envelope = parseRequestEnvelope(body)
     const h = envelope.header
     ex.clientId = h.client
     ex.serviceId = h.service
@@ -44,80 +65,63 @@ async function handleSoap (ctx: GatewayContext, req: FastifyRequest, reply: Fast
     ex.userId = h.userId
     ex.issue = h.issue
     ex.representedParty = h.representedParty
-    const serviceId = h.service!
-    if (!envelope.body.name.startsWith(serviceId.serviceCode)) {
-      throw new XRoadError('Client.InvalidBody', `Body element '${envelope.body.name}' does not start with the service code '${serviceId.serviceCode}'`)
+    if (!envelope.body.name.startsWith(h.service!.serviceCode)) {
+      this.release()
+      throw new XRoadError('Client.InvalidBody', `Body element '${envelope.body.name}' does not start with the service code '${h.service!.serviceCode}'`)
     }
-    const client = ex.client = identify(ctx.registry, h.client!, peerOf(req.raw.socket, ctx.clientCertificates))
-    // Metaservice codes are reserved: answered by the node while the request document is alive.
-    if (soapMetaservice(serviceId) !== undefined) return await answerSoapMetaservice(ctx, req, reply, client, envelope, body)
-    const service = ex.service = resolveService(ctx.registry, serviceId, 'soap')
-    authorise(ctx.registry, client, service)
-    ctx.rateLimiter.take(client.key)
-    if (service.xsd !== undefined) {
-      try {
-        service.xsd.validate(envelope.body)
-      } catch (err) {
-        const violations = xmlViolations(err)
-        throw new XRoadError('Client.InvalidBody', `Request body does not match the service schema: ${violations.join('; ')}`, violations)
-      }
-    }
+    this.peer = peerOf(req.raw.socket, ctx.clientCertificates)
+  }
+
+  /** Frees the request document (libxml2 memory is manual); safe to call more than once. */
+  release (): void {
+    this.envelope?.doc.dispose()
+    this.envelope = undefined
+  }
+
+  metaservice (client: ClientEntry): LocalAnswer | undefined {
+    return soapMetaservice(this.ctx, this.ex, client, this.envelope!)
+  }
+
+  validate (service: ServiceEntry): void {
+    if (service.xsd === undefined) return
+    const violations = xsdViolations(service.xsd, this.envelope!.body)
+    if (violations.length > 0) throw schemaMismatch('Client.InvalidBody', violations)
+  }
+
+  seal (): string[] {
+    const ex = this.ex
+    const envelope = this.envelope!
     // The SOAP request hash is the SHA-512 of the body: the message log's body digest as well.
-    ex.requestHash = ex.requestBodyDigest = soapRequestHash(body)
-    echo = { header: h, headerXml: envelope.headerXml, headerIsText: envelope.headerIsText, headerNamespaces: envelope.headerNamespaces, requestHash: ex.requestHash }
-  } finally {
-    envelope.doc.dispose()
+    ex.requestHash = ex.requestBodyDigest = soapRequestHash(this.body)
+    this.echo = { header: envelope.header, headerXml: envelope.headerXml, headerIsText: envelope.headerIsText, headerNamespaces: envelope.headerNamespaces, requestHash: ex.requestHash }
+    const soapAction = this.req.headers.soapaction
+    ex.requestHeaders = ['Content-Type', this.contentType, ...(typeof soapAction === 'string' ? ['SOAPAction', soapAction] : [])]
+    this.release()
+    return ex.requestHeaders
   }
 
-  const service = ex.service!
-  const soapAction = req.headers.soapaction
-  ex.requestHeaders = ['Content-Type', contentType, ...(typeof soapAction === 'string' ? ['SOAPAction', soapAction] : [])]
-  await recordRequest(ctx.recorder, ex, body)
-  const res = await service.adapter.send({
-    method: 'POST',
-    path: '',
-    headers: ['Content-Type', contentType, ...(typeof soapAction === 'string' ? ['SOAPAction', soapAction] : [])],
-    body,
-    timeoutMs: service.config.timeoutMs,
-    exchange: ex,
-  })
-  ex.providerStatus = res.status
-  ex.providerMs = res.durationMs
+  outbound (service: ServiceEntry, headers: string[]): OutboundRequest {
+    return { method: 'POST', path: '', headers, body: this.body, timeoutMs: service.config.timeoutMs, exchange: this.ex }
+  }
 
-  const response = readProviderResponse(res.body, echo)
-  let out: Buffer | undefined
-  try {
-    if (response.faultCode !== undefined) {
-      ex.errorCode = response.faultCode
-    } else if (service.xsd !== undefined && service.config.responseValidation !== 'off') {
-      const violations = response.withBody(el => {
-        try {
-          service.xsd!.validate(el)
-          return []
-        } catch (err) {
-          return xmlViolations(err)
-        }
-      })
-      if (violations.length > 0) {
-        if (service.config.responseValidation === 'enforce') {
-          throw new XRoadError('Server.ServerProxy.InvalidResponse', `Provider response does not match the service schema: ${violations.join('; ')}`, violations)
-        }
-        req.log.warn({ requestId: ex.requestId, service: serviceText(service.id), violations }, 'provider response does not match its schema')
+  answer (service: ServiceEntry, res: ProviderResponse): Answer {
+    const ex = this.ex
+    const response = readProviderResponse(res.body, this.echo!)
+    let out: Buffer | undefined
+    try {
+      if (response.faultCode !== undefined) {
+        ex.errorCode = response.faultCode
+      } else {
+        const xsd = service.xsd
+        if (xsd !== undefined) checkResponse(service, ex, this.req.log, () => response.withBody(el => xsdViolations(xsd, el)))
+        out = response.build()
       }
+    } finally {
+      response.dispose()
     }
-    out = response.faultCode === undefined ? response.build() : undefined
-  } finally {
-    response.dispose()
+    // A provider Fault is passed on byte for byte (whatever its encoding); a rebuilt response is UTF-8.
+    if (out !== undefined) return { status: 200, headers: soapHeaders('text/xml; charset=utf-8', ex), body: out }
+    const resType = res.headers['content-type']
+    return { status: res.status, headers: soapHeaders(typeof resType === 'string' ? resType : 'text/xml; charset=utf-8', ex), body: res.body }
   }
-  // A provider Fault is passed on byte for byte (whatever its encoding); a rebuilt response is UTF-8.
-  const bytes = out ?? res.body
-  const resType = res.headers['content-type']
-  const answerType = out === undefined && typeof resType === 'string' ? resType : 'text/xml; charset=utf-8'
-  ex.responseHeaders = ['content-type', answerType, 'x-road-request-id', ex.requestId]
-  await recordResponse(ctx.recorder, ex, bytes)
-  return reply
-    .code(out === undefined ? res.status : 200)
-    .header('content-type', answerType)
-    .header('x-road-request-id', ex.requestId)
-    .send(bytes)
 }

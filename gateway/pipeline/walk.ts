@@ -1,0 +1,73 @@
+/**
+ * The exchange pipeline (DESIGN §5) as one ordered sequence. Every call the node serves walks it:
+ * REST r1 and SOAP, services and metaservices alike. An edge parses its wire format and hands over a
+ * `ProtocolCall`: the steps that depend on the protocol (metaservice lookup, request validation,
+ * request hash, the provider request, reading the answer). The order, the rate limit and the two
+ * log records are written here once, so no protocol can skip one.
+ *
+ *   1 identify → 2 resolve (or a metaservice) → 3 authorise → 3b rate limit → 4 validate →
+ *   request hash → 5 record → 6 forward (or answer locally) → 7 check response → 8 record → answer
+ */
+import type { OutboundRequest, ProviderResponse } from '../../adapters/types.ts'
+import type { ClientEntry, ServiceEntry } from '../../registry/registry.ts'
+import type { GatewayPipeline } from './context.ts'
+import type { Exchange, Peer } from './exchange.ts'
+import { forward } from './forward.ts'
+import { flattenHeaders, recordRequest, recordResponse } from './record.ts'
+import { authorise, identify, resolveService } from './stages.ts'
+
+/** What the node sends back to the client. */
+export interface Answer {
+  status: number
+  headers: Record<string, string | string[]>
+  body: Buffer
+}
+
+/** A metaservice's answer, composed by the node once its request is logged. */
+export type LocalAnswer = () => Answer | Promise<Answer>
+
+/** One call as its protocol sees it; `ex` already holds the parsed client and service ids. */
+export interface ProtocolCall {
+  readonly ex: Exchange
+  readonly peer: Peer
+  /** The request body as received: what the log records (SOAP: the whole envelope). */
+  readonly body: Buffer | undefined
+  /** REST: method and decoded service path, for endpoint grants (stage 3). */
+  readonly method?: string
+  readonly path?: string
+  /** Stage 2 for reserved codes: checks the metaservice call and returns its answerer, else undefined. */
+  metaservice (client: ClientEntry): LocalAnswer | undefined
+  /** Stage 4: throws `Client.InvalidBody` with every violation. */
+  validate (service: ServiceEntry): void
+  /** Sets the request hash and the header part the log covers; returns the headers to forward. */
+  seal (): string[]
+  /** Stage 6's request to the provider. */
+  outbound (service: ServiceEntry, headers: string[]): OutboundRequest
+  /** Stage 7 and the answer: the provider's response checked and turned into the client's. */
+  answer (service: ServiceEntry, res: ProviderResponse): Answer
+}
+
+export async function walk (ctx: GatewayPipeline, call: ProtocolCall): Promise<Answer> {
+  const ex = call.ex
+  const client = ex.client = identify(ctx.registry, ex.clientId!, call.peer)
+  const local = call.metaservice(client)
+  let service: ServiceEntry | undefined
+  if (local === undefined) {
+    service = ex.service = resolveService(ctx.registry, ex.serviceId!, ex.protocol)
+    authorise(ctx.registry, client, service, call.method, call.path)
+  }
+  ctx.rateLimiter.take(client.key)
+  if (service !== undefined) call.validate(service)
+  const headers = call.seal()
+  await recordRequest(ctx.recorder, ex, call.body)
+  let answer: Answer
+  if (service === undefined) {
+    answer = await local!()
+  } else {
+    const res = await forward(service, ex, call.outbound(service, headers))
+    answer = call.answer(service, res)
+  }
+  ex.responseHeaders = flattenHeaders(answer.headers)
+  await recordResponse(ctx.recorder, ex, answer.body)
+  return answer
+}
