@@ -5,11 +5,10 @@
  */
 import type { CertificateRow } from '../certs/inventory.ts'
 import type { SchemaLibrary } from '../schemas/library.ts'
-import type { Registry } from '../registry/registry.ts'
 import type { ClientCertificates } from './edge/client-cert.ts'
 import type { GatewayMetrics } from './ops/metrics.ts'
-import type { Exchange, ExchangeRecorder } from './pipeline/exchange.ts'
-import type { RateLimiter } from './pipeline/rate-limit.ts'
+import type { GatewayPipeline } from './pipeline/context.ts'
+import type { Exchange } from './pipeline/exchange.ts'
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -17,9 +16,8 @@ declare module 'fastify' {
   }
 }
 
-export interface GatewayContext {
-  registry: Registry
-  recorder: ExchangeRecorder
+/** The pipeline's needs (registry, recorder, rate limiter) and what the routes around it read. */
+export interface GatewayContext extends GatewayPipeline {
   library: SchemaLibrary
   /** False once shutdown has begun: `/readyz` turns 503 so load balancers stop sending. */
   ready: boolean
@@ -28,6 +26,5 @@ export interface GatewayContext {
   /** Certificates expiring within 30 days (or expired), for `/readyz`. */
   expiringCertificates?: () => CertificateRow[]
   metrics: GatewayMetrics
-  rateLimiter: RateLimiter
 }
 

@@ -12,6 +12,7 @@ import type { UraConfig } from '../config/types.ts'
 import type { MessageLog } from '../messagelog/index.ts'
 import { Registry } from '../registry/registry.ts'
 import { PROJECT_SCHEMA_DIR, SchemaLibrary } from '../schemas/library.ts'
+import { Catalogue } from './catalogue/catalogue.ts'
 import { catalogueRoutes } from './catalogue/routes.ts'
 import { docsPlugin } from './catalogue/docs.ts'
 import type { GatewayContext } from './context.ts'
@@ -113,12 +114,13 @@ export async function buildGateway (opts: GatewayOptions): Promise<Gateway> {
   app.addHook('onResponse', exchangeLine(metrics))
 
   // OpenAPI and Swagger UI first: swagger describes the routes registered after it.
-  await docsPlugin(app, context, config)
+  const catalogue = Catalogue.build(registry, config)
+  await docsPlugin(app, catalogue)
   await app.register(async scope => r1Routes(scope, context))
   await app.register(async scope => soapRoutes(scope, context))
   await app.register(async scope => opsRoutes(scope, context))
   await app.register(async scope => metaRoutes(scope, context, config))
-  await app.register(async scope => catalogueRoutes(scope, context, config))
+  await app.register(async scope => catalogueRoutes(scope, context, catalogue))
   const messageLog = opts.messageLog
   if (messageLog !== undefined) await app.register(async scope => evidenceRoutes(scope, context, messageLog, config.node.operators))
 

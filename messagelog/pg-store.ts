@@ -6,20 +6,10 @@
 import pg from 'pg'
 import type { BatchSignature } from '../certs/batch-signer.ts'
 import { chainGroup, type NewRecord, type StoredRecord } from './record.ts'
+import { logTables } from './schema.ts'
 import { certFingerprint, GroupCommit, RECORD_COLUMNS, recordRow, rowRecord, type ChainAnchor, type LogStore } from './store.ts'
 
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS ura_log_records (
-  seq BIGINT PRIMARY KEY, time TEXT NOT NULL, direction TEXT NOT NULL, protocol TEXT NOT NULL,
-  message_id TEXT NOT NULL, request_id TEXT NOT NULL, client TEXT NOT NULL, service TEXT NOT NULL,
-  user_id TEXT, issue TEXT, represented_party TEXT, method TEXT, path TEXT, status INTEGER, fault TEXT,
-  request_hash TEXT, headers_digest TEXT NOT NULL, body_digest TEXT NOT NULL, signer TEXT NOT NULL, body BYTEA,
-  signature_id TEXT NOT NULL, proof TEXT NOT NULL, prev_hash TEXT NOT NULL, hash TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS ura_log_records_message_id ON ura_log_records (message_id);
-CREATE INDEX IF NOT EXISTS ura_log_records_signature_id ON ura_log_records (signature_id);
-CREATE TABLE IF NOT EXISTS ura_log_signatures (id TEXT PRIMARY KEY, header TEXT NOT NULL, value TEXT NOT NULL, chain TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS ura_log_certificates (fingerprint TEXT PRIMARY KEY, pem TEXT NOT NULL);
+const SCHEMA = logTables({ seq: 'BIGINT', bytes: 'BYTEA' }) + `
 CREATE TABLE IF NOT EXISTS ura_log_head (id INTEGER PRIMARY KEY CHECK (id = 1), seq BIGINT NOT NULL, hash TEXT NOT NULL, anchor_seq BIGINT, anchor_hash TEXT);
 INSERT INTO ura_log_head (id, seq, hash) VALUES (1, 0, '${Buffer.alloc(64).toString('base64')}') ON CONFLICT (id) DO NOTHING;
 `

@@ -11,20 +11,10 @@ import { Worker } from 'node:worker_threads'
 import type { BatchSignature } from '../certs/batch-signer.ts'
 import type { NewRecord, StoredRecord } from './record.ts'
 import type { ChainEntry, WriteReply, WriteRequest } from './sqlite-writer.ts'
+import { logTables } from './schema.ts'
 import { GroupCommit, rowRecord, type ChainAnchor, type LogStore } from './store.ts'
 
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS ura_log_records (
-  seq INTEGER PRIMARY KEY, time TEXT NOT NULL, direction TEXT NOT NULL, protocol TEXT NOT NULL,
-  message_id TEXT NOT NULL, request_id TEXT NOT NULL, client TEXT NOT NULL, service TEXT NOT NULL,
-  user_id TEXT, issue TEXT, represented_party TEXT, method TEXT, path TEXT, status INTEGER, fault TEXT,
-  request_hash TEXT, headers_digest TEXT NOT NULL, body_digest TEXT NOT NULL, signer TEXT NOT NULL, body BLOB,
-  signature_id TEXT NOT NULL, proof TEXT NOT NULL, prev_hash TEXT NOT NULL, hash TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS ura_log_records_message_id ON ura_log_records (message_id);
-CREATE INDEX IF NOT EXISTS ura_log_records_signature_id ON ura_log_records (signature_id);
-CREATE TABLE IF NOT EXISTS ura_log_signatures (id TEXT PRIMARY KEY, header TEXT NOT NULL, value TEXT NOT NULL, chain TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS ura_log_certificates (fingerprint TEXT PRIMARY KEY, pem TEXT NOT NULL);
+const SCHEMA = logTables({ seq: 'INTEGER', bytes: 'BLOB' }) + `
 CREATE TABLE IF NOT EXISTS ura_log_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 `
 

@@ -145,3 +145,10 @@ export function entryJson (e: CatalogueEntry, lang: Lang | undefined): Record<st
     links: entryLinks(e),
   }
 }
+
+/** The published REST services' OpenAPI documents, for the Swagger UI's selection list. */
+export function publishedOpenApiUrls (catalogue: Catalogue): Array<{ url: string; name: string }> {
+  return catalogue.entries
+    .filter(e => e.type === 'rest')
+    .map(e => ({ url: `/catalogue/openapi/${e.id.split('/').map(encodeURIComponent).join('/')}`, name: `${e.metadata.title.sq} (${e.id})` }))
+}

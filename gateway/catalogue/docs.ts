@@ -7,10 +7,8 @@
 import type { FastifyInstance } from 'fastify'
 import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
-import type { UraConfig } from '../../config/types.ts'
 import { XROAD_ERROR_SCHEMA, XROAD_REQUEST_HEADERS } from './openapi.ts'
-import type { GatewayContext } from '../context.ts'
-import { publishedOpenApiUrls } from './routes.ts'
+import { publishedOpenApiUrls, type Catalogue } from './catalogue.ts'
 
 const META = 'X-Road metaservices'
 const EXCHANGE = 'X-Road exchange'
@@ -57,7 +55,7 @@ const R1_PATHS = {
   },
 }
 
-export async function docsPlugin (app: FastifyInstance, ctx: GatewayContext, config: UraConfig): Promise<void> {
+export async function docsPlugin (app: FastifyInstance, catalogue: Catalogue): Promise<void> {
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
@@ -91,7 +89,7 @@ export async function docsPlugin (app: FastifyInstance, ctx: GatewayContext, con
       return { ...openapi, paths: { ...R1_PATHS, ...openapi.paths } }
     },
   })
-  const services = publishedOpenApiUrls(ctx, config)
+  const services = publishedOpenApiUrls(catalogue)
   await app.register(swaggerUi, {
     routePrefix: '/docs',
     theme: { title: 'ura — API documentation' },

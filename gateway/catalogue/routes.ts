@@ -4,7 +4,6 @@
  * Only published services appear, and only through node-relative links.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import type { UraConfig } from '../../config/types.ts'
 import { Catalogue, entryJson, type CatalogueEntry, type CatalogueFilter } from './catalogue.ts'
 import { CSP, entryPage, listPage, notFoundPage } from './html.ts'
 import type { Lang } from './metadata.ts'
@@ -48,8 +47,7 @@ function entryId (req: FastifyRequest, prefix: string): string {
   }
 }
 
-export async function catalogueRoutes (app: FastifyInstance, ctx: GatewayContext, config: UraConfig): Promise<void> {
-  const catalogue = Catalogue.build(ctx.registry, config)
+export async function catalogueRoutes (app: FastifyInstance, ctx: GatewayContext, catalogue: Catalogue): Promise<void> {
   const tags = ['Catalogue']
 
   const lookup = (req: FastifyRequest, reply: FastifyReply, prefix: string, html: boolean): CatalogueEntry | undefined => {
@@ -110,11 +108,4 @@ export async function catalogueRoutes (app: FastifyInstance, ctx: GatewayContext
     if (wsdl === undefined) throw new XRoadError('Server.ServerProxy.ServiceType', `${entry.id} is a REST service: see its OpenAPI document`)
     return reply.header('content-type', 'text/xml; charset=utf-8').send(wsdl)
   })
-}
-
-/** The published REST services' OpenAPI documents, for the Swagger UI's selection list. */
-export function publishedOpenApiUrls (ctx: GatewayContext, config: UraConfig): Array<{ url: string; name: string }> {
-  return Catalogue.build(ctx.registry, config).entries
-    .filter(e => e.type === 'rest')
-    .map(e => ({ url: `/catalogue/openapi/${e.id.split('/').map(encodeURIComponent).join('/')}`, name: `${e.metadata.title.sq} (${e.id})` }))
 }

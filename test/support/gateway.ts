@@ -1,4 +1,5 @@
 /** Test rig: real demo providers and a real gateway on loopback ports, configured from YAML. */
+import { DEMO_CONFIG_DIR } from '../../config/defaults.ts'
 import { mkdtemp, readFile, readdir, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
@@ -15,7 +16,7 @@ import { openNodePki } from '../../certs/node-pki.ts'
 import type { TrustStore } from '../../certs/trust-store.ts'
 import type { MessageLog } from '../../messagelog/index.ts'
 
-export const DEMO_DIR = resolve(import.meta.dirname, '../../config/demo')
+export const DEMO_DIR = DEMO_CONFIG_DIR
 
 export const E_ALBANIA = 'AL-DEV/GOV/K11503002N/e-albania'
 export const TIRANA_CIVIL = 'AL-DEV/NJQV/L21603004L/gjendja-civile'

@@ -1,0 +1,20 @@
+/**
+ * The message log's tables, written once for both stores: records, batch signatures and the
+ * certificates that signed them. The two databases differ only in the types of the sequence and
+ * the body column; each store adds its own bookkeeping table (the chain head, or SQLite's meta).
+ */
+export function logTables (types: { seq: 'BIGINT' | 'INTEGER'; bytes: 'BYTEA' | 'BLOB' }): string {
+  return `
+CREATE TABLE IF NOT EXISTS ura_log_records (
+  seq ${types.seq} PRIMARY KEY, time TEXT NOT NULL, direction TEXT NOT NULL, protocol TEXT NOT NULL,
+  message_id TEXT NOT NULL, request_id TEXT NOT NULL, client TEXT NOT NULL, service TEXT NOT NULL,
+  user_id TEXT, issue TEXT, represented_party TEXT, method TEXT, path TEXT, status INTEGER, fault TEXT,
+  request_hash TEXT, headers_digest TEXT NOT NULL, body_digest TEXT NOT NULL, signer TEXT NOT NULL, body ${types.bytes},
+  signature_id TEXT NOT NULL, proof TEXT NOT NULL, prev_hash TEXT NOT NULL, hash TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS ura_log_records_message_id ON ura_log_records (message_id);
+CREATE INDEX IF NOT EXISTS ura_log_records_signature_id ON ura_log_records (signature_id);
+CREATE TABLE IF NOT EXISTS ura_log_signatures (id TEXT PRIMARY KEY, header TEXT NOT NULL, value TEXT NOT NULL, chain TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS ura_log_certificates (fingerprint TEXT PRIMARY KEY, pem TEXT NOT NULL);
+`
+}
