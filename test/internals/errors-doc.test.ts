@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import t from 'tap'
-import { ERROR_STATUS } from '../../gateway/errors.ts'
+import { ERROR_STATUS } from '../../protocol/errors.ts'
 
 const PAGE = resolve(import.meta.dirname, '../../docs/errors.md')
 
