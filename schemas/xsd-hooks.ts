@@ -5,7 +5,7 @@
  * type is — or derives from — a hooked type gets that type's check. No element names are wired in;
  * a new message type that uses `al:NID` is checked without any change here.
  */
-import { XmlElement, XmlText, XmlCData, type XsdValidator } from 'libxml2-wasm'
+import { XmlElement, type XsdValidator } from 'libxml2-wasm'
 import { bashkiaByName } from './bashki.ts'
 import { ibanProblem, nidProblem, niptProblem } from './checks.ts'
 import { CORE_NS } from './generate.ts'

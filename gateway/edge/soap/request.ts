@@ -4,7 +4,7 @@
  */
 import { XmlC14NMode, XmlComment, XmlDocument, XmlElement, XmlText } from 'libxml2-wasm'
 import { XRoadError } from '../../../protocol/errors.ts'
-import { SOAP_ENV, XROAD } from '../../../protocol/soap/namespaces.ts'
+import { XROAD } from '../../../protocol/soap/namespaces.ts'
 import { childElements, envelopeParts, parseXml } from '../../../protocol/soap/xml.ts'
 import { headerContentRange } from './header-text.ts'
 import { scanEnvelope } from './scan.ts'
