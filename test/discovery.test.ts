@@ -31,10 +31,10 @@ const CIVIL_PROVIDER = 'AL-DEV/GOV/L01417001D/regjistri-civil'
 const REPO = resolve(import.meta.dirname, '..')
 
 
-const recorded: Array<{ phase: 'request' | 'response'; service?: string; bytes: number }> = []
+const recorded: Array<{ phase: 'request' | 'response'; service?: string; bytes: number; headers?: string[] }> = []
 const recorder: ExchangeRecorder = {
-  recordRequest: async (ex: Exchange, body) => { recorded.push({ phase: 'request', service: ex.serviceId?.serviceCode, bytes: body?.length ?? 0 }) },
-  recordResponse: async (ex: Exchange, body) => { recorded.push({ phase: 'response', service: ex.serviceId?.serviceCode, bytes: body.length }) },
+  recordRequest: async (ex: Exchange, body) => { recorded.push({ phase: 'request', service: ex.serviceId?.serviceCode, bytes: body?.length ?? 0, headers: ex.requestHeaders }) },
+  recordResponse: async (ex: Exchange, body) => { recorded.push({ phase: 'response', service: ex.serviceId?.serviceCode, bytes: body.length, headers: ex.responseHeaders }) },
 }
 
 let rig: Rig
@@ -483,4 +483,31 @@ t.test('catalogue text is escaped in HTML', async t => {
   } finally {
     await r.close()
   }
+})
+
+t.test('metaservice calls walk the same pipeline: rate-limited, and their headers logged like any exchange', async t => {
+  const limited = await startRig({
+    config: await demoConfig({ 'node.yaml': text => text.replace(/  dataDir: [^\n]*\n/, `  dataDir: ../../data\n  rateLimits:\n    clients:\n      ${DURRES_SOCIAL}: { perSecond: 0.01, burst: 2 }\n`) }),
+    recorder,
+  })
+  t.teardown(() => limited.close())
+  recorded.length = 0
+  const call = async (): Promise<{ status: number; code: unknown }> => {
+    const res = await request(`${limited.url}/r1/${TAX_PROVIDER}/listMethods`, { headers: { 'x-road-client': DURRES_SOCIAL, 'x-custom': 'kept' } })
+    await res.body.dump()
+    return { status: res.statusCode, code: res.headers['x-road-error'] }
+  }
+  t.same(await call(), { status: 200, code: undefined }, 'first call within the burst')
+  // The request record covers the headers sent on (as for a service call), the response record the answer's.
+  const [req, res] = recorded
+  t.ok(req.headers !== undefined && req.headers.includes('x-custom') && req.headers.includes('X-Road-Request-Id'), `request headers logged: ${req.headers?.join(' ')}`)
+  t.ok(res.headers !== undefined && res.headers.includes('x-road-request-hash') && res.headers.includes('content-type'), `response headers logged: ${res.headers?.join(' ')}`)
+
+  const envelope = soapRequest(DURRES_SOCIAL, 'listMethods', '<xrd:listMethods/>')
+  const soapRes = await request(limited.url + '/', { method: 'POST', headers: { 'content-type': 'text/xml; charset=utf-8' }, body: envelope })
+  await soapRes.body.dump()
+  t.equal(soapRes.statusCode, 200, 'a SOAP metaservice call takes the second token')
+  t.same(recorded.filter(r => r.phase === 'request').at(-1)?.headers, ['Content-Type', 'text/xml; charset=utf-8'], 'SOAP request headers logged as for a SOAP service call')
+  t.same(await call(), { status: 429, code: 'Client.RateLimitExceeded' }, 'the bucket is empty: metaservices are rate-limited too')
+  t.equal(recorded.length, 4, 'the refused call was not logged')
 })
