@@ -26,8 +26,11 @@ export interface Answer {
 /** A metaservice's answer, composed by the node once its request is logged. */
 export type LocalAnswer = () => Answer | Promise<Answer>
 
-/** One call as its protocol sees it; `ex` already holds the parsed client and service ids. */
-export interface ProtocolCall {
+/**
+ * One call as its protocol sees it; `ex` already holds the parsed client and service ids. `R` is
+ * what sending the answer gives back (the edge's reply).
+ */
+export interface ProtocolCall<R> {
   readonly ex: Exchange
   readonly peer: Peer
   /** The request body as received: what the log records (SOAP: the whole envelope). */
@@ -45,29 +48,37 @@ export interface ProtocolCall {
   outbound (service: ServiceEntry, headers: string[]): OutboundRequest
   /** Stage 7 and the answer: the provider's response checked and turned into the client's. */
   answer (service: ServiceEntry, res: ProviderResponse): Answer
+  /** Sends the answer to the client. */
+  send (answer: Answer): R
+  /** Frees what the call holds (a parsed document), however the walk ends. */
+  release? (): void
 }
 
-export async function walk (ctx: GatewayPipeline, call: ProtocolCall): Promise<Answer> {
+export async function walk<R> (ctx: GatewayPipeline, call: ProtocolCall<R>): Promise<R> {
   const ex = call.ex
-  const client = ex.client = identify(ctx.registry, ex.clientId!, call.peer)
-  const local = call.metaservice(client)
-  let service: ServiceEntry | undefined
-  if (local === undefined) {
-    service = ex.service = resolveService(ctx.registry, ex.serviceId!, ex.protocol)
-    authorise(ctx.registry, client, service, call.method, call.path)
+  try {
+    const client = ex.client = identify(ctx.registry, ex.clientId!, call.peer)
+    const local = call.metaservice(client)
+    let service: ServiceEntry | undefined
+    if (local === undefined) {
+      service = ex.service = resolveService(ctx.registry, ex.serviceId!, ex.protocol)
+      authorise(ctx.registry, client, service, call.method, call.path)
+    }
+    ctx.rateLimiter.take(client.key)
+    if (service !== undefined) call.validate(service)
+    const headers = call.seal()
+    await recordRequest(ctx.recorder, ex, call.body)
+    let answer: Answer
+    if (service === undefined) {
+      answer = await local!()
+    } else {
+      const res = await forward(service, ex, call.outbound(service, headers))
+      answer = call.answer(service, res)
+    }
+    ex.responseHeaders = flattenHeaders(answer.headers)
+    await recordResponse(ctx.recorder, ex, answer.body)
+    return call.send(answer)
+  } finally {
+    call.release?.()
   }
-  ctx.rateLimiter.take(client.key)
-  if (service !== undefined) call.validate(service)
-  const headers = call.seal()
-  await recordRequest(ctx.recorder, ex, call.body)
-  let answer: Answer
-  if (service === undefined) {
-    answer = await local!()
-  } else {
-    const res = await forward(service, ex, call.outbound(service, headers))
-    answer = call.answer(service, res)
-  }
-  ex.responseHeaders = flattenHeaders(answer.headers)
-  await recordResponse(ctx.recorder, ex, answer.body)
-  return answer
 }

@@ -4,7 +4,7 @@
  * steps below: endpoint and JSON Schema checks, the REST request hash, the provider request and the
  * answer with its evidence headers. Metaservice codes are answered by ./metaservices.ts.
  */
-import type { FastifyInstance, FastifyRequest } from 'fastify'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { OutboundRequest, ProviderResponse } from '../../../adapters/types.ts'
 import { XRoadError } from '../../../protocol/errors.ts'
 import { serviceText } from '../../../protocol/identifiers.ts'
@@ -25,14 +25,11 @@ export async function r1Routes (app: FastifyInstance, ctx: GatewayContext): Prom
   app.route({
     method: [...METHODS],
     url: '/r1/*',
-    handler: async (req, reply) => {
-      const answer = await walk(ctx, new RestCall(ctx, req))
-      return reply.code(answer.status).headers(answer.headers).send(answer.body)
-    },
+    handler: (req, reply) => walk(ctx, new RestCall(ctx, req, reply)),
   })
 }
 
-class RestCall implements ProtocolCall {
+class RestCall implements ProtocolCall<FastifyReply> {
   readonly ex: Exchange
   readonly peer: Peer
   readonly body: Buffer | undefined
@@ -40,12 +37,14 @@ class RestCall implements ProtocolCall {
   readonly path: string
   private readonly ctx: GatewayContext
   private readonly req: FastifyRequest
+  private readonly reply: FastifyReply
   private readonly target: R1Target
   private match: { endpoint: RestEndpoint; params: Record<string, string> } | undefined
 
-  constructor (ctx: GatewayContext, req: FastifyRequest) {
+  constructor (ctx: GatewayContext, req: FastifyRequest, reply: FastifyReply) {
     this.ctx = ctx
     this.req = req
+    this.reply = reply
     const ex = this.ex = req.exchange
     const target = this.target = parseR1Target(req.raw.url ?? '')
     ex.serviceId = target.serviceId
@@ -102,5 +101,9 @@ class RestCall implements ProtocolCall {
       })
     }
     return { status: res.status, headers: Object.assign(forwardableResponseHeaders(res.headers), evidenceHeaders(this.ex)), body: res.body }
+  }
+
+  send (answer: Answer): FastifyReply {
+    return this.reply.code(answer.status).headers(answer.headers).send(answer.body)
   }
 }

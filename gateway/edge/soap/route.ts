@@ -5,7 +5,7 @@
  * the provider request, and the provider's answer read back with the request's header echoed.
  * The request document is released as soon as the request is sealed, before the provider is called.
  */
-import type { FastifyInstance, FastifyRequest } from 'fastify'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { OutboundRequest, ProviderResponse } from '../../../adapters/types.ts'
 import { XRoadError, schemaMismatch } from '../../../protocol/errors.ts'
 import { soapRequestHash } from '../../../protocol/request-hash.ts'
@@ -21,15 +21,7 @@ import { parseRequestEnvelope, type ParsedEnvelope } from './request.ts'
 import { readProviderResponse, type EchoSource } from './response.ts'
 
 export async function soapRoutes (app: FastifyInstance, ctx: GatewayContext): Promise<void> {
-  app.post('/', async (req, reply) => {
-    const call = new SoapCall(ctx, req)
-    try {
-      const answer = await walk(ctx, call)
-      return reply.code(answer.status).headers(answer.headers).send(answer.body)
-    } finally {
-      call.release()
-    }
-  })
+  app.post('/', (req, reply) => walk(ctx, new SoapCall(ctx, req, reply)))
   app.route({
     method: ['GET', 'PUT', 'PATCH', 'DELETE'],
     url: '/',
@@ -37,19 +29,21 @@ export async function soapRoutes (app: FastifyInstance, ctx: GatewayContext): Pr
   })
 }
 
-class SoapCall implements ProtocolCall {
+class SoapCall implements ProtocolCall<FastifyReply> {
   readonly ex: Exchange
   readonly peer: Peer
   readonly body: Buffer
   private readonly ctx: GatewayContext
   private readonly req: FastifyRequest
+  private readonly reply: FastifyReply
   private readonly contentType: string
   private envelope: ParsedEnvelope | undefined
   private echo: EchoSource | undefined
 
-  constructor (ctx: GatewayContext, req: FastifyRequest) {
+  constructor (ctx: GatewayContext, req: FastifyRequest, reply: FastifyReply) {
     this.ctx = ctx
     this.req = req
+    this.reply = reply
     const ex = this.ex = req.exchange
     const contentType = this.contentType = req.headers['content-type'] ?? ''
     if (!/^text\/xml\s*(;|$)/i.test(contentType)) {
@@ -70,6 +64,10 @@ class SoapCall implements ProtocolCall {
       throw new XRoadError('Client.InvalidBody', `Body element '${envelope.body.name}' does not start with the service code '${h.service!.serviceCode}'`)
     }
     this.peer = peerOf(req.raw.socket, ctx.clientCertificates)
+  }
+
+  send (answer: Answer): FastifyReply {
+    return this.reply.code(answer.status).headers(answer.headers).send(answer.body)
   }
 
   /** Frees the request document (libxml2 memory is manual); safe to call more than once. */
