@@ -4,7 +4,7 @@ import { loadConfig } from '../config/load.ts'
 import type { UraConfig } from '../config/types.ts'
 import { DEMO_CONFIG } from './start.ts'
 
-export async function resolveDataDir (values: { data?: string; config?: string }): Promise<{ dataDir: string; config?: UraConfig }> {
+export async function resolveDataDir (values: PkiOptions): Promise<{ dataDir: string; config?: UraConfig }> {
   if (values.data !== undefined) {
     if (values.config === undefined) return { dataDir: values.data }
     return { dataDir: values.data, config: await loadConfig(values.config) }
@@ -13,12 +13,5 @@ export async function resolveDataDir (values: { data?: string; config?: string }
   return { dataDir: dataDirOf(config), config }
 }
 
-export const PKI_OPTIONS = {
-  data: { type: 'string' },
-  config: { type: 'string' },
-} as const
-
-export const PKI_OPTIONS_HELP = [
-  '  --data <dir>    data directory (default: node.dataDir of the configuration)',
-  '  --config <dir>  configuration directory (default: config/demo)',
-]
+/** The options resolveDataDir reads. */
+export interface PkiOptions { data?: string; config?: string }

@@ -1,5 +1,5 @@
+/** `ura start`: runs the node, the one long-running command; the others prepare or check what it uses. */
 import { resolve } from 'node:path'
-import { parseArgs } from 'node:util'
 import { initPki } from '../certs/dev-pki.ts'
 import { KeystoreError } from '../certs/keystore.ts'
 import { dataDirOf, openNodePki } from '../certs/node-pki.ts'
@@ -17,8 +17,7 @@ export const DEMO_CONFIG = resolve(import.meta.dirname, '../config/demo')
  * HTTPS with client certificates on `node.listen.port`, using the PKI in its data directory
  * (`ura init`; `--demo` runs it on first start), and plain HTTP on `node.listen.httpPort` if set.
  */
-export async function start (args: string[]): Promise<number> {
-  const { values } = parseArgs({ args, options: { config: { type: 'string' }, demo: { type: 'boolean', default: false } } })
+export async function start (values: { config?: string; demo?: boolean }): Promise<number> {
   let config
   try {
     config = await loadConfig(values.config ?? DEMO_CONFIG)
