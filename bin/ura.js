@@ -1,3 +1,5 @@
 #!/usr/bin/env node
 // The `ura` command. The CLI is TypeScript, run directly by Node 24's type stripping.
-import '../cli/main.ts'
+import { runCli } from '../cli/main.ts'
+
+await runCli()

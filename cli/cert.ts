@@ -2,13 +2,12 @@
 import { X509Certificate } from 'node:crypto'
 import { existsSync, readFileSync } from 'node:fs'
 import { basename, join, relative } from 'node:path'
-import { parseArgs } from 'node:util'
 import { inventory, EXPIRY_WARNING_DAYS } from '../certs/inventory.ts'
 import { idToFileName, issuedCertificates, Keystore, KeystoreError, keyPassphrase, recordIssued, writeFileAtomic, writePrivateKey } from '../certs/keystore.ts'
-import { createCsr, fingerprintOf, generateKeyPair, identityOf, issueFromCsr, KEY_TYPES, normaliseSerial, PkiError, readCsr, type KeyType } from '../certs/pki.ts'
+import { createCsr, fingerprintOf, generateKeyPair, identityOf, issueFromCsr, normaliseSerial, PkiError, readCsr, type KeyType } from '../certs/pki.ts'
 import { TrustStore } from '../certs/trust-store.ts'
 import { isValidPart } from '../protocol/identifiers.ts'
-import { PKI_OPTIONS, resolveDataDir } from './pki-args.ts'
+import { resolveDataDir, type PkiOptions } from './pki-args.ts'
 
 const show = (p: string): string => relative(process.cwd(), p) || p
 
@@ -35,19 +34,16 @@ async function guard (run: () => Promise<number>): Promise<number> {
 }
 
 /** The institution's side: a key (kept by the institution, encrypted) and a CSR for the operator. */
-export async function certRequest (args: string[]): Promise<number> {
-  const { values } = parseArgs({ args, options: { id: { type: 'string' }, usage: { type: 'string', default: 'tls-client' }, name: { type: 'string' }, 'key-type': { type: 'string', default: 'ec-p256' }, out: { type: 'string', default: '.' } } })
-  if (values.usage !== 'tls-client' && values.usage !== 'signing') { console.error('--usage must be tls-client or signing'); return 2 }
-  if (!(KEY_TYPES as readonly string[]).includes(values['key-type'])) { console.error(`--key-type must be one of ${KEY_TYPES.join(', ')}`); return 2 }
+export async function certRequest (values: { id: string; usage: 'tls-client' | 'signing'; name?: string; keyType: KeyType; out: string }): Promise<number> {
   const problem = idProblem(values.id, values.usage)
-  if (problem !== undefined) { console.error(values.id === undefined ? '--id <X-Road identifier> is required' : problem); return 2 }
+  if (problem !== undefined) { console.error(problem); return 2 }
   return guard(async () => {
-    const id = values.id!
+    const id = values.id
     const base = join(values.out, `${idToFileName(id)}.${values.usage}`)
     const keyPath = `${base}.key.pem`
     const csrPath = `${base}.csr.pem`
     if (existsSync(keyPath)) { console.error(`ura: ${show(keyPath)} exists; not overwriting a private key`); return 1 }
-    const { privateKey } = generateKeyPair(values['key-type'] as KeyType)
+    const { privateKey } = generateKeyPair(values.keyType)
     const csr = createCsr(privateKey, { C: 'AL', ...(values.name === undefined ? {} : { O: values.name }), serialNumber: id, CN: id })
     writePrivateKey(keyPath, privateKey, keyPassphrase())
     writeFileAtomic(csrPath, csr)
@@ -58,15 +54,9 @@ export async function certRequest (args: string[]): Promise<number> {
 }
 
 /** The operator's side: check the CSR, issue with the node's CA, keep a copy in the issued ledger. */
-export async function certIssue (args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { ...PKI_OPTIONS, usage: { type: 'string', default: 'tls-client' }, days: { type: 'string', default: '365' }, out: { type: 'string' } } })
-  if (positionals.length !== 1) { console.error('Usage: ura cert issue <request.csr.pem> [--usage tls-client|signing|tls-server] [--days N] [--out <file>]'); return 2 }
-  const usage = values.usage
-  if (usage !== 'tls-client' && usage !== 'signing' && usage !== 'tls-server') { console.error('--usage must be tls-client, signing or tls-server'); return 2 }
-  const days = Number(values.days)
-  if (!Number.isInteger(days) || days < 1 || days > 3650) { console.error('--days must be a whole number from 1 to 3650'); return 2 }
+export async function certIssue (csrPath: string, values: PkiOptions & { usage: 'tls-client' | 'signing' | 'tls-server'; days: number; out?: string }): Promise<number> {
+  const { usage, days } = values
   return guard(async () => {
-    const csrPath = positionals[0]
     const csrPem = readFileSync(csrPath, 'utf8')
     const csr = readCsr(csrPem)
     const { dataDir, config } = await resolveDataDir(values)
@@ -97,14 +87,12 @@ function findCertificate (keystore: Keystore, what: string): X509Certificate | u
   return issuedCertificates(keystore.paths).find(c => normaliseSerial(c.serialNumber) === serial)
 }
 
-export async function certRevoke (args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { ...PKI_OPTIONS, reason: { type: 'string', default: 'unspecified' } } })
-  if (positionals.length !== 1) { console.error('Usage: ura cert revoke <serial | certificate.pem> [--reason <text>]'); return 2 }
+export async function certRevoke (what: string, values: PkiOptions & { reason: string }): Promise<number> {
   return guard(async () => {
     const { dataDir } = await resolveDataDir(values)
     const keystore = new Keystore(dataDir)
-    const cert = findCertificate(keystore, positionals[0])
-    if (cert === undefined) { console.error(`ura: no issued certificate with serial ${positionals[0]} in ${show(keystore.paths.issuedDir)}`); return 1 }
+    const cert = findCertificate(keystore, what)
+    if (cert === undefined) { console.error(`ura: no issued certificate with serial ${what} in ${show(keystore.paths.issuedDir)}`); return 1 }
     const trust = TrustStore.load(keystore.paths)
     const entry = trust.revocations.revoke(cert, values.reason)
     console.log(`revoked ${entry.serial} (${identityOf(cert) ?? entry.subject}) at ${entry.revokedAt}: ${entry.reason}`)
@@ -113,13 +101,12 @@ export async function certRevoke (args: string[]): Promise<number> {
   })
 }
 
-export async function certList (args: string[]): Promise<number> {
-  const { values } = parseArgs({ args, options: { ...PKI_OPTIONS, json: { type: 'boolean', default: false } } })
+export async function certList (values: PkiOptions & { json?: boolean }): Promise<number> {
   return guard(async () => {
     const { dataDir } = await resolveDataDir(values)
     const keystore = new Keystore(dataDir)
     const rows = inventory(keystore, TrustStore.load(keystore.paths))
-    if (values.json) { console.log(JSON.stringify(rows, null, 2)); return 0 }
+    if (values.json === true) { console.log(JSON.stringify(rows, null, 2)); return 0 }
     if (rows.length === 0) { console.log(`no certificates in ${show(keystore.paths.root)}: run 'ura init'`); return 0 }
     const table = rows.map(r => [r.state === 'expiring' || r.state === 'expired' ? '!' : ' ', r.role, r.id ?? r.subject, r.serial, r.notAfter.slice(0, 10), String(r.daysLeft), r.state])
     const head = [' ', 'role', 'holder', 'serial', 'expires', 'days', 'state']

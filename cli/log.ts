@@ -1,7 +1,6 @@
 /** `ura log verify`, `ura log prune` and `ura verify`: checking and maintaining the message log, offline. */
 import { X509Certificate } from 'node:crypto'
 import { readFileSync } from 'node:fs'
-import { parseArgs } from 'node:util'
 import { pkiPaths } from '../certs/keystore.ts'
 import { splitPemCertificates } from '../certs/pki.ts'
 import { TrustStore } from '../certs/trust-store.ts'
@@ -12,11 +11,11 @@ import { verifyEvidence } from '../messagelog/evidence.ts'
 import { openLogStore } from '../messagelog/index.ts'
 import { dataDirOf } from '../certs/node-pki.ts'
 import { verifyStore } from '../messagelog/verify.ts'
-import { DEMO_CONFIG } from './start.ts'
+import { DEMO_CONFIG_DIR } from '../config/defaults.ts'
 
 async function configFrom (dir: string | undefined): Promise<UraConfig | undefined> {
   try {
-    return await loadConfig(dir ?? DEMO_CONFIG)
+    return await loadConfig(dir ?? DEMO_CONFIG_DIR)
   } catch (err) {
     if (err instanceof ConfigError) { console.error(err.message); return undefined }
     throw err
@@ -30,8 +29,7 @@ function readCaFile (path: string): string[] {
 }
 
 /** `ura log verify [--config <dir>] [--ca <ca.pem>]` — exit 0 when the whole log is sound, 1 at the first bad record. */
-export async function logVerify (args: string[]): Promise<number> {
-  const { values } = parseArgs({ args, options: { config: { type: 'string' }, ca: { type: 'string' } } })
+export async function logVerify (values: { config?: string; ca?: string }): Promise<number> {
   const config = await configFrom(values.config)
   if (config === undefined) return 2
   // Trusted CAs: --ca, else the node's trust store (its anchors; revocation is checked when signing).
@@ -56,12 +54,10 @@ export async function logVerify (args: string[]): Promise<number> {
 }
 
 /** `ura log prune [--config <dir>] [--days <n>]` — removes records older than the retention period. */
-export async function logPrune (args: string[]): Promise<number> {
-  const { values } = parseArgs({ args, options: { config: { type: 'string' }, days: { type: 'string' } } })
+export async function logPrune (values: { config?: string; days?: number }): Promise<number> {
   const config = await configFrom(values.config)
   if (config === undefined) return 2
-  const days = values.days === undefined ? config.node.log.retentionDays : Number(values.days)
-  if (!Number.isInteger(days) || days < 0) { console.error('--days must be a whole number of days'); return 2 }
+  const days = values.days ?? config.node.log.retentionDays
   if (days === 0) { console.log('retention is 0 (keep everything): nothing pruned'); return 0 }
   const store = await openLogStore(config)
   try {
@@ -74,16 +70,11 @@ export async function logPrune (args: string[]): Promise<number> {
 }
 
 /** `ura verify <evidence.json> --ca <ca.pem>` — offline: nothing but the file and the CA certificate. */
-export async function verifyEvidenceFile (args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { ca: { type: 'string' } } })
-  if (positionals.length !== 1 || values.ca === undefined) {
-    console.error('Usage: ura verify <evidence.json> --ca <ca.pem>')
-    return 2
-  }
+export async function verifyEvidenceFile (file: string, values: { ca: string }): Promise<number> {
   let doc: unknown
   let anchors: string[]
   try {
-    doc = JSON.parse(readFileSync(positionals[0], 'utf8'))
+    doc = JSON.parse(readFileSync(file, 'utf8'))
     anchors = readCaFile(values.ca)
     anchors.forEach(pem => new X509Certificate(pem))
   } catch (err) {
@@ -92,11 +83,11 @@ export async function verifyEvidenceFile (args: string[]): Promise<number> {
   }
   const verdict = verifyEvidence(doc, anchorsOnly(anchors))
   if (verdict.ok) {
-    console.log(`evidence verified: ${positionals[0]}`)
+    console.log(`evidence verified: ${file}`)
     for (const line of verdict.verified) console.log(`  ${line}`)
     return 0
   }
-  console.error(`evidence INVALID: ${positionals[0]}`)
+  console.error(`evidence INVALID: ${file}`)
   for (const p of verdict.problems) console.error(`  - ${p}`)
   return 1
 }

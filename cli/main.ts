@@ -1,159 +1,125 @@
-/** `ura` — the command line of the gateway. */
-import { certIssue, certList, certRequest, certRevoke } from './cert.ts'
-import { configCheck } from './config-check.ts'
-import { init } from './init.ts'
-import { PKI_OPTIONS_HELP } from './pki-args.ts'
-import { start } from './start.ts'
-import { logPrune, logVerify, verifyEvidenceFile } from './log.ts'
+/**
+ * `ura` — the command line of the gateway. Declares every command with its arguments and options
+ * (commander parses, checks and documents them); each command's action lives in its own module
+ * (start.ts, cert.ts, log.ts, …), imported only when the command runs, so help and usage errors
+ * answer without loading the gateway.
+ */
+import { Option } from 'commander'
+import { KEY_TYPES } from '../certs/pki.ts'
+import { createProgram, run, runProgram, wholeNumber, type UraCommand } from './command.ts'
 
-interface Command {
-  summary: string
-  usage: string
-  help: string
-  run (args: string[]): Promise<number>
+/** `--data` and `--config`: where the PKI commands find the data directory (see pki-args.ts). */
+function withPkiOptions (cmd: UraCommand): UraCommand {
+  return cmd
+    .option('--data <dir>', 'data directory (default: node.dataDir of the configuration)')
+    .option('--config <dir>', 'configuration directory (default: config/demo)')
 }
 
-const commands: Record<string, Command> = {
-  start: {
-    summary: 'run the gateway',
-    usage: 'ura start [--config <dir>] [--demo]',
-    help: [
+export function buildProgram (): UraCommand {
+  const program = createProgram()
+
+  program.command('start')
+    .summary('run the gateway')
+    .description([
       'Starts the gateway on the configuration in <dir> (default: config/demo).',
-      '  --config <dir>  configuration directory (YAML files)',
-      '  --demo          also start the demo provider systems (civil registry, Tirana tax office)',
       'Stops gracefully on SIGTERM or SIGINT: stops accepting, finishes exchanges in flight.',
-    ].join('\n'),
-    run: start,
-  },
-  'config check': {
-    summary: 'validate a configuration directory',
-    usage: 'ura config check <dir>',
-    help: 'Loads every YAML file in <dir>, checks it against the configuration schema and cross-references,\ncompiles its schemas and prints each problem with file:line and the path inside the file.\nExit code 0 when valid, 1 when not.',
-    run: configCheck,
-  },
-  init: {
-    summary: 'create the development PKI (idempotent)',
-    usage: 'ura init [--data <dir>] [--config <dir>]',
-    help: [
-      'Creates, in <data>/pki, whatever is missing of: a development root CA (also trusted), the node\'s',
-      'HTTPS certificate (localhost, 127.0.0.1, ::1), a signing key and certificate for every member of the',
-      'configuration and a TLS client key and certificate for every subsystem with connection: mtls.',
-      'Existing files are kept. Private keys are encrypted with $URA_KEY_PASSPHRASE (a development default',
-      'with a warning when unset).',
-      ...PKI_OPTIONS_HELP,
-      '  --member-key <type>  ec-p256 (default), rsa-2048 or rsa-3072 for member signing keys',
-    ].join('\n'),
-    run: init,
-  },
-  'cert request': {
-    summary: 'make a key and a CSR for an institution',
-    usage: 'ura cert request --id <id> [--usage …]',
-    help: [
-      'Run by the institution: makes a private key (encrypted with $URA_KEY_PASSPHRASE) and a certificate',
-      'request carrying its X-Road identifier, to send to the operator.',
-      '  --id <id>          AL-DEV/NJQV/L21603004L/taksat-vendore (tls-client) or AL-DEV/NJQV/L21603004L (signing)',
-      '  --usage <u>        tls-client (default): the client system\'s TLS certificate; signing: the member\'s e-seal',
-      '  --name <text>      the institution\'s name (subject O)',
-      '  --key-type <type>  ec-p256 (default), rsa-2048 or rsa-3072',
-      '  --out <dir>        where to write <id>.<usage>.key.pem and .csr.pem (default: .)',
-    ].join('\n'),
-    run: certRequest,
-  },
-  'cert issue': {
-    summary: 'issue a certificate from a CSR with the node CA',
-    usage: 'ura cert issue <request.csr.pem> [--usage …]',
-    help: [
-      'Run by the operator: verifies the request\'s signature and identifier, issues a certificate with the',
-      'node\'s CA and writes it (with the CA certificate) next to the request as <name>.cert.pem.',
-      '  --usage <u>   tls-client (default), signing or tls-server',
-      '  --days <n>    validity in days (default 365)',
-      '  --out <file>  where to write the certificate chain',
-      ...PKI_OPTIONS_HELP,
-    ].join('\n'),
-    run: certIssue,
-  },
-  'cert revoke': {
-    summary: 'revoke a certificate',
-    usage: 'ura cert revoke <serial | cert.pem>',
-    help: [
-      'Adds the certificate to the revocation list (<data>/pki/revoked.json). A running node re-reads the',
-      'list within a second and refuses the certificate from then on, also on open connections.',
-      ...PKI_OPTIONS_HELP,
-    ].join('\n'),
-    run: certRevoke,
-  },
-  'cert list': {
-    summary: 'list certificates with their expiry',
-    usage: 'ura cert list [--json]',
-    help: [
-      'Lists the trusted CAs, the node certificate, member signing and client TLS certificates and every',
-      'issued certificate with its expiry and state; "!" marks certificates expiring within 30 days.',
-      '  --json  machine-readable output',
-      ...PKI_OPTIONS_HELP,
-    ].join('\n'),
-    run: certList,
-  },
-  'log verify': {
-    summary: 'check the whole message log',
-    usage: 'ura log verify [--config <dir>] [--ca <ca.pem>]',
-    help: [
-      'Walks the message log of the node configured in <dir> (default: config/demo) in order and checks',
-      'every record: the hash chain (nothing removed, inserted or reordered), logged bodies against their',
-      'digests, each record\'s inclusion proof against its batch signature, each signature and its',
-      'certificate chain (issued to the right member, valid at signing time, up to a trusted CA).',
-      '  --config <dir>  configuration directory (its node.log says which store to read)',
-      '  --ca <ca.pem>   trusted CA certificate(s); default: the node\'s trust store (<dataDir>/pki/trust)',
+    ].join('\n'))
+    .option('--config <dir>', 'configuration directory (YAML files)')
+    .option('--demo', 'also start the demo provider systems (civil registry, Tirana tax office)')
+    .action(run(async () => (await import('./start.ts')).start))
+
+  program.command('config')
+    .description('the configuration of a node')
+    .command('check')
+    .summary('validate a configuration directory')
+    .description([
+      'Loads every YAML file in <dir>, checks it against the configuration schema and cross-references, compiles its schemas and prints each problem with file:line and the path inside the file.',
+      'Exit code 0 when valid, 1 when not.',
+    ].join('\n'))
+    .argument('<dir>', 'configuration directory (YAML files)')
+    .action(run(async () => (await import('./config-check.ts')).configCheck))
+
+  withPkiOptions(program.command('init'))
+    .summary('create the development PKI (idempotent)')
+    .description([
+      "Creates, in <data>/pki, whatever is missing of: a development root CA (also trusted), the node's HTTPS certificate (localhost, 127.0.0.1, ::1), a signing key and certificate for every member of the configuration and a TLS client key and certificate for every subsystem with connection: mtls.",
+      'Existing files are kept. Private keys are encrypted with $URA_KEY_PASSPHRASE (a development default with a warning when unset).',
+    ].join('\n'))
+    .addOption(new Option('--member-key <type>', 'key type of member signing keys').choices(KEY_TYPES).default('ec-p256'))
+    .action(run(async () => (await import('./init.ts')).init))
+
+  const cert = program.command('cert').description('certificates: requested by an institution, issued and revoked by the operator')
+  cert.command('request')
+    .summary('make a key and a CSR for an institution')
+    .description('Run by the institution: makes a private key (encrypted with $URA_KEY_PASSPHRASE) and a certificate request carrying its X-Road identifier, to send to the operator.')
+    .requiredOption('--id <id>', 'AL-DEV/NJQV/L21603004L/taksat-vendore (tls-client) or AL-DEV/NJQV/L21603004L (signing)')
+    .addOption(new Option('--usage <u>', "tls-client: the client system's TLS certificate; signing: the member's e-seal").choices(['tls-client', 'signing']).default('tls-client'))
+    .option('--name <text>', "the institution's name (subject O)")
+    .addOption(new Option('--key-type <type>', 'key type').choices(KEY_TYPES).default('ec-p256'))
+    .option('--out <dir>', 'where to write <id>.<usage>.key.pem and .csr.pem', '.')
+    .action(run(async () => (await import('./cert.ts')).certRequest))
+  withPkiOptions(cert.command('issue'))
+    .summary('issue a certificate from a CSR with the node CA')
+    .description("Run by the operator: verifies the request's signature and identifier, issues a certificate with the node's CA and writes it (with the CA certificate) next to the request as <name>.cert.pem.")
+    .argument('<request.csr.pem>', 'the certificate request')
+    .addOption(new Option('--usage <u>', 'what the certificate is for').choices(['tls-client', 'signing', 'tls-server']).default('tls-client'))
+    .addOption(new Option('--days <n>', 'validity in days').argParser(wholeNumber(1, 3650)).default(365))
+    .option('--out <file>', 'where to write the certificate chain (default: next to the request)')
+    .action(run(async () => (await import('./cert.ts')).certIssue))
+  withPkiOptions(cert.command('revoke'))
+    .summary('revoke a certificate')
+    .description('Adds the certificate to the revocation list (<data>/pki/revoked.json). A running node re-reads the list within a second and refuses the certificate from then on, also on open connections.')
+    .argument('<serial | cert.pem>', 'serial number of an issued certificate, or the certificate file')
+    .option('--reason <text>', 'why, recorded in the revocation list', 'unspecified')
+    .action(run(async () => (await import('./cert.ts')).certRevoke))
+  withPkiOptions(cert.command('list'))
+    .summary('list certificates with their expiry')
+    .description('Lists the trusted CAs, the node certificate, member signing and client TLS certificates and every issued certificate with its expiry and state; "!" marks certificates expiring within 30 days.')
+    .option('--json', 'machine-readable output')
+    .action(run(async () => (await import('./cert.ts')).certList))
+
+  const log = program.command('log').description('the message log: checking and maintaining it offline')
+  log.command('verify')
+    .summary('check the whole message log')
+    .description([
+      "Walks the message log of the node configured in <dir> (default: config/demo) in order and checks every record: the hash chain (nothing removed, inserted or reordered), logged bodies against their digests, each record's inclusion proof against its batch signature, each signature and its certificate chain (issued to the right member, valid at signing time, up to a trusted CA).",
       'Exit code 0 when the log is sound; 1 naming the first bad record and what is wrong with it.',
-    ].join('\n'),
-    run: logVerify,
-  },
-  'log prune': {
-    summary: 'remove log records past their retention',
-    usage: 'ura log prune [--config <dir>] [--days <n>]',
-    help: [
-      'Removes the records older than node.log.retentionDays (or --days) from the start of the message log,',
-      'with the batch signatures only they used. The chain of the remaining records stays verifiable: the',
-      'last removed record\'s hash is kept as the anchor `ura log verify` starts from.',
+    ].join('\n'))
+    .option('--config <dir>', 'configuration directory (its node.log says which store to read)')
+    .option('--ca <ca.pem>', "trusted CA certificate(s); default: the node's trust store (<dataDir>/pki/trust)")
+    .action(run(async () => (await import('./log.ts')).logVerify))
+  log.command('prune')
+    .summary('remove log records past their retention')
+    .description([
+      "Removes the records older than node.log.retentionDays (or --days) from the start of the message log, with the batch signatures only they used. The chain of the remaining records stays verifiable: the last removed record's hash is kept as the anchor `ura log verify` starts from.",
       'Archive first (e.g. fetch evidence, or dump the database) if the records must outlive the node.',
-    ].join('\n'),
-    run: logPrune,
-  },
-  verify: {
-    summary: 'verify an evidence document offline',
-    usage: 'ura verify <evidence.json> --ca <ca.pem>',
-    help: [
-      'Verifies an evidence document (from GET /evidence/{messageId}) with nothing but the file and the',
-      'CA certificate: each record\'s content and body digest, its inclusion proof, the batch signature,',
-      'the signer\'s certificate chain up to the CA (valid at signing time, issued to the member that',
-      'must sign: the client\'s member for a request, the provider\'s for a response), and that the',
-      'response answers the request (same request hash).',
+    ].join('\n'))
+    .option('--config <dir>', 'configuration directory (default: config/demo)')
+    .addOption(new Option('--days <n>', 'retention in days, 0 keeps everything (default: node.log.retentionDays)').argParser(wholeNumber(0)))
+    .action(run(async () => (await import('./log.ts')).logPrune))
+
+  program.command('verify')
+    .summary('verify an evidence document offline')
+    .description([
+      "Verifies an evidence document (from GET /evidence/{messageId}) with nothing but the file and the CA certificate: each record's content and body digest, its inclusion proof, the batch signature, the signer's certificate chain up to the CA (valid at signing time, issued to the member that must sign: the client's member for a request, the provider's for a response), and that the response answers the request (same request hash).",
       'Exit code 0 when valid, 1 listing every problem, 2 when the input cannot be read.',
-    ].join('\n'),
-    run: verifyEvidenceFile,
-  },
+    ].join('\n'))
+    .argument('<evidence.json>', 'the evidence document')
+    .requiredOption('--ca <ca.pem>', 'trusted CA certificate(s)')
+    .action(run(async () => (await import('./log.ts')).verifyEvidenceFile))
+
+  return program
 }
 
-function usage (): string {
-  const lines = Object.values(commands).map(c => `  ${c.usage.padEnd(42)} ${c.summary}`)
-  return `ura — interoperability gateway (X-Road REST r1 and SOAP 4.0)\n\nUsage:\n${lines.join('\n')}\n\nRun 'ura <command> --help' for details.`
+/** `ura <args>`, in this process: the exit code (2 for a usage error), -1 while `ura start` runs. */
+export function main (args: string[]): Promise<number> {
+  return runProgram(buildProgram(), args)
 }
 
-async function main (argv: string[]): Promise<number> {
-  const name = argv[0] === 'config' ? `config ${argv[1] ?? ''}`.trim() : commands[`${argv[0]} ${argv[1]}`] !== undefined ? `${argv[0]} ${argv[1]}` : argv[0]
-  const rest = argv.slice(name === undefined ? 0 : name.split(' ').length)
-  const command = name === undefined ? undefined : commands[name]
-  if (command === undefined) {
-    const asked = name === undefined || name === '--help' || name === '-h' || name === 'help'
-    ;(asked ? console.log : console.error)(usage())
-    return asked ? 0 : 2
-  }
-  if (rest.includes('--help') || rest.includes('-h')) {
-    console.log(`Usage: ${command.usage}\n\n${command.help}`)
-    return 0
-  }
-  return command.run(rest)
+/** The command line: this process's arguments, its exit code. */
+export async function runCli (): Promise<void> {
+  const code = await main(process.argv.slice(2))
+  if (code !== -1) process.exitCode = code
 }
 
-
-const code = await main(process.argv.slice(2))
-if (code !== -1) process.exitCode = code
+if (import.meta.main) await runCli()

@@ -2,23 +2,16 @@
 import { dataDirOf } from '../certs/node-pki.ts'
 import { loadConfig } from '../config/load.ts'
 import type { UraConfig } from '../config/types.ts'
-import { DEMO_CONFIG } from './start.ts'
+import { DEMO_CONFIG_DIR } from '../config/defaults.ts'
 
-export async function resolveDataDir (values: { data?: string; config?: string }): Promise<{ dataDir: string; config?: UraConfig }> {
+export async function resolveDataDir (values: PkiOptions): Promise<{ dataDir: string; config?: UraConfig }> {
   if (values.data !== undefined) {
     if (values.config === undefined) return { dataDir: values.data }
     return { dataDir: values.data, config: await loadConfig(values.config) }
   }
-  const config = await loadConfig(values.config ?? DEMO_CONFIG)
+  const config = await loadConfig(values.config ?? DEMO_CONFIG_DIR)
   return { dataDir: dataDirOf(config), config }
 }
 
-export const PKI_OPTIONS = {
-  data: { type: 'string' },
-  config: { type: 'string' },
-} as const
-
-export const PKI_OPTIONS_HELP = [
-  '  --data <dir>    data directory (default: node.dataDir of the configuration)',
-  '  --config <dir>  configuration directory (default: config/demo)',
-]
+/** The options resolveDataDir reads. */
+export interface PkiOptions { data?: string; config?: string }

@@ -1,5 +1,4 @@
-import { resolve } from 'node:path'
-import { parseArgs } from 'node:util'
+/** `ura start`: runs the node, the one long-running command; the others prepare or check what it uses. */
 import { initPki } from '../certs/dev-pki.ts'
 import { KeystoreError } from '../certs/keystore.ts'
 import { dataDirOf, openNodePki } from '../certs/node-pki.ts'
@@ -10,18 +9,17 @@ import type { GatewayTls } from '../gateway/edge/tls.ts'
 import { keystoreSigningKeys } from '../certs/keystore-signer.ts'
 import { openMessageLog } from '../messagelog/index.ts'
 
-export const DEMO_CONFIG = resolve(import.meta.dirname, '../config/demo')
+import { DEMO_CONFIG_DIR } from '../config/defaults.ts'
 
 /**
  * `ura start`: the gateway (and with --demo the demo providers) until SIGTERM/SIGINT. The node serves
  * HTTPS with client certificates on `node.listen.port`, using the PKI in its data directory
  * (`ura init`; `--demo` runs it on first start), and plain HTTP on `node.listen.httpPort` if set.
  */
-export async function start (args: string[]): Promise<number> {
-  const { values } = parseArgs({ args, options: { config: { type: 'string' }, demo: { type: 'boolean', default: false } } })
+export async function start (values: { config?: string; demo?: boolean }): Promise<number> {
   let config
   try {
-    config = await loadConfig(values.config ?? DEMO_CONFIG)
+    config = await loadConfig(values.config ?? DEMO_CONFIG_DIR)
   } catch (err) {
     if (err instanceof ConfigError) { console.error(err.message); return 1 }
     throw err

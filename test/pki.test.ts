@@ -10,8 +10,7 @@ import { Keystore, KeystoreError, readPrivateKey, writePrivateKey } from '../cer
 import { createCsr, createRootCa, generateKeyPair, identityOf, issueCertificate, issueFromCsr, PkiError, readCsr, subjectOf } from '../certs/pki.ts'
 import { RevocationList } from '../certs/revocation.ts'
 import { TrustStore } from '../certs/trust-store.ts'
-import { certIssue, certList, certRequest, certRevoke } from '../cli/cert.ts'
-import { init } from '../cli/init.ts'
+import { certIssue, certList, certRequest, certRevoke, init } from './support/cli.ts'
 import { DEMO_DIR, demoConfig } from './support/gateway.ts'
 
 const DAY = 24 * 60 * 60 * 1000
