@@ -14,7 +14,7 @@ import { TrustStore } from '../certs/trust-store.ts'
 import { loadConfig } from '../config/load.ts'
 import { startCivilRegistry } from '../demo/civil-registry.ts'
 import { startTaxOffice } from '../demo/tax-office.ts'
-import { DEMO_CONFIG } from '../cli/start.ts'
+import { DEMO_CONFIG_DIR as DEMO_CONFIG } from '../config/defaults.ts'
 import { openMessageLog, type MessageLog } from '../messagelog/index.ts'
 import { buildGateway } from '../gateway/server.ts'
 
