@@ -13,7 +13,7 @@ import extractDepcruiseOptions from 'dependency-cruiser/config-utl/extract-depcr
 import t from 'tap'
 
 const REPO = resolve(import.meta.dirname, '..')
-const PARTS = ['protocol', 'adapters', 'schemas', 'certs', 'messagelog', 'registry', 'config', 'gateway', 'cli', 'demo', 'bin', 'bench', 'test']
+const PARTS = ['protocol', 'adapters', 'schemas', 'certs', 'messagelog', 'registry', 'config', 'gateway', 'cli', 'demo', 'bin', 'bench', 'test', 'conformance']
 
 async function violations (baseDir: string, files: string[], options: ICruiseOptions): Promise<Array<{ rule: string; from: string; to: string }>> {
   const result = (await cruise(files, { ...options, baseDir, validate: true })).output as ICruiseResult

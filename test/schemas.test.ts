@@ -1,37 +1,27 @@
 /**
  * The shared schema library: one table of cases gives the same verdict in JSON Schema (ajv + formats),
- * in XSD in process (libxml2 + type hooks) and — for everything but the hooks — in `xmllint --schema`;
- * the bashki code list is complete and the generated schemas are up to date; hooks follow types.
+ * in XSD in process (libxml2 + type hooks) and — for everything but the hooks — in xmllint, here the
+ * npm build of it (xmllint-wasm) so the suite needs no system package; `npm run conformance` repeats
+ * the check with Debian's xmllint. The bashki code list is complete and the generated schemas are up
+ * to date; hooks follow types.
  */
-import { spawnSync } from 'node:child_process'
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { readFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import t from 'tap'
 import { XmlDocument, XsdValidator } from 'libxml2-wasm'
+import { validateXML } from 'xmllint-wasm'
 import { BASHKI, QARQE, findBashkia } from '../schemas/bashki.ts'
 import { normaliseIban, normaliseNipt, normalisePhone } from '../schemas/checks.ts'
 import { CORE_NS, generatedFiles } from '../schemas/generate.ts'
 import { PROJECT_SCHEMA_DIR, SchemaLibrary, xmlViolations } from '../schemas/library.ts'
 import { CASES, type SchemaCase } from './support/schema-cases.ts'
+import { CASES_NS as NS, CASES_XSD, caseDocument as instance, schemaFiles, validWithoutHooks, xmllintVerdicts } from './support/xmllint.ts'
 
 const FIXTURES = resolve(import.meta.dirname, 'fixtures')
-const CASES_XSD = join(FIXTURES, 'core-cases.xsd')
-const NS = 'http://ura.gov.al/test/core-cases'
 const CORE_ID = 'https://ura.gov.al/schemas/core/v1'
 
 const lib = await SchemaLibrary.load([PROJECT_SCHEMA_DIR, FIXTURES])
 const lenient = await SchemaLibrary.load([PROJECT_SCHEMA_DIR, FIXTURES], { niptCheckLetter: false })
-
-const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;')
-
-/** The case as an instance document of core-cases.xsd (address children are in the core namespace). */
-function instance (c: SchemaCase): string {
-  const body = typeof c.value === 'object'
-    ? Object.entries(c.value).map(([k, v]) => `<al:${k}>${esc(v)}</al:${k}>`).join('')
-    : esc(String(c.value))
-  return `<?xml version="1.0" encoding="UTF-8"?>\n<c:${c.type} xmlns:c="${NS}" xmlns:al="${CORE_NS}">${body}</c:${c.type}>\n`
-}
 
 function jsonValid (library: SchemaLibrary, c: SchemaCase): boolean {
   return library.compileBody({ $ref: `${CORE_ID}#/definitions/${c.type}` })(c.value)
@@ -49,20 +39,6 @@ function xsdProblems (library: SchemaLibrary, xml: string): string[] {
   }
 }
 
-/** Runs xmllint once over many documents; returns the verdict per file. */
-function xmllint (schema: string, files: string[]): Map<string, boolean> {
-  const run = spawnSync('xmllint', ['--noout', '--nonet', '--schema', schema, ...files], { encoding: 'utf8' })
-  if (run.error !== undefined) {
-    throw new Error(`xmllint is needed for the XSD cross-check and could not be run (${run.error.message}); install the Debian package libxml2-utils`)
-  }
-  const verdicts = new Map<string, boolean>()
-  for (const line of run.stderr.split('\n')) {
-    const m = /^(.*) (validates|fails to validate)$/.exec(line)
-    if (m !== null) verdicts.set(m[1], m[2] === 'validates')
-  }
-  return verdicts
-}
-
 t.test('one table of cases, the same verdict in JSON Schema and XSD', async t => {
   for (const c of CASES) {
     const label = `${c.type} ${JSON.stringify(c.value)} (${c.why})`
@@ -74,20 +50,19 @@ t.test('one table of cases, the same verdict in JSON Schema and XSD', async t =>
   t.ok(CASES.filter(c => c.fails === 'check').length >= 6 && CASES.filter(c => c.fails === 'format').length >= 30, 'the table covers both kinds of failure')
 })
 
-t.test('xmllint agrees with the in-process XSD validator on every row but the hooks', async t => {
-  const dir = await mkdtemp(join(tmpdir(), 'ura-xmllint-'))
-  t.teardown(() => rm(dir, { recursive: true, force: true }))
-  const files = await Promise.all(CASES.map(async (c, i) => {
-    const file = join(dir, `case-${i}.xml`)
-    await writeFile(file, instance(c))
-    return file
-  }))
-  const verdicts = xmllint(CASES_XSD, files)
+t.test('xmllint (WebAssembly build) agrees with the in-process XSD validator on every row but the hooks', async t => {
+  // One xmllint run for the whole table: every case is a file of its own, the schema's imports
+  // and includes sit at their relative places in xmllint's in-memory file system.
+  const [schema, ...imported] = schemaFiles(CASES_XSD)
+  const files = CASES.map((c, i) => ({ fileName: `case-${i}.xml`, contents: instance(c) }))
+  const run = await validateXML({ xml: files, schema, preload: imported })
+  t.equal(run.valid, CASES.every(validWithoutHooks), 'the overall verdict')
+  const verdicts = xmllintVerdicts(run.rawOutput)
   t.equal(verdicts.size, CASES.length, 'xmllint gave a verdict for every case')
   CASES.forEach((c, i) => {
-    const inProcessXsdOnly = c.fails !== 'format' // libxml2 without the hooks
-    t.equal(verdicts.get(files[i]), inProcessXsdOnly, `xmllint: ${c.type} ${JSON.stringify(c.value)} (${c.why})`)
+    t.equal(verdicts.get(files[i].fileName), validWithoutHooks(c), `xmllint: ${c.type} ${JSON.stringify(c.value)} (${c.why})`)
   })
+  t.ok(imported.some(f => f.fileName.endsWith('al-core.xsd')) && imported.some(f => f.fileName.endsWith('bashki.include.xsd')), `the core schema and its code lists came along (${imported.map(f => f.fileName).join(', ')})`)
 })
 
 t.test('the NIPT check letter can be switched off, for both languages at once', async t => {
