@@ -187,11 +187,6 @@ t.test('limits at the edge of the node', async t => {
   await t.test('metrics: exchanges by client/service/outcome/code, latencies, breakers, feeds; promtool accepts them', async t => {
     // A forged client id must not become a label.
     await call(restUrl, { headers: { 'X-Road-Client': 'AL-DEV/GOV/FORGED123/x' } })
-    rig.gateway.context.metrics.trackQueue('log', () => 7)
-    rig.gateway.context.metrics.setQueueDepth('signer', 3)
-    rig.gateway.context.metrics.setCertificateExpiry({ subject: 'CN=Bashkia Tiranë', serial: '0a1b', role: 'signing' }, new Date('2027-01-01T00:00:00Z'))
-    rig.gateway.context.metrics.setCertificateExpiry({ subject: 'CN=old', serial: 'dead', role: 'tls' }, new Date('2026-01-01T00:00:00Z'))
-    rig.gateway.context.metrics.removeCertificate('dead')
 
     const res = await call(`${rig.url}/metrics`)
     t.equal(res.status, 200)
@@ -209,10 +204,6 @@ t.test('limits at the edge of the node', async t => {
     t.ok(line(/ura_provider_duration_seconds_count\{service="AL-DEV\/NJQV\/L21603004L\/taksat-vendore\/provaRest"\}/) >= 9, 'provider time')
     t.ok(line(/ura_gateway_duration_seconds_count\{protocol="rest"\}/) >= 9, 'gateway time, separately')
     t.ok(line(/ura_exchange_duration_seconds_bucket\{le="\+Inf",protocol="rest",outcome="ok"\}/) >= 9)
-    t.equal(line(/ura_queue_depth\{queue="log"\}/), 7)
-    t.equal(line(/ura_queue_depth\{queue="signer"\}/), 3)
-    t.equal(line(/ura_certificate_expiry_timestamp_seconds\{subject="CN=Bashkia Tiranë",serial="0a1b",role="signing"\}/), Date.UTC(2027, 0, 1) / 1000)
-    t.notMatch(text, 'serial="dead"', 'a removed certificate is gone')
     t.match(text, /^process_resident_memory_bytes \d+/m, 'process metrics')
 
     const check = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' })
