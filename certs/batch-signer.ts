@@ -70,6 +70,8 @@ interface Queue {
   timer?: NodeJS.Timeout | NodeJS.Immediate
   /** A batch of this key is being signed: new leaves wait for it. */
   busy: boolean
+  /** Leaves in the batches of this key being signed. */
+  signing: number
 }
 
 export class BatchSigner {
@@ -84,11 +86,18 @@ export class BatchSigner {
     this.opts = opts
   }
 
+  /** Leaves waiting for their signature, gathering into a batch or being signed (read at each metrics scrape). */
+  get waiting (): number {
+    let n = 0
+    for (const queue of this.queues.values()) n += queue.pending.length + queue.signing
+    return n
+  }
+
   /** Signs `leaf` with `memberId`'s key, in a batch with the other leaves waiting for that key. */
   sign (memberId: string, leaf: Buffer): Promise<SignedLeaf> {
     return new Promise((resolve, reject) => {
       let queue = this.queues.get(memberId)
-      if (queue === undefined) { queue = { pending: [], busy: false }; this.queues.set(memberId, queue) }
+      if (queue === undefined) { queue = { pending: [], busy: false, signing: 0 }; this.queues.set(memberId, queue) }
       queue.pending.push({ leaf, resolve, reject })
       if (queue.pending.length >= this.opts.batchMax) this.flush(memberId, queue)
       else if (!queue.busy) this.schedule(memberId, queue)
@@ -112,8 +121,10 @@ export class BatchSigner {
     queue.pending = []
     if (batch.length === 0) return
     queue.busy = true
+    queue.signing += batch.length
     void this.signBatch(memberId, batch).finally(() => {
       queue.busy = false
+      queue.signing -= batch.length
       if (queue.pending.length > 0) this.flush(memberId, queue)
     })
   }

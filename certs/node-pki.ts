@@ -1,7 +1,7 @@
 /**
  * A node's PKI as the running gateway uses it: the keystore and trust store in its data directory,
- * the node's TLS material, and the list of certificates expiring soon (cached for a minute, since
- * `/readyz` is polled).
+ * the node's TLS material, its certificate inventory and the certificates expiring soon (cached for
+ * a minute, since `/readyz` and `/metrics` are polled).
  */
 import { resolve } from 'node:path'
 import type { UraConfig } from '../config/types.ts'
@@ -17,6 +17,8 @@ export function dataDirOf (config: UraConfig): string {
 export interface NodePki {
   keystore: Keystore
   trust: TrustStore
+  /** Every certificate of the inventory, for `ura_certificate_expiry_timestamp_seconds`. */
+  certificates (): CertificateRow[]
   expiring (): CertificateRow[]
 }
 
@@ -24,12 +26,14 @@ export function openNodePki (dataDir: string, opts: { passphrase?: string } = {}
   const keystore = new Keystore(dataDir, opts)
   const trust = TrustStore.load(keystore.paths)
   let cached: { at: number; rows: CertificateRow[] } | undefined
+  const certificates = (): CertificateRow[] => {
+    if (cached === undefined || Date.now() - cached.at > 60_000) cached = { at: Date.now(), rows: inventory(keystore, trust) }
+    return cached.rows
+  }
   return {
     keystore,
     trust,
-    expiring: () => {
-      if (cached === undefined || Date.now() - cached.at > 60_000) cached = { at: Date.now(), rows: expiringSoon(inventory(keystore, trust)) }
-      return cached.rows
-    },
+    certificates,
+    expiring: () => expiringSoon(certificates()),
   }
 }

@@ -48,7 +48,7 @@ export async function start (values: { config?: string; demo?: boolean }): Promi
   const providers = values.demo === true ? await startDemoProviders() : undefined
   // Members sign requests and responses with their e-seal keys from the data directory.
   const messageLog = await openMessageLog(config, keystoreSigningKeys(pki.keystore, pki.trust))
-  const gateway = await buildGateway({ config, tls, expiringCertificates: pki.expiring, messageLog })
+  const gateway = await buildGateway({ config, tls, expiringCertificates: pki.expiring, certificates: pki.certificates, messageLog })
   const { host, port, httpPort } = config.node.listen
   await gateway.app.listen({ host, port })
   if (httpPort !== undefined && gateway.plainServer !== undefined) {

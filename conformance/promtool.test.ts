@@ -48,7 +48,7 @@ if (version.error !== undefined) {
     const text = (await call(`${rig.url}/metrics`)).text
     const exp = readExposition(text)
     t.same(exp.problems, [], 'the strict reader of npm test accepts it as well')
-    t.same(promisedFamilyProblems(exp), [], 'every family README promises is there')
+    t.same(promisedFamilyProblems(exp), [], 'every family docs/metrics.md promises is there')
     t.equal(sampleValue(exp, 'ura_exchanges_total', { protocol: 'rest', client: E_ALBANIA, service: TAX_SERVICE, outcome: 'ok', code: 'none' }), 2, 'the REST exchanges')
     t.equal(sampleValue(exp, 'ura_exchanges_total', { protocol: 'soap', client: 'AL-DEV/NJQV/L21603004L/gjendja-civile', service: `${CIVIL_SERVICE}/v1`, outcome: 'ok', code: 'none' }), 1, 'the SOAP exchange')
     t.same(Object.fromEntries(seriesOf(exp, 'ura_client_errors_total')), { [labelKey({ code: 'Client.BadRequest' })]: 1 }, 'the refused request')

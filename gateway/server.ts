@@ -42,6 +42,8 @@ export interface GatewayOptions {
   /** Serve HTTPS with client certificates (stage 1 over mutual TLS); without it the node speaks plain HTTP. */
   tls?: GatewayTls
   expiringCertificates?: () => CertificateRow[]
+  /** The PKI inventory, read at each scrape for `ura_certificate_expiry_timestamp_seconds`. */
+  certificates?: () => CertificateRow[]
 }
 
 export interface Gateway {
@@ -59,6 +61,12 @@ export async function buildGateway (opts: GatewayOptions): Promise<Gateway> {
   const library = opts.library ?? await SchemaLibrary.load([PROJECT_SCHEMA_DIR], config.node.schemas)
   const registry = await Registry.build(config, library)
   const metrics = new GatewayMetrics(registry)
+  if (opts.certificates !== undefined) metrics.trackCertificates(opts.certificates)
+  const log = opts.messageLog
+  if (log !== undefined) {
+    metrics.trackQueue('signer', () => log.signer.waiting)
+    metrics.trackQueue('log', () => log.store.waiting)
+  }
   const context: GatewayContext = {
     registry,
     recorder: opts.recorder ?? (opts.messageLog === undefined ? unloggedRecorder : messageLogRecorder(opts.messageLog.recorder)),

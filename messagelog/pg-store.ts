@@ -88,6 +88,8 @@ export class PgLogStore implements LogStore {
 
   get stats (): GroupCommit['stats'] { return this.group.stats }
 
+  get waiting (): number { return this.group.waiting }
+
   append (record: NewRecord, signature: BatchSignature): Promise<StoredRecord> {
     return this.group.append(record, signature)
   }

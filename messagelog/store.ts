@@ -13,6 +13,8 @@ export interface LogStore {
   readonly kind: 'embedded' | 'postgres'
   /** Appends one record (and its batch signature, once) durably; resolves with its sequence number and chain hash. */
   append (record: NewRecord, signature: BatchSignature): Promise<StoredRecord>
+  /** Records appended and not yet durable: queued for the next group or in the group being written (`ura_queue_depth{queue="log"}`). */
+  readonly waiting: number
   /** Every record carrying this message id, in log order. */
   byMessageId (messageId: string): Promise<StoredRecord[]>
   signature (id: string): Promise<BatchSignature | undefined>
@@ -64,6 +66,8 @@ interface Waiting {
 export class GroupCommit {
   private queue: Waiting[] = []
   private writing = false
+  /** Records in the group being written. */
+  private inFlight = 0
   private scheduled = false
   private closed = false
   private readonly write: (records: NewRecord[], signatures: BatchSignature[]) => Promise<StoredRecord[]>
@@ -74,6 +78,11 @@ export class GroupCommit {
   constructor (write: (records: NewRecord[], signatures: BatchSignature[]) => Promise<StoredRecord[]>, groupMax = 500) {
     this.write = write
     this.groupMax = groupMax
+  }
+
+  /** Records appended and not yet durable (read at each metrics scrape). */
+  get waiting (): number {
+    return this.queue.length + this.inFlight
   }
 
   append (record: NewRecord, signature: BatchSignature): Promise<StoredRecord> {
@@ -95,6 +104,7 @@ export class GroupCommit {
     if (this.writing || this.queue.length === 0) return
     this.writing = true
     const group = this.queue.splice(0, this.groupMax)
+    this.inFlight = group.length
     const signatures = new Map<string, BatchSignature>()
     for (const w of group) signatures.set(w.signature.id, w.signature)
     try {
@@ -106,6 +116,7 @@ export class GroupCommit {
       for (const w of group) w.reject(err as Error)
     } finally {
       this.writing = false
+      this.inFlight = 0
       if (this.queue.length > 0) this.schedule()
     }
   }

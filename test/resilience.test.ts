@@ -17,7 +17,7 @@ import { ConfigError } from '../config/load.ts'
 import { CIVIL_SERVICE, E_ALBANIA, TIRANA_CIVIL, demoConfig, startRig } from './support/gateway.ts'
 import { PROVA_REST, PROVA_SOAP_VERSION, faultyServicesYaml, startFaultyProvider } from './support/faulty-provider.ts'
 import { call, soapCall, soapEnvelope } from './support/http.ts'
-import { FED, PLANTED_FAULTS, PROMISED_FAMILIES, feedGauges, promisedFamilyProblems, readmeMetricNames } from './support/metrics.ts'
+import { FED, PLANTED_FAULTS, PROMISED_FAMILIES, feedGauges, promisedFamilyProblems, documentedMetricNames } from './support/metrics.ts'
 import { labelKey, readExposition, sampleValue, seriesOf, type Exposition } from './support/prometheus.ts'
 
 const NODE_EXTRA = `  rateLimits:
@@ -187,7 +187,7 @@ t.test('limits at the edge of the node', async t => {
     t.equal(provider.hits, before)
   })
 
-  await t.test('metrics: exchanges by client/service/outcome/code, latencies, breakers, feeds; a well-formed exposition', async t => {
+  await t.test('metrics: exchanges by client/service/outcome/code, latencies, breakers, queue and certificate gauges; a well-formed exposition', async t => {
     // A forged client id must not become a label.
     await call(restUrl, { headers: { 'X-Road-Client': 'AL-DEV/GOV/FORGED123/x' } })
     feedGauges(rig.gateway.context.metrics)
@@ -198,9 +198,9 @@ t.test('limits at the edge of the node', async t => {
     const text = res.text
     const exp = readExposition(text)
     t.same(exp.problems, [], 'well formed, and parse-prometheus-text-format reads the same families and samples')
-    t.same(promisedFamilyProblems(exp), [], 'every family README promises is there with its TYPE, help text and label names')
-    t.same(readmeMetricNames(), Object.keys(PROMISED_FAMILIES).filter(n => n.startsWith('ura_')).sort(), 'the promised list is the one in README § Metrics')
-    t.same([...exp.families.keys()].filter(n => n.startsWith('ura_')).sort(), readmeMetricNames(), 'and no ura_* family README does not list')
+    t.same(promisedFamilyProblems(exp), [], 'every family docs/metrics.md promises is there with its TYPE, help text and label names')
+    t.same(documentedMetricNames(), Object.keys(PROMISED_FAMILIES).filter(n => n.startsWith('ura_')).sort(), 'the promised list is the one in docs/metrics.md')
+    t.same([...exp.families.keys()].filter(n => n.startsWith('ura_')).sort(), documentedMetricNames(), 'and no ura_* family the page does not list')
 
     // Exactly the exchanges this file made on this node, each counted once.
     const soapV9 = `${CIVIL_SERVICE}/${PROVA_SOAP_VERSION}`

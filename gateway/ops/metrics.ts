@@ -15,15 +15,14 @@
  *   ura_client_errors_total{code}  requests refused by the HTTP parser (smuggling, oversize headers, slow clients)
  *   plus the default process_* and nodejs_* metrics (RSS, fds, event-loop lag, GC).
  *
- * What other parts of the node feed in (reach it as `context.metrics`):
- *   Queue depth — the message log and the signer report how many records wait:
- *       metrics.trackQueue('log', () => writer.pending)    // sampled at each scrape (preferred)
- *       metrics.setQueueDepth('signer', n)                 // or pushed when it changes
- *     → ura_queue_depth{queue}
- *   Certificate expiry — the PKI reports every certificate the node relies on:
- *       metrics.setCertificateExpiry({ subject, serial, role: 'signing' | 'tls' | 'ca' }, notAfter)
- *       metrics.removeCertificate(serial)
- *     → ura_certificate_expiry_timestamp_seconds{subject,serial,role} (alert on `… - time() < 30*86400`)
+ * What other parts of the node feed in, read at each scrape (buildGateway wires them):
+ *   ura_queue_depth{queue}  records of the message log not yet durable: `signer` = waiting for their
+ *       batch signature (gathering or being signed), `log` = waiting for the group commit (queued or
+ *       being written). Only with a message log. metrics.trackQueue(name, () => depth)
+ *   ura_certificate_expiry_timestamp_seconds{subject,serial,role}  notAfter of every certificate in
+ *       the PKI inventory but revoked ones; role is `ca` (trusted CA), `tls-server` (the node's),
+ *       `signing` (members' e-seals), `client` (client systems' made by `ura init`) or `issued` (any
+ *       other the CA issued). Alert on `… - time() < 30*86400`. metrics.trackCertificates(() => rows)
  *   Anything else: `metrics.registry` is a prom-client Registry; register new metrics on it.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify'
@@ -32,15 +31,13 @@ import { ERROR_STATUS } from '../../protocol/errors.ts'
 import { serviceText } from '../../protocol/identifiers.ts'
 import type { ServiceEntry, Registry as ServiceRegistry } from '../../registry/registry.ts'
 import type { ResilientAdapter } from '../../adapters/resilience.ts'
+import type { CertificateRow } from '../../certs/inventory.ts'
 import { LightCounter, LightHistogram, type CounterSeries, type HistogramSeries } from './metric-series.ts'
 
 const BREAKER_VALUE = { closed: 0, 'half-open': 1, open: 2 } as const
 
-export interface CertificateLabels {
-  subject: string
-  serial: string
-  role: string
-}
+/** The `role` label of each kind of certificate in the PKI inventory. */
+const CERTIFICATE_ROLE = { 'trusted CA': 'ca', 'node TLS': 'tls-server', 'member signing': 'signing', 'client TLS': 'client', issued: 'issued' } as const satisfies Record<CertificateRow['role'], string>
 
 interface Series {
   exchanges: CounterSeries
@@ -60,7 +57,7 @@ export class GatewayMetrics {
   private readonly queueDepth: Gauge<'queue'>
   private readonly certificateExpiry: Gauge<'subject' | 'serial' | 'role'>
   private readonly queues = new Map<string, () => number>()
-  private readonly certificates = new Map<string, { labels: CertificateLabels; notAfter: number }>()
+  private readonly certificateSources: Array<() => CertificateRow[]> = []
   private readonly series = new Map<ServiceEntry | undefined, Map<string, Series>>()
 
   constructor (services: ServiceRegistry) {
@@ -131,16 +128,26 @@ export class GatewayMetrics {
     const queues = this.queues
     this.queueDepth = new Gauge({
       name: 'ura_queue_depth',
-      help: 'Records waiting in an internal queue (message log, signer)',
+      help: 'Message-log records not yet durable: waiting for their batch signature (signer) or for the group commit (log)',
       labelNames: ['queue'],
       registers,
       collect () { for (const [queue, depth] of queues) this.set({ queue }, depth()) },
     })
+    const certificateSources = this.certificateSources
     this.certificateExpiry = new Gauge({
       name: 'ura_certificate_expiry_timestamp_seconds',
       help: 'notAfter of each certificate the node relies on, in seconds since the epoch',
       labelNames: ['subject', 'serial', 'role'],
       registers,
+      collect () {
+        // Rebuilt at each scrape, so a certificate removed or revoked since the last one is gone.
+        this.reset()
+        for (const rows of certificateSources) {
+          for (const c of rows()) {
+            if (c.state !== 'revoked') this.set({ subject: c.subject, serial: c.serial, role: CERTIFICATE_ROLE[c.role] }, Math.floor(Date.parse(c.notAfter) / 1000))
+          }
+        }
+      },
     })
   }
 
@@ -149,23 +156,9 @@ export class GatewayMetrics {
     this.queues.set(name, depth)
   }
 
-  /** Pushes a queue's depth (for components that know it only when it changes). */
-  setQueueDepth (name: string, depth: number): void {
-    this.queues.set(name, () => depth)
-  }
-
-  setCertificateExpiry (labels: CertificateLabels, notAfter: Date): void {
-    const old = this.certificates.get(labels.serial)
-    if (old !== undefined) this.certificateExpiry.remove(old.labels as unknown as Record<string, string>)
-    this.certificates.set(labels.serial, { labels, notAfter: notAfter.getTime() })
-    this.certificateExpiry.set({ ...labels }, Math.floor(notAfter.getTime() / 1000))
-  }
-
-  removeCertificate (serial: string): void {
-    const old = this.certificates.get(serial)
-    if (old === undefined) return
-    this.certificateExpiry.remove({ ...old.labels })
-    this.certificates.delete(serial)
+  /** Reports the certificates of a PKI inventory (read at every scrape; revoked ones are left out). */
+  trackCertificates (rows: () => CertificateRow[]): void {
+    this.certificateSources.push(rows)
   }
 
   clientError (code: string): void {

@@ -91,7 +91,7 @@ export async function startTlsRig (opts: { config?: UraConfig; recorder?: Exchan
   initPki({ keystore: new Keystore(dataDir, { passphrase: TEST_PASSPHRASE }), config })
   const pki = openNodePki(dataDir, { passphrase: TEST_PASSPHRASE })
   const tls = { ...pki.keystore.nodeTls(), trust: pki.trust, plainHttp: true }
-  const rig = await startRig({ config, ...(opts.recorder === undefined ? {} : { recorder: opts.recorder }), ...(opts.messageLog === undefined ? {} : { messageLog: opts.messageLog }), tls, expiringCertificates: pki.expiring })
+  const rig = await startRig({ config, ...(opts.recorder === undefined ? {} : { recorder: opts.recorder }), ...(opts.messageLog === undefined ? {} : { messageLog: opts.messageLog }), tls, expiringCertificates: pki.expiring, certificates: pki.certificates })
   const plain = rig.gateway.plainServer!
   await new Promise<void>(ok => plain.listen(0, '127.0.0.1', () => ok()))
   const { port } = plain.address() as { port: number }
@@ -99,7 +99,7 @@ export async function startTlsRig (opts: { config?: UraConfig; recorder?: Exchan
 }
 
 /** Starts the demo providers on free ports, points the config at them, starts the gateway. */
-export async function startRig (opts: { config?: UraConfig; recorder?: ExchangeRecorder; messageLog?: MessageLog } & Pick<GatewayOptions, 'tls' | 'expiringCertificates'> = {}): Promise<Rig> {
+export async function startRig (opts: { config?: UraConfig; recorder?: ExchangeRecorder; messageLog?: MessageLog } & Pick<GatewayOptions, 'tls' | 'expiringCertificates' | 'certificates'> = {}): Promise<Rig> {
   const tax = await startTaxOffice({ port: 0 })
   const civil = await startCivilRegistry({ port: 0 })
   const config = opts.config ?? await demoConfig()
@@ -115,6 +115,7 @@ export async function startRig (opts: { config?: UraConfig; recorder?: ExchangeR
     ...(opts.recorder === undefined ? {} : { recorder: opts.recorder }),
     ...(opts.tls === undefined ? {} : { tls: opts.tls }),
     ...(opts.expiringCertificates === undefined ? {} : { expiringCertificates: opts.expiringCertificates }),
+    ...(opts.certificates === undefined ? {} : { certificates: opts.certificates }),
     ...(opts.messageLog === undefined ? {} : { messageLog: opts.messageLog }),
   })
   const url = await gateway.app.listen({ host: '127.0.0.1', port: 0 })

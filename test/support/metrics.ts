@@ -1,11 +1,12 @@
 /**
- * What the `/metrics` checks in `test/` and `conformance/` share: the families README § Metrics
+ * What the `/metrics` checks in `test/` and `conformance/` share: the families docs/metrics.md § Prometheus metrics
  * promises (name, type, label names), a check that an exposition has them all, and one fixed feed
  * for the gauges other parts of the node push (queue depths, certificate expiry), so every test
  * that scrapes knows exactly what those series must say.
  */
 import { readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
+import type { CertificateRow } from '../../certs/inventory.ts'
 import type { Rig } from './gateway.ts'
 import type { Exposition, MetricType } from './prometheus.ts'
 
@@ -18,7 +19,7 @@ interface FamilyPromise {
   mayBeEmpty?: true
 }
 
-/** README § Metrics, table by table row (histogram label lists leave out `le`). */
+/** docs/metrics.md § Prometheus metrics, table by table row (histogram label lists leave out `le`). */
 export const PROMISED_FAMILIES: Record<string, FamilyPromise> = {
   ura_exchanges_total: { type: 'counter', labels: ['protocol', 'client', 'service', 'outcome', 'code'] },
   ura_exchange_duration_seconds: { type: 'histogram', labels: ['protocol', 'outcome'] },
@@ -38,10 +39,10 @@ export const PROMISED_FAMILIES: Record<string, FamilyPromise> = {
   nodejs_gc_duration_seconds: { type: 'histogram', labels: ['kind'], mayBeEmpty: true },
 }
 
-/** The `ura_*` names README § Metrics mentions, so the list above cannot drift from the document. */
-export function readmeMetricNames (): string[] {
-  const readme = readFileSync(resolve(import.meta.dirname, '../../README.md'), 'utf8')
-  const section = /^## Metrics\n([\s\S]*?)^## /m.exec(readme)?.[1] ?? ''
+/** The `ura_*` names docs/metrics.md § Prometheus metrics mentions, so the list above cannot drift from the document. */
+export function documentedMetricNames (): string[] {
+  const page = readFileSync(resolve(import.meta.dirname, '../../docs/metrics.md'), 'utf8')
+  const section = /^## Prometheus metrics\n([\s\S]*?)^## /m.exec(page)?.[1] ?? ''
   return [...new Set([...section.matchAll(/`(ura_[a-z_]+)`/g)].map(m => m[1]))].sort()
 }
 
@@ -54,35 +55,37 @@ export function promisedFamilyProblems (exp: Exposition): string[] {
   for (const [name, promise] of Object.entries(PROMISED_FAMILIES)) {
     const f = exp.families.get(name)
     if (f === undefined) { problems.push(`${name}: missing`); continue }
-    if (f.type !== promise.type) problems.push(`${name}: # TYPE ${f.type ?? '(none)'}, README promises a ${promise.type}`)
+    if (f.type !== promise.type) problems.push(`${name}: # TYPE ${f.type ?? '(none)'}, docs/metrics.md promises a ${promise.type}`)
     if (f.help === undefined || f.help.trim() === '') problems.push(`${name}: no help text`)
     if (f.samples.length === 0 && promise.mayBeEmpty !== true) problems.push(`${name}: no samples`)
     const want = JSON.stringify([...promise.labels].sort())
     for (const s of f.samples) {
       const names = Object.keys(s.labels).filter(l => !(l === 'le' && s.name === `${name}_bucket`)).sort()
-      if (JSON.stringify(names) !== want) problems.push(`${name}: line ${s.line} has labels ${names.join(',') || '(none)'}, README promises ${promise.labels.join(',') || '(none)'}`)
+      if (JSON.stringify(names) !== want) problems.push(`${name}: line ${s.line} has labels ${names.join(',') || '(none)'}, docs/metrics.md promises ${promise.labels.join(',') || '(none)'}`)
     }
   }
   return problems
 }
 
-/** What `feedGauges` pushes into the node, for the assertions on `ura_queue_depth` and `ura_certificate_expiry_timestamp_seconds`. */
+/** What `feedGauges` hands the node, for the assertions on `ura_queue_depth` and `ura_certificate_expiry_timestamp_seconds`. */
 export const FED = {
   queues: { log: 7, signer: 3 },
   certificate: { subject: 'CN=Bashkia Tiranë', serial: '0a1b', role: 'signing', notAfter: new Date('2027-01-01T00:00:00Z') },
-  /** Set, then removed again: must not be in the output. */
-  removed: { subject: 'CN=old', serial: 'dead', role: 'tls', notAfter: new Date('2026-01-01T00:00:00Z') },
+  /** Revoked: must not be in the output. */
+  removed: { subject: 'CN=old', serial: 'dead', role: 'client', notAfter: new Date('2026-01-01T00:00:00Z') },
 } as const
 
-/** Feeds the gauges the way the message log, the signer and the PKI do (see gateway/metrics.ts). */
+/**
+ * Feeds the gauges through the seams the message log and the PKI use (see gateway/ops/metrics.ts),
+ * with fixed values so the exposition can be checked exactly; test/metrics-feeds.test.ts checks the
+ * real sources.
+ */
 export function feedGauges (metrics: Metrics): void {
   metrics.trackQueue('log', () => FED.queues.log)
-  metrics.setQueueDepth('signer', FED.queues.signer)
-  const { notAfter, ...labels } = FED.certificate
-  metrics.setCertificateExpiry(labels, notAfter)
-  const { notAfter: gone, ...old } = FED.removed
-  metrics.setCertificateExpiry(old, gone)
-  metrics.removeCertificate(FED.removed.serial)
+  metrics.trackQueue('signer', () => FED.queues.signer)
+  const row = (c: { subject: string; serial: string; notAfter: Date }, role: CertificateRow['role'], state: CertificateRow['state']): CertificateRow =>
+    ({ role, profile: 'signing', subject: c.subject, serial: c.serial, notBefore: '2025-01-01T00:00:00.000Z', notAfter: c.notAfter.toISOString(), daysLeft: 0, state, fingerprint: c.serial })
+  metrics.trackCertificates(() => [row(FED.certificate, 'member signing', 'valid'), row(FED.removed, 'client TLS', 'revoked')])
 }
 
 export interface PlantedFault {
