@@ -10,7 +10,6 @@ import { mkdtemp, readFile, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { promisify } from 'node:util'
-import pg from 'pg'
 import t from 'tap'
 import { Agent, request } from 'undici'
 import { initPki } from '../certs/dev-pki.ts'
@@ -22,6 +21,7 @@ import { anchorsOnly } from '../certs/verifier.ts'
 import type { UraConfig } from '../config/types.ts'
 import { verifyEvidence, type EvidenceDocument } from '../messagelog/evidence.ts'
 import { openMessageLog, type MessageLog } from '../messagelog/index.ts'
+import { scratchDatabase } from './support/postgres.ts'
 import { demoConfig, DURRES_SOCIAL, E_ALBANIA, startRig, startTlsRig, TAX_SERVICE, TEST_PASSPHRASE, type Rig } from './support/gateway.ts'
 
 const run = promisify(execFile)
@@ -196,20 +196,8 @@ t.test('embedded log, ECDSA keys: evidence for a real exchange, offline verifica
 })
 
 t.test('PostgreSQL log, RSA-2048 keys: evidence verifies; a lost database or a revoked seal fails the exchange', async t => {
-  const name = `ura_test_evidence_${process.pid}`
-  const admin = new pg.Client('postgres://postgres@127.0.0.1:5432/postgres')
-  try {
-    await admin.connect()
-  } catch (err) {
-    throw new Error(`PostgreSQL must run on 127.0.0.1:5432 with trust auth for user postgres (.ci/run starts it): ${(err as Error).message}`)
-  }
-  await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
-  await admin.query(`CREATE DATABASE ${name}`)
-  t.teardown(async () => {
-    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
-    await admin.end()
-  })
-  const rig = await loggedRig(await logConfig(`{ store: postgres, url: "postgres://postgres@127.0.0.1:5432/${name}" }`), 'rsa-2048')
+  const { name, url, admin } = await scratchDatabase(t, 'ura_test_evidence')
+  const rig = await loggedRig(await logConfig(`{ store: postgres, url: "${url}" }`), 'rsa-2048')
   t.teardown(() => rig.close())
   const trust = anchorsOnly([await readFile(rig.caFile, 'utf8')])
 

@@ -24,9 +24,10 @@ import { openMessageLog } from '../messagelog/index.ts'
 import type { NewRecord, StoredRecord } from '../messagelog/record.ts'
 import { GroupCommit } from '../messagelog/store.ts'
 import { demoConfig, E_ALBANIA, startTlsRig, TAX_SERVICE, TEST_PASSPHRASE } from './support/gateway.ts'
+import { scratchDatabase } from './support/postgres.ts'
 import { testSigningKeys } from './support/signing.ts'
 
-const PG = 'postgres://postgres@127.0.0.1:5432'
+
 const TAX = `/r1/${TAX_SERVICE}/subjekte/K81305012I/detyrime?viti=2026`
 
 interface Sample { labels: Record<string, string>; value: number }
@@ -98,21 +99,9 @@ t.test('a node with its PKI and a PostgreSQL message log feeds both gauges', asy
   // The PKI of `ura init`, plus two client certificates from `ura cert issue`, one of them revoked.
   process.env.URA_KEY_PASSPHRASE = TEST_PASSPHRASE
   const dataDir = await mkdtemp(join(tmpdir(), 'ura-data-'))
-  const name = `ura_test_metrics_${process.pid}`
-  const admin = new pg.Client(`${PG}/postgres`)
-  try {
-    await admin.connect()
-  } catch (err) {
-    throw new Error(`PostgreSQL must run on 127.0.0.1:5432 with trust auth for user postgres (.ci/run starts it): ${(err as Error).message}`)
-  }
-  await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
-  await admin.query(`CREATE DATABASE ${name}`)
-  t.teardown(async () => {
-    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
-    await admin.end()
-  })
+  const { url: dbUrl } = await scratchDatabase(t, 'ura_test_metrics')
   // batchMs 1000: a record waits a whole second in the signer, long enough to be seen there.
-  const config = await demoConfig({ 'node.yaml': text => text.replace(/dataDir: .*/, `dataDir: ${dataDir}\n  log: { store: postgres, url: "${PG}/${name}", batchMs: 1000 }`) })
+  const config = await demoConfig({ 'node.yaml': text => text.replace(/dataDir: .*/, `dataDir: ${dataDir}\n  log: { store: postgres, url: "${dbUrl}", batchMs: 1000 }`) })
   const keystore = new Keystore(resolve(config.dir, config.node.dataDir), { passphrase: TEST_PASSPHRASE })
   initPki({ keystore, config })
   const issue = (id: string, days: number): X509Certificate => {
@@ -186,7 +175,7 @@ t.test('a node with its PKI and a PostgreSQL message log feeds both gauges', asy
     t.same(depth(await scrape()), { signer: 0, log: 0 }, 'idle: both queues, empty')
 
     // A cluster peer holds the chain head: the node's group commit waits for it.
-    const peer = new pg.Client(`${PG}/${name}`)
+    const peer = new pg.Client(dbUrl)
     await peer.connect()
     t.teardown(() => peer.end())
     await peer.query('BEGIN')
