@@ -8,6 +8,8 @@ import { join, resolve } from 'node:path'
 import { Ajv, type ErrorObject } from 'ajv'
 import { LineCounter, parseDocument, isNode, type Document } from 'yaml'
 import { configFileSchema } from './schema.ts'
+import { nidProblem } from '../schemas/checks.ts'
+import { isFullDate } from '../schemas/full-date.ts'
 import type { GrantConfig, MemberConfig, NodeConfig, ServiceConfig, UraConfig } from './types.ts'
 
 export interface ConfigProblem {
@@ -169,6 +171,16 @@ function merge (files: ParsedFile[], dir: string, problems: ConfigProblem[]): Ur
       const id = `${memberId}/${s.code}`
       if (clients.has(id)) problems.push(problemAt({ file: origin.file, path: [...origin.path, 'subsystems', i] }, `subsystem ${id} is defined twice`))
       clients.add(id)
+    })
+    // Officials: the schema checked the NID's shape; its check letter and the date are checked here.
+    const nids = new Set<string>()
+    m.officials?.forEach((o, i) => {
+      const at: Origin = { file: origin.file, path: [...origin.path, 'officials', i] }
+      const wrongLetter = nidProblem(o.nid)
+      if (wrongLetter !== undefined) problems.push(problemAt({ ...at, path: [...at.path, 'nid'] }, wrongLetter))
+      if (nids.has(o.nid)) problems.push(problemAt({ ...at, path: [...at.path, 'nid'] }, `official ${o.nid} is listed twice for member ${memberId}`))
+      nids.add(o.nid)
+      if (!isFullDate(o.validUntil)) problems.push(problemAt({ ...at, path: [...at.path, 'validUntil'] }, `'${o.validUntil}' is not a date that exists`))
     })
   }
 

@@ -169,6 +169,24 @@ export const configFileSchema = {
           class: part,
           code: part,
           name: { type: 'string', minLength: 1 },
+          // Staff who apply on a citizen's behalf (assisted channel): services with `requireOfficial`
+          // accept only an X-Road-UserId / xrd:userId `AL-<NID>` naming one of the calling member's,
+          // still valid. The loader checks each NID's check letter and refuses a NID listed twice.
+          officials: {
+            type: 'array',
+            items: {
+              type: 'object',
+              additionalProperties: false,
+              required: ['nid', 'name', 'role', 'validUntil'],
+              properties: {
+                nid: { type: 'string', pattern: '^[A-T][0-9]{8}[A-W]$' },
+                name: { type: 'string', minLength: 1 },
+                role: { type: 'string', minLength: 1 },
+                // Last day (inclusive, the date in Albania) the official may act; checked as a real date by the loader.
+                validUntil: { type: 'string', pattern: '^[0-9]{4}-[0-9]{2}-[0-9]{2}$' },
+              },
+            },
+          },
           subsystems: {
             type: 'array',
             default: [],
@@ -241,6 +259,8 @@ export const configFileSchema = {
           resilience: resilienceSchema(false),
           bodyLogging: { enum: ['full', 'digest'], default: 'digest' },
           responseValidation: { enum: ['enforce', 'warn', 'off'], default: 'enforce' },
+          // The call must name an active official of the calling member as its user (absent = false).
+          requireOfficial: { type: 'boolean' },
           disabled: {
             type: 'object',
             additionalProperties: false,

@@ -84,10 +84,22 @@ export interface SubsystemConfig {
   certificates?: string[]
 }
 
+/** A member's staff member who may apply on a citizen's behalf (the assisted channel). */
+export interface OfficialConfig {
+  /** Personal number (NID); calls name the official as `AL-<NID>`. */
+  nid: string
+  name: string
+  role: string
+  /** `YYYY-MM-DD`: the last day (inclusive, the date in Albania) the official may act. */
+  validUntil: string
+}
+
 export interface MemberConfig {
   class: string
   code: string
   name: string
+  /** Officials for services with `requireOfficial`; absent = none. */
+  officials?: OfficialConfig[]
   subsystems: SubsystemConfig[]
 }
 
@@ -129,6 +141,8 @@ export interface ServiceConfig {
   resilience?: ResilienceConfig
   bodyLogging: 'full' | 'digest'
   responseValidation: 'enforce' | 'warn' | 'off'
+  /** The user of every call must be an active official of the calling member (`AL-<NID>`); absent = false. */
+  requireOfficial?: boolean
   disabled?: { notice: string }
   /** REST: endpoints with their schemas. */
   endpoints?: EndpointConfig[]
