@@ -20,6 +20,8 @@ export const ERROR_STATUS = {
   'Client.RequestHeaderTooLarge': 431,
   'Client.RequestTimeout': 408,
   'Client.RateLimitExceeded': 429,
+  // The caller is identified and granted, but the user it claims to act for is not one of its active officials.
+  'Client.InvalidUserId': 403,
   'Server.ClientProxy.SslAuthenticationFailed': 401,
   'Server.ClientProxy.InconsistentResponse': 502,
   'Server.ClientProxy.LoggingFailed': 500,

@@ -22,6 +22,17 @@ export interface ClientEntry {
   connection: 'http' | 'mtls'
   /** SHA-256 fingerprints (lower-case hex) the config pins for this client; undefined = any certificate issued to its id. */
   certificates?: Set<string>
+  /** The member's officials keyed by user id (`AL-<NID>`), shared by the member and its subsystems; undefined = none. */
+  officials?: Map<string, OfficialEntry>
+}
+
+/** An official as services with `requireOfficial` check them. */
+export interface OfficialEntry {
+  nid: string
+  name: string
+  role: string
+  /** `YYYY-MM-DD`, inclusive: compared with the date in Albania. */
+  validUntil: string
 }
 
 export interface RestEndpoint {
@@ -68,8 +79,11 @@ export class Registry {
     for (const m of config.members) {
       const memberId: ClientId = { instance: config.node.instance, memberClass: m.class, memberCode: m.code }
       // A member without subsystems may call as itself; its connection follows its first subsystem or mtls.
-      registry.addClient(memberId, m.name, 'mtls')
-      for (const s of m.subsystems) registry.addClient({ ...memberId, subsystemCode: s.code }, s.name ?? m.name, s.connection, s.certificates)
+      const officials = m.officials === undefined || m.officials.length === 0
+        ? undefined
+        : new Map(m.officials.map(o => [`AL-${o.nid}`, { nid: o.nid, name: o.name, role: o.role, validUntil: o.validUntil }]))
+      registry.addClient(memberId, m.name, 'mtls', undefined, officials)
+      for (const s of m.subsystems) registry.addClient({ ...memberId, subsystemCode: s.code }, s.name ?? m.name, s.connection, s.certificates, officials)
     }
 
     for (const s of config.services) {
@@ -132,10 +146,11 @@ export class Registry {
     return registry
   }
 
-  private addClient (id: ClientId, name: string, connection: 'http' | 'mtls', certificates?: string[]): void {
+  private addClient (id: ClientId, name: string, connection: 'http' | 'mtls', certificates?: string[], officials?: Map<string, OfficialEntry>): void {
     const key = clientKey(id)
     const entry: ClientEntry = { id, key, name, connection }
     if (certificates !== undefined) entry.certificates = new Set(certificates.map(normaliseFingerprint))
+    if (officials !== undefined) entry.officials = officials
     this.clients.set(key, entry)
   }
 
@@ -175,6 +190,16 @@ export class Registry {
     return false
   }
 
+  /**
+   * The user id names an official of the client's member (`AL-<NID>`) whose `validUntil` is today
+   * or later, by the date in Albania at `now`.
+   */
+  isActiveOfficial (client: ClientEntry, userId: string | undefined, now: Date): boolean {
+    if (userId === undefined) return false
+    const official = client.officials?.get(userId)
+    return official !== undefined && official.validUntil >= albanianDate(now)
+  }
+
   async close (): Promise<void> {
     const all = [...this.services.values()].flat()
     await Promise.all(all.filter(s => s.adapter !== undefined).map(s => s.adapter.close()))
@@ -185,6 +210,13 @@ export class Registry {
     const all = [...this.services.values()].flat()
     await Promise.all(all.filter(s => s.adapter !== undefined).map(s => s.adapter.destroy?.() ?? s.adapter.close()))
   }
+}
+
+/** `YYYY-MM-DD` in Albania's time zone (the en-CA locale writes dates that way). */
+const TIRANE_DATE = new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Tirane', year: 'numeric', month: '2-digit', day: '2-digit' })
+
+export function albanianDate (now: Date): string {
+  return TIRANE_DATE.format(now)
 }
 
 /** `AB:CD:…` or `abcd…` → `abcd…`. */

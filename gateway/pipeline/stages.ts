@@ -57,3 +57,15 @@ export function authorise (registry: Registry, client: ClientEntry, service: Ser
     throw new XRoadError('Server.ServerProxy.AccessDenied', `Request is not allowed: SERVICE:${serviceText(service.id)}${what} for ${client.key}`)
   }
 }
+
+/**
+ * Stage 3a, only for services with `requireOfficial` (assisted applications): the user the call
+ * claims to act for (`X-Road-UserId` / `xrd:userId`) must be an active official of the calling
+ * member, written `AL-<NID>`.
+ */
+export function requireOfficial (registry: Registry, client: ClientEntry, service: ServiceEntry, userId: string | undefined, now = new Date()): void {
+  if (registry.isActiveOfficial(client, userId, now)) return
+  const who = userId === undefined ? 'no user id' : `user id ${userId}`
+  const member = `${client.id.instance}/${client.id.memberClass}/${client.id.memberCode}`
+  throw new XRoadError('Client.InvalidUserId', `SERVICE:${serviceText(service.id)} needs the user to be an active official of member ${member} (AL-<NID>); the call gives ${who}`)
+}

@@ -5,7 +5,8 @@
  * request hash, the provider request, reading the answer). The order, the rate limit and the two
  * log records are written here once, so no protocol can skip one.
  *
- *   1 identify → 2 resolve (or a metaservice) → 3 authorise → 3b rate limit → 4 validate →
+ *   1 identify → 2 resolve (or a metaservice) → 3 authorise (3a official, if the service requires
+ *   one) → 3b rate limit → 4 validate →
  *   request hash → 5 record → 6 forward (or answer locally) → 7 check response → 8 record → answer
  */
 import type { OutboundRequest, ProviderResponse } from '../../adapters/types.ts'
@@ -14,7 +15,7 @@ import type { GatewayPipeline } from './context.ts'
 import type { Exchange, Peer } from './exchange.ts'
 import { forward } from './forward.ts'
 import { flattenHeaders, recordRequest, recordResponse } from './record.ts'
-import { authorise, identify, resolveService } from './stages.ts'
+import { authorise, identify, requireOfficial, resolveService } from './stages.ts'
 
 /** What the node sends back to the client. */
 export interface Answer {
@@ -63,6 +64,7 @@ export async function walk<R> (ctx: GatewayPipeline, call: ProtocolCall<R>): Pro
     if (local === undefined) {
       service = ex.service = resolveService(ctx.registry, ex.serviceId!, ex.protocol)
       authorise(ctx.registry, client, service, call.method, call.path)
+      if (service.config.requireOfficial === true) requireOfficial(ctx.registry, client, service, ex.userId)
     }
     ctx.rateLimiter.take(client.key)
     if (service !== undefined) call.validate(service)
