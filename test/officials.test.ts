@@ -215,6 +215,18 @@ t.test('REST: a service with requireOfficial', async t => {
     t.match(series, /outcome="rejected"[^}]*\} 6$/, 'six of the refusals came from e-albania, as rejections')
   })
 
+  t.test('the service\'s OpenAPI document says X-Road-UserId is required, and its form', async t => {
+    const res = await call(`${rig.url}/r1/AL-DEV/NJQV/L21603004L/taksat-vendore/getOpenAPI?serviceCode=detyrimet`, { headers: { 'X-Road-Client': E_ALBANIA } })
+    t.equal(res.status, 200, res.text)
+    const doc = JSON.parse(res.text)
+    const operations = Object.values(doc.paths as Record<string, Record<string, { parameters?: Array<Record<string, any>> }>>).flatMap(p => Object.values(p))
+    t.ok(operations.length > 0)
+    for (const op of operations) {
+      const userId = op.parameters?.find(p => p.in === 'header' && p.name === 'X-Road-UserId')
+      t.match(userId, { required: true, schema: { pattern: '^AL-[A-T][0-9]{8}[A-W]$' } })
+    }
+  })
+
   t.test('the SOAP service without requireOfficial ignores the user id', async t => {
     const res = await soapCall(rig.url, envelope({ userId: 'AL-I50314123V' }))
     t.equal(res.status, 200, res.text)
@@ -250,6 +262,14 @@ t.test('SOAP: a service with requireOfficial', async t => {
     const refused = exchangeLines(rig).filter(l => l.error === 'Client.InvalidUserId')
     t.equal(refused.length, 4)
     t.ok(refused.every(l => l.protocol === 'soap'))
+  })
+
+  t.test('the OpenAPI document of a service without requireOfficial leaves X-Road-UserId optional', async t => {
+    const res = await call(`${rig.url}/r1/AL-DEV/NJQV/L21603004L/taksat-vendore/getOpenAPI?serviceCode=detyrimet`, { headers: { 'X-Road-Client': E_ALBANIA } })
+    const doc = JSON.parse(res.text)
+    const operations = Object.values(doc.paths as Record<string, Record<string, { parameters?: Array<Record<string, any>> }>>).flatMap(p => Object.values(p))
+    t.ok(operations.length > 0)
+    for (const op of operations) t.notOk(op.parameters?.find(p => p.in === 'header' && p.name === 'X-Road-UserId')?.required)
   })
 
   t.test('the REST service without requireOfficial ignores the user id', async t => {

@@ -29,6 +29,16 @@ export const XROAD_REQUEST_HEADERS = {
   },
 } as const
 
+/** The same headers for a service with `requireOfficial`: the user must be one of the caller's active officials. */
+export const XROAD_OFFICIAL_REQUEST_HEADERS = {
+  ...XROAD_REQUEST_HEADERS,
+  required: ['X-Road-Client', 'X-Road-UserId'],
+  properties: {
+    ...XROAD_REQUEST_HEADERS.properties,
+    'X-Road-UserId': { type: 'string', description: 'AL-<NID> of an active official of the calling member (the assisted channel); anything else is refused with 403 Client.InvalidUserId', pattern: '^AL-[A-T][0-9]{8}[A-W]$', examples: ['AL-K16102045M'] },
+  },
+} as const
+
 /** The JSON error the node answers with when it, not the provider, fails the call. */
 export const XROAD_ERROR_SCHEMA = {
   type: 'object',
@@ -87,7 +97,7 @@ async function generate (service: ServiceEntry, library: SchemaLibrary): Promise
     const schema: Record<string, unknown> = {
       ...(e.summary === undefined ? {} : { summary: e.summary }),
       tags: [c.code],
-      headers: XROAD_REQUEST_HEADERS,
+      headers: c.requireOfficial === true ? XROAD_OFFICIAL_REQUEST_HEADERS : XROAD_REQUEST_HEADERS,
       ...(templateParams(e.path).length > 0 ? { params } : {}),
       ...(e.query === undefined ? {} : { querystring: bundler.bundleInline(e.query) }),
       ...(e.body === undefined ? {} : { body: bundler.bundle(e.body) }),
