@@ -212,11 +212,17 @@ export class Registry {
   }
 }
 
-/** `YYYY-MM-DD` in Albania's time zone (the en-CA locale writes dates that way). */
-const TIRANE_DATE = new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Tirane', year: 'numeric', month: '2-digit', day: '2-digit' })
+const TIRANE_DATE = new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/Tirane', year: 'numeric', month: '2-digit', day: '2-digit' })
 
+/** `YYYY-MM-DD` of the day it is in Albania at `now` (assembled from parts: no locale's order relied on). */
 export function albanianDate (now: Date): string {
-  return TIRANE_DATE.format(now)
+  let year = ''; let month = ''; let day = ''
+  for (const p of TIRANE_DATE.formatToParts(now)) {
+    if (p.type === 'year') year = p.value
+    else if (p.type === 'month') month = p.value
+    else if (p.type === 'day') day = p.value
+  }
+  return `${year}-${month}-${day}`
 }
 
 /** `AB:CD:…` or `abcd…` → `abcd…`. */
