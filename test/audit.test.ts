@@ -190,6 +190,17 @@ function suite (h: Harness): void {
     t.same(await verifyAudit(again.store, { trust }), { ok: true, records: 11, signatures: 7 })
   })
 
+  t.test(`${h.name}: two writers on one trail (two processes, or two nodes) keep one chain`, async t => {
+    const { store, reopen } = await h.fresh()
+    const other = await reopen()
+    const a = new AuditTrail(store, newSigner(), OPERATOR_MEMBER)
+    const b = new AuditTrail(other, newSigner(), OPERATOR_MEMBER)
+    t.teardown(async () => { await a.close(); await b.close() })
+    const made = await Promise.all([...entries(), ...entries()].map((e, i) => (i % 2 === 0 ? a : b).record({ ...e, requestId: `both-${i}` })))
+    t.same(made.map(r => r.seq).sort((x, y) => x - y), Array.from({ length: 20 }, (_, i) => i + 1), 'sequence 1..20, no gaps, no duplicates')
+    t.same(await verifyAudit(store, { trust }), { ok: true, records: 20, signatures: (await a.list()).reduce((ids, r) => ids.add(r.signatureId), new Set<string>()).size })
+  })
+
   const tamperCases: Array<{ name: string; tamper (s: AuditStore, r: AuditRecord[]): Promise<number>; problem: RegExp }> = [
     {
       name: 'one byte of a digest flipped',

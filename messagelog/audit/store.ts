@@ -18,13 +18,20 @@ import { auditLeaf, type AuditContent, type AuditRecord } from './record.ts'
 type Row = Record<string, unknown>
 type Query = (sql: string, params?: unknown[]) => Promise<Row[]>
 
+type Statement = [sql: string, params: unknown[]]
+/** What an append makes of the chain head: the statements that write it, and the stored record. */
+type Advance<T> = (head: Row) => { statements: Statement[]; result: T }
+
 /** The little each database must do for the trail: queries (`$n` placeholders), and one exclusive append transaction at a time. */
 interface Sql {
   readonly kind: 'embedded' | 'postgres'
   query: Query
-  exclusive<T> (work: (query: Query) => Promise<T>): Promise<T>
+  /** In one transaction no other writer shares: reads the chain head, then runs what `next` makes of it. */
+  advance<T> (next: Advance<T>): Promise<T>
   close (): Promise<void>
 }
+
+const HEAD = 'SELECT seq, hash FROM ura_audit_head WHERE id = 1'
 
 function schema (types: { seq: 'BIGINT' | 'INTEGER' }): string {
   return `
@@ -96,15 +103,17 @@ export class AuditStore {
       db.close()
       throw err
     }
-    const query: Query = async (text, params = []) =>
+    const querySync = (text: string, params: unknown[] = []): Row[] =>
       db.prepare(text.replace(/\$(\d+)/g, '?$1')).all(...(params as Array<string | number | null>)) as Row[]
     return new AuditStore({
       kind: 'embedded',
-      query,
-      async exclusive (work) {
+      query: async (text, params) => querySync(text, params),
+      // Synchronous from BEGIN to COMMIT: nothing else on this thread runs inside the transaction.
+      async advance (next) {
         db.exec('BEGIN IMMEDIATE')
         try {
-          const result = await work(query)
+          const { statements, result } = next(querySync(HEAD)[0])
+          for (const [text, params] of statements) querySync(text, params)
           db.exec('COMMIT')
           return result
         } catch (err) {
@@ -151,27 +160,31 @@ export class AuditStore {
     return new AuditStore({
       kind: 'postgres',
       query: async (text, params = []) => (await pool.query(text, params)).rows as Row[],
-      exclusive,
+      advance: next => exclusive(async query => {
+        const { statements, result } = next((await query(HEAD))[0])
+        for (const [text, params] of statements) await query(text, params)
+        return result
+      }),
       close: () => pool.end(),
     })
   }
 
   /** Appends one signed record after the chain head; resolves once it is committed. */
   append (content: AuditContent, signature: BatchSignature, proof: ProofStep[]): Promise<AuditRecord> {
-    const next = this.tail.then(() => this.sql.exclusive(async query => {
-      const head = (await query('SELECT seq, hash FROM ura_audit_head WHERE id = 1'))[0] as { seq: number | string; hash: string }
+    const next = this.tail.then(() => this.sql.advance(row => {
+      const head = row as { seq: number | string; hash: string }
       const seq = Number(head.seq) + 1
       const record: AuditRecord = { ...content, seq, signatureId: signature.id, proof, prevHash: head.hash, hash: chainHash(seq, head.hash, auditLeaf(content), signature.id, proof) }
-      const fingerprints: string[] = []
-      for (const pem of signature.chain) {
-        const fp = certFingerprint(pem)
-        fingerprints.push(fp)
-        await query('INSERT INTO ura_audit_certificates (fingerprint, pem) VALUES ($1, $2) ON CONFLICT DO NOTHING', [fp, pem])
+      const certificates: Statement[] = signature.chain.map(pem => ['INSERT INTO ura_audit_certificates (fingerprint, pem) VALUES ($1, $2) ON CONFLICT DO NOTHING', [certFingerprint(pem), pem]])
+      return {
+        result: record,
+        statements: [
+          ...certificates,
+          ['INSERT INTO ura_audit_signatures (id, header, value, chain) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING', [signature.id, signature.header, signature.value, certificates.map(c => c[1][0]).join(',')]],
+          [`INSERT INTO ura_audit_records (${COLUMNS.map(c => c[1]).join(', ')}) VALUES (${COLUMNS.map((_, i) => `$${i + 1}`).join(', ')})`, toRow(record)],
+          ['UPDATE ura_audit_head SET seq = $1, hash = $2 WHERE id = 1', [seq, record.hash]],
+        ],
       }
-      await query('INSERT INTO ura_audit_signatures (id, header, value, chain) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING', [signature.id, signature.header, signature.value, fingerprints.join(',')])
-      await query(`INSERT INTO ura_audit_records (${COLUMNS.map(c => c[1]).join(', ')}) VALUES (${COLUMNS.map((_, i) => `$${i + 1}`).join(', ')})`, toRow(record))
-      await query('UPDATE ura_audit_head SET seq = $1, hash = $2 WHERE id = 1', [seq, record.hash])
-      return record
     }))
     this.tail = next.catch(() => {})
     return next
