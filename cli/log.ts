@@ -13,7 +13,7 @@ import { dataDirOf } from '../certs/node-pki.ts'
 import { verifyStore } from '../messagelog/verify.ts'
 import { DEMO_CONFIG_DIR } from '../config/defaults.ts'
 
-async function configFrom (dir: string | undefined): Promise<UraConfig | undefined> {
+export async function configFrom (dir: string | undefined): Promise<UraConfig | undefined> {
   try {
     return await loadConfig(dir ?? DEMO_CONFIG_DIR)
   } catch (err) {
@@ -22,7 +22,7 @@ async function configFrom (dir: string | undefined): Promise<UraConfig | undefin
   }
 }
 
-function readCaFile (path: string): string[] {
+export function readCaFile (path: string): string[] {
   const pems = splitPemCertificates(readFileSync(path, 'utf8'))
   if (pems.length === 0) throw new Error(`${path} holds no PEM certificate`)
   return pems

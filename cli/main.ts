@@ -98,6 +98,17 @@ export function buildProgram (): UraCommand {
     .addOption(new Option('--days <n>', 'retention in days, 0 keeps everything (default: node.log.retentionDays)').argParser(wholeNumber(0)))
     .action(run(async () => (await import('./log.ts')).logPrune))
 
+  program.command('audit').description('the audit trail of admin actions: checking it offline')
+    .command('verify')
+    .summary('check the whole audit trail')
+    .description([
+      "Walks the audit trail of the node configured in <dir> (default: config/demo) in order — audit.db in the data directory, or the ura_audit_* tables of the PostgreSQL log — and checks every record: the hash chain up to the chain head (nothing removed, inserted or reordered), each record's inclusion proof against its batch signature, each signature and its certificate chain up to a trusted CA.",
+      'Exit code 0 when the trail is sound; 1 naming the first bad record and what is wrong with it.',
+    ].join('\n'))
+    .option('--config <dir>', 'configuration directory (its node.log says which store to read)')
+    .option('--ca <ca.pem>', "trusted CA certificate(s); default: the node's trust store (<dataDir>/pki/trust)")
+    .action(run(async () => (await import('./audit.ts')).auditVerify))
+
   program.command('verify')
     .summary('verify an evidence document offline')
     .description([

@@ -16,6 +16,7 @@ const COMMANDS: Record<string, string[]> = {
   'cert list': ['--data <dir>', '--config <dir>', '--json'],
   'log verify': ['--config <dir>', '--ca <ca.pem>'],
   'log prune': ['--config <dir>', '--days <n>'],
+  'audit verify': ['--config <dir>', '--ca <ca.pem>'],
   'verify': ['--ca <ca.pem>'],
 }
 
@@ -52,7 +53,7 @@ t.test('ura <command> --help shows its options', async t => {
 })
 
 t.test('ura <group> --help lists the commands of the group', async t => {
-  for (const group of ['config', 'cert', 'log']) {
+  for (const group of ['config', 'cert', 'log', 'audit']) {
     const help = await ura(group, '--help')
     t.equal(help.code, 0, group)
     for (const name of Object.keys(COMMANDS).filter(name => name.startsWith(`${group} `))) t.match(help.stdout, `ura ${name} `, name)
