@@ -6,7 +6,7 @@
 import { readdir, readFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { Ajv, type ErrorObject } from 'ajv'
-import { LineCounter, parseDocument, isNode, type Document } from 'yaml'
+import { Document, LineCounter, parseDocument, isNode } from 'yaml'
 import { configFileSchema } from './schema.ts'
 import type { GrantConfig, MemberConfig, NodeConfig, ServiceConfig, UraConfig } from './types.ts'
 
@@ -83,6 +83,31 @@ export async function loadConfig (dir: string): Promise<UraConfig> {
   const config = merge(files, absDir, problems)
   if (problems.length > 0) throw new ConfigError(problems)
   return config
+}
+
+/** The registry parts of a configuration: what the registry store keeps, versioned (registry/store/). */
+export interface RegistryParts {
+  members: MemberConfig[]
+  groups: Record<string, string[]>
+  services: ServiceConfig[]
+  access: GrantConfig[]
+}
+
+/**
+ * Checks registry parts held outside YAML files (the registry store) with the same schema and
+ * cross-checks as a configuration directory; `source` names them in the problems (no lines: there is
+ * no file). The parts are not changed: a copy is checked, with the schema's defaults filled in.
+ */
+export function checkRegistryParts (instance: string, parts: RegistryParts, source: string): ConfigProblem[] {
+  const data = structuredClone({ node: { instance }, ...parts }) as Record<string, any>
+  const file: ParsedFile = { name: source, doc: new Document(data), lines: new LineCounter(), data }
+  const problems: ConfigProblem[] = []
+  if (!validateFile(data)) {
+    for (const e of validateFile.errors ?? []) problems.push(schemaProblem(file, e))
+    return problems
+  }
+  merge([file], source, problems)
+  return problems
 }
 
 function pathSegments (instancePath: string): Array<string | number> {
