@@ -334,3 +334,54 @@ t.test('importDir refuses a broken directory with the file and line', async t =>
   const missing = await importDir(join(dir, 'nope')).catch((e: unknown) => e)
   t.equal((missing as RegistryStoreError).code, 'IMPORT_FAILED')
 })
+
+t.test('ura config import and export: YAML into the store as versions, and back', async t => {
+  const { main } = await import('../cli/main.ts')
+  const dir = await mkdtemp(join(tmpdir(), 'ura-registry-cli-'))
+  const file = join(dir, 'registry.sqlite')
+  const out: string[] = []
+  const err: string[] = []
+  const log = console.log
+  const error = console.error
+  console.log = (...args: unknown[]) => { out.push(args.join(' ')) }
+  console.error = (...args: unknown[]) => { err.push(args.join(' ')) }
+  t.teardown(() => { console.log = log; console.error = error })
+  const ura = async (...args: string[]): Promise<{ code: number; out: string; err: string }> => {
+    out.length = 0; err.length = 0
+    const code = await main(args)
+    return { code, out: out.join('\n'), err: err.join('\n') }
+  }
+
+  const first = await ura('config', 'import', DEMO, '--store', file, '--who', 'operatori', '--why', 'the demo registry')
+  t.equal(first.code, 0, first.err)
+  t.match(first.out, /registry version 1 by operatori \(the demo registry\): 20 changes/)
+  t.match(first.out, /\+ member AL-DEV\/GOV\/K71908001C/, '5 members, 6 subsystems, a group, 4 services, 4 grants')
+  t.match(first.out, /\+ grant AL-DEV\/NJQV\/L21603004L\/taksat-vendore\/detyrimet/)
+
+  const exported = join(dir, 'out')
+  const exp = await ura('config', 'export', exported, '--store', file)
+  t.equal(exp.code, 0, exp.err)
+  t.same(await importDir(exported), await importDir(DEMO), 'the export holds the demo registry')
+  t.match(await readFile(join(exported, 'access.yaml'), 'utf8'), /^# Registry version 1, .* by operatori: the demo registry\n/)
+
+  const again = await ura('config', 'import', exported, '--store', file, '--who', 'operatori', '--why', 'round trip')
+  t.equal(again.code, 0, again.err)
+  t.match(again.out, /registry version 2 by operatori \(round trip\): no changes/)
+
+  const stale = await ura('config', 'import', exported, '--store', file, '--why', 'late', '--expect', '1')
+  t.equal(stale.code, 1)
+  t.match(stale.err, /^STALE_VERSION: the registry is at version 2/)
+
+  const { writeFile } = await import('node:fs/promises')
+  await writeFile(join(exported, 'access.yaml'), 'access:\n  - service: AL-DEV/GOV/X/y/z\n    clients: [AL-DEV/GOV/K11503002N/e-albania]\n')
+  const invalid = await ura('config', 'import', exported, '--store', file, '--why', 'broken')
+  t.equal(invalid.code, 1)
+  t.match(invalid.err, /INVALID_CONTENT: .*\n.*access\[0\]\.service: service AL-DEV\/GOV\/X\/y\/z is not defined/)
+
+  const old = await ura('config', 'export', join(dir, 'v0'), '--store', file, '--version', '0')
+  t.equal(old.code, 0)
+  t.same(await importDir(join(dir, 'v0')), { members: [], groups: {}, services: [], access: [] }, 'any version can be exported')
+  const none = await ura('config', 'export', join(dir, 'v9'), '--store', file, '--version', '9')
+  t.equal(none.code, 1)
+  t.match(none.err, /UNKNOWN_VERSION/)
+})
