@@ -300,6 +300,21 @@ for (const harness of [embedded, postgres]) {
       t.same([d.members, d.subsystems, d.groups, d.services, d.grants].flatMap(e => [...e.added, ...e.removed, ...e.changed]), [], 'no differences')
     })
 
+    t.test('the polling backstop finds a version written without a notification', async t => {
+      const { store } = await harness.fresh()
+      t.teardown(() => store.close())
+      const seen: VersionInfo[] = []
+      const stop = await store.watch(v => { seen.push(v) }, { pollMs: 200 })
+      t.teardown(stop)
+      // Written behind the store's back, as a lost notification would leave it: no NOTIFY, no local wake.
+      const content = JSON.stringify(small()).replace(/'/g, "''")
+      await (store as unknown as { exec (sql: string): Promise<void> }).exec(
+        `INSERT INTO ura_registry_versions (version, who, at, why, format, content) VALUES (1, 'sql', '2026-01-01T00:00:00.000Z', 'by hand', 1, '${content}'); UPDATE ura_registry_head SET version = 1 WHERE id = 1;`)
+      t.ok(await waitFor(seen, 1, 5000), 'found by polling')
+      t.same(seen.map(v => [v.version, v.who, v.why, v.when]), [[1, 'sql', 'by hand', '2026-01-01T00:00:00.000Z']])
+      t.same((await store.current()).content, small())
+    })
+
     t.test('a second client sees a commit through watch within 5 s', async t => {
       const { store, another } = await harness.fresh()
       const watcher = await another()
@@ -325,12 +340,14 @@ t.test('importDir refuses a broken directory with the file and line', async t =>
   const { writeFile } = await import('node:fs/promises')
   await writeFile(join(dir, 'members.yaml'), 'members:\n  - class: GOV\n    code: [unclosed\n')
   await writeFile(join(dir, 'access.yaml'), 'access: not-a-list\n')
+  await writeFile(join(dir, 'services.yaml'), 'servics: []\n')
   const err = await importDir(dir).catch((e: unknown) => e)
   t.type(err, RegistryStoreError)
   t.equal((err as RegistryStoreError).code, 'IMPORT_FAILED')
   const problems = (err as RegistryStoreError).problems
   t.ok(problems.some(p => p.file.endsWith('members.yaml') && p.line !== undefined && /YAML syntax/.test(p.message)), 'the syntax error with its line')
   t.ok(problems.some(p => p.file.endsWith('access.yaml') && p.path === 'access' && p.message === 'must be a list'), 'the wrong shape')
+  t.ok(problems.some(p => p.file.endsWith('services.yaml') && p.path === 'servics' && p.message === "unknown property 'servics'"), 'a misspelt section is not dropped silently')
   const missing = await importDir(join(dir, 'nope')).catch((e: unknown) => e)
   t.equal((missing as RegistryStoreError).code, 'IMPORT_FAILED')
 })

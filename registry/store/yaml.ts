@@ -40,6 +40,10 @@ export async function importDir (dir: string): Promise<RegistryContent> {
       continue
     }
     const d = data as Record<string, unknown>
+    // A misspelt section would otherwise be dropped without a word; `node` is the node's own, not the registry's.
+    for (const key of Object.keys(d)) {
+      if (!['node', 'members', 'groups', 'services', 'access'].includes(key)) problems.push({ file, path: key, message: `unknown property '${key}'` })
+    }
     const list = (key: 'members' | 'services' | 'access'): unknown[] => {
       const v = d[key]
       if (v === undefined || v === null) return []
