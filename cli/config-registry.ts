@@ -7,7 +7,7 @@ import { userInfo } from 'node:os'
 import { join } from 'node:path'
 import { dataDirOf } from '../certs/node-pki.ts'
 import { DEMO_CONFIG_DIR } from '../config/defaults.ts'
-import { ConfigError, formatProblem, loadConfig } from '../config/load.ts'
+import { ConfigError, loadConfig } from '../config/load.ts'
 import { exportDir, importDir, openRegistryStore, REGISTRY_FILE, RegistryStoreError, type RegistryDiff, type RegistryStore } from '../registry/store/index.ts'
 
 interface StoreOptions { config?: string; store?: string }
@@ -27,8 +27,8 @@ async function openStore (values: StoreOptions): Promise<RegistryStore | undefin
 /** A refusal the operator can act on: its code, message and problems; exit 1. Anything else is a bug and is thrown. */
 function refused (err: unknown): number {
   if (!(err instanceof RegistryStoreError)) throw err
+  // The message lists the problems, each with its path (and file and line when it came from a file).
   console.error(`${err.code}: ${err.message}`)
-  if (err.code === 'IMPORT_FAILED') for (const p of err.problems) console.error(`  ${formatProblem(p)}`)
   return 1
 }
 

@@ -59,30 +59,41 @@ export async function loadConfig (dir: string): Promise<UraConfig> {
   const problems: ConfigProblem[] = []
   const files: ParsedFile[] = []
   for (const name of names) {
-    const display = join(dir, name)
-    const text = await readFile(join(absDir, name), 'utf8')
-    const lines = new LineCounter()
-    const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false })
-    if (doc.errors.length > 0) {
-      for (const e of doc.errors) {
-        const pos = lines.linePos(e.pos[0])
-        problems.push({ file: display, path: '', line: pos.line, column: pos.col, message: `YAML syntax: ${e.message.split('\n')[0]}` })
-      }
-      continue
-    }
-    const data = (doc.toJS() ?? {}) as Record<string, any>
-    const file: ParsedFile = { name: display, doc, lines, data }
-    if (!validateFile(data)) {
-      for (const e of validateFile.errors ?? []) problems.push(schemaProblem(file, e))
-      continue
-    }
-    files.push(file)
+    const file = parseFile(join(dir, name), await readFile(join(absDir, name), 'utf8'), problems)
+    if (file !== undefined) files.push(file)
   }
   if (problems.length > 0) throw new ConfigError(problems)
 
   const config = merge(files, absDir, problems)
   if (problems.length > 0) throw new ConfigError(problems)
   return config
+}
+
+/** One file's text, parsed and checked against the schema (defaults filled in); its problems, with lines, go to `problems`. */
+function parseFile (display: string, text: string, problems: ConfigProblem[]): ParsedFile | undefined {
+  const lines = new LineCounter()
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false })
+  if (doc.errors.length > 0) {
+    for (const e of doc.errors) {
+      const pos = lines.linePos(e.pos[0])
+      problems.push({ file: display, path: '', line: pos.line, column: pos.col, message: `YAML syntax: ${e.message.split('\n')[0]}` })
+    }
+    return undefined
+  }
+  const data = (doc.toJS() ?? {}) as Record<string, any>
+  const file: ParsedFile = { name: display, doc, lines, data }
+  if (!validateFile(data)) {
+    for (const e of validateFile.errors ?? []) problems.push(schemaProblem(file, e))
+    return undefined
+  }
+  return file
+}
+
+/** One configuration file's syntax and schema problems, each with its line (the cross-checks need the whole directory). */
+export function checkConfigFile (display: string, text: string): ConfigProblem[] {
+  const problems: ConfigProblem[] = []
+  parseFile(display, text, problems)
+  return problems
 }
 
 /** The registry parts of a configuration: what the registry store keeps, versioned (registry/store/). */

@@ -346,8 +346,11 @@ t.test('importDir refuses a broken directory with the file and line', async t =>
   t.equal((err as RegistryStoreError).code, 'IMPORT_FAILED')
   const problems = (err as RegistryStoreError).problems
   t.ok(problems.some(p => p.file.endsWith('members.yaml') && p.line !== undefined && /YAML syntax/.test(p.message)), 'the syntax error with its line')
-  t.ok(problems.some(p => p.file.endsWith('access.yaml') && p.path === 'access' && p.message === 'must be a list'), 'the wrong shape')
-  t.ok(problems.some(p => p.file.endsWith('services.yaml') && p.path === 'servics' && p.message === "unknown property 'servics'"), 'a misspelt section is not dropped silently')
+  t.ok(problems.some(p => p.file.endsWith('access.yaml') && p.path === 'access' && p.line === 1 && p.message === 'must be array'), 'the wrong shape, by the config schema')
+  t.ok(problems.some(p => p.file.endsWith('services.yaml') && p.line === 1 && p.message === "unknown property 'servics'"), 'a misspelt section is not dropped silently')
+  await writeFile(join(dir, 'members.yaml'), 'members:\n  - class: GOV\n    code: K11503002N\n    name: AKSHI\n    subsystems:\n      - code: e-albania\n        connection: ftp\n')
+  const schema = (await importDir(dir).catch((e: unknown) => e) as RegistryStoreError).problems.find(p => p.file.endsWith('members.yaml'))
+  t.same(schema && { path: schema.path, line: schema.line, message: schema.message }, { path: 'members[0].subsystems[0].connection', line: 7, message: 'must be one of http, mtls' }, 'a bad value with its path and line')
   const missing = await importDir(join(dir, 'nope')).catch((e: unknown) => e)
   t.equal((missing as RegistryStoreError).code, 'IMPORT_FAILED')
 })
@@ -394,6 +397,11 @@ t.test('ura config import and export: YAML into the store as versions, and back'
   const invalid = await ura('config', 'import', exported, '--store', file, '--why', 'broken')
   t.equal(invalid.code, 1)
   t.match(invalid.err, /INVALID_CONTENT: .*\n.*access\[0\]\.service: service AL-DEV\/GOV\/X\/y\/z is not defined/)
+
+  await writeFile(join(exported, 'access.yaml'), 'access:\n  - service: AL-DEV/GOV/X/y/z\n    clients: AL-DEV/GOV/K11503002N/e-albania\n')
+  const yamlSchema = await ura('config', 'import', exported, '--store', file, '--why', 'broken')
+  t.equal(yamlSchema.code, 1)
+  t.match(yamlSchema.err, /IMPORT_FAILED: cannot import .*\n  .*access\.yaml:3:14 access\[0\]\.clients: must be array/, 'with file, line and column')
 
   const old = await ura('config', 'export', join(dir, 'v0'), '--store', file, '--version', '0')
   t.equal(old.code, 0)

@@ -6,8 +6,8 @@
  */
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { LineCounter, parseDocument, stringify } from 'yaml'
-import type { ConfigProblem } from '../../config/load.ts'
+import { parseDocument, stringify } from 'yaml'
+import { checkConfigFile, formatProblem, type ConfigProblem } from '../../config/load.ts'
 import { emptyContent, type RegistryContent } from './content.ts'
 import { RegistryStoreError } from './errors.ts'
 
@@ -25,46 +25,22 @@ export async function importDir (dir: string): Promise<RegistryContent> {
   const problems: ConfigProblem[] = []
   for (const name of names) {
     const file = join(dir, name)
-    const lines = new LineCounter()
-    const doc = parseDocument(await readFile(file, 'utf8'), { lineCounter: lines, prettyErrors: false })
-    if (doc.errors.length > 0) {
-      for (const e of doc.errors) {
-        const pos = lines.linePos(e.pos[0])
-        problems.push({ file, path: '', line: pos.line, column: pos.col, message: `YAML syntax: ${e.message.split('\n')[0]}` })
-      }
-      continue
-    }
-    const data: unknown = doc.toJS() ?? {}
-    if (data === null || typeof data !== 'object' || Array.isArray(data)) {
-      problems.push({ file, path: '', message: 'must be a mapping' })
-      continue
-    }
-    const d = data as Record<string, unknown>
-    // A misspelt section would otherwise be dropped without a word; `node` is the node's own, not the registry's.
-    for (const key of Object.keys(d)) {
-      if (!['node', 'members', 'groups', 'services', 'access'].includes(key)) problems.push({ file, path: key, message: `unknown property '${key}'` })
-    }
-    const list = (key: 'members' | 'services' | 'access'): unknown[] => {
-      const v = d[key]
-      if (v === undefined || v === null) return []
-      if (!Array.isArray(v)) { problems.push({ file, path: key, message: 'must be a list' }); return [] }
-      return v
-    }
-    content.members.push(...list('members') as RegistryContent['members'])
-    content.services.push(...list('services') as RegistryContent['services'])
-    content.access.push(...list('access') as RegistryContent['access'])
-    if (d.groups !== undefined && d.groups !== null) {
-      if (typeof d.groups !== 'object' || Array.isArray(d.groups)) problems.push({ file, path: 'groups', message: 'must be a mapping' })
-      else {
-        for (const [group, members] of Object.entries(d.groups)) {
-          if (group in content.groups) problems.push({ file, path: `groups.${group}`, message: `group '${group}' is defined twice` })
-          content.groups[group] = members as string[]
-        }
-      }
+    const text = await readFile(file, 'utf8')
+    // Syntax and schema first, file by file, so each problem has its file and line; the content itself is taken as written (no defaults added).
+    const fileProblems = checkConfigFile(file, text)
+    if (fileProblems.length > 0) { problems.push(...fileProblems); continue }
+    // The schema has checked the shapes: each section is absent or what the content holds.
+    const d = (parseDocument(text).toJS() ?? {}) as Partial<RegistryContent>
+    content.members.push(...d.members ?? [])
+    content.services.push(...d.services ?? [])
+    content.access.push(...d.access ?? [])
+    for (const [group, members] of Object.entries(d.groups ?? {})) {
+      if (group in content.groups) problems.push({ file, path: `groups.${group}`, message: `group '${group}' is defined twice` })
+      content.groups[group] = members
     }
   }
   if (problems.length > 0) {
-    throw new RegistryStoreError('IMPORT_FAILED', `cannot import ${dir}:\n${problems.map(p => `  ${p.file}${p.line === undefined ? '' : ':' + p.line} ${p.path}: ${p.message}`).join('\n')}`, { problems })
+    throw new RegistryStoreError('IMPORT_FAILED', `cannot import ${dir}:\n${problems.map(p => `  ${formatProblem(p)}`).join('\n')}`, { problems })
   }
   return content
 }
