@@ -28,9 +28,8 @@ export function buildProgram (): UraCommand {
     .option('--demo', 'also start the demo provider systems (civil registry, Tirana tax office)')
     .action(run(async () => (await import('./start.ts')).start))
 
-  program.command('config')
-    .description('the configuration of a node')
-    .command('check')
+  const config = program.command('config').description('the configuration of a node, and the versioned registry store')
+  config.command('check')
     .summary('validate a configuration directory')
     .description([
       'Loads every YAML file in <dir>, checks it against the configuration schema and cross-references, compiles its schemas and prints each problem with file:line and the path inside the file.',
@@ -38,6 +37,26 @@ export function buildProgram (): UraCommand {
     ].join('\n'))
     .argument('<dir>', 'configuration directory (YAML files)')
     .action(run(async () => (await import('./config-check.ts')).configCheck))
+  const storeOptions = (cmd: UraCommand): UraCommand => cmd
+    .option('--config <dir>', "the node's configuration: its instance, and its data directory (default: config/demo)")
+    .option('--store <file|url>', 'the registry store: a SQLite file or a postgres:// URL (default: <dataDir>/registry.sqlite)')
+  storeOptions(config.command('import'))
+    .summary('store the registry parts of a directory as a new registry version')
+    .description([
+      'Reads members, groups, services and access from every YAML file in <dir> (node settings are skipped), checks them with the configuration schema and cross-references, and commits them to the registry store as a new version with who made it and why. Prints what changed.',
+      'Exit code 0 when stored, 1 when refused (invalid content, or --expect is not the current version).',
+    ].join('\n'))
+    .argument('<dir>', 'configuration directory (YAML files)')
+    .requiredOption('--why <text>', 'the reason for the change, kept with the version')
+    .option('--who <name>', 'who makes the change (default: the login name)')
+    .addOption(new Option('--expect <n>', 'the version this change replaces; refused if another is current (default: the current one)').argParser(wholeNumber(0)))
+    .action(run(async () => (await import('./config-registry.ts')).configImport))
+  storeOptions(config.command('export'))
+    .summary('write a registry version as YAML files')
+    .description('Writes the registry version (default: the current one) to <dir> as members.yaml (with groups), services.yaml and access.yaml.')
+    .argument('<dir>', 'directory to write to (created if missing)')
+    .addOption(new Option('--version <n>', 'the registry version to export (default: the current one)').argParser(wholeNumber(0)))
+    .action(run(async () => (await import('./config-registry.ts')).configExport))
 
   withPkiOptions(program.command('init'))
     .summary('create the development PKI (idempotent)')

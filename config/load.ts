@@ -6,7 +6,7 @@
 import { readdir, readFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { Ajv, type ErrorObject } from 'ajv'
-import { LineCounter, parseDocument, isNode, type Document } from 'yaml'
+import { Document, LineCounter, parseDocument, isNode } from 'yaml'
 import { configFileSchema } from './schema.ts'
 import { nidProblem } from '../schemas/checks.ts'
 import { isFullDate } from '../schemas/full-date.ts'
@@ -61,30 +61,66 @@ export async function loadConfig (dir: string): Promise<UraConfig> {
   const problems: ConfigProblem[] = []
   const files: ParsedFile[] = []
   for (const name of names) {
-    const display = join(dir, name)
-    const text = await readFile(join(absDir, name), 'utf8')
-    const lines = new LineCounter()
-    const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false })
-    if (doc.errors.length > 0) {
-      for (const e of doc.errors) {
-        const pos = lines.linePos(e.pos[0])
-        problems.push({ file: display, path: '', line: pos.line, column: pos.col, message: `YAML syntax: ${e.message.split('\n')[0]}` })
-      }
-      continue
-    }
-    const data = (doc.toJS() ?? {}) as Record<string, any>
-    const file: ParsedFile = { name: display, doc, lines, data }
-    if (!validateFile(data)) {
-      for (const e of validateFile.errors ?? []) problems.push(schemaProblem(file, e))
-      continue
-    }
-    files.push(file)
+    const file = parseFile(join(dir, name), await readFile(join(absDir, name), 'utf8'), problems)
+    if (file !== undefined) files.push(file)
   }
   if (problems.length > 0) throw new ConfigError(problems)
 
   const config = merge(files, absDir, problems)
   if (problems.length > 0) throw new ConfigError(problems)
   return config
+}
+
+/** One file's text, parsed and checked against the schema (defaults filled in); its problems, with lines, go to `problems`. */
+function parseFile (display: string, text: string, problems: ConfigProblem[]): ParsedFile | undefined {
+  const lines = new LineCounter()
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false })
+  if (doc.errors.length > 0) {
+    for (const e of doc.errors) {
+      const pos = lines.linePos(e.pos[0])
+      problems.push({ file: display, path: '', line: pos.line, column: pos.col, message: `YAML syntax: ${e.message.split('\n')[0]}` })
+    }
+    return undefined
+  }
+  const data = (doc.toJS() ?? {}) as Record<string, any>
+  const file: ParsedFile = { name: display, doc, lines, data }
+  if (!validateFile(data)) {
+    for (const e of validateFile.errors ?? []) problems.push(schemaProblem(file, e))
+    return undefined
+  }
+  return file
+}
+
+/** One configuration file's syntax and schema problems, each with its line (the cross-checks need the whole directory). */
+export function checkConfigFile (display: string, text: string): ConfigProblem[] {
+  const problems: ConfigProblem[] = []
+  parseFile(display, text, problems)
+  return problems
+}
+
+/** The registry parts of a configuration: what the registry store keeps, versioned (registry/store/). */
+export interface RegistryParts {
+  members: MemberConfig[]
+  groups: Record<string, string[]>
+  services: ServiceConfig[]
+  access: GrantConfig[]
+}
+
+/**
+ * Checks registry parts held outside YAML files (the registry store) with the same schema and
+ * cross-checks as a configuration directory; `source` names them in the problems (no lines: there is
+ * no file). The parts are not changed: a copy is checked, with the schema's defaults filled in.
+ */
+export function checkRegistryParts (instance: string, parts: RegistryParts, source: string): ConfigProblem[] {
+  const data = structuredClone({ node: { instance }, ...parts }) as Record<string, any>
+  const file: ParsedFile = { name: source, doc: new Document(data), lines: new LineCounter(), data }
+  const problems: ConfigProblem[] = []
+  if (!validateFile(data)) {
+    for (const e of validateFile.errors ?? []) problems.push(schemaProblem(file, e))
+    return problems
+  }
+  merge([file], source, problems)
+  return problems
 }
 
 function pathSegments (instancePath: string): Array<string | number> {

@@ -9,6 +9,8 @@ const URA = resolve(import.meta.dirname, '../bin/ura.js')
 const COMMANDS: Record<string, string[]> = {
   'start': ['--config <dir>', '--demo'],
   'config check': [],
+  'config import': ['--config <dir>', '--store <file|url>', '--why <text>', '--who <name>', '--expect <n>'],
+  'config export': ['--config <dir>', '--store <file|url>', '--version <n>'],
   'init': ['--data <dir>', '--config <dir>', '--member-key <type>'],
   'cert request': ['--id <id>', '--usage <u>', '--name <text>', '--key-type <type>', '--out <dir>'],
   'cert issue': ['--data <dir>', '--config <dir>', '--usage <u>', '--days <n>', '--out <file>'],
