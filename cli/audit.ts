@@ -1,19 +1,13 @@
 /** `ura audit verify`: checking the audit trail of admin actions offline, as `ura log verify` checks the message log. */
-import { pkiPaths } from '../certs/keystore.ts'
-import { dataDirOf } from '../certs/node-pki.ts'
-import { TrustStore } from '../certs/trust-store.ts'
 import { anchorsOnly } from '../certs/verifier.ts'
 import { openAuditStore, verifyAudit } from '../messagelog/audit/index.ts'
-import { configFrom, readCaFile } from './log.ts'
+import { configFrom, trustedCas } from './log.ts'
 
 /** `ura audit verify [--config <dir>] [--ca <ca.pem>]` — exit 0 when the whole trail is sound, 1 at the first bad record. */
 export async function auditVerify (values: { config?: string; ca?: string }): Promise<number> {
   const config = await configFrom(values.config)
   if (config === undefined) return 2
-  const anchors = values.ca !== undefined
-    ? readCaFile(values.ca)
-    : TrustStore.load(pkiPaths(dataDirOf(config))).anchors.map(c => c.toString())
-  if (anchors.length === 0) console.error('warning: no trusted CA (no --ca and an empty trust store): certificate chains are checked for consistency only')
+  const anchors = trustedCas(config, values.ca)
   const store = await openAuditStore(config)
   try {
     const verdict = await verifyAudit(store, anchors.length === 0 ? {} : { trust: anchorsOnly(anchors) })

@@ -28,15 +28,21 @@ export function readCaFile (path: string): string[] {
   return pems
 }
 
+/**
+ * The CAs a verification trusts: `--ca`, else the node's trust store (its anchors; revocation is
+ * checked when signing). Without any, chains are only checked for consistency, and the user is told.
+ */
+export function trustedCas (config: UraConfig, ca: string | undefined): string[] {
+  const anchors = ca !== undefined ? readCaFile(ca) : TrustStore.load(pkiPaths(dataDirOf(config))).anchors.map(c => c.toString())
+  if (anchors.length === 0) console.error('warning: no trusted CA (no --ca and an empty trust store): certificate chains are checked for consistency only')
+  return anchors
+}
+
 /** `ura log verify [--config <dir>] [--ca <ca.pem>]` — exit 0 when the whole log is sound, 1 at the first bad record. */
 export async function logVerify (values: { config?: string; ca?: string }): Promise<number> {
   const config = await configFrom(values.config)
   if (config === undefined) return 2
-  // Trusted CAs: --ca, else the node's trust store (its anchors; revocation is checked when signing).
-  const anchors = values.ca !== undefined
-    ? readCaFile(values.ca)
-    : TrustStore.load(pkiPaths(dataDirOf(config))).anchors.map(c => c.toString())
-  if (anchors.length === 0) console.error('warning: no trusted CA (no --ca and an empty trust store): certificate chains are checked for consistency only')
+  const anchors = trustedCas(config, values.ca)
   const store = await openLogStore(config)
   try {
     const verdict = await verifyStore(store, anchors.length === 0 ? {} : { trust: anchorsOnly(anchors) })

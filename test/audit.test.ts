@@ -9,8 +9,8 @@ import { mkdtemp } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { promisify } from 'node:util'
-import pg from 'pg'
 import t, { type Test } from 'tap'
+import { scratchDatabases } from './support/postgres.ts'
 import { BatchSigner } from '../certs/batch-signer.ts'
 import { initPki } from '../certs/dev-pki.ts'
 import { Keystore } from '../certs/keystore.ts'
@@ -49,22 +49,7 @@ const embedded: Harness = {
   },
 }
 
-const PG_ADMIN_URL = 'postgres://postgres@127.0.0.1:5432/postgres'
-const pgDatabases: string[] = []
-
-async function createPgDatabase (): Promise<string> {
-  const name = `ura_test_audit_${process.pid}_${pgDatabases.length}`
-  const admin = new pg.Client(PG_ADMIN_URL)
-  await admin.connect()
-  try {
-    await admin.query(`DROP DATABASE IF EXISTS ${name}`)
-    await admin.query(`CREATE DATABASE ${name}`)
-  } finally {
-    await admin.end()
-  }
-  pgDatabases.push(name)
-  return `postgres://postgres@127.0.0.1:5432/${name}`
-}
+const createPgDatabase = scratchDatabases(t, 'ura_test_audit')
 
 const postgres: Harness = {
   name: 'PostgreSQL',
@@ -74,22 +59,6 @@ const postgres: Harness = {
   },
 }
 
-t.before(async () => {
-  const admin = new pg.Client(PG_ADMIN_URL)
-  try {
-    await admin.connect()
-  } catch (err) {
-    throw new Error(`PostgreSQL must run on 127.0.0.1:5432 with trust auth for user postgres (.ci/run starts it): ${(err as Error).message}`)
-  }
-  await admin.end()
-})
-
-t.teardown(async () => {
-  const admin = new pg.Client(PG_ADMIN_URL)
-  await admin.connect()
-  for (const name of pgDatabases) await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
-  await admin.end()
-})
 
 // ---- entries ------------------------------------------------------------------------------------
 

@@ -6,8 +6,8 @@
 import { mkdtemp } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import pg from 'pg'
-import t, { type Test } from 'tap'
+import t from 'tap'
+import { scratchDatabases } from './support/postgres.ts'
 import { BatchSigner, type BatchSignature } from '../certs/batch-signer.ts'
 import { buildTree, leafHash, rootFromProof, type ProofStep } from '../certs/merkle.ts'
 import { createRootCa } from '../certs/pki.ts'
@@ -118,42 +118,15 @@ const embedded: Harness = {
   },
 }
 
-const PG_ADMIN_URL = 'postgres://postgres@127.0.0.1:5432/postgres'
-const pgDatabases: string[] = []
+const createPgDatabase = scratchDatabases(t, 'ura_test_log')
 const postgres: Harness = {
   name: 'PostgreSQL',
   async fresh () {
-    const name = `ura_test_log_${process.pid}_${pgDatabases.length}`
-    const admin = new pg.Client(PG_ADMIN_URL)
-    await admin.connect()
-    try {
-      await admin.query(`DROP DATABASE IF EXISTS ${name}`)
-      await admin.query(`CREATE DATABASE ${name}`)
-    } finally {
-      await admin.end()
-    }
-    pgDatabases.push(name)
-    const url = `postgres://postgres@127.0.0.1:5432/${name}`
+    const url = await createPgDatabase()
     return { store: await PgLogStore.open(url), reopen: () => PgLogStore.open(url) }
   },
 }
 
-t.before(async () => {
-  const admin = new pg.Client(PG_ADMIN_URL)
-  try {
-    await admin.connect()
-  } catch (err) {
-    throw new Error(`PostgreSQL must run on 127.0.0.1:5432 with trust auth for user postgres (.ci/run starts it): ${(err as Error).message}`)
-  }
-  await admin.end()
-})
-
-t.teardown(async () => {
-  const admin = new pg.Client(PG_ADMIN_URL)
-  await admin.connect()
-  for (const name of pgDatabases) await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
-  await admin.end()
-})
 
 function content (i: number, direction: 'request' | 'response', body: Buffer): RecordContent {
   return {

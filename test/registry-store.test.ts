@@ -7,8 +7,8 @@
 import { mkdtemp, readFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import pg from 'pg'
 import t, { type Test } from 'tap'
+import { scratchDatabases } from './support/postgres.ts'
 import { exportDir, importDir, RegistryStoreError, type RegistryContent, type RegistryStore, type VersionInfo } from '../registry/store/index.ts'
 import { PgRegistryStore } from '../registry/store/pg-store.ts'
 import { SqliteRegistryStore } from '../registry/store/sqlite-store.ts'
@@ -35,44 +35,17 @@ const embedded: Harness = {
   },
 }
 
-const PG_ADMIN_URL = 'postgres://postgres@127.0.0.1:5432/postgres'
-const pgDatabases: string[] = []
+const createPgDatabase = scratchDatabases(t, 'ura_test_registry')
 const postgres: Harness = {
   name: 'PostgreSQL',
   pollMs: 60000,
   async fresh (options = {}) {
-    const name = `ura_test_registry_${process.pid}_${pgDatabases.length}`
-    const admin = new pg.Client(PG_ADMIN_URL)
-    await admin.connect()
-    try {
-      await admin.query(`DROP DATABASE IF EXISTS ${name}`)
-      await admin.query(`CREATE DATABASE ${name}`)
-    } finally {
-      await admin.end()
-    }
-    pgDatabases.push(name)
-    const url = `postgres://postgres@127.0.0.1:5432/${name}`
+    const url = await createPgDatabase()
     const open = (o: Partial<StoreOptions> = {}): Promise<RegistryStore> => PgRegistryStore.open(url, { instance: INSTANCE, ...o })
     return { store: await open(options), another: open }
   },
 }
 
-t.before(async () => {
-  const admin = new pg.Client(PG_ADMIN_URL)
-  try {
-    await admin.connect()
-  } catch (err) {
-    throw new Error(`PostgreSQL must run on 127.0.0.1:5432 with trust auth for user postgres (.ci/run starts it): ${(err as Error).message}`)
-  }
-  await admin.end()
-})
-
-t.teardown(async () => {
-  const admin = new pg.Client(PG_ADMIN_URL)
-  await admin.connect()
-  for (const name of pgDatabases) await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
-  await admin.end()
-})
 
 /** A small registry: one provider with a REST service, one client, one grant. */
 function small (): RegistryContent {
