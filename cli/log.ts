@@ -38,6 +38,22 @@ export function trustedCas (config: UraConfig, ca: string | undefined): string[]
   return anchors
 }
 
+/**
+ * Prints a whole-chain verification as `ura log verify` and `ura audit verify` do — one line when
+ * sound, else the first bad record (`which` names it further) and its problems — and returns the
+ * exit code: 0 sound, 1 not.
+ */
+export function reportVerdict (what: string, verdict: { ok: boolean; records: number; signatures: number; firstBad?: { seq: number; problems: string[] } }, which: string): number {
+  if (verdict.ok) {
+    console.log(`${what} verified: ${verdict.records} records, ${verdict.signatures} batch signatures, hash chain intact`)
+    return 0
+  }
+  const bad = verdict.firstBad!
+  console.error(`${what} FAILED at record ${bad.seq}${which}, after ${verdict.records} good records:`)
+  for (const p of bad.problems) console.error(`  - ${p}`)
+  return 1
+}
+
 /** `ura log verify [--config <dir>] [--ca <ca.pem>]` — exit 0 when the whole log is sound, 1 at the first bad record. */
 export async function logVerify (values: { config?: string; ca?: string }): Promise<number> {
   const config = await configFrom(values.config)
@@ -46,14 +62,8 @@ export async function logVerify (values: { config?: string; ca?: string }): Prom
   const store = await openLogStore(config)
   try {
     const verdict = await verifyStore(store, anchors.length === 0 ? {} : { trust: anchorsOnly(anchors) })
-    if (verdict.ok) {
-      console.log(`message log (${store.kind}) verified: ${verdict.records} records, ${verdict.signatures} batch signatures, hash chain intact`)
-      return 0
-    }
-    const bad = verdict.firstBad!
-    console.error(`message log (${store.kind}) FAILED at record ${bad.seq}${bad.messageId === undefined ? '' : ` (message ${bad.messageId})`}, after ${verdict.records} good records:`)
-    for (const p of bad.problems) console.error(`  - ${p}`)
-    return 1
+    const bad = verdict.firstBad
+    return reportVerdict(`message log (${store.kind})`, verdict, bad?.messageId === undefined ? '' : ` (message ${bad.messageId})`)
   } finally {
     await store.close()
   }
