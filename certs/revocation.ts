@@ -2,7 +2,9 @@
  * The revocation list: certificates the operator has withdrawn, by issuer and serial number,
  * persisted as `<dataDir>/pki/revoked.json`. Every use of a certificate asks `isRevoked()`; the file
  * is re-read when it changes (checked at most once per `refreshMs`), so `ura cert revoke` on a
- * running node takes effect within a second without a restart.
+ * running node takes effect within a second without a restart. The registry's revocations (shared
+ * by every node on one registry store) are handed in with `setShared` at each registry version and
+ * consulted alongside the file's.
  */
 import { existsSync, readFileSync, statSync } from 'node:fs'
 import type { X509Certificate } from 'node:crypto'
@@ -30,6 +32,8 @@ export class RevocationList {
   private readonly path: string | undefined
   private readonly refreshMs: number
   private byKey = new Map<string, RevocationEntry>()
+  /** The registry's entries (setShared), replaced whole at each registry version. */
+  private shared = new Map<string, RevocationEntry>()
   private mtimeMs = -1
   private checkedAt = 0
 
@@ -60,13 +64,23 @@ export class RevocationList {
 
   isRevoked (certificate: X509Certificate | string): RevocationEntry | undefined {
     this.fresh()
-    if (this.byKey.size === 0) return undefined
-    return this.byKey.get(typeof certificate === 'string' ? certificate : revocationKey(certificate))
+    if (this.byKey.size === 0 && this.shared.size === 0) return undefined
+    const key = typeof certificate === 'string' ? certificate : revocationKey(certificate)
+    return this.byKey.get(key) ?? this.shared.get(key)
   }
 
+  /** The file's entries, then the registry's that the file does not have. */
   entries (): RevocationEntry[] {
     this.fresh()
-    return [...this.byKey.values()]
+    return [...this.byKey.values(), ...[...this.shared].filter(([k]) => !this.byKey.has(k)).map(([, e]) => e)]
+  }
+
+  /**
+   * The registry's revocations, replacing those handed in before (one assignment: a check sees the
+   * old list or the new one, never a mix). They are consulted with the file's and never written to it.
+   */
+  setShared (entries: readonly RevocationEntry[]): void {
+    this.shared = new Map(entries.map(e => [keyOf(e.issuer, e.serial), e]))
   }
 
   /** Adds a certificate to the list (and the file). Revoking twice keeps the first entry. */

@@ -1,18 +1,17 @@
 /**
  * `ura config import` and `ura config export`: moving the registry parts of a configuration (members,
  * groups, services, access) between YAML files and the versioned registry store (registry/store/).
- * The node itself still builds its registry from the configuration directory at start.
+ * A running node on the same store applies an imported version within its polling interval.
  */
 import { userInfo } from 'node:os'
-import { join } from 'node:path'
-import { dataDirOf } from '../certs/node-pki.ts'
 import { DEMO_CONFIG_DIR } from '../config/defaults.ts'
 import { ConfigError, loadConfig } from '../config/load.ts'
-import { exportDir, importDir, openRegistryStore, REGISTRY_FILE, RegistryStoreError, type RegistryDiff, type RegistryStore } from '../registry/store/index.ts'
+import { registryStoreLocation } from '../registry/node-store.ts'
+import { exportDir, importDir, openRegistryStore, RegistryStoreError, type RegistryDiff, type RegistryStore } from '../registry/store/index.ts'
 
 interface StoreOptions { config?: string; store?: string }
 
-/** The store named by --store, else the embedded store in the node's data directory; the node's configuration gives the instance. */
+/** The store named by --store, else the node's own (`node.registry.store`); the node's configuration gives the instance. */
 async function openStore (values: StoreOptions): Promise<RegistryStore | undefined> {
   let config
   try {
@@ -21,7 +20,7 @@ async function openStore (values: StoreOptions): Promise<RegistryStore | undefin
     if (err instanceof ConfigError) { console.error(err.message); return undefined }
     throw err
   }
-  return await openRegistryStore(values.store ?? join(dataDirOf(config), REGISTRY_FILE), { instance: config.node.instance })
+  return await openRegistryStore(values.store ?? registryStoreLocation(config), { instance: config.node.instance })
 }
 
 /** A refusal the operator can act on: its code, message and problems; exit 1. Anything else is a bug and is thrown. */

@@ -22,6 +22,7 @@ export function buildProgram (): UraCommand {
     .summary('run the gateway')
     .description([
       'Starts the gateway on the configuration in <dir> (default: config/demo).',
+      'Its registry is the registry store (node.registry.store); an empty store is first seeded from the YAML files in <dir>, and new versions are applied while the node runs.',
       'Stops gracefully on SIGTERM or SIGINT: stops accepting, finishes exchanges in flight.',
     ].join('\n'))
     .option('--config <dir>', 'configuration directory (YAML files)')
@@ -39,7 +40,7 @@ export function buildProgram (): UraCommand {
     .action(run(async () => (await import('./config-check.ts')).configCheck))
   const storeOptions = (cmd: UraCommand): UraCommand => cmd
     .option('--config <dir>', "the node's configuration: its instance, and its data directory (default: config/demo)")
-    .option('--store <file|url>', 'the registry store: a SQLite file or a postgres:// URL (default: <dataDir>/registry.sqlite)')
+    .option('--store <file|url>', 'the registry store: a SQLite file or a postgres:// URL (default: the node\'s node.registry.store, <dataDir>/registry.sqlite unless set)')
   storeOptions(config.command('import'))
     .summary('store the registry parts of a directory as a new registry version')
     .description([

@@ -1,4 +1,5 @@
 /** `ura start`: runs the node, the one long-running command; the others prepare or check what it uses. */
+import { relative } from 'node:path'
 import { initPki } from '../certs/dev-pki.ts'
 import { KeystoreError } from '../certs/keystore.ts'
 import { dataDirOf, openNodePki } from '../certs/node-pki.ts'
@@ -8,6 +9,9 @@ import { buildGateway } from '../gateway/server.ts'
 import type { GatewayTls } from '../gateway/edge/tls.ts'
 import { keystoreSigningKeys } from '../certs/keystore-signer.ts'
 import { openMessageLog } from '../messagelog/index.ts'
+import { LiveRegistryError } from '../registry/live.ts'
+import { registryStoreLocation, seedRegistryStore, shownLocation, type Seeding } from '../registry/node-store.ts'
+import { openRegistryStore, RegistryStoreError, type RegistryStore } from '../registry/store/index.ts'
 
 import { DEMO_CONFIG_DIR } from '../config/defaults.ts'
 
@@ -15,6 +19,8 @@ import { DEMO_CONFIG_DIR } from '../config/defaults.ts'
  * `ura start`: the gateway (and with --demo the demo providers) until SIGTERM/SIGINT. The node serves
  * HTTPS with client certificates on `node.listen.port`, using the PKI in its data directory
  * (`ura init`; `--demo` runs it on first start), and plain HTTP on `node.listen.httpPort` if set.
+ * Its registry is the registry store's (`node.registry`), seeded from the configuration directory
+ * when the store is empty; the node follows the store's new versions while it runs.
  */
 export async function start (values: { config?: string; demo?: boolean }): Promise<number> {
   let config
@@ -45,10 +51,42 @@ export async function start (values: { config?: string; demo?: boolean }): Promi
     if (err instanceof KeystoreError) { console.error(`ura: ${err.message}`); return 1 }
     throw err
   }
+  const where = registryStoreLocation(config)
+  let store: RegistryStore
+  let seeding: Seeding
+  try {
+    store = await openRegistryStore(where, { instance: config.node.instance })
+  } catch (err) {
+    console.error(`ura: cannot open the registry store ${shownLocation(where)}: ${(err as Error).message}`)
+    return 1
+  }
+  try {
+    // The demo's registry follows its YAML as long as only `ura start` has written the store.
+    seeding = await seedRegistryStore(store, config, { followConfig: values.demo === true })
+  } catch (err) {
+    await store.close()
+    if (err instanceof RegistryStoreError) { console.error(`ura: the registry store cannot be seeded from ${config.dir}: ${err.code}: ${err.message}`); return 1 }
+    throw err
+  }
   const providers = values.demo === true ? await startDemoProviders() : undefined
   // Members sign requests and responses with their e-seal keys from the data directory.
   const messageLog = await openMessageLog(config, keystoreSigningKeys(pki.keystore, pki.trust))
-  const gateway = await buildGateway({ config, tls, expiringCertificates: pki.expiring, certificates: pki.certificates, messageLog })
+  let gateway
+  try {
+    gateway = await buildGateway({ config, tls, expiringCertificates: pki.expiring, certificates: pki.certificates, messageLog, registryStore: store })
+  } catch (err) {
+    if (!(err instanceof LiveRegistryError)) throw err
+    console.error(`ura: ${err.message}\nura: commit a corrected registry (ura config import) or roll back, then start again`)
+    await messageLog.close()
+    await providers?.close()
+    await store.close()
+    return 1
+  }
+  const dir = relative(process.cwd(), config.dir) || '.'
+  const served = gateway.registryVersion()
+  if (seeding.action !== 'kept') gateway.app.log.info({ registryVersion: seeding.version, dir }, `registry store ${seeding.action === 'seeded' ? 'was empty: seeded' : 'follows the changed demo configuration:'} version ${seeding.version} from ${dir}`)
+  gateway.app.log.info({ registryVersion: served, store: shownLocation(where) }, `serving registry version ${served} from ${shownLocation(where)}`)
+  if (seeding.differs) gateway.app.log.warn({ registryVersion: served, dir }, `the registry files in ${dir} differ from registry version ${served}, which the node serves: 'ura config import ${dir}' makes them a new version`)
   const { host, port, httpPort } = config.node.listen
   await gateway.app.listen({ host, port })
   if (httpPort !== undefined && gateway.plainServer !== undefined) {
@@ -65,6 +103,7 @@ export async function start (values: { config?: string; demo?: boolean }): Promi
     stopping = true
     gateway.app.log.info({ signal }, 'draining: finishing exchanges in flight')
     await gateway.close()
+    await store.close()
     await providers?.close()
     process.exit(0)
   }

@@ -123,6 +123,26 @@ export function checkRegistryParts (instance: string, parts: RegistryParts, sour
   return problems
 }
 
+/**
+ * A node's configuration with its registry parts taken from elsewhere (a version of the registry
+ * store) instead of its YAML files: the node's settings as loaded, the parts checked like a file of the
+ * directory — schema (its defaults are filled into `parts`, which the caller hands over) and
+ * cross-checks, including those between the two (operators and rate limits name registered clients).
+ * Sections other than the four registry parts are left out. Throws ConfigError listing every problem.
+ */
+export function composeConfig (node: NodeConfig, dir: string, parts: RegistryParts, source: string): UraConfig {
+  const data: Record<string, any> = { node, members: parts.members, groups: parts.groups, services: parts.services, access: parts.access }
+  const file: ParsedFile = { name: source, doc: new Document({}), lines: new LineCounter(), data }
+  const problems: ConfigProblem[] = []
+  if (!validateFile(data)) {
+    for (const e of validateFile.errors ?? []) problems.push(schemaProblem(file, e))
+    throw new ConfigError(problems)
+  }
+  const config = merge([file], dir, problems)
+  if (problems.length > 0) throw new ConfigError(problems)
+  return config
+}
+
 function pathSegments (instancePath: string): Array<string | number> {
   if (instancePath === '') return []
   return instancePath.slice(1).split('/').map(s => s.replace(/~1/g, '/').replace(/~0/g, '~')).map(s => /^\d+$/.test(s) ? Number(s) : s)

@@ -148,6 +148,18 @@ export const configFileSchema = {
           default: {},
         },
         operators: { type: 'array', items: clientText, default: [] },
+        // The versioned registry store the node runs on (registry/store/): members, services, grants.
+        registry: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            // A SQLite file relative to the data directory, or a postgres:// URL (shared by the nodes of a cluster).
+            store: { type: 'string', minLength: 1, default: 'registry.sqlite' },
+            // How often the store is read for new versions when no notification came (PostgreSQL notifies at once).
+            pollMs: { type: 'integer', minimum: 100, maximum: 600000, default: 2000 },
+          },
+          default: {},
+        },
         schemas: {
           type: 'object',
           additionalProperties: false,

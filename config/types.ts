@@ -16,6 +16,15 @@ export interface NodeConfig {
   resilience: ResilienceSettings
   rateLimits?: RateLimitsConfig
   shutdown: ShutdownConfig
+  /** The registry store the node runs on (docs/registry.md). */
+  registry: RegistryStoreConfig
+}
+
+export interface RegistryStoreConfig {
+  /** A SQLite file, relative to the data directory, or a `postgres://` URL. */
+  store: string
+  /** Polling backstop for new versions, in ms. */
+  pollMs: number
 }
 
 export interface LogConfig {

@@ -3,16 +3,25 @@
  * and error handlers, the REST r1 and SOAP edges (which walk the pipeline), the metaservice,
  * catalogue, evidence and operations routes — and closes it in order. Request bodies stay raw
  * Buffers (the hashes and the log need the exact bytes); each edge parses only what it must.
+ *
+ * With a registry store the node serves the store's current version and follows it: each new
+ * version becomes a snapshot (registry/live.ts) put in service by one assignment to
+ * `context.registry`, with the registry's revocations handed to the trust store in the same step.
+ * Everything else reads the snapshot in service when it needs it (metrics, /readyz, /listClients,
+ * the catalogue), and an exchange keeps the one it began with (pipeline/walk.ts).
  */
 import { randomUUID } from 'node:crypto'
 import type { Server as HttpServer } from 'node:http'
 import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import type { CertificateRow } from '../certs/inventory.ts'
+import type { RevocationEntry } from '../certs/revocation.ts'
 import type { UraConfig } from '../config/types.ts'
 import type { MessageLog } from '../messagelog/index.ts'
+import { LiveRegistry } from '../registry/live.ts'
 import { Registry } from '../registry/registry.ts'
+import type { RegistryContent, RegistryStore } from '../registry/store/index.ts'
 import { PROJECT_SCHEMA_DIR, SchemaLibrary } from '../schemas/library.ts'
-import { Catalogue } from './catalogue/catalogue.ts'
+import { catalogueOf } from './catalogue/catalogue.ts'
 import { catalogueRoutes } from './catalogue/routes.ts'
 import { docsPlugin } from './catalogue/docs.ts'
 import type { GatewayContext } from './context.ts'
@@ -44,6 +53,11 @@ export interface GatewayOptions {
   expiringCertificates?: () => CertificateRow[]
   /** The PKI inventory, read at each scrape for `ura_certificate_expiry_timestamp_seconds`. */
   certificates?: () => CertificateRow[]
+  /**
+   * Serve the registry store's current version, and each new one as it is committed, instead of the
+   * registry parts of `config` (whose node settings still apply). The caller opens and closes the store.
+   */
+  registryStore?: RegistryStore
 }
 
 export interface Gateway {
@@ -51,16 +65,29 @@ export interface Gateway {
   context: GatewayContext
   /** With `tls.plainHttp`: the plain HTTP server for `connection: http` clients, not yet listening. */
   plainServer?: HttpServer
+  /** The registry store version served now (0 without a registry store). */
+  registryVersion (): number
+  /**
+   * Resolves once the node serves registry version `n` or a later one (reading the store at once).
+   * Rejects with a LiveRegistryError: NOT_APPLIED if that version failed to build, WAIT_TIMEOUT after
+   * `timeoutMs` (default 5000), CLOSED once the node stops; without a registry store, unless `n` is 0.
+   */
+  waitForVersion (n: number, timeoutMs?: number): Promise<void>
   /** Stops accepting, lets in-flight exchanges finish, closes provider pools. */
   close (): Promise<void>
 }
 
+/** The registry's revocations, once its content has them (a section other work adds to the registry). */
+function revocationsOf (content: RegistryContent): RevocationEntry[] {
+  return (content as { revocations?: RevocationEntry[] }).revocations ?? []
+}
 
 export async function buildGateway (opts: GatewayOptions): Promise<Gateway> {
   const { config } = opts
   const library = opts.library ?? await SchemaLibrary.load([PROJECT_SCHEMA_DIR], config.node.schemas)
-  const registry = await Registry.build(config, library)
-  const metrics = new GatewayMetrics(registry)
+  const live = opts.registryStore === undefined ? undefined : await LiveRegistry.open({ store: opts.registryStore, node: config.node, dir: config.dir, library })
+  const registry = live?.current ?? await Registry.build(config, library)
+  const metrics = new GatewayMetrics(() => context.registry)
   if (opts.certificates !== undefined) metrics.trackCertificates(opts.certificates)
   const log = opts.messageLog
   if (log !== undefined) {
@@ -76,6 +103,8 @@ export async function buildGateway (opts: GatewayOptions): Promise<Gateway> {
     rateLimiter: new RateLimiter(config.node.rateLimits),
   }
   if (opts.tls !== undefined) context.clientCertificates = new ClientCertificates(opts.tls.trust)
+  const revocations = opts.tls?.trust.revocations
+  if (live !== undefined) revocations?.setShared(revocationsOf(live.content))
   if (opts.expiringCertificates !== undefined) context.expiringCertificates = opts.expiringCertificates
   let plainServer: HttpServer | undefined
   const limits = config.node.limits
@@ -122,21 +151,41 @@ export async function buildGateway (opts: GatewayOptions): Promise<Gateway> {
   app.addHook('onResponse', exchangeLine(metrics))
 
   // OpenAPI and Swagger UI first: swagger describes the routes registered after it.
-  const catalogue = Catalogue.build(registry, config)
-  await docsPlugin(app, catalogue)
+  await docsPlugin(app, () => catalogueOf(context.registry))
   await app.register(async scope => r1Routes(scope, context))
   await app.register(async scope => soapRoutes(scope, context))
   await app.register(async scope => opsRoutes(scope, context))
-  await app.register(async scope => metaRoutes(scope, context, config))
-  await app.register(async scope => catalogueRoutes(scope, context, catalogue))
+  await app.register(async scope => metaRoutes(scope, context))
+  await app.register(async scope => catalogueRoutes(scope, context))
   const messageLog = opts.messageLog
   if (messageLog !== undefined) await app.register(async scope => evidenceRoutes(scope, context, messageLog, config.node.operators))
+
+  await live?.start({
+    pollMs: config.node.registry.pollMs,
+    apply: (next, content) => {
+      // The swap: from here on new exchanges see `next`; those in flight finish on their snapshot.
+      context.registry = next
+      revocations?.setShared(revocationsOf(content))
+      metrics.registryApplied()
+      app.log.info({ registryVersion: next.version, services: next.entries().length, clients: next.clients.size }, `registry version ${next.version} applied`)
+    },
+    failed: err => {
+      metrics.registryFailed()
+      app.log.error({ registryVersion: err.version, servedVersion: context.registry.version, err }, `${err.message}; version ${context.registry.version} goes on serving`)
+    },
+    unreachable: err => { app.log.warn({ err }, 'the registry store cannot be read; trying again at the next poll') },
+  })
 
   let closing: Promise<void> | undefined
   return {
     app,
     context,
     ...(plainServer === undefined ? {} : { plainServer }),
+    registryVersion: () => context.registry.version,
+    waitForVersion: (n, timeoutMs) => {
+      if (live !== undefined) return live.waitForVersion(n, timeoutMs)
+      return n <= context.registry.version ? Promise.resolve() : Promise.reject(new Error('this node does not run on a registry store'))
+    },
     close: () => {
       closing ??= (async () => {
         context.ready = false
@@ -155,7 +204,8 @@ export async function buildGateway (opts: GatewayOptions): Promise<Gateway> {
         } finally {
           clearTimeout(cutOff)
         }
-        await (cut ? registry.destroy() : registry.close())
+        if (live !== undefined) await live.close(cut)
+        else await (cut ? registry.destroy() : registry.close())
         await opts.messageLog?.close()
       })()
       return closing

@@ -1,6 +1,9 @@
 /**
- * The node's runtime view of its configuration: registered client systems, services with their
- * adapters and compiled validators, and access grants with groups expanded. Built once at start.
+ * The node's runtime view of its registry: registered client systems, services with their adapters
+ * and compiled validators, and access grants with groups expanded. One object is one snapshot: the
+ * node builds a new one for each registry version and swaps it in whole (registry/live.ts), so an
+ * exchange reads one consistent view from start to end. A service whose settings did not change
+ * keeps its entry — adapter, connection pool, breaker, compiled schemas — from the snapshot before.
  */
 import { readFile } from 'node:fs/promises'
 import { resolve } from 'node:path'
@@ -14,6 +17,7 @@ import type { SchemaLibrary } from '../schemas/library.ts'
 import type { LibraryXsd } from '../schemas/xsd-hooks.ts'
 import { clientKey, parseClientText, serviceKey, type ClientId, type ServiceId } from '../protocol/identifiers.ts'
 import { RESERVED_SERVICE_CODES } from '../protocol/metaservices.ts'
+import { canonicalJson } from './store/content.ts'
 
 export interface ClientEntry {
   id: ClientId
@@ -49,6 +53,8 @@ export interface ServiceEntry {
   id: ServiceId
   key: string
   config: ServiceConfig
+  /** The service's settings as canonical JSON: equal text, same entry in the next snapshot. */
+  fingerprint: string
   adapter: Adapter
   /** The same adapter seen as its resilience wrapper: breaker state, in-flight and queued calls. */
   resilience?: ResilientAdapter
@@ -62,20 +68,40 @@ interface Grant {
   endpoints?: Array<{ method: string; match: RegExp }>
 }
 
+export interface BuildOptions {
+  /** The registry store version the configuration's registry parts come from (0: not from a store). */
+  version?: number
+  /** The snapshot served until now: entries of services whose settings are unchanged are taken over. */
+  previous?: Registry
+}
+
 export class Registry {
   readonly clients = new Map<string, ClientEntry>()
   /** Keyed by service key (no version); one entry per configured version. */
   readonly services = new Map<string, ServiceEntry[]>()
   private readonly grants = new Map<string, Grant[]>()
   readonly instance: string
+  /** What this snapshot was built from: the node's settings and the registry parts. */
+  readonly config: UraConfig
+  /** The registry store version (0 when the registry parts came from the configuration directory). */
+  readonly version: number
+  /** Exchanges running on this snapshot (hold/release), so the adapters it alone uses close only after them. */
+  private inFlight = 0
+  private drained: (() => void) | undefined
 
-  private constructor (instance: string) {
-    this.instance = instance
+  private constructor (config: UraConfig, version: number) {
+    this.instance = config.node.instance
+    this.config = config
+    this.version = version
   }
 
-  static async build (config: UraConfig, library: SchemaLibrary): Promise<Registry> {
-    const registry = new Registry(config.node.instance)
+  static async build (config: UraConfig, library: SchemaLibrary, opts: BuildOptions = {}): Promise<Registry> {
+    const registry = new Registry(config, opts.version ?? 0)
     const problems: ConfigProblem[] = []
+    const reusable = new Map<string, ServiceEntry>()
+    if (opts.previous !== undefined) for (const e of opts.previous.entries()) reusable.set(e.fingerprint, e)
+    /** Adapters made by this build: the only ones a failed build closes again. */
+    const made: Adapter[] = []
     for (const m of config.members) {
       const memberId: ClientId = { instance: config.node.instance, memberClass: m.class, memberCode: m.code }
       // A member without subsystems may call as itself; its connection follows its first subsystem or mtls.
@@ -87,6 +113,12 @@ export class Registry {
     }
 
     for (const s of config.services) {
+      const fingerprint = canonicalJson(s)
+      const same = reusable.get(fingerprint)
+      if (same !== undefined) {
+        registry.addService(same)
+        continue
+      }
       const where = `service ${s.provider}/${s.code}${s.version === undefined ? '' : '/' + s.version}`
       const problem = (message: string): void => { problems.push({ file: config.dir, path: where, message }) }
       if (RESERVED_SERVICE_CODES.has(s.code)) { problem(`service code '${s.code}' is reserved for an X-Road metaservice`); continue }
@@ -96,6 +128,7 @@ export class Registry {
         id,
         key: serviceKey(id),
         config: s,
+        fingerprint,
         adapter: undefined as unknown as Adapter,
         endpoints: [],
       }
@@ -124,9 +157,8 @@ export class Registry {
         problem(`adapter ${s.adapter.kind}: ${(err as Error).message}`)
         continue
       }
-      const list = registry.services.get(entry.key) ?? []
-      list.push(entry)
-      registry.services.set(entry.key, list)
+      made.push(entry.adapter)
+      registry.addService(entry)
     }
 
     for (const g of config.access) {
@@ -140,10 +172,51 @@ export class Registry {
     }
 
     if (problems.length > 0) {
-      await registry.close()
+      await Promise.all(made.map(a => a.close()))
       throw new ConfigError(problems)
     }
     return registry
+  }
+
+  private addService (entry: ServiceEntry): void {
+    const list = this.services.get(entry.key)
+    if (list === undefined) this.services.set(entry.key, [entry])
+    else list.push(entry)
+  }
+
+  /** Every service entry, each configured version once. */
+  entries (): ServiceEntry[] {
+    return [...this.services.values()].flat()
+  }
+
+  /** Whether this snapshot serves exactly this entry (the same object, not merely the same service). */
+  hasEntry (entry: ServiceEntry): boolean {
+    return this.services.get(entry.key)?.includes(entry) === true
+  }
+
+  /** An exchange starts on this snapshot; every hold is matched by one release when it ends. */
+  hold (): void {
+    this.inFlight++
+  }
+
+  release (): void {
+    this.inFlight--
+    if (this.inFlight === 0 && this.drained !== undefined) {
+      const drained = this.drained
+      this.drained = undefined
+      drained()
+    }
+  }
+
+  /** Calls `fn` once no exchange holds this snapshot (at once if none does). */
+  whenDrained (fn: () => void): void {
+    if (this.inFlight === 0) fn()
+    else this.drained = fn
+  }
+
+  /** Exchanges running on this snapshot now. */
+  get holds (): number {
+    return this.inFlight
   }
 
   private addClient (id: ClientId, name: string, connection: 'http' | 'mtls', certificates?: string[], officials?: Map<string, OfficialEntry>): void {
@@ -200,15 +273,14 @@ export class Registry {
     return official !== undefined && official.validUntil >= albanianDate(now)
   }
 
+  /** Closes the adapters of every service (the node is stopping), letting their exchanges finish. */
   async close (): Promise<void> {
-    const all = [...this.services.values()].flat()
-    await Promise.all(all.filter(s => s.adapter !== undefined).map(s => s.adapter.close()))
+    await Promise.all(this.entries().map(s => s.adapter.close()))
   }
 
   /** Like close, but drops provider exchanges still in flight. */
   async destroy (): Promise<void> {
-    const all = [...this.services.values()].flat()
-    await Promise.all(all.filter(s => s.adapter !== undefined).map(s => s.adapter.destroy?.() ?? s.adapter.close()))
+    await Promise.all(this.entries().map(s => s.adapter.destroy?.() ?? s.adapter.close()))
   }
 }
 

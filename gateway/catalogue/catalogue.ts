@@ -1,8 +1,8 @@
 /**
  * The published catalogue: every configured service whose metadata is complete, with what people
  * and programs need to find it (filters, text search) and nothing they must not see (no adapter
- * URLs, no internal addresses). Built once from the registry; the configuration does not change
- * while the node runs.
+ * URLs, no internal addresses). Built from one registry snapshot, when it is first asked for: a new
+ * registry version gets a new catalogue.
  */
 import type { UraConfig } from '../../config/types.ts'
 import { providerKey, serviceText } from '../../protocol/identifiers.ts'
@@ -103,6 +103,15 @@ export class Catalogue {
     const municipalities = [...new Set(this.entries.flatMap(e => e.metadata.municipalities ?? []))].sort((a, b) => a.localeCompare(b, 'sq'))
     return { categories, institutions, municipalities }
   }
+}
+
+const built = new WeakMap<Registry, Catalogue>()
+
+/** The catalogue of a registry snapshot, built on first use and kept while the snapshot lives. */
+export function catalogueOf (registry: Registry): Catalogue {
+  let catalogue = built.get(registry)
+  if (catalogue === undefined) built.set(registry, catalogue = Catalogue.build(registry, registry.config))
+  return catalogue
 }
 
 /** Links of an entry, relative to the node: never the provider's address. */

@@ -1,10 +1,11 @@
 /**
  * `GET /catalogue` (DESIGN §9): JSON for programs, HTML for people (by `Accept`, or `format=`),
  * no login. Entry pages, and each published service's OpenAPI document or WSDL, hang below it.
- * Only published services appear, and only through node-relative links.
+ * Only published services appear, and only through node-relative links. Each request reads the
+ * catalogue of the registry snapshot in service then.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { Catalogue, entryJson, type CatalogueEntry, type CatalogueFilter } from './catalogue.ts'
+import { catalogueOf, entryJson, type CatalogueEntry, type CatalogueFilter } from './catalogue.ts'
 import { CSP, entryPage, listPage, notFoundPage } from './html.ts'
 import type { Lang } from './metadata.ts'
 import { XRoadError } from '../../protocol/errors.ts'
@@ -47,11 +48,11 @@ function entryId (req: FastifyRequest, prefix: string): string {
   }
 }
 
-export async function catalogueRoutes (app: FastifyInstance, ctx: GatewayContext, catalogue: Catalogue): Promise<void> {
+export async function catalogueRoutes (app: FastifyInstance, ctx: GatewayContext): Promise<void> {
   const tags = ['Catalogue']
 
   const lookup = (req: FastifyRequest, reply: FastifyReply, prefix: string, html: boolean): CatalogueEntry | undefined => {
-    const entry = catalogue.find(entryId(req, prefix))
+    const entry = catalogueOf(ctx.registry).find(entryId(req, prefix))
     if (entry !== undefined) return entry
     if (html) {
       void sendHtml(reply, notFoundPage((req.query as Query).lang ?? 'sq'), 404)
@@ -69,6 +70,7 @@ export async function catalogueRoutes (app: FastifyInstance, ctx: GatewayContext
     },
   }, async (req, reply) => {
     const q = req.query as Query
+    const catalogue = catalogueOf(ctx.registry)
     const entries = catalogue.filter(q)
     if (wantsHtml(req, q.format)) return sendHtml(reply, listPage({ lang: q.lang ?? 'sq', filter: q, entries, facets: catalogue.facets() }))
     const body = { count: entries.length, ...(q.lang === undefined ? {} : { language: q.lang }), services: entries.map(e => entryJson(e, q.lang)) }

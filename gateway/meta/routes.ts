@@ -1,6 +1,8 @@
-/** `GET /listClients`: open to every system that can reach the node, as on an X-Road security server. */
+/**
+ * `GET /listClients`: open to every system that can reach the node, as on an X-Road security server.
+ * Lists the members and subsystems of the registry snapshot in service.
+ */
 import type { FastifyInstance } from 'fastify'
-import type { UraConfig } from '../../config/types.ts'
 import { clientListJson, clientListXml, listClients, wantsJson } from './list-clients.ts'
 import type { GatewayContext } from '../context.ts'
 
@@ -15,7 +17,7 @@ const clientId = {
   },
 }
 
-export async function metaRoutes (app: FastifyInstance, _ctx: GatewayContext, config: UraConfig): Promise<void> {
+export async function metaRoutes (app: FastifyInstance, ctx: GatewayContext): Promise<void> {
   app.get('/listClients', {
     schema: {
       tags: ['X-Road metaservices'],
@@ -34,7 +36,7 @@ export async function metaRoutes (app: FastifyInstance, _ctx: GatewayContext, co
     },
   }, async (req, reply) => {
     const { xRoadInstance } = req.query as { xRoadInstance?: string }
-    const clients = listClients(config, xRoadInstance)
+    const clients = listClients(ctx.registry.config, xRoadInstance)
     return wantsJson(req.headers.accept)
       ? reply.header('content-type', 'application/json; charset=utf-8').send(clientListJson(clients))
       : reply.header('content-type', 'text/xml; charset=utf-8').send(clientListXml(clients))

@@ -13,7 +13,11 @@
  *   ura_breaker_state{service}  0 closed, 1 half-open, 2 open
  *   ura_provider_in_flight / ura_provider_queued{service}, ura_provider_retries_total{service}
  *   ura_client_errors_total{code}  requests refused by the HTTP parser (smuggling, oversize headers, slow clients)
+ *   ura_registry_version  the registry store version the node serves (0: not from a store)
+ *   ura_registry_swaps_total{result}  new registry versions `applied`, or `failed` to build (the one before kept serving)
  *   plus the default process_* and nodejs_* metrics (RSS, fds, event-loop lag, GC).
+ *
+ * The service-labelled gauges follow the registry snapshot in service (`services()`, read at each scrape).
  *
  * What other parts of the node feed in, read at each scrape (buildGateway wires them):
  *   ura_queue_depth{queue}  records of the message log not yet durable: `signer` = waiting for their
@@ -58,9 +62,13 @@ export class GatewayMetrics {
   private readonly certificateExpiry: Gauge<'subject' | 'serial' | 'role'>
   private readonly queues = new Map<string, () => number>()
   private readonly certificateSources: Array<() => CertificateRow[]> = []
-  private readonly series = new Map<ServiceEntry | undefined, Map<string, Series>>()
+  /** Per service entry: an entry a registry swap drops is forgotten with it (its counts stay in the families). */
+  private readonly series = new WeakMap<ServiceEntry, Map<string, Series>>()
+  private readonly unresolved = new Map<string, Series>()
+  private readonly registrySwaps: Counter<'result'>
 
-  constructor (services: ServiceRegistry) {
+  /** `services` gives the registry snapshot in service at the moment of asking. */
+  constructor (services: () => ServiceRegistry) {
     const registers = [this.registry]
     collectDefaultMetrics({ register: this.registry })
     // Gauges that prom-client names *_total, which Prometheus reserves for counters (promtool refuses them).
@@ -89,31 +97,37 @@ export class GatewayMetrics {
     })
     this.clientErrors = new Counter({ name: 'ura_client_errors_total', help: 'Requests refused by the HTTP parser before routing', labelNames: ['code'], registers })
 
+    new Gauge({ name: 'ura_registry_version', help: 'The registry store version the node serves (0: its registry is not from a store)', registers, collect () { this.set(services().version) } })
+    this.registrySwaps = new Counter({ name: 'ura_registry_swaps_total', help: 'New registry versions applied, or refused because they failed to build (the version before goes on serving)', labelNames: ['result'], registers })
+    this.registrySwaps.inc({ result: 'applied' }, 0)
+    this.registrySwaps.inc({ result: 'failed' }, 0)
+
     const each = (fn: (service: string, adapter: ResilientAdapter) => void): void => {
-      for (const list of services.services.values()) {
+      for (const list of services().services.values()) {
         for (const e of list) if (e.resilience !== undefined) fn(serviceText(e.id), e.resilience)
       }
     }
+    // Rebuilt at each scrape: a service the registry no longer has leaves these gauges.
     new Gauge({
       name: 'ura_breaker_state',
       help: 'Circuit breaker per provider service: 0 closed, 1 half-open, 2 open',
       labelNames: ['service'],
       registers,
-      collect () { each((service, a) => this.set({ service }, BREAKER_VALUE[a.breaker.state])) },
+      collect () { this.reset(); each((service, a) => this.set({ service }, BREAKER_VALUE[a.breaker.state])) },
     })
     new Gauge({
       name: 'ura_provider_in_flight',
       help: 'Exchanges in flight to the provider',
       labelNames: ['service'],
       registers,
-      collect () { each((service, a) => this.set({ service }, a.bulkhead.inFlight)) },
+      collect () { this.reset(); each((service, a) => this.set({ service }, a.bulkhead.inFlight)) },
     })
     new Gauge({
       name: 'ura_provider_queued',
       help: 'Exchanges waiting for a free slot to the provider',
       labelNames: ['service'],
       registers,
-      collect () { each((service, a) => this.set({ service }, a.bulkhead.queued)) },
+      collect () { this.reset(); each((service, a) => this.set({ service }, a.bulkhead.queued)) },
     })
     new Counter({
       name: 'ura_provider_retries_total',
@@ -165,6 +179,16 @@ export class GatewayMetrics {
     this.clientErrors.inc({ code })
   }
 
+  /** A registry version was put in service. */
+  registryApplied (): void {
+    this.registrySwaps.inc({ result: 'applied' })
+  }
+
+  /** A registry version failed to build and was not applied. */
+  registryFailed (): void {
+    this.registrySwaps.inc({ result: 'failed' })
+  }
+
   /** Called once per answered request (onResponse). */
   observe (req: FastifyRequest, reply: FastifyReply): void {
     const ex = req.exchange
@@ -189,8 +213,8 @@ export class GatewayMetrics {
    * The combinations are bounded (registered clients × configured services × outcomes × codes).
    */
   private seriesFor (protocol: string, client: string, entry: ServiceEntry | undefined, outcome: string, code: string): Series {
-    let perService = this.series.get(entry)
-    if (perService === undefined) this.series.set(entry, perService = new Map())
+    let perService = entry === undefined ? this.unresolved : this.series.get(entry)
+    if (perService === undefined) this.series.set(entry!, perService = new Map())
     const key = `${protocol}\n${client}\n${outcome}\n${code}`
     let series = perService.get(key)
     if (series === undefined) {

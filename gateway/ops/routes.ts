@@ -3,10 +3,11 @@ import type { FastifyInstance } from 'fastify'
 import type { GatewayContext } from '../context.ts'
 import type { ResilienceStatus } from '../../adapters/resilience.ts'
 import { serviceText } from '../../protocol/identifiers.ts'
+import type { Registry } from '../../registry/registry.ts'
 
-function providerStatus (ctx: GatewayContext): Record<string, ResilienceStatus> {
+function providerStatus (registry: Registry): Record<string, ResilienceStatus> {
   const out: Record<string, ResilienceStatus> = {}
-  for (const list of ctx.registry.services.values()) {
+  for (const list of registry.services.values()) {
     for (const s of list) if (s.resilience !== undefined) out[serviceText(s.id)] = s.resilience.status()
   }
   return out
@@ -16,18 +17,20 @@ export async function opsRoutes (app: FastifyInstance, ctx: GatewayContext): Pro
   // Liveness: the process answers.
   app.get('/healthz', async () => ({ status: 'ok' }))
 
-  // Readiness: configuration loaded, adapters built, not draining.
+  // Readiness: configuration loaded, adapters built, not draining; which registry version is served.
   app.get('/readyz', async (_req, reply) => {
-    const services = [...ctx.registry.services.values()].reduce((n, list) => n + list.length, 0)
+    const registry = ctx.registry
+    const services = [...registry.services.values()].reduce((n, list) => n + list.length, 0)
     const body = {
       status: ctx.ready ? 'ready' : 'draining',
-      instance: ctx.registry.instance,
+      instance: registry.instance,
+      registryVersion: registry.version,
       services,
-      clients: ctx.registry.clients.size,
+      clients: registry.clients.size,
       // Certificates that expire within 30 days (or already have): renew before exchanges fail.
       ...(ctx.expiringCertificates === undefined ? {} : { certificatesExpiringSoon: ctx.expiringCertificates().map(c => ({ role: c.role, id: c.id, subject: c.subject, serial: c.serial, notAfter: c.notAfter, daysLeft: c.daysLeft, state: c.state })) }),
       // Per provider service: circuit breaker, exchanges in flight and waiting (adapters/resilience.ts).
-      providers: providerStatus(ctx),
+      providers: providerStatus(registry),
     }
     return reply.code(ctx.ready ? 200 : 503).send(body)
   })

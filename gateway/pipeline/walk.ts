@@ -8,9 +8,13 @@
  *   1 identify → 2 resolve (or a metaservice) → 3 authorise (3a official, if the service requires
  *   one) → 3b rate limit → 4 validate →
  *   request hash → 5 record → 6 forward (or answer locally) → 7 check response → 8 record → answer
+ *
+ * The registry is read once, when the walk begins: that snapshot serves every stage and the
+ * metaservice's answer, and is held until the walk ends, so a registry version applied meanwhile
+ * changes nothing for this exchange and its adapters stay open until it is done.
  */
 import type { OutboundRequest, ProviderResponse } from '../../adapters/types.ts'
-import type { ClientEntry, ServiceEntry } from '../../registry/registry.ts'
+import type { ClientEntry, Registry, ServiceEntry } from '../../registry/registry.ts'
 import type { GatewayPipeline } from './context.ts'
 import type { Exchange, Peer } from './exchange.ts'
 import { forward } from './forward.ts'
@@ -39,8 +43,8 @@ export interface ProtocolCall<R> {
   /** REST: method and decoded service path, for endpoint grants (stage 3). */
   readonly method?: string
   readonly path?: string
-  /** Stage 2 for reserved codes: checks the metaservice call and returns its answerer, else undefined. */
-  metaservice (client: ClientEntry): LocalAnswer | undefined
+  /** Stage 2 for reserved codes: checks the metaservice call and returns its answerer, else undefined; `registry` is the exchange's snapshot. */
+  metaservice (client: ClientEntry, registry: Registry): LocalAnswer | undefined
   /** Stage 4: throws `Client.InvalidBody` with every violation. */
   validate (service: ServiceEntry): void
   /** Sets the request hash and the header part the log covers; returns the headers to forward. */
@@ -57,14 +61,16 @@ export interface ProtocolCall<R> {
 
 export async function walk<R> (ctx: GatewayPipeline, call: ProtocolCall<R>): Promise<R> {
   const ex = call.ex
+  const registry = ctx.registry
+  registry.hold()
   try {
-    const client = ex.client = identify(ctx.registry, ex.clientId!, call.peer)
-    const local = call.metaservice(client)
+    const client = ex.client = identify(registry, ex.clientId!, call.peer)
+    const local = call.metaservice(client, registry)
     let service: ServiceEntry | undefined
     if (local === undefined) {
-      service = ex.service = resolveService(ctx.registry, ex.serviceId!, ex.protocol)
-      authorise(ctx.registry, client, service, call.method, call.path)
-      if (service.config.requireOfficial === true) requireOfficial(ctx.registry, client, service, ex.userId)
+      service = ex.service = resolveService(registry, ex.serviceId!, ex.protocol)
+      authorise(registry, client, service, call.method, call.path)
+      if (service.config.requireOfficial === true) requireOfficial(registry, client, service, ex.userId)
     }
     ctx.rateLimiter.take(client.key)
     if (service !== undefined) call.validate(service)
@@ -81,6 +87,7 @@ export async function walk<R> (ctx: GatewayPipeline, call: ProtocolCall<R>): Pro
     await recordResponse(ctx.recorder, ex, answer.body)
     return call.send(answer)
   } finally {
+    registry.release()
     call.release?.()
   }
 }

@@ -15,6 +15,7 @@ import { Keystore } from '../../certs/keystore.ts'
 import { openNodePki } from '../../certs/node-pki.ts'
 import type { TrustStore } from '../../certs/trust-store.ts'
 import type { MessageLog } from '../../messagelog/index.ts'
+import { importDir, type RegistryContent, type RegistryStore } from '../../registry/store/index.ts'
 
 export const DEMO_DIR = DEMO_CONFIG_DIR
 
@@ -84,28 +85,49 @@ export const TEST_PASSPHRASE = 'test-passphrase'
  * Like startRig, but the node serves HTTPS with client certificates, from a dev PKI made by
  * `ura init` in a fresh data directory (or the one given), plus plain HTTP on a second port.
  */
-export async function startTlsRig (opts: { config?: UraConfig; recorder?: ExchangeRecorder; dataDir?: string; revocationRefreshMs?: number; messageLog?: MessageLog } = {}): Promise<TlsRig> {
+export async function startTlsRig (opts: { config?: UraConfig; recorder?: ExchangeRecorder; dataDir?: string; revocationRefreshMs?: number; messageLog?: MessageLog } & StoreOptions = {}): Promise<TlsRig> {
   process.env.URA_KEY_PASSPHRASE = TEST_PASSPHRASE
   const config = opts.config ?? await demoConfig({}, {}, { mtls: true })
   const dataDir = opts.dataDir ?? await mkdtemp(join(tmpdir(), 'ura-data-'))
   initPki({ keystore: new Keystore(dataDir, { passphrase: TEST_PASSPHRASE }), config })
   const pki = openNodePki(dataDir, { passphrase: TEST_PASSPHRASE })
   const tls = { ...pki.keystore.nodeTls(), trust: pki.trust, plainHttp: true }
-  const rig = await startRig({ config, ...(opts.recorder === undefined ? {} : { recorder: opts.recorder }), ...(opts.messageLog === undefined ? {} : { messageLog: opts.messageLog }), tls, expiringCertificates: pki.expiring, certificates: pki.certificates })
+  const rig = await startRig({ config, ...(opts.recorder === undefined ? {} : { recorder: opts.recorder }), ...(opts.messageLog === undefined ? {} : { messageLog: opts.messageLog }), tls, expiringCertificates: pki.expiring, certificates: pki.certificates, ...storeOptions(opts) })
   const plain = rig.gateway.plainServer!
   await new Promise<void>(ok => plain.listen(0, '127.0.0.1', () => ok()))
   const { port } = plain.address() as { port: number }
   return { ...rig, plainUrl: `http://127.0.0.1:${port}`, dataDir, keystore: pki.keystore, trust: pki.trust }
 }
 
-/** Starts the demo providers on free ports, points the config at them, starts the gateway. */
-export async function startRig (opts: { config?: UraConfig; recorder?: ExchangeRecorder; messageLog?: MessageLog } & Pick<GatewayOptions, 'tls' | 'expiringCertificates' | 'certificates'> = {}): Promise<Rig> {
+interface StoreOptions {
+  /** The node runs on this registry store; an empty one is first given the configuration's registry parts (through `seed`, if set). */
+  registryStore?: RegistryStore
+  seed?: (content: RegistryContent) => RegistryContent
+}
+
+function storeOptions (opts: StoreOptions): StoreOptions {
+  return { ...(opts.registryStore === undefined ? {} : { registryStore: opts.registryStore }), ...(opts.seed === undefined ? {} : { seed: opts.seed }) }
+}
+
+/** The demo providers' addresses in the demo configuration, replaced by the rig's own. */
+function pointAtProviders (services: Array<{ adapter: { url: string } }>, tax: string, civil: string): void {
+  for (const s of services) {
+    if (s.adapter.url === 'http://127.0.0.1:4401/api/v1') s.adapter.url = tax
+    if (s.adapter.url === 'http://127.0.0.1:4402/regjistri-civil') s.adapter.url = civil
+  }
+}
+
+/** Starts the demo providers on free ports, points the config (or the registry store's first version) at them, starts the gateway. */
+export async function startRig (opts: { config?: UraConfig; recorder?: ExchangeRecorder; messageLog?: MessageLog } & Pick<GatewayOptions, 'tls' | 'expiringCertificates' | 'certificates'> & StoreOptions = {}): Promise<Rig> {
   const tax = await startTaxOffice({ port: 0 })
   const civil = await startCivilRegistry({ port: 0 })
   const config = opts.config ?? await demoConfig()
-  for (const s of config.services) {
-    if (s.adapter.url === 'http://127.0.0.1:4401/api/v1') s.adapter.url = tax.url
-    if (s.adapter.url === 'http://127.0.0.1:4402/regjistri-civil') s.adapter.url = civil.url
+  pointAtProviders(config.services, tax.url, civil.url)
+  const store = opts.registryStore
+  if (store !== undefined && (await store.current()).version === 0) {
+    const content = await importDir(config.dir)
+    pointAtProviders(content.services, tax.url, civil.url)
+    await store.commit(opts.seed?.(content) ?? content, { who: 'test', why: 'the demo registry', expectedVersion: 0 })
   }
   const logs: string[] = []
   const stream = new Writable({ write (chunk, _enc, cb) { logs.push(chunk.toString()); cb() } })
@@ -117,6 +139,7 @@ export async function startRig (opts: { config?: UraConfig; recorder?: ExchangeR
     ...(opts.expiringCertificates === undefined ? {} : { expiringCertificates: opts.expiringCertificates }),
     ...(opts.certificates === undefined ? {} : { certificates: opts.certificates }),
     ...(opts.messageLog === undefined ? {} : { messageLog: opts.messageLog }),
+    ...(store === undefined ? {} : { registryStore: store }),
   })
   const url = await gateway.app.listen({ host: '127.0.0.1', port: 0 })
   return {

@@ -30,6 +30,8 @@ export const PROMISED_FAMILIES: Record<string, FamilyPromise> = {
   ura_provider_queued: { type: 'gauge', labels: ['service'] },
   ura_provider_retries_total: { type: 'counter', labels: ['service'] },
   ura_client_errors_total: { type: 'counter', labels: ['code'] },
+  ura_registry_version: { type: 'gauge', labels: [] },
+  ura_registry_swaps_total: { type: 'counter', labels: ['result'] },
   ura_queue_depth: { type: 'gauge', labels: ['queue'] },
   ura_certificate_expiry_timestamp_seconds: { type: 'gauge', labels: ['subject', 'serial', 'role'] },
   // `process_*`, `nodejs_*`: "RSS, open fds, event-loop lag, GC".

@@ -9,9 +9,9 @@ import { XRoadError } from '../../../protocol/errors.ts'
 import { evidenceHeaders } from './headers.ts'
 import type { ServiceId } from '../../../protocol/identifiers.ts'
 import { resolveService } from '../../pipeline/stages.ts'
-import type { ClientEntry, ServiceEntry } from '../../../registry/registry.ts'
+import type { ClientEntry, Registry, ServiceEntry } from '../../../registry/registry.ts'
+import type { SchemaLibrary } from '../../../schemas/library.ts'
 import type { R1Target } from './target.ts'
-import type { GatewayContext } from '../../context.ts'
 import type { LocalAnswer } from '../../pipeline/walk.ts'
 import { restMetaservice as restMetaserviceCode } from '../../../protocol/metaservices.ts'
 import { anonymiseServers, serviceOpenApi } from '../../catalogue/openapi.ts'
@@ -47,25 +47,26 @@ function listing (s: ServiceEntry, endpoints: EndpointRef[]): RestServiceListing
 
 /**
  * Stage 2 for the reserved codes: undefined for any other service; else the call is checked (GET,
- * no path, a provider this node hosts) and the answer is composed once the request is logged.
+ * no path, a provider this node hosts) and the answer is composed once the request is logged, from
+ * the exchange's registry snapshot.
  */
-export function restMetaservice (ctx: GatewayContext, req: FastifyRequest, client: ClientEntry, target: R1Target): LocalAnswer | undefined {
+export function restMetaservice (registry: Registry, library: SchemaLibrary, req: FastifyRequest, client: ClientEntry, target: R1Target): LocalAnswer | undefined {
   const code = restMetaserviceCode(target.serviceId)
   if (code === undefined) return undefined
   if (req.method !== 'GET') throw new XRoadError('Client.InvalidHttpMethod', `The ${code} metaservice is called with GET`)
   if (target.path !== '') throw new XRoadError('Client.BadRequest', `The ${code} metaservice takes no path after its code`)
-  const provider = requireProvider(ctx.registry, target.serviceId)
+  const provider = requireProvider(registry, target.serviceId)
   const ex = req.exchange
   return async () => {
     let answer: unknown
     if (code === 'getOpenAPI') {
-      answer = anonymiseServers(await serviceOpenApi(openApiService(ctx, target), ctx.library))
+      answer = anonymiseServers(await serviceOpenApi(openApiService(registry, target), library))
     } else {
-      const services = providerServices(ctx.registry, provider, 'rest')
+      const services = providerServices(registry, provider, 'rest')
       answer = {
         service: code === 'listMethods'
           ? services.map(s => listing(s, endpointList(s)))
-          : services.map(s => listing(s, allowedEndpoints(ctx.registry, client, s))).filter(s => s.endpoint_list.length > 0),
+          : services.map(s => listing(s, allowedEndpoints(registry, client, s))).filter(s => s.endpoint_list.length > 0),
       }
     }
     const headers = { ...evidenceHeaders(ex), 'content-type': 'application/json; charset=utf-8' }
@@ -74,13 +75,13 @@ export function restMetaservice (ctx: GatewayContext, req: FastifyRequest, clien
 }
 
 /** getOpenAPI?serviceCode=…: a REST service of this provider (disabled ones are still described). */
-function openApiService (ctx: GatewayContext, target: R1Target): ServiceEntry {
+function openApiService (registry: Registry, target: R1Target): ServiceEntry {
   const codes = new URLSearchParams(target.query).getAll('serviceCode')
   if (codes.length !== 1 || codes[0] === '') throw new XRoadError('Client.BadRequest', 'getOpenAPI needs exactly one serviceCode query parameter')
   const id: ServiceId = { ...target.serviceId, serviceCode: codes[0] }
   delete id.serviceVersion
-  const found = ctx.registry.findService(id)
+  const found = registry.findService(id)
   if (found !== undefined && found.config.type === 'rest') return found
-  return resolveService(ctx.registry, id, 'rest') // throws the right code: unknown, or a SOAP service
+  return resolveService(registry, id, 'rest') // throws the right code: unknown, or a SOAP service
 
 }

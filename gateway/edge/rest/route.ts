@@ -8,7 +8,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { OutboundRequest, ProviderResponse } from '../../../adapters/types.ts'
 import { XRoadError } from '../../../protocol/errors.ts'
 import { serviceText } from '../../../protocol/identifiers.ts'
-import type { ClientEntry, RestEndpoint, ServiceEntry } from '../../../registry/registry.ts'
+import type { ClientEntry, Registry, RestEndpoint, ServiceEntry } from '../../../registry/registry.ts'
 import type { GatewayContext } from '../../context.ts'
 import { checkResponse } from '../../pipeline/check-response.ts'
 import type { Exchange, Peer } from '../../pipeline/exchange.ts'
@@ -62,8 +62,8 @@ class RestCall implements ProtocolCall<FastifyReply> {
     this.peer = peerOf(req.raw.socket, ctx.clientCertificates)
   }
 
-  metaservice (client: ClientEntry): LocalAnswer | undefined {
-    return restMetaservice(this.ctx, this.req, client, this.target)
+  metaservice (client: ClientEntry, registry: Registry): LocalAnswer | undefined {
+    return restMetaservice(registry, this.ctx.library, this.req, client, this.target)
   }
 
   validate (service: ServiceEntry): void {

@@ -8,8 +8,8 @@ import { randomUUID } from 'node:crypto'
 import { XRoadError } from '../../../protocol/errors.ts'
 import type { ServiceId } from '../../../protocol/identifiers.ts'
 import { resolveService } from '../../pipeline/stages.ts'
-import type { ClientEntry, ServiceEntry } from '../../../registry/registry.ts'
-import type { GatewayContext } from '../../context.ts'
+import type { ClientEntry, Registry, ServiceEntry } from '../../../registry/registry.ts'
+import type { SchemaLibrary } from '../../../schemas/library.ts'
 import type { ParsedEnvelope } from './request.ts'
 import { childElements, identifierXml, nsAttributes, requestHashElement, xmlEscape } from '../../../protocol/soap/xml.ts'
 import { SOAP_ENV, XROAD, XROAD_ID } from '../../../protocol/soap/namespaces.ts'
@@ -47,11 +47,11 @@ function requestedService (envelope: ParsedEnvelope, provider: ServiceId): Servi
   return id
 }
 
-function wsdlOf (ctx: GatewayContext, id: ServiceId): { service: ServiceEntry; wsdl: string } {
-  const found = ctx.registry.findService(id)
+function wsdlOf (registry: Registry, library: SchemaLibrary, id: ServiceId): { service: ServiceEntry; wsdl: string } {
+  const found = registry.findService(id)
   // A disabled service is still described; unknown and REST services get their usual codes.
-  const service = found !== undefined && found.config.type === 'soap' ? found : resolveService(ctx.registry, id, 'soap')
-  const wsdl = publishedWsdl(service, ctx.library)
+  const service = found !== undefined && found.config.type === 'soap' ? found : resolveService(registry, id, 'soap')
+  const wsdl = publishedWsdl(service, library)
   if (wsdl === undefined) throw new XRoadError('Server.ServerProxy.UnknownService', `Service ${id.serviceCode} has no WSDL on this node`)
   return { service, wsdl }
 }
@@ -61,21 +61,21 @@ function wsdlOf (ctx: GatewayContext, id: ServiceId): { service: ServiceEntry; w
  * is alive: the call is checked and its answer's body composed here; the envelope around it (which
  * carries the request hash) is written once the request is logged.
  */
-export function soapMetaservice (ctx: GatewayContext, ex: Exchange, client: ClientEntry, envelope: ParsedEnvelope): LocalAnswer | undefined {
+export function soapMetaservice (registry: Registry, library: SchemaLibrary, ex: Exchange, client: ClientEntry, envelope: ParsedEnvelope): LocalAnswer | undefined {
   const serviceId = envelope.header.service!
   const code = soapMetaserviceCode(serviceId)
   if (code === undefined) return undefined
-  const provider = requireProvider(ctx.registry, serviceId)
+  const provider = requireProvider(registry, serviceId)
   let body: string
   let attachment: string | undefined
   if (code === 'getWsdl') {
     const wanted = requestedService(envelope, serviceId)
-    attachment = wsdlOf(ctx, wanted).wsdl
+    attachment = wsdlOf(registry, library, wanted).wsdl
     const version = wanted.serviceVersion === undefined ? '' : `<xrd:serviceVersion>${xmlEscape(wanted.serviceVersion)}</xrd:serviceVersion>`
     body = wrapper('getWsdlResponse', `<xrd:serviceCode>${xmlEscape(wanted.serviceCode)}</xrd:serviceCode>${version}`)
   } else {
-    const services = providerServices(ctx.registry, provider, 'soap')
-      .filter(s => code === 'listMethods' || ctx.registry.isAllowed(client, s))
+    const services = providerServices(registry, provider, 'soap')
+      .filter(s => code === 'listMethods' || registry.isAllowed(client, s))
     body = wrapper(`${code}Response`, services.map(s => identifierXml('service', s.id)).join(''))
   }
   const echo: Echo = { prefix: envelope.doc.root.prefix, headerXml: envelope.headerXml, headerNamespaces: envelope.headerNamespaces }

@@ -9,7 +9,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { OutboundRequest, ProviderResponse } from '../../../adapters/types.ts'
 import { XRoadError, schemaMismatch } from '../../../protocol/errors.ts'
 import { soapRequestHash } from '../../../protocol/request-hash.ts'
-import type { ClientEntry, ServiceEntry } from '../../../registry/registry.ts'
+import type { ClientEntry, Registry, ServiceEntry } from '../../../registry/registry.ts'
 import { xsdViolations } from '../../../schemas/library.ts'
 import type { GatewayContext } from '../../context.ts'
 import { checkResponse } from '../../pipeline/check-response.ts'
@@ -76,8 +76,8 @@ class SoapCall implements ProtocolCall<FastifyReply> {
     this.envelope = undefined
   }
 
-  metaservice (client: ClientEntry): LocalAnswer | undefined {
-    return soapMetaservice(this.ctx, this.ex, client, this.envelope!)
+  metaservice (client: ClientEntry, registry: Registry): LocalAnswer | undefined {
+    return soapMetaservice(registry, this.ctx.library, this.ex, client, this.envelope!)
   }
 
   validate (service: ServiceEntry): void {

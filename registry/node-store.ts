@@ -1,0 +1,77 @@
+/**
+ * The registry store a node runs on (`node.registry.store`) and its first version. A node whose store
+ * is empty seeds it with the registry parts of its configuration directory; from then on the store,
+ * not those YAML files, is the node's registry (they change it only through `ura config import`).
+ */
+import { resolve } from 'node:path'
+import type { UraConfig } from '../config/types.ts'
+import { canonicalJson } from './store/content.ts'
+import { importDir, RegistryStoreError, type RegistryContent, type RegistryStore } from './store/index.ts'
+
+/** Who the versions `ura start` commits are by. */
+export const SEED_AUTHOR = 'ura start'
+
+/** A `postgres://` URL as written, or the SQLite file's absolute path (relative paths start at the data directory). */
+export function registryStoreLocation (config: UraConfig): string {
+  const store = config.node.registry.store
+  return isPostgresUrl(store) ? store : resolve(config.dir, config.node.dataDir, store)
+}
+
+function isPostgresUrl (text: string): boolean {
+  return /^postgres(ql)?:\/\//.test(text)
+}
+
+/** The location fit for a log line: a URL's password is left out. */
+export function shownLocation (where: string): string {
+  if (!isPostgresUrl(where)) return where
+  try {
+    const url = new URL(where)
+    if (url.password !== '') url.password = '***'
+    return url.toString()
+  } catch {
+    return 'postgres://…'
+  }
+}
+
+export interface Seeding {
+  /** `seeded`: the store was empty and now holds the directory's registry as version 1; `followed`: a new
+   * version follows the directory (see `followConfig`); `kept`: the store's current version stays. */
+  action: 'seeded' | 'followed' | 'kept'
+  /** The store's current version after seeding. */
+  version: number
+  /** The directory's registry parts differ from that version (for `kept`: they are not what the node serves). */
+  differs: boolean
+}
+
+/** Only the four registry parts, so sections the YAML cannot hold do not count as differences. */
+function parts (c: RegistryContent): string {
+  return canonicalJson({ members: c.members, groups: c.groups ?? {}, services: c.services, access: c.access })
+}
+
+/**
+ * Seeds an empty store with the directory's registry parts (version 1, by `ura start`). With
+ * `followConfig` (the demo), a store that only `ura start` ever wrote also takes a changed directory
+ * as a new version, so a demo edited between two starts runs as edited; any other author's version
+ * makes the store the registry again. Two nodes seeding one store at once: one commits, the other
+ * keeps what the first committed.
+ */
+export async function seedRegistryStore (store: RegistryStore, config: UraConfig, opts: { followConfig?: boolean } = {}): Promise<Seeding> {
+  const current = await store.current()
+  const fromDir = await importDir(config.dir)
+  const differs = parts(fromDir) !== parts(current.content)
+  const commit = async (why: string, action: Seeding['action']): Promise<Seeding> => {
+    try {
+      const v = await store.commit(fromDir, { who: SEED_AUTHOR, why, expectedVersion: current.version })
+      return { action, version: v.version, differs: false }
+    } catch (err) {
+      if (!(err instanceof RegistryStoreError) || err.code !== 'STALE_VERSION') throw err
+      const now = await store.current()
+      return { action: 'kept', version: now.version, differs: parts(fromDir) !== parts(now.content) }
+    }
+  }
+  if (current.version === 0) return await commit(`seeded from ${config.dir}`, 'seeded')
+  if (differs && opts.followConfig === true && (await store.list()).every(v => v.who === SEED_AUTHOR)) {
+    return await commit(`seeded from ${config.dir} (its registry files changed)`, 'followed')
+  }
+  return { action: 'kept', version: current.version, differs }
+}
