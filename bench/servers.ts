@@ -3,12 +3,16 @@
  *   node bench/servers.ts provider            the provider system (plain node:http, precomputed answers)
  *   node bench/servers.ts bare <provider> <requestBytes> [dataDir]   the bare proxy: Fastify + undici Pool,
  *                                             no checks; with a data directory over HTTPS with the node's certificate
- *   node bench/servers.ts ura <configDir> [dataDir tls|plain log|nolog]   an ura node on the bench configuration;
- *                                             with a data directory: HTTPS with client certificates and/or the
+ *   node bench/servers.ts ura <configDir> [dataDir tls|plain log|nolog]   an ura node on the bench configuration,
+ *                                             running on an embedded registry store seeded from it (as `ura start`
+ *                                             runs); with a data directory: HTTPS with client certificates and/or the
  *                                             signed embedded message log, from the PKI made there
  * Each prints `READY <url>` on stdout once it listens, and stops on SIGTERM.
  */
+import { mkdtempSync, rmSync } from 'node:fs'
 import { createServer } from 'node:http'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import Fastify from 'fastify'
 import { Pool } from 'undici'
 import { loadConfig } from '../config/load.ts'
@@ -19,6 +23,8 @@ import type { GatewayTls } from '../gateway/edge/tls.ts'
 import { Keystore } from '../certs/keystore.ts'
 import { keystoreSigningKeys } from '../certs/keystore-signer.ts'
 import { TrustStore } from '../certs/trust-store.ts'
+import { seedRegistryStore } from '../registry/node-store.ts'
+import { openRegistryStore } from '../registry/store/index.ts'
 import { BENCH_PASSPHRASE, JSON_BODY, PROVIDER_PATHS, SOAP_RESPONSE } from './fixtures.ts'
 
 async function provider (): Promise<string> {
@@ -83,8 +89,13 @@ async function ura (configDir: string, dataDir?: string, transport?: string, log
     // Members sign with their keys from the data directory; records go to the embedded log there.
     if (log === 'log') messageLog = await openMessageLog(config, keystoreSigningKeys(keystore, trust))
   }
+  // The registry from a store of its own, as `ura start` has it, removed when the process ends.
+  const storeDir = mkdtempSync(join(tmpdir(), 'ura-bench-registry-'))
+  process.once('exit', () => { rmSync(storeDir, { recursive: true, force: true }) })
+  const registryStore = await openRegistryStore(join(storeDir, 'registry.sqlite'), { instance: config.node.instance })
+  await seedRegistryStore(registryStore, config)
   // One JSON line per exchange, as in production, written where it costs a write but is not kept.
-  const gateway = await buildGateway({ config, logger: { level: 'info', stream: logDestination('/dev/null') }, ...(tls === undefined ? {} : { tls }), ...(messageLog === undefined ? {} : { messageLog }) })
+  const gateway = await buildGateway({ config, registryStore, logger: { level: 'info', stream: logDestination('/dev/null') }, ...(tls === undefined ? {} : { tls }), ...(messageLog === undefined ? {} : { messageLog }) })
   return gateway.app.listen({ host: '127.0.0.1', port: 0 })
 }
 

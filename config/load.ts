@@ -5,7 +5,7 @@
  */
 import { readdir, readFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
-import { Ajv, type ErrorObject } from 'ajv'
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv'
 import { Document, LineCounter, parseDocument, isNode } from 'yaml'
 import { configFileSchema } from './schema.ts'
 import { nidProblem } from '../schemas/checks.ts'
@@ -35,8 +35,16 @@ export function formatProblem (p: ConfigProblem): string {
   return `${where} ${p.path === '' ? '(top level)' : p.path}: ${p.message}`
 }
 
-const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false })
+// The patterns are ASCII classes: without the `u` flag the same regular expressions run faster.
+const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false, unicodeRegExp: false })
 const validateFile = ajv.compile(configFileSchema)
+/** The same schema without filling defaults: checks content it must not change (made on first use). */
+let checkOnly: ValidateFunction | undefined
+function validateUnchanged (data: unknown): { ok: boolean; errors: ErrorObject[] } {
+  checkOnly ??= new Ajv({ allErrors: true, strict: false, unicodeRegExp: false }).compile(configFileSchema)
+  const ok = checkOnly(data) as boolean
+  return { ok, errors: checkOnly.errors ?? [] }
+}
 
 interface ParsedFile {
   name: string
@@ -47,6 +55,28 @@ interface ParsedFile {
 
 /** Where an item of the merged config came from, for cross-check messages. */
 interface Origin { file: ParsedFile; path: Array<string | number> }
+
+type Section = 'members' | 'services' | 'access'
+
+/**
+ * Calls `fn` for every item of a section, file after file. An item's origin is made from its file and
+ * index only when a problem is found: a registry can hold tens of thousands of grants.
+ */
+function eachItem<T> (files: ParsedFile[], section: Section, fn: (value: T, file: ParsedFile, index: number) => void): void {
+  for (const file of files) {
+    const list = file.data[section] as T[] | undefined
+    if (list !== undefined) for (let i = 0; i < list.length; i++) fn(list[i], file, i)
+  }
+}
+
+function originOf (section: Section, file: ParsedFile, index: number, ...rest: Array<string | number>): Origin {
+  return { file, path: [section, index, ...rest] }
+}
+
+/** A section's items of every file, in order (one file's own array when there is one file). */
+function allItems<T> (files: ParsedFile[], section: Section): T[] {
+  return files.length === 1 ? (files[0].data[section] ?? []) : files.flatMap(f => (f.data[section] ?? []) as T[])
+}
 
 export async function loadConfig (dir: string): Promise<UraConfig> {
   const absDir = resolve(dir)
@@ -109,14 +139,17 @@ export interface RegistryParts {
 /**
  * Checks registry parts held outside YAML files (the registry store) with the same schema and
  * cross-checks as a configuration directory; `source` names them in the problems (no lines: there is
- * no file). The parts are not changed: a copy is checked, with the schema's defaults filled in.
+ * no file). The parts are not changed: the schema's defaults are not filled in, and the cross-checks
+ * read an absent list as the empty list its default is.
  */
 export function checkRegistryParts (instance: string, parts: RegistryParts, source: string): ConfigProblem[] {
-  const data = structuredClone({ node: { instance }, ...parts }) as Record<string, any>
-  const file: ParsedFile = { name: source, doc: new Document(data), lines: new LineCounter(), data }
+  const data = { node: { instance, operators: [] }, ...parts } as Record<string, any>
+  // No source text, so no lines to point at: an empty document stands in.
+  const file: ParsedFile = { name: source, doc: new Document({}), lines: new LineCounter(), data }
   const problems: ConfigProblem[] = []
-  if (!validateFile(data)) {
-    for (const e of validateFile.errors ?? []) problems.push(schemaProblem(file, e))
+  const checked = validateUnchanged(data)
+  if (!checked.ok) {
+    for (const e of checked.errors) problems.push(schemaProblem(file, e))
     return problems
   }
   merge([file], source, problems)
@@ -185,9 +218,6 @@ function problemAt (origin: Origin, message: string): ConfigProblem {
 function merge (files: ParsedFile[], dir: string, problems: ConfigProblem[]): UraConfig {
   let node: NodeConfig | undefined
   let nodeOrigin: Origin | undefined
-  const members: Array<{ value: MemberConfig; origin: Origin }> = []
-  const services: Array<{ value: ServiceConfig; origin: Origin }> = []
-  const access: Array<{ value: GrantConfig; origin: Origin }> = []
   const groups: Record<string, string[]> = {}
   const groupOrigins = new Map<string, Origin>()
 
@@ -201,9 +231,6 @@ function merge (files: ParsedFile[], dir: string, problems: ConfigProblem[]): Ur
         nodeOrigin = { file, path: ['node'] }
       }
     }
-    d.members?.forEach((m: MemberConfig, i: number) => members.push({ value: m, origin: { file, path: ['members', i] } }))
-    d.services?.forEach((s: ServiceConfig, i: number) => services.push({ value: s, origin: { file, path: ['services', i] } }))
-    d.access?.forEach((g: GrantConfig, i: number) => access.push({ value: g, origin: { file, path: ['access', i] } }))
     for (const [name, list] of Object.entries((d.groups ?? {}) as Record<string, string[]>)) {
       const seen = groupOrigins.get(name)
       if (seen !== undefined) problems.push(problemAt({ file, path: ['groups', name] }, `group '${name}' is already defined in ${seen.file.name}`))
@@ -219,39 +246,39 @@ function merge (files: ParsedFile[], dir: string, problems: ConfigProblem[]): Ur
 
   // Registered client ids: every member and every subsystem.
   const clients = new Set<string>()
-  for (const { value: m, origin } of members) {
+  eachItem<MemberConfig>(files, 'members', (m, file, index) => {
     const memberId = `${instance}/${m.class}/${m.code}`
-    if (clients.has(memberId)) problems.push(problemAt(origin, `member ${memberId} is defined twice`))
+    if (clients.has(memberId)) problems.push(problemAt(originOf('members', file, index), `member ${memberId} is defined twice`))
     clients.add(memberId)
-    m.subsystems.forEach((s, i) => {
+    ;(m.subsystems ?? []).forEach((s, i) => {
       const id = `${memberId}/${s.code}`
-      if (clients.has(id)) problems.push(problemAt({ file: origin.file, path: [...origin.path, 'subsystems', i] }, `subsystem ${id} is defined twice`))
+      if (clients.has(id)) problems.push(problemAt(originOf('members', file, index, 'subsystems', i), `subsystem ${id} is defined twice`))
       clients.add(id)
     })
     // Officials: the schema checked the NID's shape; its check letter and the date are checked here.
     const nids = new Set<string>()
     m.officials?.forEach((o, i) => {
-      const at: Origin = { file: origin.file, path: [...origin.path, 'officials', i] }
+      const at: Origin = originOf('members', file, index, 'officials', i)
       const wrongLetter = nidProblem(o.nid)
       if (wrongLetter !== undefined) problems.push(problemAt({ ...at, path: [...at.path, 'nid'] }, wrongLetter))
       if (nids.has(o.nid)) problems.push(problemAt({ ...at, path: [...at.path, 'nid'] }, `official ${o.nid} is listed twice for member ${memberId}`))
       nids.add(o.nid)
       if (!isFullDate(o.validUntil)) problems.push(problemAt({ ...at, path: [...at.path, 'validUntil'] }, `'${o.validUntil}' is not a date that exists`))
     })
-  }
+  })
 
   const serviceTypes = new Map<string, 'rest' | 'soap'>()
   const seenServices = new Set<string>()
-  for (const { value: s, origin } of services) {
-    if (!s.provider.startsWith(`${instance}/`)) problems.push(problemAt({ ...origin, path: [...origin.path, 'provider'] }, `provider ${s.provider} is not in this node's instance ${instance}`))
-    else if (!clients.has(s.provider)) problems.push(problemAt({ ...origin, path: [...origin.path, 'provider'] }, `provider ${s.provider} is not a registered member or subsystem`))
+  eachItem<ServiceConfig>(files, 'services', (s, file, index) => {
+    if (!s.provider.startsWith(`${instance}/`)) problems.push(problemAt(originOf('services', file, index, 'provider'), `provider ${s.provider} is not in this node's instance ${instance}`))
+    else if (!clients.has(s.provider)) problems.push(problemAt(originOf('services', file, index, 'provider'), `provider ${s.provider} is not a registered member or subsystem`))
     const key = `${s.provider}/${s.code}`
     const versioned = s.version === undefined ? key : `${key}/${s.version}`
-    if (seenServices.has(versioned)) problems.push(problemAt(origin, `service ${versioned} is defined twice`))
+    if (seenServices.has(versioned)) problems.push(problemAt(originOf('services', file, index), `service ${versioned} is defined twice`))
     seenServices.add(versioned)
     serviceTypes.set(key, s.type)
-    if (s.type === 'soap' && s.wsdl === undefined) problems.push(problemAt(origin, 'a soap service needs a wsdl'))
-  }
+    if (s.type === 'soap' && s.wsdl === undefined) problems.push(problemAt(originOf('services', file, index), 'a soap service needs a wsdl'))
+  })
 
   for (const [name, list] of Object.entries(groups)) {
     list.forEach((c, i) => {
@@ -264,18 +291,23 @@ function merge (files: ParsedFile[], dir: string, problems: ConfigProblem[]): Ur
     if (!clients.has(c)) problems.push(problemAt({ file: nodeOrigin!.file, path: ['node', 'rateLimits', 'clients', c] }, `${c} is not a registered member or subsystem`))
   }
 
-  for (const { value: g, origin } of access) {
+  eachItem<GrantConfig>(files, 'access', (g, file, index) => {
     const type = serviceTypes.get(g.service)
-    if (type === undefined) problems.push(problemAt({ ...origin, path: [...origin.path, 'service'] }, `service ${g.service} is not defined`))
-    if (type === 'soap' && g.endpoints !== undefined) problems.push(problemAt({ ...origin, path: [...origin.path, 'endpoints'] }, 'endpoint grants apply to rest services only'))
-    g.clients.forEach((c, i) => {
-      if (!clients.has(c)) problems.push(problemAt({ ...origin, path: [...origin.path, 'clients', i] }, `${c} is not a registered member or subsystem`))
-    })
-    g.groups.forEach((name, i) => {
-      if (groups[name] === undefined) problems.push(problemAt({ ...origin, path: [...origin.path, 'groups', i] }, `group '${name}' is not defined`))
-    })
-    if (g.clients.length === 0 && g.groups.length === 0) problems.push(problemAt(origin, 'a grant needs at least one client or group'))
-  }
+    if (type === undefined) problems.push(problemAt(originOf('access', file, index, 'service'), `service ${g.service} is not defined`))
+    if (type === 'soap' && g.endpoints !== undefined) problems.push(problemAt(originOf('access', file, index, 'endpoints'), 'endpoint grants apply to rest services only'))
+    // Absent lists (content checked without its defaults filled in) are the empty lists they default to.
+    const grantClients = g.clients ?? []
+    const grantGroups = g.groups ?? []
+    for (let i = 0; i < grantClients.length; i++) {
+      const c = grantClients[i]
+      if (!clients.has(c)) problems.push(problemAt(originOf('access', file, index, 'clients', i), `${c} is not a registered member or subsystem`))
+    }
+    for (let i = 0; i < grantGroups.length; i++) {
+      const name = grantGroups[i]
+      if (groups[name] === undefined) problems.push(problemAt(originOf('access', file, index, 'groups', i), `group '${name}' is not defined`))
+    }
+    if (grantClients.length === 0 && grantGroups.length === 0) problems.push(problemAt(originOf('access', file, index), 'a grant needs at least one client or group'))
+  })
 
   // Operators read any exchange's evidence: each must be a client the node can identify.
   node.operators.forEach((c, i) => {
@@ -284,10 +316,10 @@ function merge (files: ParsedFile[], dir: string, problems: ConfigProblem[]): Ur
 
   return {
     node,
-    members: members.map(m => m.value),
+    members: allItems(files, 'members'),
     groups,
-    services: services.map(s => s.value),
-    access: access.map(a => a.value),
+    services: allItems(files, 'services'),
+    access: allItems(files, 'access'),
     dir,
   }
 }

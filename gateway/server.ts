@@ -162,12 +162,13 @@ export async function buildGateway (opts: GatewayOptions): Promise<Gateway> {
 
   await live?.start({
     pollMs: config.node.registry.pollMs,
-    apply: (next, content) => {
+    apply: (next, content, timing) => {
       // The swap: from here on new exchanges see `next`; those in flight finish on their snapshot.
       context.registry = next
       revocations?.setShared(revocationsOf(content))
       metrics.registryApplied()
-      app.log.info({ registryVersion: next.version, services: next.entries().length, clients: next.clients.size }, `registry version ${next.version} applied`)
+      const ms = (x: number): number => Math.round(x * 10) / 10
+      app.log.info({ registryVersion: next.version, services: next.entries().length, clients: next.clients.size, readMs: ms(timing.readMs), buildMs: ms(timing.buildMs) }, `registry version ${next.version} applied`)
     },
     failed: err => {
       metrics.registryFailed()

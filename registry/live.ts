@@ -40,13 +40,16 @@ export interface LiveRegistryOptions {
   library: SchemaLibrary
 }
 
+/** How long a version took to be ready: read from the store, then checked and built into a snapshot (ms). */
+export interface SwapTiming { readMs: number; buildMs: number }
+
 export interface SwapHandlers {
   /**
    * Puts a new snapshot in service. Called synchronously, with nothing else running in between: it must
    * switch whatever holds the registry in one step. `content` is the version's content (sections other
    * than the four registry parts included).
    */
-  apply (next: Registry, content: RegistryContent): void
+  apply (next: Registry, content: RegistryContent, timing: SwapTiming): void
   /** A version was not applied; the snapshot before it goes on serving. */
   failed (error: LiveRegistryError): void
   /** The store could not be read; it is read again at the next notification or poll. */
@@ -70,6 +73,8 @@ export class LiveRegistry {
   private handlers: SwapHandlers | undefined
   private unwatch: (() => Promise<void>) | undefined
   private running: Promise<void> | undefined
+  /** A read of the store is under way (set and cleared with no await in between, so no request is lost). */
+  private busy = false
   private again = false
   private closed = false
 
@@ -108,17 +113,24 @@ export class LiveRegistry {
   /** Reads the store's head and applies it if it is newer than what is served; concurrent calls coalesce. */
   refresh (): void {
     if (this.closed || this.handlers === undefined) return
-    if (this.running !== undefined) { this.again = true; return }
+    this.again = true
+    if (this.busy) return
+    this.busy = true
     this.running = (async () => {
-      do {
-        this.again = false
-        await this.step()
-      } while (this.again && !this.closed)
-    })().finally(() => { this.running = undefined })
+      try {
+        while (this.again && !this.closed) {
+          this.again = false
+          await this.step()
+        }
+      } finally {
+        this.busy = false
+      }
+    })()
   }
 
   private async step (): Promise<void> {
     const handlers = this.handlers!
+    const started = performance.now()
     let head: RegistryVersion
     try {
       head = await this.opts.store.current()
@@ -128,6 +140,7 @@ export class LiveRegistry {
     }
     // Versions only grow (a rollback is a new version); skipped ones are contained in the head.
     if (this.closed || head.version <= this.served.version || head.version === this.failure?.version) return
+    const read = performance.now()
     let next: Registry
     try {
       next = await build(this.opts, head, this.served)
@@ -138,10 +151,11 @@ export class LiveRegistry {
       return
     }
     if (this.closed) { await this.closeUnused(next, this.inUse()); return }
+    const timing: SwapTiming = { readMs: read - started, buildMs: performance.now() - read }
     const previous = this.served
     this.served = next
     this.servedContent = head.content
-    handlers.apply(next, head.content)
+    handlers.apply(next, head.content, timing)
     this.retire(previous)
     this.settleWaiters()
   }

@@ -55,6 +55,8 @@ export interface ServiceEntry {
   config: ServiceConfig
   /** The service's settings as canonical JSON: equal text, same entry in the next snapshot. */
   fingerprint: string
+  /** The settings as JSON in their own key order: the quick first comparison (versions rarely reorder keys). */
+  text: string
   adapter: Adapter
   /** The same adapter seen as its resilience wrapper: breaker state, in-flight and queued calls. */
   resilience?: ResilientAdapter
@@ -63,9 +65,10 @@ export interface ServiceEntry {
   wsdl?: string
 }
 
-interface Grant {
-  subjects: Set<string>
-  endpoints?: Array<{ method: string; match: RegExp }>
+/** A service's grants, merged: who may call all of it, and who may call which endpoints. */
+interface ServiceGrants {
+  whole: Set<string>
+  endpoints: Array<{ subjects: Set<string>; endpoints: Array<{ method: string; match: RegExp }> }>
 }
 
 export interface BuildOptions {
@@ -79,7 +82,7 @@ export class Registry {
   readonly clients = new Map<string, ClientEntry>()
   /** Keyed by service key (no version); one entry per configured version. */
   readonly services = new Map<string, ServiceEntry[]>()
-  private readonly grants = new Map<string, Grant[]>()
+  private readonly grants = new Map<string, ServiceGrants>()
   readonly instance: string
   /** What this snapshot was built from: the node's settings and the registry parts. */
   readonly config: UraConfig
@@ -98,8 +101,9 @@ export class Registry {
   static async build (config: UraConfig, library: SchemaLibrary, opts: BuildOptions = {}): Promise<Registry> {
     const registry = new Registry(config, opts.version ?? 0)
     const problems: ConfigProblem[] = []
-    const reusable = new Map<string, ServiceEntry>()
-    if (opts.previous !== undefined) for (const e of opts.previous.entries()) reusable.set(e.fingerprint, e)
+    const byFingerprint = new Map<string, ServiceEntry>()
+    const byText = new Map<string, ServiceEntry>()
+    if (opts.previous !== undefined) for (const e of opts.previous.entries()) { byFingerprint.set(e.fingerprint, e); byText.set(e.text, e) }
     /** Adapters made by this build: the only ones a failed build closes again. */
     const made: Adapter[] = []
     for (const m of config.members) {
@@ -113,8 +117,14 @@ export class Registry {
     }
 
     for (const s of config.services) {
+      const text = JSON.stringify(s)
+      const quick = byText.get(text)
+      if (quick !== undefined) {
+        registry.addService(quick)
+        continue
+      }
       const fingerprint = canonicalJson(s)
-      const same = reusable.get(fingerprint)
+      const same = byFingerprint.get(fingerprint)
       if (same !== undefined) {
         registry.addService(same)
         continue
@@ -129,6 +139,7 @@ export class Registry {
         key: serviceKey(id),
         config: s,
         fingerprint,
+        text,
         adapter: undefined as unknown as Adapter,
         endpoints: [],
       }
@@ -162,13 +173,12 @@ export class Registry {
     }
 
     for (const g of config.access) {
-      const subjects = new Set<string>(g.clients)
+      let grants = registry.grants.get(g.service)
+      if (grants === undefined) registry.grants.set(g.service, grants = { whole: new Set(), endpoints: [] })
+      const subjects = g.endpoints === undefined ? grants.whole : new Set<string>()
+      for (const c of g.clients) subjects.add(c)
       for (const group of g.groups) for (const member of config.groups[group] ?? []) subjects.add(member)
-      const grant: Grant = { subjects }
-      if (g.endpoints !== undefined) grant.endpoints = g.endpoints.map(e => ({ method: e.method, match: aclPattern(e.path) }))
-      const list = registry.grants.get(g.service) ?? []
-      list.push(grant)
-      registry.grants.set(g.service, list)
+      if (g.endpoints !== undefined) grants.endpoints.push({ subjects, endpoints: g.endpoints.map(e => ({ method: e.method, match: aclPattern(e.path) })) })
     }
 
     if (problems.length > 0) {
@@ -254,11 +264,12 @@ export class Registry {
 
   /** Default deny: allowed only when a grant names the client (directly or by group) for this service code. */
   isAllowed (client: ClientEntry, service: ServiceEntry, method?: string, path?: string): boolean {
-    for (const grant of this.grants.get(service.key) ?? []) {
-      if (!grant.subjects.has(client.key)) continue
-      if (grant.endpoints === undefined) return true
-      if (method === undefined || path === undefined) continue
-      if (grant.endpoints.some(e => (e.method === '*' || e.method === method) && e.match.test(path))) return true
+    const grants = this.grants.get(service.key)
+    if (grants === undefined) return false
+    if (grants.whole.has(client.key)) return true
+    if (method === undefined || path === undefined) return false
+    for (const grant of grants.endpoints) {
+      if (grant.subjects.has(client.key) && grant.endpoints.some(e => (e.method === '*' || e.method === method) && e.match.test(path))) return true
     }
     return false
   }
@@ -313,10 +324,16 @@ function templatePattern (template: string): RegExp {
   return new RegExp(`^${source}/?$`)
 }
 
-/** Grant paths: `*` matches within one segment, `**` matches any number of segments. */
+const aclPatterns = new Map<string, RegExp>()
+
+/** Grant paths: `*` matches within one segment, `**` matches any number of segments. Made once per path text. */
 function aclPattern (path: string): RegExp {
-  const source = path.split(/(\*\*|\*)/).map(piece => piece === '**' ? '.*' : piece === '*' ? '[^/]*' : escape(piece)).join('')
-  return new RegExp(`^${source}$`)
+  let pattern = aclPatterns.get(path)
+  if (pattern === undefined) {
+    const source = path.split(/(\*\*|\*)/).map(piece => piece === '**' ? '.*' : piece === '*' ? '[^/]*' : escape(piece)).join('')
+    aclPatterns.set(path, pattern = new RegExp(`^${source}$`))
+  }
+  return pattern
 }
 
 function compileEndpoint (e: EndpointConfig, library: SchemaLibrary): RestEndpoint {

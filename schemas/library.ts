@@ -40,6 +40,11 @@ export class SchemaLibrary {
   /** Source of every schema, for documents built from them (OpenAPI, self-contained WSDLs). */
   private readonly jsonSources = new Map<string, Record<string, unknown>>()
   private readonly xsdSources = new Map<string, string>()
+  /**
+   * Compiled validators by schema text: every registry version brings the services' schemas as new
+   * objects, and compiling each again (ajv caches by object) would cost time and grow ajv's cache.
+   */
+  private readonly compiled = { bodies: new Map<string, ValidateFunction>(), params: new Map<string, ValidateFunction>() }
 
   private constructor (opts: LibraryOptions) {
     // multipleOfPrecision: 0.07 is a multiple of 0.01 although 0.07 / 0.01 is not an integer in binary.
@@ -95,12 +100,19 @@ export class SchemaLibrary {
 
   /** Validator for a JSON body (no type coercion: JSON already has types). */
   compileBody (schema: object): ValidateFunction {
-    return this.bodies.compile(schema)
+    return this.compileOnce(this.bodies, this.compiled.bodies, schema)
   }
 
   /** Validator for path or query parameters, which arrive as strings. */
   compileParams (schema: object): ValidateFunction {
-    return this.params.compile(schema)
+    return this.compileOnce(this.params, this.compiled.params, schema)
+  }
+
+  private compileOnce (ajv: Ajv, cache: Map<string, ValidateFunction>, schema: object): ValidateFunction {
+    const text = JSON.stringify(schema)
+    let validate = cache.get(text)
+    if (validate === undefined) cache.set(text, validate = ajv.compile(schema))
+    return validate
   }
 
   /** The XSD of a namespace: libxml2 validation followed by the type hooks. */

@@ -178,24 +178,32 @@ export abstract class VersionedStore implements RegistryStore {
     this.open()
     let seen = await this.readHead()
     let reading: Promise<void> | undefined
+    let busy = false
     let again = false
     let stopped = false
     // One read at a time; a wake during a read asks for one more, so no version is missed or told twice.
+    // `busy` is cleared right after the last look at `again`, with no await between: no wake is lost.
     const check = (): void => {
       if (stopped) return
-      if (reading !== undefined) { again = true; return }
+      again = true
+      if (busy) return
+      busy = true
       reading = (async () => {
-        do {
-          again = false
-          try {
-            for (const info of await this.readInfos(seen)) {
-              if (stopped || info.version <= seen) continue
-              seen = info.version
-              try { onVersion(info) } catch { /* a watcher's failure is its own */ }
-            }
-          } catch { /* the store is unreachable now; the next poll tries again */ }
-        } while (again && !stopped)
-      })().finally(() => { reading = undefined })
+        try {
+          while (again && !stopped) {
+            again = false
+            try {
+              for (const info of await this.readInfos(seen)) {
+                if (stopped || info.version <= seen) continue
+                seen = info.version
+                try { onVersion(info) } catch { /* a watcher's failure is its own */ }
+              }
+            } catch { /* the store is unreachable now; the next poll tries again */ }
+          }
+        } finally {
+          busy = false
+        }
+      })()
     }
     this.wakers.add(check)
     const timer = setInterval(check, options.pollMs ?? 2000)
