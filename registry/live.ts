@@ -5,6 +5,7 @@
  * snapshot before it goes on serving. Exchanges finish on the snapshot they began with; the adapters
  * only an old snapshot used (services removed or changed) are closed once its last exchange is done.
  */
+import { setImmediate as nextTurn } from 'node:timers/promises'
 import { composeConfig } from '../config/load.ts'
 import type { NodeConfig } from '../config/types.ts'
 import type { SchemaLibrary } from '../schemas/library.ts'
@@ -240,7 +241,10 @@ export class LiveRegistry {
 /** One version as a snapshot: the node's settings plus the version's registry parts, checked and built. */
 async function build (opts: LiveRegistryOptions, version: RegistryVersion, previous: Registry | undefined): Promise<Registry> {
   try {
+    // Exchanges waiting on the event loop run between the steps: a large registry is not built in one go.
+    await nextTurn()
     const config = composeConfig(opts.node, opts.dir, version.content, `registry version ${version.version}`)
+    await nextTurn()
     return await Registry.build(config, opts.library, { version: version.version, ...(previous === undefined ? {} : { previous }) })
   } catch (err) {
     throw new LiveRegistryError('NOT_APPLIED', version.version, `registry version ${version.version} was not applied: ${(err as Error).message}`, { cause: err })
