@@ -146,6 +146,7 @@ export class LiveRegistry {
     try {
       next = await build(this.opts, head, this.served)
     } catch (err) {
+      if (this.closed) return
       this.failure = err as LiveRegistryError
       handlers.failed(this.failure)
       this.settleWaiters()
@@ -166,7 +167,6 @@ export class LiveRegistry {
     this.draining.add(old)
     old.whenDrained(() => {
       this.draining.delete(old)
-      if (this.closed) return
       const pending = this.closeUnused(old, this.inUse())
       this.closing.add(pending)
       void pending.finally(() => this.closing.delete(pending))
@@ -232,9 +232,10 @@ export class LiveRegistry {
       w.reject(new LiveRegistryError('CLOSED', w.version, 'the node no longer follows the registry store'))
     }
     this.waiters.clear()
-    await Promise.all(this.closing)
     const adapters = new Set([this.served, ...this.draining].flatMap(r => r.entries().map(e => e.adapter)))
     await Promise.all([...adapters].map(a => (cut ? a.destroy?.() ?? a.close() : a.close()).catch(() => {})))
+    // Snapshots that drained meanwhile closed their own adapters.
+    await Promise.all(this.closing)
   }
 }
 
