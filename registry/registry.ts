@@ -58,6 +58,7 @@ export interface ServiceEntry {
 }
 
 interface Grant {
+  deny: boolean
   subjects: Set<string>
   endpoints?: Array<{ method: string; match: RegExp }>
 }
@@ -132,7 +133,7 @@ export class Registry {
     for (const g of config.access) {
       const subjects = new Set<string>(g.clients)
       for (const group of g.groups) for (const member of config.groups[group] ?? []) subjects.add(member)
-      const grant: Grant = { subjects }
+      const grant: Grant = { deny: g.effect === 'deny', subjects }
       if (g.endpoints !== undefined) grant.endpoints = g.endpoints.map(e => ({ method: e.method, match: aclPattern(e.path) }))
       const list = registry.grants.get(g.service) ?? []
       list.push(grant)
@@ -179,15 +180,23 @@ export class Registry {
     return list.find(s => s.id.serviceVersion === id.serviceVersion)
   }
 
-  /** Default deny: allowed only when a grant names the client (directly or by group) for this service code. */
+  /**
+   * Default deny: allowed only when an allow grant names the client (directly or by group) for this
+   * service code and no deny grant naming it covers the call. A deny without endpoints covers every
+   * call; with endpoints, the calls it lists (a listing asks without method and path: any endpoint
+   * deny then hides nothing, the allowed endpoints are filtered by the callers).
+   */
   isAllowed (client: ClientEntry, service: ServiceEntry, method?: string, path?: string): boolean {
+    let allowed = false
     for (const grant of this.grants.get(service.key) ?? []) {
       if (!grant.subjects.has(client.key)) continue
-      if (grant.endpoints === undefined) return true
-      if (method === undefined || path === undefined) continue
-      if (grant.endpoints.some(e => (e.method === '*' || e.method === method) && e.match.test(path))) return true
+      const covers = grant.endpoints === undefined ||
+        (method !== undefined && path !== undefined && grant.endpoints.some(e => (e.method === '*' || e.method === method) && e.match.test(path)))
+      if (!covers) continue
+      if (grant.deny) return false
+      allowed = true
     }
-    return false
+    return allowed
   }
 
   /**
