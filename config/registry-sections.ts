@@ -141,6 +141,8 @@ export const registrySectionSchemas = {
         decidedBy: text(200),
         decidedAt: time,
         certificates: { type: 'array', items: serial },
+        // When the applicant took its one API token (see issueApplicantToken in admin/onboarding/).
+        tokenIssuedAt: time,
       },
     },
   },
@@ -182,7 +184,8 @@ export const registrySectionSchemas = {
       properties: {
         id,
         at: time,
-        // E-mail addresses, or `operators:<role>` for every operator holding that role.
+        // E-mail addresses, `operators:<role>` for every operator holding that role, or
+        // `operators:<role>:<member id>` for those holding it for that member.
         to: { type: 'array', minItems: 1, maxItems: 50, items: text(254) },
         subject: text(300),
         body: text(20000),
@@ -259,6 +262,7 @@ export interface ApplicationRecord {
   decidedBy?: string
   decidedAt?: string
   certificates?: string[]
+  tokenIssuedAt?: string
 }
 
 export interface AccessRequestRecord {
