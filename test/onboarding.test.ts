@@ -153,7 +153,8 @@ t.test('an institution applies, is approved, downloads its certificates and take
 
 t.test('a rejected application says why, and gives no certificates', async t => {
   const { base, store } = await serve(t)
-  const submitted = await submit(base, parts(applicant(withCheckLetter('M31518001')).fields))
+  // As a browser posts the form served by the same listener.
+  const submitted = await submit(base, parts(applicant(withCheckLetter('M31518001')).fields), { origin: base, 'sec-fetch-site': 'same-origin' })
   t.equal(submitted.status, 201)
   const { id, statusToken } = submitted.json
   await commitTransform(store, c => rejectApplication(c, id, 'the letter is not sealed', { by: 'op-ana', now: new Date() }), { who: 'op-ana', why: 'reject' })
@@ -207,4 +208,11 @@ t.test('expiry notices at 30/14/7/3/1 days, once each; revocation unpins and fee
   const x509 = new X509Certificate(tls.pem)
   t.equal(new RevocationList(file).isRevoked(x509)?.reason, 'key compromise', 'the node\'s revocation list recognises the entry')
   t.same(expiringCertificates(after.content, new Date(end - DAY)).map(x => x.role), ['sign'], 'a revoked certificate no longer expires')
+})
+
+t.test('a form served from another origin posts when that origin is listed, and only then', async t => {
+  const { base } = await serve(t, { origins: ['https://forma.example.al'] })
+  const form = parts(applicant(withCheckLetter('L41526502')).fields)
+  t.equal((await submit(base, form, { origin: base, 'sec-fetch-site': 'same-origin' })).json.type, 'Onboarding.CrossSiteRequest', 'the list replaces the own-host rule')
+  t.equal((await submit(base, form, { origin: 'https://forma.example.al', 'sec-fetch-site': 'same-site' })).status, 201)
 })

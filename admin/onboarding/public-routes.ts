@@ -13,7 +13,8 @@
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { AuditEntry } from '../../messagelog/audit/index.ts'
-import type { RegistryStore } from '../../registry/store/index.ts'
+import type { ApplicationRecord } from '../../config/registry-sections.ts'
+import type { RegistryContent, RegistryStore } from '../../registry/store/index.ts'
 import { checkApplication, checkLetter, LETTER_MAX_BYTES } from './application.ts'
 import { commitTransform } from './commit.ts'
 import { OnboardingError } from './errors.ts'
@@ -51,25 +52,28 @@ declare module 'fastify' {
 }
 
 /**
- * CSRF: browsers say where a request comes from. A request saying `Sec-Fetch-Site: cross-site` or
- * `same-site`, or an `Origin` that is not an allowed one, is refused; requests that say neither come
- * from programs (curl, scripts), which carry no victim's session and are accepted. Nothing here is
- * authenticated by a cookie either: the status token travels in `Authorization`, which another site
- * cannot make a browser send.
+ * CSRF: browsers say where a request comes from. An `Origin` listed in `origins` is accepted; else a
+ * request saying `Sec-Fetch-Site: cross-site` or `same-site`, or carrying an `Origin` whose host is
+ * not the request's own `Host`, is refused. Requests that say neither come from programs (curl,
+ * scripts), which carry no victim's session, and are accepted. Nothing here is authenticated by a
+ * cookie either: the status token travels in `Authorization`, which another site cannot make a
+ * browser send.
  */
 function crossSite (request: FastifyRequest, origins: string[] | undefined): string | undefined {
-  const site = request.headers['sec-fetch-site']
-  if (site !== undefined && site !== 'same-origin' && site !== 'none') return `a ${String(site)} request is refused`
   const origin = request.headers.origin
+  if (origin !== undefined && origins?.includes(origin) === true) return undefined
+  const site = request.headers['sec-fetch-site']
+  if (site !== undefined && site !== 'same-origin' && site !== 'none') return `a ${String(site).slice(0, 40)} request is refused`
   if (origin === undefined) return undefined
-  if (origins !== undefined) return origins.includes(origin) ? undefined : `origin ${origin.slice(0, 200)} may not post here`
+  const refused = `origin ${origin.slice(0, 200)} may not post here`
+  if (origins !== undefined) return refused
   let host: string
   try {
     host = new URL(origin).host
   } catch {
-    return `origin ${origin.slice(0, 200)} may not post here`
+    return refused
   }
-  return host !== '' && host === request.headers.host ? undefined : `origin ${origin.slice(0, 200)} may not post here`
+  return host !== '' && host === request.headers.host ? undefined : refused
 }
 
 function bearer (request: FastifyRequest): string {
@@ -130,7 +134,7 @@ async function routes (app: FastifyInstance, options: PublicOnboardingOptions): 
   })
 
   /** The application the request's status token opens. */
-  async function authorised (request: FastifyRequest<{ Params: { id: string } }>): Promise<{ content: Awaited<ReturnType<RegistryStore['current']>>['content']; application: ReturnType<typeof findApplication> }> {
+  async function authorised (request: FastifyRequest<{ Params: { id: string } }>): Promise<{ content: RegistryContent; application: ApplicationRecord }> {
     noQuery(request)
     const token = bearer(request)
     const { content } = await store.current()
