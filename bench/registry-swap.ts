@@ -24,6 +24,7 @@ import { Writable } from 'node:stream'
 import { parseArgs } from 'node:util'
 import { DEMO_CONFIG_DIR } from '../config/defaults.ts'
 import { loadConfig } from '../config/load.ts'
+import { emptySections } from '../config/registry-sections.ts'
 import type { GrantConfig, MemberConfig, ServiceConfig } from '../config/types.ts'
 import { buildGateway } from '../gateway/server.ts'
 import type { RegistryContent } from '../registry/store/index.ts'
@@ -72,7 +73,7 @@ function content (shape: Shape): RegistryContent {
       else for (const client of clients) access.push({ service, clients: [client], groups: [] })
     }
   }
-  return { members, groups: {}, services, access }
+  return { members, groups: {}, services, access, ...emptySections() }
 }
 
 interface Stats { median: number; max: number }

@@ -10,6 +10,7 @@ import { Document, LineCounter, parseDocument, isNode } from 'yaml'
 import { configFileSchema } from './schema.ts'
 import { nidProblem } from '../schemas/checks.ts'
 import { isFullDate } from '../schemas/full-date.ts'
+import { REGISTRY_SECTIONS, type RegistrySections } from './registry-sections.ts'
 import type { GrantConfig, MemberConfig, NodeConfig, ServiceConfig, UraConfig } from './types.ts'
 
 export interface ConfigProblem {
@@ -129,7 +130,7 @@ export function checkConfigFile (display: string, text: string): ConfigProblem[]
 }
 
 /** The registry parts of a configuration: what the registry store keeps, versioned (registry/store/). */
-export interface RegistryParts {
+export interface RegistryParts extends RegistrySections {
   members: MemberConfig[]
   groups: Record<string, string[]>
   services: ServiceConfig[]
@@ -161,10 +162,10 @@ export function checkRegistryParts (instance: string, parts: RegistryParts, sour
  * store) instead of its YAML files: the node's settings as loaded, the parts checked like a file of the
  * directory — schema (its defaults are filled into `parts`, which the caller hands over) and
  * cross-checks, including those between the two (operators and rate limits name registered clients).
- * Sections other than the four registry parts are left out. Throws ConfigError listing every problem.
+ * A section this node does not know is a problem too. Throws ConfigError listing every problem.
  */
 export function composeConfig (node: NodeConfig, dir: string, parts: RegistryParts, source: string): UraConfig {
-  const data: Record<string, any> = { node, members: parts.members, groups: parts.groups, services: parts.services, access: parts.access }
+  const data: Record<string, any> = { ...parts, node }
   const file: ParsedFile = { name: source, doc: new Document({}), lines: new LineCounter(), data }
   const problems: ConfigProblem[] = []
   if (!validateFile(data)) {
@@ -220,6 +221,7 @@ function merge (files: ParsedFile[], dir: string, problems: ConfigProblem[]): Ur
   let nodeOrigin: Origin | undefined
   const groups: Record<string, string[]> = {}
   const groupOrigins = new Map<string, Origin>()
+  const sections: Record<string, Array<{ value: any; origin: Origin }>> = Object.fromEntries(REGISTRY_SECTIONS.map(k => [k, []]))
 
   for (const file of files) {
     const d = file.data
@@ -231,6 +233,7 @@ function merge (files: ParsedFile[], dir: string, problems: ConfigProblem[]): Ur
         nodeOrigin = { file, path: ['node'] }
       }
     }
+    for (const k of REGISTRY_SECTIONS) (d[k] as unknown[] | undefined)?.forEach((v, i) => sections[k].push({ value: v, origin: { file, path: [k, i] } }))
     for (const [name, list] of Object.entries((d.groups ?? {}) as Record<string, string[]>)) {
       const seen = groupOrigins.get(name)
       if (seen !== undefined) problems.push(problemAt({ file, path: ['groups', name] }, `group '${name}' is already defined in ${seen.file.name}`))
@@ -314,12 +317,50 @@ function merge (files: ParsedFile[], dir: string, problems: ConfigProblem[]): Ur
     if (!clients.has(c)) problems.push(problemAt({ file: nodeOrigin!.file, path: ['node', 'operators', i] }, `operator ${c} is not a registered member or subsystem`))
   })
 
+  checkSections(sections, clients, new Set(serviceTypes.keys()), problems)
+
   return {
     node,
+    sections: Object.fromEntries(REGISTRY_SECTIONS.map(k => [k, sections[k].map(e => e.value)])) as unknown as RegistrySections,
     members: allItems(files, 'members'),
     groups,
     services: allItems(files, 'services'),
     access: allItems(files, 'access'),
     dir,
+  }
+}
+
+/** Cross-checks of the operator plane's sections: unique ids, and references to what the registry holds. */
+function checkSections (sections: Record<string, Array<{ value: any; origin: Origin }>>, clients: Set<string>, services: Set<string>, problems: ConfigProblem[]): void {
+  // `services`: provider/code of every defined service, as grants name them.
+  const unique = (section: string, keyOf: (v: any) => string, what: string): void => {
+    const seen = new Set<string>()
+    for (const { value, origin } of sections[section]) {
+      const key = keyOf(value)
+      if (seen.has(key)) problems.push(problemAt(origin, `${what} ${key} is listed twice`))
+      seen.add(key)
+    }
+  }
+  unique('operators', o => o.id, 'operator')
+  unique('certificates', c => c.serial, 'certificate serial')
+  unique('revocations', r => `${r.issuer} ${r.serial}`, 'revocation of')
+  unique('applications', a => a.id, 'application')
+  unique('accessRequests', r => r.id, 'access request')
+  unique('outbox', m => m.id, 'outbox message')
+  const tokens = new Set<string>()
+  for (const { value: o, origin } of sections.operators) {
+    const scoped = [...o.roles, ...(o.tokens ?? []).flatMap((t: any) => t.roles ?? [])] as Array<{ member?: string }>
+    for (const r of scoped) {
+      if (r.member !== undefined && !clients.has(r.member)) problems.push(problemAt(origin, `operator ${o.id}: role scoped to ${r.member}, which is not a registered member`))
+    }
+    for (const t of o.tokens ?? []) {
+      if (tokens.has(t.id)) problems.push(problemAt(origin, `token id ${t.id} is used twice`))
+      tokens.add(t.id)
+    }
+  }
+  for (const { value: r, origin } of sections.accessRequests) {
+    if (r.state !== 'pending') continue
+    if (!clients.has(r.client)) problems.push(problemAt({ ...origin, path: [...origin.path, 'client'] }, `${r.client} is not a registered member or subsystem`))
+    if (!services.has(r.service)) problems.push(problemAt({ ...origin, path: [...origin.path, 'service'] }, `service ${r.service} is not defined`))
   }
 }

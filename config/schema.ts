@@ -1,4 +1,5 @@
 import { DEFAULT_RESILIENCE } from './defaults.ts'
+import { registrySectionSchemas } from './registry-sections.ts'
 
 /**
  * JSON Schema of one configuration file. A configuration directory holds any number of YAML files;
@@ -314,6 +315,8 @@ export const configFileSchema = {
         required: ['service'],
         properties: {
           service: serviceText,
+          // deny wins over any allow for the same client (directly or by group) and endpoint; absent = allow.
+          effect: { enum: ['allow', 'deny'] },
           clients: { type: 'array', items: clientText, default: [] },
           groups: { type: 'array', items: part, default: [] },
           endpoints: {
@@ -328,5 +331,6 @@ export const configFileSchema = {
         },
       },
     },
+    ...registrySectionSchemas,
   },
 } as const

@@ -1,4 +1,6 @@
 /** The shape of a validated configuration (see config/schema.ts for the rules). */
+import type { RegistrySections } from './registry-sections.ts'
+
 export interface NodeConfig {
   instance: string
   /** `port` serves HTTPS (mutual TLS) when the node has a TLS certificate; `httpPort`, if set, plain HTTP for `connection: http` clients. */
@@ -167,6 +169,8 @@ export interface GrantConfig {
   groups: string[]
   /** REST only: restrict the grant to these method + path patterns (`*` matches the rest of a segment, trailing `/*` everything below). */
   endpoints?: Array<{ method: string; path: string }>
+  /** deny overrides every allow for the clients it names; absent = allow. */
+  effect?: 'allow' | 'deny'
 }
 
 export interface UraConfig {
@@ -175,6 +179,8 @@ export interface UraConfig {
   groups: Record<string, string[]>
   services: ServiceConfig[]
   access: GrantConfig[]
+  /** The operator plane's sections (operators, certificates, revocations, applications, access requests, outbox). */
+  sections: RegistrySections
   /** Absolute path of the directory the configuration was read from. */
   dir: string
 }

@@ -5,6 +5,7 @@
  */
 import { resolve } from 'node:path'
 import type { UraConfig } from '../config/types.ts'
+import { REGISTRY_SECTIONS } from '../config/registry-sections.ts'
 import { canonicalJson } from './store/content.ts'
 import { importDir, RegistryStoreError, type RegistryContent, type RegistryStore } from './store/index.ts'
 
@@ -43,9 +44,15 @@ export interface Seeding {
   differs: boolean
 }
 
-/** Only the four registry parts, so sections the YAML cannot hold do not count as differences. */
-function parts (c: RegistryContent): string {
-  return canonicalJson({ members: c.members, groups: c.groups ?? {}, services: c.services, access: c.access })
+/**
+ * What the directory says, to compare with a version: the four registry parts, and the other sections
+ * the directory fills (the demo seeds its operators); sections it leaves empty (applications, the
+ * outbox, …) are the running registry's own and are not compared.
+ */
+function directoryView (fromDir: RegistryContent, c: RegistryContent): string {
+  const view: Record<string, unknown> = { members: c.members, groups: c.groups ?? {}, services: c.services, access: c.access }
+  for (const k of REGISTRY_SECTIONS) if (fromDir[k].length > 0) view[k] = c[k] ?? []
+  return canonicalJson(view)
 }
 
 /**
@@ -58,7 +65,7 @@ function parts (c: RegistryContent): string {
 export async function seedRegistryStore (store: RegistryStore, config: UraConfig, opts: { followConfig?: boolean } = {}): Promise<Seeding> {
   const current = await store.current()
   const fromDir = await importDir(config.dir)
-  const differs = parts(fromDir) !== parts(current.content)
+  const differs = directoryView(fromDir, fromDir) !== directoryView(fromDir, current.content)
   const commit = async (why: string, action: Seeding['action']): Promise<Seeding> => {
     try {
       const v = await store.commit(fromDir, { who: SEED_AUTHOR, why, expectedVersion: current.version })
@@ -66,7 +73,7 @@ export async function seedRegistryStore (store: RegistryStore, config: UraConfig
     } catch (err) {
       if (!(err instanceof RegistryStoreError) || err.code !== 'STALE_VERSION') throw err
       const now = await store.current()
-      return { action: 'kept', version: now.version, differs: parts(fromDir) !== parts(now.content) }
+      return { action: 'kept', version: now.version, differs: directoryView(fromDir, fromDir) !== directoryView(fromDir, now.content) }
     }
   }
   if (current.version === 0) return await commit(`seeded from ${config.dir}`, 'seeded')

@@ -65,10 +65,14 @@ export interface ServiceEntry {
   wsdl?: string
 }
 
-/** A service's grants, merged: who may call all of it, and who may call which endpoints. */
+/**
+ * A service's grants, merged by effect: who is allowed or denied the whole service (one look-up
+ * each), and the endpoint grants, each with its subjects and patterns.
+ */
 interface ServiceGrants {
-  whole: Set<string>
-  endpoints: Array<{ subjects: Set<string>; endpoints: Array<{ method: string; match: RegExp }> }>
+  allow: Set<string>
+  deny: Set<string>
+  endpoints: Array<{ deny: boolean; subjects: Set<string>; endpoints: Array<{ method: string; match: RegExp }> }>
 }
 
 export interface BuildOptions {
@@ -174,11 +178,12 @@ export class Registry {
 
     for (const g of config.access) {
       let grants = registry.grants.get(g.service)
-      if (grants === undefined) registry.grants.set(g.service, grants = { whole: new Set(), endpoints: [] })
-      const subjects = g.endpoints === undefined ? grants.whole : new Set<string>()
+      if (grants === undefined) registry.grants.set(g.service, grants = { allow: new Set(), deny: new Set(), endpoints: [] })
+      const deny = g.effect === 'deny'
+      const subjects = g.endpoints !== undefined ? new Set<string>() : deny ? grants.deny : grants.allow
       for (const c of g.clients) subjects.add(c)
       for (const group of g.groups) for (const member of config.groups[group] ?? []) subjects.add(member)
-      if (g.endpoints !== undefined) grants.endpoints.push({ subjects, endpoints: g.endpoints.map(e => ({ method: e.method, match: aclPattern(e.path) })) })
+      if (g.endpoints !== undefined) grants.endpoints.push({ deny, subjects, endpoints: g.endpoints.map(e => ({ method: e.method, match: aclPattern(e.path) })) })
     }
 
     if (problems.length > 0) {
@@ -262,16 +267,26 @@ export class Registry {
     return list.find(s => s.id.serviceVersion === id.serviceVersion)
   }
 
-  /** Default deny: allowed only when a grant names the client (directly or by group) for this service code. */
+  /**
+   * Default deny: allowed only when an allow grant names the client (directly or by group) for this
+   * service code and no deny grant naming it covers the call. A deny without endpoints covers every
+   * call; with endpoints, the calls it lists (a listing asks without method and path: any endpoint
+   * deny then hides nothing, the allowed endpoints are filtered by the callers).
+   */
   isAllowed (client: ClientEntry, service: ServiceEntry, method?: string, path?: string): boolean {
     const grants = this.grants.get(service.key)
     if (grants === undefined) return false
-    if (grants.whole.has(client.key)) return true
-    if (method === undefined || path === undefined) return false
+    const key = client.key
+    if (grants.deny.has(key)) return false
+    let allowed = grants.allow.has(key)
     for (const grant of grants.endpoints) {
-      if (grant.subjects.has(client.key) && grant.endpoints.some(e => (e.method === '*' || e.method === method) && e.match.test(path))) return true
+      if (!grant.subjects.has(key)) continue
+      const covers = method !== undefined && path !== undefined && grant.endpoints.some(e => (e.method === '*' || e.method === method) && e.match.test(path))
+      if (!covers) continue
+      if (grant.deny) return false
+      allowed = true
     }
-    return false
+    return allowed
   }
 
   /**

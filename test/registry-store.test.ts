@@ -4,12 +4,14 @@
  * validation with the configuration schema, atomicity when a commit fails midway, YAML import and
  * export, and a second client seeing commits through `watch`.
  */
+import { createHash } from 'node:crypto'
 import { mkdtemp, readFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t, { type Test } from 'tap'
 import { scratchDatabases } from './support/postgres.ts'
 import { exportDir, importDir, RegistryStoreError, type RegistryContent, type RegistryStore, type VersionInfo } from '../registry/store/index.ts'
+import { emptySections } from '../config/registry-sections.ts'
 import { PgRegistryStore } from '../registry/store/pg-store.ts'
 import { SqliteRegistryStore } from '../registry/store/sqlite-store.ts'
 import type { StoreOptions } from '../registry/store/store.ts'
@@ -50,6 +52,7 @@ const postgres: Harness = {
 /** A small registry: one provider with a REST service, one client, one grant. */
 function small (): RegistryContent {
   return {
+    ...emptySections(),
     members: [
       { class: 'NJQV', code: 'L21603004L', name: 'Bashkia Tiranë', subsystems: [{ code: 'taksat-vendore', connection: 'mtls' }] },
       { class: 'GOV', code: 'K11503002N', name: 'AKSHI', subsystems: [{ code: 'e-albania', connection: 'mtls' }] },
@@ -61,6 +64,19 @@ function small (): RegistryContent {
     access: [
       { service: 'AL-DEV/NJQV/L21603004L/taksat-vendore/detyrimet', clients: ['AL-DEV/GOV/K11503002N/e-albania'], groups: [] },
     ],
+  }
+}
+
+/** One of each operator-plane item, sound for small(). */
+function platformSections (): Pick<RegistryContent, 'operators' | 'certificates' | 'revocations' | 'applications' | 'accessRequests' | 'outbox'> {
+  const at = '2026-11-30T09:00:00.000Z'
+  return {
+    operators: [{ id: 'arta', name: 'Arta Hoxha', roles: [{ role: 'registration-officer' }, { role: 'service-administrator', member: 'AL-DEV/NJQV/L21603004L' }], tokens: [{ id: 'arta-ci', sha256: 'a'.repeat(64), createdAt: at, roles: [{ role: 'observer' }] }] }],
+    certificates: [{ serial: '1F', role: 'tls', owner: 'AL-DEV/GOV/K11503002N/e-albania', subject: 'CN=e-albania', notBefore: at, notAfter: '2027-11-30T09:00:00.000Z', issuedAt: at, pem: '-----BEGIN CERTIFICATE-----\nMA==\n-----END CERTIFICATE-----\n' }],
+    revocations: [{ serial: '1E', issuer: 'CN=ura dev root', subject: 'CN=old', revokedAt: at, reason: 'keyCompromise' }],
+    applications: [{ id: 'app-1', state: 'submitted', submittedAt: at, statusTokenSha256: 'b'.repeat(64), institution: { name: 'Bashkia Shkodër', nipt: 'J61902003J', memberClass: 'NJQV' }, employee: { name: 'Drita Kola', position: 'IT', nid: 'J00101001A', email: 'drita@shkoder.gov.al', phone: '+355 69 000 0000' }, systems: [{ code: 'arkiva', csr: '-----BEGIN CERTIFICATE REQUEST-----\nMA==\n-----END CERTIFICATE REQUEST-----\n' }] }],
+    accessRequests: [{ id: 'ar-1', client: 'AL-DEV/GOV/K11503002N/e-albania', service: 'AL-DEV/NJQV/L21603004L/taksat-vendore/detyrimet', state: 'pending', requestedBy: 'arta', requestedAt: at }],
+    outbox: [{ id: 'm-1', at, to: ['drita@shkoder.gov.al'], subject: 'Aplikimi u mor', body: 'Aplikimi juaj u regjistrua.' }],
   }
 }
 
@@ -95,7 +111,7 @@ for (const harness of [embedded, postgres]) {
       t.teardown(() => store.close())
       const empty = await store.current()
       t.equal(empty.version, 0, 'a fresh store is at version 0')
-      t.same(empty.content, { members: [], groups: {}, services: [], access: [] })
+      t.same(empty.content, { members: [], groups: {}, services: [], access: [], ...emptySections() })
       t.same(await store.list(), [], 'no versions committed yet')
 
       const before = Date.now()
@@ -155,6 +171,7 @@ for (const harness of [embedded, postgres]) {
       t.teardown(() => store.close())
       await store.commit(small(), { who: 'a', why: 'start', expectedVersion: 0 })
       await store.commit(c => ({
+        ...c,
         members: [
           { ...c.members[0], name: 'Bashkia e Tiranës' },
           { ...c.members[1], subsystems: [...c.members[1].subsystems, { code: 'portali', connection: 'mtls' }] },
@@ -193,7 +210,7 @@ for (const harness of [embedded, postgres]) {
       await refusal(t, store.rollback(1, { who: 'b', why: 'x', expectedVersion: 2 }), 'STALE_VERSION', 'a rollback can be made conditional too')
       await refusal(t, store.rollback(9, { who: 'b', why: 'x' }), 'UNKNOWN_VERSION', 'to a version that never was')
       const empty = await store.rollback(0, { who: 'b', why: 'start over' })
-      t.same(empty.content, { members: [], groups: {}, services: [], access: [] }, 'back to the empty registry')
+      t.same(empty.content, { members: [], groups: {}, services: [], access: [], ...emptySections() }, 'back to the empty registry')
     })
 
     t.test('invalid content is refused whole, with every problem named by its path', async t => {
@@ -230,6 +247,50 @@ for (const harness of [embedded, postgres]) {
       t.equal((await store.list()).length, 1)
     })
 
+    t.test('the operator plane\'s sections are checked: unique ids, registered scopes, pending requests for defined services', async t => {
+      const { store } = await harness.fresh()
+      t.teardown(() => store.close())
+      const ok = { ...small(), ...platformSections() }
+      await store.commit(ok, { who: 'a', why: 'start', expectedVersion: 0 })
+      t.same((await store.current()).content.operators, ok.operators, 'operators stored as given')
+      const bad = structuredClone(ok)
+      bad.operators.push({ ...bad.operators[0], roles: [{ role: 'observer' }] })
+      bad.operators[0].roles.push({ role: 'service-administrator', member: 'AL-DEV/NJQV/Q99999999Q' })
+      bad.accessRequests[0].service = 'AL-DEV/NJQV/L21603004L/taksat-vendore/mungon'
+      bad.applications[0].employee.nid = 'not a nid'
+      const refused = await refusal(t, store.commit(bad, { who: 'a', why: 'bad', expectedVersion: 1 }), 'INVALID_CONTENT', 'section problems')
+      t.same(refused?.problems.map(p => p.path).sort(), ['applications[0].employee.nid'], 'the schema first: a bad NID')
+      bad.applications[0].employee.nid = ok.applications[0].employee.nid
+      const cross = await refusal(t, store.commit(bad, { who: 'a', why: 'bad', expectedVersion: 1 }), 'INVALID_CONTENT', 'cross-checks')
+      t.same(cross?.problems.map(p => p.message).sort(), [
+        'operator arta is listed twice',
+        'operator arta: role scoped to AL-DEV/NJQV/Q99999999Q, which is not a registered member',
+        'service AL-DEV/NJQV/L21603004L/taksat-vendore/mungon is not defined',
+        'token id arta-ci is used twice',
+      ])
+      const old = small() as Partial<RegistryContent>
+      for (const k of ['operators', 'certificates', 'revocations', 'applications', 'accessRequests', 'outbox'] as const) delete old[k]
+      const v2 = await store.commit(old as RegistryContent, { who: 'a', why: 'a change written before the operator plane', expectedVersion: 1 })
+      t.same(v2.content.operators, [], 'a section left out reads as empty')
+      t.equal((await store.current()).version, 2)
+    })
+
+    t.test('blobs: bytes stored by their SHA-256, read back whole, shared by every client', async t => {
+      const { store, another } = await harness.fresh()
+      t.teardown(() => store.close())
+      const pdf = Buffer.concat([Buffer.from('%PDF-1.7\n'), Buffer.alloc(300_000, 7), Buffer.from('\n%%EOF\n')])
+      const sha = await store.putBlob(pdf, 'application/pdf')
+      t.equal(sha, createHash('sha256').update(pdf).digest('hex'))
+      t.equal(await store.putBlob(pdf, 'application/pdf'), sha, 'storing twice is harmless')
+      const other = await another()
+      t.teardown(() => other.close())
+      const back = await other.getBlob(sha)
+      t.equal(back?.mediaType, 'application/pdf')
+      t.ok(back?.bytes.equals(pdf), 'the same bytes')
+      t.equal(await store.getBlob('0'.repeat(64)), undefined, 'unknown digest')
+      t.equal(await store.getBlob('../../etc/passwd'), undefined, 'not a digest')
+    })
+
     t.test('a failure in the middle of a commit leaves the previous version current', async t => {
       let fail = false
       const { store, another } = await harness.fresh({ duringCommit: () => { if (fail) throw new Error('disk gone mid-commit') } })
@@ -258,15 +319,16 @@ for (const harness of [embedded, postgres]) {
       t.equal(demo.services.length, 4, 'services from services.yaml and bridge.yaml')
       t.equal(demo.access.length, 4)
       t.same(Object.keys(demo.groups), ['bashki-gjendje-civile'])
+      Object.assign(demo, platformSections())
       const v1 = await store.commit(demo, { who: 'operator', why: 'import config/demo', expectedVersion: 0 })
       t.same(v1.content, demo)
 
       const out = await mkdtemp(join(tmpdir(), 'ura-registry-export-'))
       const files = await exportDir((await store.current()).content, out, 'Registry version 1.')
-      t.same(files.map(f => f.slice(out.length + 1)), ['members.yaml', 'services.yaml', 'access.yaml'])
+      t.same(files.map(f => f.slice(out.length + 1)), ['members.yaml', 'services.yaml', 'access.yaml', 'operators.yaml', 'certificates.yaml', 'onboarding.yaml'])
       t.match(await readFile(join(out, 'members.yaml'), 'utf8'), /^# Registry version 1\.\nmembers:\n/)
       const again = await importDir(out)
-      t.same(again, demo, 'the round trip keeps every member, group, service, grant and catalogue entry')
+      t.same(again, demo, 'the round trip keeps every member, group, service, grant, catalogue entry and operator-plane section')
       t.equal(JSON.stringify(again), JSON.stringify(demo), 'in the same order')
       const unchanged = await store.commit(again, { who: 'operator', why: 're-import', expectedVersion: 1 })
       const d = await store.diff(1, unchanged.version)
@@ -378,7 +440,7 @@ t.test('ura config import and export: YAML into the store as versions, and back'
 
   const old = await ura('config', 'export', join(dir, 'v0'), '--store', file, '--version', '0')
   t.equal(old.code, 0)
-  t.same(await importDir(join(dir, 'v0')), { members: [], groups: {}, services: [], access: [] }, 'any version can be exported')
+  t.same(await importDir(join(dir, 'v0')), { members: [], groups: {}, services: [], access: [], ...emptySections() }, 'any version can be exported')
   const none = await ura('config', 'export', join(dir, 'v9'), '--store', file, '--version', '9')
   t.equal(none.code, 1)
   t.match(none.err, /UNKNOWN_VERSION/)

@@ -53,6 +53,23 @@ async function startEchoProvider (answer: (req: IncomingMessage, body: Buffer) =
   return { url: `http://127.0.0.1:${port}/base`, seen, close: () => { server.closeAllConnections(); return new Promise<void>(r => server.close(() => r())) } }
 }
 
+t.test('a deny grant wins over an allow, for the endpoints it covers', async t => {
+  const config = await demoConfig({
+    'access.yaml': text => text + `
+  - service: AL-DEV/NJQV/L21603004L/taksat-vendore/detyrimet
+    effect: deny
+    clients: [AL-DEV/GOV/K11503002N/e-albania]
+    endpoints:
+      - { method: GET, path: /qytetare/** }
+`,
+  })
+  const rig = await startRig({ config })
+  t.teardown(() => rig.close())
+  const allowed = await call(rig, `${TAX}/subjekte/K81305012I/detyrime`, { 'X-Road-Client': E_ALBANIA })
+  t.equal(allowed.status, 200, 'the allow still covers what the deny does not')
+  await expectError(t, rig, `${TAX}/qytetare/J00101001A/detyrime`, { 'X-Road-Client': E_ALBANIA }, 'Server.ServerProxy.AccessDenied', 403)
+})
+
 t.test('demo REST exchange', async t => {
   const rig = await startRig()
   t.teardown(() => rig.close())

@@ -16,6 +16,7 @@ CREATE TABLE IF NOT EXISTS ura_registry_versions (
   version BIGINT PRIMARY KEY, who TEXT NOT NULL, at TEXT NOT NULL, why TEXT NOT NULL, format INTEGER NOT NULL, content TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS ura_registry_head (id INTEGER PRIMARY KEY CHECK (id = 1), version BIGINT NOT NULL);
 INSERT INTO ura_registry_head (id, version) VALUES (1, 0) ON CONFLICT (id) DO NOTHING;
+CREATE TABLE IF NOT EXISTS ura_registry_blobs (sha256 TEXT PRIMARY KEY, media_type TEXT NOT NULL, bytes BYTEA NOT NULL, at TEXT NOT NULL);
 `
 
 export class PgRegistryStore extends VersionedStore {
@@ -98,6 +99,15 @@ export class PgRegistryStore extends VersionedStore {
       // A connection that failed is thrown away, not reused (a stale-version refusal is not a failure).
       client.release(dropped ?? (broken !== undefined && !(broken.name === 'RegistryStoreError') ? broken : undefined))
     }
+  }
+
+  protected async writeBlob (sha256: string, bytes: Uint8Array, mediaType: string): Promise<void> {
+    await this.pool.query('INSERT INTO ura_registry_blobs (sha256, media_type, bytes, at) VALUES ($1, $2, $3, $4) ON CONFLICT (sha256) DO NOTHING', [sha256, mediaType, Buffer.from(bytes), new Date().toISOString()])
+  }
+
+  protected async readBlob (sha256: string): Promise<{ bytes: Buffer; mediaType: string } | undefined> {
+    const { rows } = await this.pool.query<{ media_type: string; bytes: Buffer }>('SELECT media_type, bytes FROM ura_registry_blobs WHERE sha256 = $1', [sha256])
+    return rows[0] === undefined ? undefined : { bytes: rows[0].bytes, mediaType: rows[0].media_type }
   }
 
   /** A connection of its own, listening; if it drops, the next wake (a poll) opens a new one. */

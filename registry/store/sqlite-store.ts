@@ -16,6 +16,7 @@ CREATE TABLE IF NOT EXISTS ura_registry_versions (
   version INTEGER PRIMARY KEY, who TEXT NOT NULL, at TEXT NOT NULL, why TEXT NOT NULL, format INTEGER NOT NULL, content TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS ura_registry_head (id INTEGER PRIMARY KEY CHECK (id = 1), version INTEGER NOT NULL);
 INSERT OR IGNORE INTO ura_registry_head (id, version) VALUES (1, 0);
+CREATE TABLE IF NOT EXISTS ura_registry_blobs (sha256 TEXT PRIMARY KEY, media_type TEXT NOT NULL, bytes BLOB NOT NULL, at TEXT NOT NULL);
 `
 
 export class SqliteRegistryStore extends VersionedStore {
@@ -83,6 +84,15 @@ export class SqliteRegistryStore extends VersionedStore {
       if (this.db.isTransaction) this.db.exec('ROLLBACK')
       throw err
     }
+  }
+
+  protected async writeBlob (sha256: string, bytes: Uint8Array, mediaType: string): Promise<void> {
+    this.db.prepare('INSERT OR IGNORE INTO ura_registry_blobs (sha256, media_type, bytes, at) VALUES (?, ?, ?, ?)').run(sha256, mediaType, bytes, new Date().toISOString())
+  }
+
+  protected async readBlob (sha256: string): Promise<{ bytes: Buffer; mediaType: string } | undefined> {
+    const row = this.db.prepare('SELECT media_type, bytes FROM ura_registry_blobs WHERE sha256 = ?').get(sha256) as { media_type: string; bytes: Uint8Array } | undefined
+    return row === undefined ? undefined : { bytes: Buffer.from(row.bytes), mediaType: row.media_type }
   }
 
   protected async listen (): Promise<() => Promise<void>> {

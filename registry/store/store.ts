@@ -7,7 +7,8 @@
  * `VersionedStore` holds what both implementations share (resolving and checking a change, diffs,
  * rollback, watching); each implementation only reads rows and appends one in a transaction.
  */
-import { CONTENT_FORMAT, emptyContent, type RegistryContent } from './content.ts'
+import { createHash } from 'node:crypto'
+import { CONTENT_FORMAT, emptyContent, withAllSections, type RegistryContent } from './content.ts'
 import { diffContent, type RegistryDiff } from './diff.ts'
 import { RegistryStoreError } from './errors.ts'
 import { validateContent } from './validate.ts'
@@ -61,6 +62,12 @@ export interface RegistryStore {
   diff (a: number, b: number): Promise<RegistryDiff>
   /** A new version whose content equals version n's. */
   rollback (n: number, options: RollbackOptions): Promise<RegistryVersion>
+  /**
+   * Stores bytes that content refers to by digest (an application's sealed letter): not versioned,
+   * never changed, shared by every node on the store. Resolves to the SHA-256 (lower-case hex).
+   */
+  putBlob (bytes: Uint8Array, mediaType: string): Promise<string>
+  getBlob (sha256: string): Promise<{ bytes: Buffer; mediaType: string } | undefined>
   /** Calls `onVersion` once for every version committed from now on (by any client), in order; resolves to a stop function. */
   watch (onVersion: (version: VersionInfo) => void, options?: WatchOptions): Promise<() => Promise<void>>
   close (): Promise<void>
@@ -86,7 +93,7 @@ const VERSION_ZERO: RegistryVersion = { version: 0, who: 'ura', when: new Date(0
 
 function rowVersion (row: VersionRow): RegistryVersion {
   if (row.format !== CONTENT_FORMAT) throw new Error(`registry version ${row.version} has content format ${row.format}; this ura reads format ${CONTENT_FORMAT}`)
-  return { ...rowInfo(row), content: JSON.parse(row.content) as RegistryContent }
+  return { ...rowInfo(row), content: withAllSections(JSON.parse(row.content) as Partial<RegistryContent>) }
 }
 
 export function rowInfo (row: Omit<VersionRow, 'content' | 'format'>): VersionInfo {
@@ -114,6 +121,21 @@ export abstract class VersionedStore implements RegistryStore {
   /** Starts whatever tells this client about other clients' commits; `wake` re-reads the store. */
   protected abstract listen (wake: () => void): Promise<() => Promise<void>>
   protected abstract shut (): Promise<void>
+  protected abstract writeBlob (sha256: string, bytes: Uint8Array, mediaType: string): Promise<void>
+  protected abstract readBlob (sha256: string): Promise<{ bytes: Buffer; mediaType: string } | undefined>
+
+  async putBlob (bytes: Uint8Array, mediaType: string): Promise<string> {
+    this.open()
+    const sha256 = createHash('sha256').update(bytes).digest('hex')
+    await this.writeBlob(sha256, bytes, mediaType)
+    return sha256
+  }
+
+  async getBlob (sha256: string): Promise<{ bytes: Buffer; mediaType: string } | undefined> {
+    this.open()
+    if (!/^[0-9a-f]{64}$/.test(sha256)) return undefined
+    return await this.readBlob(sha256)
+  }
 
   private open (): void {
     if (this.closed) throw new RegistryStoreError('STORE_CLOSED', 'the registry store is closed')
@@ -152,6 +174,7 @@ export abstract class VersionedStore implements RegistryStore {
       content = change
     }
     validateContent(this.instance, content)
+    content = withAllSections(content)
     // What is stored is a copy: the caller may go on changing its object.
     const row: VersionRow = { version: expectedVersion + 1, who, at: new Date().toISOString(), why, format: CONTENT_FORMAT, content: JSON.stringify(content) }
     await this.append(expectedVersion, row)

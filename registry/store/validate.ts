@@ -3,10 +3,11 @@
  * (config/load.ts), so a change is accepted or refused whole, with every problem named by its path.
  */
 import { checkRegistryParts } from '../../config/load.ts'
+import { REGISTRY_SECTIONS } from '../../config/registry-sections.ts'
 import type { RegistryContent } from './content.ts'
 import { RegistryStoreError } from './errors.ts'
 
-const SECTIONS = ['members', 'groups', 'services', 'access'] as const
+const SECTIONS = ['members', 'groups', 'services', 'access', ...REGISTRY_SECTIONS] as const
 
 /** Throws INVALID_CONTENT listing every problem; returns nothing when the content is sound. */
 export function validateContent (instance: string, content: RegistryContent): void {

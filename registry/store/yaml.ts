@@ -2,16 +2,18 @@
  * Moves registry content between the store and YAML files, the form operators edit and review:
  * `importDir` reads the registry parts (members, groups, services, access) of every YAML file in a
  * configuration directory, skipping the node's own settings; `exportDir` writes them back as
- * members.yaml (with groups), services.yaml and access.yaml. Import of an export gives the same content.
+ * members.yaml (with groups), services.yaml, access.yaml and the operator plane's operators.yaml,
+ * certificates.yaml (issued and revoked) and onboarding.yaml (applications, access requests, outbox). Import of an export gives the same content.
  */
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { parseDocument, stringify } from 'yaml'
 import { checkConfigFile, formatProblem, type ConfigProblem } from '../../config/load.ts'
+import { REGISTRY_SECTIONS } from '../../config/registry-sections.ts'
 import { emptyContent, type RegistryContent } from './content.ts'
 import { RegistryStoreError } from './errors.ts'
 
-export const EXPORT_FILES = ['members.yaml', 'services.yaml', 'access.yaml'] as const
+export const EXPORT_FILES = ['members.yaml', 'services.yaml', 'access.yaml', 'operators.yaml', 'certificates.yaml', 'onboarding.yaml'] as const
 
 /** The registry parts of a configuration directory, merged in file-name order (as the node loads them). */
 export async function importDir (dir: string): Promise<RegistryContent> {
@@ -34,6 +36,7 @@ export async function importDir (dir: string): Promise<RegistryContent> {
     content.members.push(...d.members ?? [])
     content.services.push(...d.services ?? [])
     content.access.push(...d.access ?? [])
+    for (const k of REGISTRY_SECTIONS) (content[k] as unknown[]).push(...(d[k] as unknown[] | undefined) ?? [])
     for (const [group, members] of Object.entries(d.groups ?? {})) {
       if (group in content.groups) problems.push({ file, path: `groups.${group}`, message: `group '${group}' is defined twice` })
       content.groups[group] = members
@@ -53,6 +56,9 @@ export async function exportDir (content: RegistryContent, dir: string, header =
     ['members.yaml', { members: content.members, ...(Object.keys(content.groups).length > 0 ? { groups: content.groups } : {}) }],
     ['services.yaml', { services: content.services }],
     ['access.yaml', { access: content.access }],
+    ['operators.yaml', { operators: content.operators }],
+    ['certificates.yaml', { certificates: content.certificates, revocations: content.revocations }],
+    ['onboarding.yaml', { applications: content.applications, accessRequests: content.accessRequests, outbox: content.outbox }],
   ]
   const written: string[] = []
   for (const [name, data] of files) {

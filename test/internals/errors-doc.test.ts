@@ -1,10 +1,12 @@
 /**
  * docs/errors.md documents every error code of the node with its HTTP status. This test holds the
- * page's table against the code's table, so neither can change without the other.
+ * page's tables against the code's tables (the exchange codes, and the onboarding codes), so
+ * neither can change without the other.
  */
 import { readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import t from 'tap'
+import { ONBOARDING_ERRORS } from '../../admin/onboarding/errors.ts'
 import { ERROR_STATUS } from '../../protocol/errors.ts'
 
 const PAGE = resolve(import.meta.dirname, '../../docs/errors.md')
@@ -39,14 +41,16 @@ function differences (markdown: string, table: Record<string, number>): string[]
 }
 
 const page = readFileSync(PAGE, 'utf8')
+const CODES: Record<string, number> = { ...ERROR_STATUS, ...ONBOARDING_ERRORS }
 
-t.test('docs/errors.md lists exactly the codes of ERROR_STATUS, with their statuses', async t => {
+t.test('docs/errors.md lists exactly the codes of ERROR_STATUS and ONBOARDING_ERRORS, with their statuses', async t => {
   t.ok(documentedCodes(page).codes.size > 0, 'the page has a table of codes')
-  t.same(differences(page, ERROR_STATUS), [])
+  t.ok(documentedCodes(page).codes.has('Onboarding.InvalidNipt'), 'the onboarding table is read too')
+  t.same(differences(page, CODES), [])
 })
 
 t.test('the comparison notices a change on either side', async t => {
-  const table: Record<string, number> = { ...ERROR_STATUS }
+  const table: Record<string, number> = { ...CODES }
 
   const added = { ...table, 'Server.ServerProxy.SomethingNew': 500 }
   t.same(differences(page, added), ['Server.ServerProxy.SomethingNew (500) is missing from docs/errors.md'], 'a new code')
