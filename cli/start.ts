@@ -8,6 +8,7 @@ import { buildGateway } from '../gateway/server.ts'
 import type { GatewayTls } from '../gateway/edge/tls.ts'
 import { keystoreSigningKeys } from '../certs/keystore-signer.ts'
 import { openMessageLog } from '../messagelog/index.ts'
+import { startAdmin } from '../admin/start.ts'
 
 import { DEMO_CONFIG_DIR } from '../config/defaults.ts'
 
@@ -55,6 +56,8 @@ export async function start (values: { config?: string; demo?: boolean }): Promi
     await new Promise<void>((ok, fail) => gateway.plainServer!.once('error', fail).listen(httpPort, host, () => ok()))
     gateway.app.log.info({ url: `http://${host}:${httpPort}` }, 'plain HTTP for connection: http clients')
   }
+  // The admin API on its own listener (node.admin), its actions signed into the audit trail by the same batch signer.
+  const admin = await startAdmin({ config, pki, signer: messageLog.signer, log: gateway.app.log.child({ part: 'admin' }) })
   if (providers !== undefined) gateway.app.log.info({ providers: providers.urls }, 'demo provider systems are running')
   const expiring = pki.expiring()
   if (expiring.length > 0) gateway.app.log.warn({ certificates: expiring.map(c => ({ role: c.role, id: c.id, notAfter: c.notAfter, state: c.state })) }, 'certificates expire within 30 days')
@@ -65,6 +68,7 @@ export async function start (values: { config?: string; demo?: boolean }): Promi
     stopping = true
     gateway.app.log.info({ signal }, 'draining: finishing exchanges in flight')
     await gateway.close()
+    await admin?.close()
     await providers?.close()
     process.exit(0)
   }

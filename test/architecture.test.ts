@@ -13,7 +13,7 @@ import extractDepcruiseOptions from 'dependency-cruiser/config-utl/extract-depcr
 import t from 'tap'
 
 const REPO = resolve(import.meta.dirname, '..')
-const PARTS = ['protocol', 'adapters', 'schemas', 'certs', 'messagelog', 'registry', 'config', 'gateway', 'cli', 'demo', 'bin', 'bench', 'test', 'conformance']
+const PARTS = ['protocol', 'adapters', 'schemas', 'certs', 'messagelog', 'registry', 'config', 'gateway', 'admin', 'cli', 'demo', 'bin', 'bench', 'test', 'conformance']
 
 async function violations (baseDir: string, files: string[], options: ICruiseOptions): Promise<Array<{ rule: string; from: string; to: string }>> {
   const result = (await cruise(files, { ...options, baseDir, validate: true })).output as ICruiseResult
@@ -40,6 +40,9 @@ t.test('the rules bite: a tree that breaks them is reported', async t => {
     'gateway/pipeline/stages.ts': "import { route } from '../edge/route.ts'\nimport type { Back } from './back.ts'\nexport const s = route\nexport type Forth = Back\n",
     'gateway/pipeline/back.ts': "import type { Forth } from './stages.ts'\nexport type Back = Forth | string\n",
     'messagelog/recorder.ts': "import type { Exchange } from '../gateway/pipeline/exchange.ts'\nexport type R = Exchange\n",
+    // The admin API reaching into the gateway, and the registry importing the admin API.
+    'admin/server.ts': "import type { Exchange } from '../gateway/pipeline/exchange.ts'\nexport type A = Exchange\n",
+    'registry/store.ts': "import type { A } from '../admin/server.ts'\nexport type S = A\n",
   }
   for (const [name, text] of Object.entries(files)) {
     await mkdir(dirname(join(dir, name)), { recursive: true })
@@ -47,11 +50,13 @@ t.test('the rules bite: a tree that breaks them is reported', async t => {
   }
   const options = await extractDepcruiseOptions(join(REPO, '.dependency-cruiser.json'))
   delete options.tsConfig
-  const found = await violations(dir, ['gateway', 'adapters', 'protocol', 'messagelog'], options)
+  const found = await violations(dir, ['gateway', 'adapters', 'protocol', 'messagelog', 'admin', 'registry'], options)
   const has = (rule: string, from: string, to: string): boolean => found.some(v => v.rule === rule && v.from === from && v.to === to)
   t.ok(has('adapters-know-no-gateway', 'adapters/types.ts', 'gateway/pipeline/exchange.ts'), 'adapter → gateway')
   t.ok(has('protocol-imports-nothing', 'protocol/errors.ts', 'gateway/edge/route.ts'), 'protocol → gateway')
   t.ok(has('pipeline-not-edge', 'gateway/pipeline/stages.ts', 'gateway/edge/route.ts'), 'pipeline → edge')
   t.ok(has('messagelog-never-gateway', 'messagelog/recorder.ts', 'gateway/pipeline/exchange.ts'), 'message log → gateway')
+  t.ok(has('admin-not-gateway', 'admin/server.ts', 'gateway/pipeline/exchange.ts'), 'admin → gateway')
+  t.ok(has('nothing-below-imports-admin', 'registry/store.ts', 'admin/server.ts'), 'registry → admin')
   t.ok(found.some(v => v.rule === 'no-cycles' && v.from.startsWith('gateway/pipeline/')), `a cycle through type-only imports (${JSON.stringify(found.filter(v => v.rule === 'no-cycles'))})`)
 })

@@ -1,11 +1,16 @@
 /**
- * docs/errors.md documents every error code of the node with its HTTP status. This test holds the
- * page's table against the code's table, so neither can change without the other.
+ * docs/errors.md documents every error code of the node with its HTTP status: the exchange side's
+ * (protocol/errors.ts) and the admin API's (admin/errors.ts). This test holds the page's tables
+ * against the code's tables, so neither can change without the other.
  */
 import { readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import t from 'tap'
-import { ERROR_STATUS } from '../../protocol/errors.ts'
+import { ADMIN_ERROR_STATUS } from '../../admin/errors.ts'
+import { ERROR_STATUS as EXCHANGE_ERROR_STATUS } from '../../protocol/errors.ts'
+
+/** Every code the node answers with, exchange and admin API alike. */
+const ERROR_STATUS: Record<string, number> = { ...EXCHANGE_ERROR_STATUS, ...ADMIN_ERROR_STATUS }
 
 const PAGE = resolve(import.meta.dirname, '../../docs/errors.md')
 
@@ -40,7 +45,7 @@ function differences (markdown: string, table: Record<string, number>): string[]
 
 const page = readFileSync(PAGE, 'utf8')
 
-t.test('docs/errors.md lists exactly the codes of ERROR_STATUS, with their statuses', async t => {
+t.test('docs/errors.md lists exactly the codes of ERROR_STATUS and ADMIN_ERROR_STATUS, with their statuses', async t => {
   t.ok(documentedCodes(page).codes.size > 0, 'the page has a table of codes')
   t.same(differences(page, ERROR_STATUS), [])
 })
