@@ -48,9 +48,14 @@ export interface AdminOptions {
   publicRate?: RateSettings
 }
 
+/** A route of the admin API with the action it takes (HEAD routes left out). */
+export interface AdminRoute { method: string; url: string; action: string }
+
 export interface Admin {
   app: FastifyInstance
   context: AdminContext
+  /** Every route that names its action, as registered (plugins' included). */
+  routes: AdminRoute[]
   /** Stops the listener (the store and the trail belong to the caller). */
   close (): Promise<void>
 }
@@ -87,6 +92,11 @@ export async function buildAdmin (opts: AdminOptions): Promise<Admin> {
     ajv: { customOptions: { removeAdditional: false, useDefaults: false, coerceTypes: false, allErrors: true } },
   })
   app.removeContentTypeParser('text/plain')
+  const routes: AdminRoute[] = []
+  app.addHook('onRoute', r => {
+    const action = (r.config as { action?: string } | undefined)?.action
+    for (const method of ([] as string[]).concat(r.method)) if (action !== undefined && method !== 'HEAD') routes.push({ method, url: r.url, action })
+  })
 
   app.addHook('onRequest', async (request, reply) => { reply.header('x-request-id', request.id) })
   app.setErrorHandler(async (err, request, reply) => {
@@ -142,7 +152,7 @@ export async function buildAdmin (opts: AdminOptions): Promise<Admin> {
     })
   }
 
-  return { app, context, close: () => app.close() }
+  return { app, context, routes, close: () => app.close() }
 }
 
 /**
