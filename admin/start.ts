@@ -5,7 +5,7 @@
  * is still empty (the demo's operators come from there), opens the audit trail signed through the
  * node's batch signer, and listens. `close()` undoes all of it.
  */
-import { join } from 'node:path'
+import { join, relative } from 'node:path'
 import type { FastifyBaseLogger } from 'fastify'
 import type { BatchSigner } from '../certs/batch-signer.ts'
 import { dataDirOf, type NodePki } from '../certs/node-pki.ts'
@@ -36,7 +36,7 @@ export async function seedIfEmpty (store: RegistryStore, dir: string): Promise<n
   if ((await store.current()).version !== 0) return undefined
   const content = await importDir(dir)
   try {
-    return (await store.commit(content, { who: 'ura', why: `seeded from the configuration directory ${dir}`, expectedVersion: 0 })).version
+    return (await store.commit(content, { who: 'ura', why: `seeded from the configuration directory ${relative(process.cwd(), dir) || dir}`, expectedVersion: 0 })).version
   } catch (err) {
     if (err instanceof RegistryStoreError && err.code === 'STALE_VERSION') return undefined
     throw err

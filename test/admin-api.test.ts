@@ -10,6 +10,9 @@ import { request as httpsRequest } from 'node:https'
 import t, { type Test } from 'tap'
 import { Validator } from '@seriousme/openapi-schema-validator'
 import { createRootCa, generateKeyPair, issueCertificate } from '../certs/pki.ts'
+import { commitChange } from '../admin/change.ts'
+import { authorize } from '../admin/roles.ts'
+import type { AdminPlugin } from '../admin/server.ts'
 import { auditVerify } from '../cli/audit.ts'
 import { CIVIL, E_ALBANIA_CLIENT, nid, startAdminRig, TIRANA, type AdminRig, type Answer } from './support/admin.ts'
 
@@ -18,8 +21,32 @@ const CIVIL_P = CIVIL.replaceAll('/', ':')
 const TAX = 'AL-DEV:NJQV:L21603004L:taksat-vendore:detyrimet'
 const CIVIL_SERVICE = 'AL-DEV:GOV:L01417001D:regjistri-civil:kerkoShtetas@v1'
 
+/** Set by a test: the next commit fails inside the store's transaction, after the version row is written. */
+let failCommit = false
+
+/** A plugin as another part of admin/ writes one: an authenticated route taking an action through authorize and commitChange. */
+const plugin: AdminPlugin = async (app, ctx) => {
+  app.post('/prova/outbox', { config: { action: 'outbox.list' } }, async (request, reply) => {
+    const grant = authorize(request, 'outbox.list')
+    const v = await commitChange(ctx, request, {
+      action: 'outbox.list',
+      target: 'outbox',
+      change: c => { c.outbox.push({ id: `n${c.outbox.length + 1}`, at: '2026-03-01T10:00:00Z', to: ['operators:system-administrator'], subject: 'prova', body: 'prova' }); return c },
+    })
+    return reply.code(201).send({ version: v.version, role: grant.role })
+  })
+}
+const publicPlugin: AdminPlugin = async app => { app.get('/apliko/ping', async () => ({ ok: true })) }
+
 let rig: AdminRig
-t.before(async () => { rig = await startAdminRig() })
+t.before(async () => {
+  rig = await startAdminRig({
+    duringCommit: () => { if (failCommit) { failCommit = false; throw new Error('the disk is full') } },
+    plugins: [plugin],
+    publicPlugins: [publicPlugin],
+    publicRate: { perSecond: 0.5, burst: 3 },
+  })
+})
 t.teardown(() => rig.close())
 
 const as = (operator: string): { token: string } => ({ token: rig.tokens[operator] })
@@ -229,6 +256,41 @@ t.test('content the registry cannot hold is refused whole by the store: 422 with
   const grant = await rig.call('PUT', `/admin/v1/grants/${TAX}`, { ...as('sa'), body: { entries: [{ clients: ['AL-DEV/GOV/Q99999999Q/nobody'] }] }, headers: { ...reason(), 'if-match': await etagOf(`/admin/v1/grants/${TAX}`) } })
   refused(t, grant, 422, 'Admin.InvalidChange', 'a grant to a client that is not registered')
   t.equal(await version(), v0, 'nothing was committed')
+})
+
+t.test('a store failure in the middle of a commit leaves the previous version current', async t => {
+  const path = `/admin/v1/members/${CIVIL_P}`
+  const before = await rig.call('GET', path, as('ro'))
+  const v0 = await version()
+  failCommit = true
+  const failed = await rig.call('PATCH', path, { ...as('ro'), body: { name: 'Gjendja Civile' }, headers: { ...reason(), 'if-match': before.headers.etag as string } })
+  refused(t, failed, 503, 'Admin.StoreFailed', 'the commit failed inside its transaction')
+  t.equal(await version(), v0, 'no new version')
+  const now = await rig.call('GET', path, as('ro'))
+  t.same(now.json, before.json, 'the member is as it was')
+  t.equal(now.headers.etag, before.headers.etag, 'and so is its ETag')
+  const record = (await rig.trail.list({ operator: 'ro', action: 'member.update' })).find(r => r.requestId === failed.headers['x-request-id'])
+  t.same({ result: record?.result, errorCode: record?.errorCode }, { result: 'refused', errorCode: 'Admin.StoreFailed' }, 'the failure is in the audit trail')
+  const again = await rig.call('PATCH', path, { ...as('ro'), body: { name: before.json.name }, headers: { ...reason(), 'if-match': before.headers.etag as string } })
+  t.equal(again.status, 200, 'the same change goes through once the store works')
+})
+
+t.test('plugins: authenticated routes use authorize and commitChange; public routes need no credential and are rate-limited', async t => {
+  refused(t, await rig.call('POST', '/admin/v1/prova/outbox', { headers: reason() }), 401, 'Admin.Unauthenticated', 'an authenticated plugin route without credential')
+  refused(t, await rig.call('POST', '/admin/v1/prova/outbox', { ...as('svc'), headers: { ...reason(), 'if-match': '*' } }), 403, 'Admin.Forbidden', 'a role the matrix does not allow')
+  refused(t, await rig.call('POST', '/admin/v1/prova/outbox', { ...as('ro'), headers: reason() }), 428, 'Admin.PreconditionRequired', 'commitChange asks for If-Match')
+  const ok = await rig.call('POST', '/admin/v1/prova/outbox', { ...as('ro'), headers: { ...reason('njoftim prove'), 'if-match': '*' } })
+  t.equal(ok.status, 201, ok.text)
+  t.same(ok.json, { version: await version(), role: 'registration-officer' })
+  t.equal((await rig.store.current()).content.outbox.length, 1, 'the plugin\'s change is one version')
+  t.ok(rig.admin.routes.some(r => r.url === '/admin/v1/prova/outbox' && r.action === 'outbox.list'), 'the plugin\'s route is listed with its action')
+
+  const answers = []
+  for (let i = 0; i < 5; i++) answers.push(await rig.call('GET', '/apliko/ping'))
+  t.same(answers.slice(0, 3).map(a => a.status), [200, 200, 200], 'a public route answers without credentials')
+  const limited = answers[3]
+  refused(t, limited, 429, 'Admin.RateLimited', 'past the burst')
+  t.ok(Number(limited.headers['retry-after']) >= 1, 'Retry-After')
 })
 
 t.test('a member-scoped service administrator manages its own member\'s services, subsystems and officials only', async t => {
