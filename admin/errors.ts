@@ -73,8 +73,10 @@ export function toAdminError (err: unknown): AdminError {
     case 'FST_ERR_CTP_EMPTY_JSON_BODY': return new AdminError('Admin.InvalidBody', 'the body is empty but Content-Type says JSON')
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH': return new AdminError('Admin.InvalidRequest', 'Content-Length does not match the body')
   }
-  if (e.statusCode === 400) return new AdminError('Admin.InvalidBody', `the body is not JSON: ${e.message}`)
-  if (typeof e.statusCode === 'number' && e.statusCode === 404) return new AdminError('Admin.NotFound', e.message)
+  // The JSON body parser's own errors carry no code (or an FST_ERR_CTP_ one); the router's do.
+  if (e.statusCode === 400 && (e.code === undefined || e.code.startsWith('FST_ERR_CTP_'))) return new AdminError('Admin.InvalidBody', `the body is not JSON: ${e.message}`)
+  if (e.statusCode === 404) return new AdminError('Admin.NotFound', e.message)
+  if (typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) return new AdminError('Admin.InvalidRequest', `the request is refused: ${e.message}`)
   return new AdminError('Admin.InternalError', 'the admin API failed; the request id names the log line', {}, { cause: err })
 }
 

@@ -9,7 +9,7 @@
  * one (`publicPlugins`).
  */
 import { randomUUID } from 'node:crypto'
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
 import type { NodePki } from '../certs/node-pki.ts'
 import type { UraConfig } from '../config/types.ts'
 import type { AuditTrail } from '../messagelog/audit/index.ts'
@@ -90,6 +90,8 @@ export async function buildAdmin (opts: AdminOptions): Promise<Admin> {
     routerOptions: { ignoreDuplicateSlashes: false, maxParamLength: 2000 },
     // Bodies are refused, never trimmed or coerced: unknown properties and wrong types are errors.
     ajv: { customOptions: { removeAdditional: false, useDefaults: false, coerceTypes: false, allErrors: true } },
+    // A URL the router cannot even decode (`%zz`) gets the admin API's error shape too.
+    frameworkErrors: frameworkError,
   })
   app.removeContentTypeParser('text/plain')
   const routes: AdminRoute[] = []
@@ -153,6 +155,12 @@ export async function buildAdmin (opts: AdminOptions): Promise<Admin> {
   }
 
   return { app, context, routes, close: () => app.close() }
+}
+
+/** What the router refuses before any hook runs (a URL it cannot decode, `%zz`), in the admin API's error shape. */
+function frameworkError (err: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  const e = new AdminError('Admin.InvalidRequest', `the URL is malformed: ${err.message}`)
+  return reply.code(e.status).type('application/json; charset=utf-8').header('x-request-id', request.id).send(errorBody(e, request.id))
 }
 
 /**

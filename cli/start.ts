@@ -57,7 +57,15 @@ export async function start (values: { config?: string; demo?: boolean }): Promi
     gateway.app.log.info({ url: `http://${host}:${httpPort}` }, 'plain HTTP for connection: http clients')
   }
   // The admin API on its own listener (node.admin), its actions signed into the audit trail by the same batch signer.
-  const admin = await startAdmin({ config, pki, signer: messageLog.signer, log: gateway.app.log.child({ part: 'admin' }) })
+  let admin
+  try {
+    admin = await startAdmin({ config, pki, signer: messageLog.signer, log: gateway.app.log.child({ part: 'admin' }) })
+  } catch (err) {
+    console.error(`ura: the admin API cannot start: ${(err as Error).message}`)
+    await gateway.close()
+    await providers?.close()
+    return 1
+  }
   if (providers !== undefined) gateway.app.log.info({ providers: providers.urls }, 'demo provider systems are running')
   const expiring = pki.expiring()
   if (expiring.length > 0) gateway.app.log.warn({ certificates: expiring.map(c => ({ role: c.role, id: c.id, notAfter: c.notAfter, state: c.state })) }, 'certificates expire within 30 days')

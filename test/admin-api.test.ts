@@ -230,6 +230,7 @@ t.test('bodies, parameters and paths are validated: unknown fields, wrong values
     '/admin/v1/members/AL-DEV:GOV:..',
     `/admin/v1/services/AL-DEV:GOV:L01417001D:..:kerkoShtetas`,
     '/admin/v1/members/AL-DEV:GOV:L01417001D%00',
+    '/admin/v1/members/AL-DEV:GOV:%zz',
   ]) {
     const res = await rawGet(path, rig.tokens.sa)
     t.equal(res.status, 400, `${path}: refused`)
