@@ -9,6 +9,7 @@ import type { AuditResult } from '../messagelog/audit/index.ts'
 import type { AdminContext } from './context.ts'
 
 export const ANONYMOUS = 'anonymous'
+const MAX_TARGET = 300
 
 export interface ActionOutcome {
   result: AuditResult
@@ -25,7 +26,8 @@ export async function recordAction (ctx: AdminContext, request: FastifyRequest, 
     operator: request.operator?.id ?? ANONYMOUS,
     role: st.role === '' ? 'none' : st.role,
     action: st.action,
-    target: st.target,
+    // A target named by a request that was then refused may be anything the caller sent: kept short.
+    target: st.target === null ? null : st.target.slice(0, MAX_TARGET),
     ...(outcome.before === undefined ? {} : { before: outcome.before }),
     ...(outcome.after === undefined ? {} : { after: outcome.after }),
     result: outcome.result,

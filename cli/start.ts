@@ -50,13 +50,8 @@ export async function start (values: { config?: string; demo?: boolean }): Promi
   // Members sign requests and responses with their e-seal keys from the data directory.
   const messageLog = await openMessageLog(config, keystoreSigningKeys(pki.keystore, pki.trust))
   const gateway = await buildGateway({ config, tls, expiringCertificates: pki.expiring, certificates: pki.certificates, messageLog })
-  const { host, port, httpPort } = config.node.listen
-  await gateway.app.listen({ host, port })
-  if (httpPort !== undefined && gateway.plainServer !== undefined) {
-    await new Promise<void>((ok, fail) => gateway.plainServer!.once('error', fail).listen(httpPort, host, () => ok()))
-    gateway.app.log.info({ url: `http://${host}:${httpPort}` }, 'plain HTTP for connection: http clients')
-  }
-  // The admin API on its own listener (node.admin), its actions signed into the audit trail by the same batch signer.
+  // The admin API on its own listener (node.admin), its actions signed into the audit trail by the
+  // same batch signer; up before the exchange port, so a node that says it listens is whole.
   let admin
   try {
     admin = await startAdmin({ config, pki, signer: messageLog.signer, log: gateway.app.log.child({ part: 'admin' }) })
@@ -65,6 +60,12 @@ export async function start (values: { config?: string; demo?: boolean }): Promi
     await gateway.close()
     await providers?.close()
     return 1
+  }
+  const { host, port, httpPort } = config.node.listen
+  await gateway.app.listen({ host, port })
+  if (httpPort !== undefined && gateway.plainServer !== undefined) {
+    await new Promise<void>((ok, fail) => gateway.plainServer!.once('error', fail).listen(httpPort, host, () => ok()))
+    gateway.app.log.info({ url: `http://${host}:${httpPort}` }, 'plain HTTP for connection: http clients')
   }
   if (providers !== undefined) gateway.app.log.info({ providers: providers.urls }, 'demo provider systems are running')
   const expiring = pki.expiring()

@@ -4,7 +4,8 @@
  * refused on the next request once the token is withdrawn, the certificate unpinned or revoked, or
  * the operator disabled), If-Match (428, 412), validation (unknown fields, path tricks, sizes),
  * store refusals (422) and a store failure in the middle of a commit, member scope, the resources,
- * the OpenAPI document, the plugin scopes, and the audit trail of a mixed session (`ura audit verify`).
+ * the OpenAPI document, the plugin scopes, and the audit trail of a mixed session (`ura audit verify`);
+ * and the same API on the PostgreSQL registry store, where another client of the database sees each change.
  */
 import { request as httpsRequest } from 'node:https'
 import t, { type Test } from 'tap'
@@ -14,7 +15,9 @@ import { commitChange } from '../admin/change.ts'
 import { authorize } from '../admin/roles.ts'
 import type { AdminPlugin } from '../admin/server.ts'
 import { auditVerify } from '../cli/audit.ts'
+import { openRegistryStore } from '../registry/store/index.ts'
 import { CIVIL, E_ALBANIA_CLIENT, nid, startAdminRig, TIRANA, type AdminRig, type Answer } from './support/admin.ts'
+import { scratchDatabase } from './support/postgres.ts'
 
 const TIRANA_P = TIRANA.replaceAll('/', ':')
 const CIVIL_P = CIVIL.replaceAll('/', ':')
@@ -470,4 +473,38 @@ t.test('every request, allowed or refused, is one signed record in the audit tra
   }
   t.equal(code, 0, 'ura audit verify exits 0')
   t.match(printed.join('\n'), new RegExp(`audit trail \\(embedded\\) verified: ${(await rig.trail.list({})).length} records`))
+})
+
+// ---- the PostgreSQL store (cluster mode) ------------------------------------------------------
+
+t.test('PostgreSQL store: one version per change, seen by every client; a failed commit changes nothing', async t => {
+  const { url } = await scratchDatabase(t, 'ura_test_admin')
+  let fail = false
+  const pg = await startAdminRig({ storeUrl: url, duringCommit: () => { if (fail) { fail = false; throw new Error('connection lost mid-commit') } } })
+  t.teardown(() => pg.close())
+  t.equal(pg.store.kind, 'postgres')
+  const other = await openRegistryStore(url, { instance: 'AL-DEV' })
+  t.teardown(() => other.close())
+
+  const token = { token: pg.tokens.svc }
+  const path = '/admin/v1/services/AL-DEV:NJQV:L21603004L:taksat-vendore:detyrimet'
+  const before = await pg.call('GET', path, token)
+  t.equal(before.status, 200)
+  const node = await pg.call('GET', '/admin/v1/node', token)
+  t.equal(node.json.registry.store, 'postgres')
+
+  fail = true
+  const failed = await pg.call('PATCH', path, { ...token, body: { timeoutMs: 9000 }, headers: { 'x-ura-reason': 'slower', 'if-match': before.headers.etag as string } })
+  t.equal(failed.status, 503)
+  t.equal(failed.json.type, 'Admin.StoreFailed')
+  t.equal((await other.current()).version, 1, 'the failed change left version 1 current')
+
+  const ok = await pg.call('PATCH', path, { ...token, body: { timeoutMs: 9000 }, headers: { 'x-ura-reason': 'slower', 'if-match': before.headers.etag as string } })
+  t.equal(ok.status, 200, ok.text)
+  const seen = await other.current()
+  t.same({ version: seen.version, who: seen.who, why: seen.why }, { version: 2, who: 'svc', why: 'slower' }, 'another client of the database reads the new version')
+  t.equal(seen.content.services.find(s => s.code === 'detyrimet')?.timeoutMs, 9000)
+  const stale = await pg.call('PATCH', path, { ...token, body: { timeoutMs: 7000 }, headers: { 'x-ura-reason': 'x', 'if-match': before.headers.etag as string } })
+  t.equal(stale.json.type, 'Admin.PreconditionFailed')
+  t.equal((await other.current()).version, 2)
 })
