@@ -8,6 +8,7 @@ import { buildGateway } from '../gateway/server.ts'
 import type { GatewayTls } from '../gateway/edge/tls.ts'
 import { keystoreSigningKeys } from '../certs/keystore-signer.ts'
 import { openMessageLog } from '../messagelog/index.ts'
+import { startAdmin } from '../admin/start.ts'
 
 import { DEMO_CONFIG_DIR } from '../config/defaults.ts'
 
@@ -49,6 +50,17 @@ export async function start (values: { config?: string; demo?: boolean }): Promi
   // Members sign requests and responses with their e-seal keys from the data directory.
   const messageLog = await openMessageLog(config, keystoreSigningKeys(pki.keystore, pki.trust))
   const gateway = await buildGateway({ config, tls, expiringCertificates: pki.expiring, certificates: pki.certificates, messageLog })
+  // The admin API on its own listener (node.admin), its actions signed into the audit trail by the
+  // same batch signer; up before the exchange port, so a node that says it listens is whole.
+  let admin
+  try {
+    admin = await startAdmin({ config, pki, signer: messageLog.signer, log: gateway.app.log.child({ part: 'admin' }) })
+  } catch (err) {
+    console.error(`ura: the admin API cannot start: ${(err as Error).message}`)
+    await gateway.close()
+    await providers?.close()
+    return 1
+  }
   const { host, port, httpPort } = config.node.listen
   await gateway.app.listen({ host, port })
   if (httpPort !== undefined && gateway.plainServer !== undefined) {
@@ -65,6 +77,7 @@ export async function start (values: { config?: string; demo?: boolean }): Promi
     stopping = true
     gateway.app.log.info({ signal }, 'draining: finishing exchanges in flight')
     await gateway.close()
+    await admin?.close()
     await providers?.close()
     process.exit(0)
   }
