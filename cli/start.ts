@@ -12,6 +12,7 @@ import { openMessageLog } from '../messagelog/index.ts'
 import { LiveRegistryError } from '../registry/live.ts'
 import { registryStoreLocation, seedRegistryStore, shownLocation, type Seeding } from '../registry/node-store.ts'
 import { openRegistryStore, RegistryStoreError, type RegistryStore } from '../registry/store/index.ts'
+import { startAdmin } from '../admin/start.ts'
 
 import { DEMO_CONFIG_DIR } from '../config/defaults.ts'
 
@@ -87,6 +88,19 @@ export async function start (values: { config?: string; demo?: boolean }): Promi
   if (seeding.action !== 'kept') gateway.app.log.info({ registryVersion: seeding.version, dir }, `registry store ${seeding.action === 'seeded' ? 'was empty: seeded' : 'follows the changed demo configuration:'} version ${seeding.version} from ${dir}`)
   gateway.app.log.info({ registryVersion: served, store: shownLocation(where) }, `serving registry version ${served} from ${shownLocation(where)}`)
   if (seeding.differs) gateway.app.log.warn({ registryVersion: served, dir }, `the registry files in ${dir} differ from registry version ${served}, which the node serves: 'ura config import ${dir}' makes them a new version`)
+  // The admin API on its own listener (node.admin), its actions signed into the audit trail by the
+  // same batch signer; up before the exchange port, so a node that says it listens is whole. It
+  // commits to the node's own store object, so the gateway applies each of its versions at once.
+  let admin
+  try {
+    admin = await startAdmin({ config, pki, signer: messageLog.signer, store, log: gateway.app.log.child({ part: 'admin' }) })
+  } catch (err) {
+    console.error(`ura: the admin API cannot start: ${(err as Error).message}`)
+    await gateway.close()
+    await store.close()
+    await providers?.close()
+    return 1
+  }
   const { host, port, httpPort } = config.node.listen
   await gateway.app.listen({ host, port })
   if (httpPort !== undefined && gateway.plainServer !== undefined) {
@@ -103,6 +117,7 @@ export async function start (values: { config?: string; demo?: boolean }): Promi
     stopping = true
     gateway.app.log.info({ signal }, 'draining: finishing exchanges in flight')
     await gateway.close()
+    await admin?.close()
     await store.close()
     await providers?.close()
     process.exit(0)

@@ -317,6 +317,14 @@ function merge (files: ParsedFile[], dir: string, problems: ConfigProblem[]): Ur
     if (!clients.has(c)) problems.push(problemAt({ file: nodeOrigin!.file, path: ['node', 'operators', i] }, `operator ${c} is not a registered member or subsystem`))
   })
 
+  // The admin API: its own port, and a node operator whose member signs its audit trail.
+  const admin = node.admin
+  if (admin !== undefined) {
+    const at: Origin = { file: nodeOrigin!.file, path: ['node', 'admin', 'listen', 'port'] }
+    if (admin.listen.port !== 0 && [node.listen.port, node.listen.httpPort].includes(admin.listen.port)) problems.push(problemAt(at, `the admin API cannot share port ${admin.listen.port} with the exchanges`))
+    if (node.operators.length === 0) problems.push(problemAt({ file: nodeOrigin!.file, path: ['node', 'admin'] }, 'the admin API needs node.operators: its audit trail is signed by the node operator\'s member'))
+  }
+
   checkSections(sections, clients, new Set(serviceTypes.keys()), problems)
 
   return {

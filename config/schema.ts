@@ -161,6 +161,26 @@ export const configFileSchema = {
           },
           default: {},
         },
+        // The admin API (admin/, docs/admin-api.md): HTTPS on its own listener, never the exchange port;
+        // absent = no admin API. Its audit trail is signed by the node operator's member (`operators`).
+        admin: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['listen'],
+          properties: {
+            listen: {
+              type: 'object',
+              additionalProperties: false,
+              required: ['port'],
+              properties: {
+                host: { type: 'string', minLength: 1, default: '127.0.0.1' },
+                port: { type: 'integer', minimum: 0, maximum: 65535 },
+              },
+            },
+            // Largest request body the admin API reads (413 Admin.BodyTooLarge above it).
+            bodyBytes: { type: 'integer', minimum: 1024, maximum: 16777216, default: 1048576 },
+          },
+        },
         schemas: {
           type: 'object',
           additionalProperties: false,

@@ -14,6 +14,8 @@ export interface NodeConfig {
   log: LogConfig
   /** Client ids (`instance/class/code[/subsystem]`) of operators: they may read any exchange's evidence. */
   operators: string[]
+  /** The admin API's own HTTPS listener (admin/); absent = no admin API. */
+  admin?: AdminSettings
   /** Defaults for every service's way to its provider (each service may override). */
   resilience: ResilienceSettings
   rateLimits?: RateLimitsConfig
@@ -27,6 +29,13 @@ export interface RegistryStoreConfig {
   store: string
   /** Polling backstop for new versions, in ms. */
   pollMs: number
+}
+
+export interface AdminSettings {
+  /** Never the exchange port (the loader refuses it). Port 0 picks a free port (tests). */
+  listen: { host: string; port: number }
+  /** Largest request body the admin API reads. */
+  bodyBytes: number
 }
 
 export interface LogConfig {

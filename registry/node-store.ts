@@ -3,14 +3,21 @@
  * is empty seeds it with the registry parts of its configuration directory; from then on the store,
  * not those YAML files, is the node's registry (they change it only through `ura config import`).
  */
-import { resolve } from 'node:path'
+import { relative, resolve } from 'node:path'
 import type { UraConfig } from '../config/types.ts'
 import { REGISTRY_SECTIONS } from '../config/registry-sections.ts'
 import { canonicalJson } from './store/content.ts'
 import { importDir, RegistryStoreError, type RegistryContent, type RegistryStore } from './store/index.ts'
 
-/** Who the versions `ura start` commits are by. */
-export const SEED_AUTHOR = 'ura start'
+/** Who the versions seeded from a configuration directory are by (the node itself, not an operator). */
+export const SEED_AUTHOR = 'ura'
+
+/** Why: the directory, relative to the working directory when that is shorter. */
+export function seedReason (dir: string): string {
+  return `seeded from the configuration directory ${relative(process.cwd(), dir) || dir}`
+}
+
+const isSeed = (v: { who: string; why: string }): boolean => v.who === SEED_AUTHOR && v.why.startsWith('seeded from the configuration directory ')
 
 /** A `postgres://` URL as written, or the SQLite file's absolute path (relative paths start at the data directory). */
 export function registryStoreLocation (config: UraConfig): string {
@@ -56,11 +63,11 @@ function directoryView (fromDir: RegistryContent, c: RegistryContent): string {
 }
 
 /**
- * Seeds an empty store with the directory's registry parts (version 1, by `ura start`). With
- * `followConfig` (the demo), a store that only `ura start` ever wrote also takes a changed directory
- * as a new version, so a demo edited between two starts runs as edited; any other author's version
- * makes the store the registry again. Two nodes seeding one store at once: one commits, the other
- * keeps what the first committed.
+ * Seeds an empty store with the directory's registry parts (version 1). With `followConfig` (the
+ * demo), a store that holds nothing but such seeds also takes a changed directory as a new version,
+ * so a demo edited between two starts runs as edited; any other version (an operator's, the admin
+ * API's) makes the store the registry again. Two nodes seeding one store at once: one commits, the
+ * other keeps what the first committed.
  */
 export async function seedRegistryStore (store: RegistryStore, config: UraConfig, opts: { followConfig?: boolean } = {}): Promise<Seeding> {
   const current = await store.current()
@@ -76,9 +83,9 @@ export async function seedRegistryStore (store: RegistryStore, config: UraConfig
       return { action: 'kept', version: now.version, differs: directoryView(fromDir, fromDir) !== directoryView(fromDir, now.content) }
     }
   }
-  if (current.version === 0) return await commit(`seeded from ${config.dir}`, 'seeded')
-  if (differs && opts.followConfig === true && (await store.list()).every(v => v.who === SEED_AUTHOR)) {
-    return await commit(`seeded from ${config.dir} (its registry files changed)`, 'followed')
+  if (current.version === 0) return await commit(seedReason(config.dir), 'seeded')
+  if (differs && opts.followConfig === true && (await store.list()).every(isSeed)) {
+    return await commit(`${seedReason(config.dir)} (its registry files changed)`, 'followed')
   }
   return { action: 'kept', version: current.version, differs }
 }

@@ -276,7 +276,7 @@ async function ura (args: string[]): Promise<{ code: number; out: string }> {
 async function auditConfig (log: string): Promise<UraConfig> {
   const dataDir = await mkdtemp(join(tmpdir(), 'ura-data-'))
   return demoConfig({
-    'node.yaml': text => text.replace(/dataDir: .*/, `dataDir: ${dataDir}\n  operators: [${OPERATOR}]\n  log: ${log}`),
+    'node.yaml': text => text.replace(/\n  operators: .*/, '').replace(/dataDir: .*/, `dataDir: ${dataDir}\n  operators: [${OPERATOR}]\n  log: ${log}`),
   }, {
     'operators.yaml': 'members:\n  - class: GOV\n    code: M01712003P\n    name: Operatori i nyjes\n    subsystems:\n      - code: operimet\n        connection: http\n',
   })

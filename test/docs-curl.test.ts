@@ -15,7 +15,7 @@ import { join, relative, resolve } from 'node:path'
 import t from 'tap'
 
 const ROOT = resolve(import.meta.dirname, '..')
-const DEMO_PORTS = [8443, 4401, 4402]
+const DEMO_PORTS = [8443, 8444, 4401, 4402]
 const SHELL_BLOCKS = new Set(['sh', 'bash', 'shell'])
 
 /** A fenced block: `line` is the 1-based line of its opening fence, `end` the 0-based index of its closing one. */

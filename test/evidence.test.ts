@@ -34,7 +34,7 @@ const TAX = `/r1/${TAX_SERVICE}/subjekte/K81305012I/detyrime?viti=2026`
 async function logConfig (log: string): Promise<UraConfig> {
   const dataDir = await mkdtemp(join(tmpdir(), 'ura-data-'))
   return demoConfig({
-    'node.yaml': text => text.replace(/dataDir: .*/, `dataDir: ${dataDir}\n  operators: [${OPERATOR}]\n  log: ${log}`),
+    'node.yaml': text => text.replace(/\n  operators: .*/, '').replace(/dataDir: .*/, `dataDir: ${dataDir}\n  operators: [${OPERATOR}]\n  log: ${log}`),
     // The provider system asks for evidence itself in these tests, over plain HTTP.
     'members.yaml': text => text.replace('name: Sistemi i taksave dhe tarifave vendore', 'name: Sistemi i taksave dhe tarifave vendore\n        connection: http'),
     'services.yaml': text => text.replace(/(code: detyrimet[\s\S]*?)bodyLogging: digest/, '$1bodyLogging: full'),
@@ -78,7 +78,7 @@ async function ura (args: string[]): Promise<{ code: number; out: string }> {
 
 t.test('configuration: operators must be registered, a postgres log needs its url', async t => {
   const fails = async (log: string, operators: string, re: RegExp) => {
-    await t.rejects(demoConfig({ 'node.yaml': text => text.replace(/dataDir: .*/, `dataDir: data\n  operators: [${operators}]\n  log: ${log}`) }), re)
+    await t.rejects(demoConfig({ 'node.yaml': text => text.replace(/\n  operators: .*/, '').replace(/dataDir: .*/, `dataDir: data\n  operators: [${operators}]\n  log: ${log}`) }), re)
   }
   await fails('{ store: embedded }', 'AL-DEV/GOV/NOBODY/x', /node\.operators\[0\]: operator AL-DEV\/GOV\/NOBODY\/x is not a registered member or subsystem/)
   await fails('{ store: postgres }', '', /node\.log: missing required property 'url'/)

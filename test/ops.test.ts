@@ -57,7 +57,7 @@ t.test('ura start runs the gateway and stops cleanly on SIGTERM', async t => {
   const dir = await mkdtemp(join(tmpdir(), 'ura-start-'))
   for (const name of await readdir(DEMO_DIR)) {
     const text = (await readFile(join(DEMO_DIR, name), 'utf8'))
-      .replace(/port: 8443.*/, 'port: 0')
+      .replace(/port: 844[34]\b[^\n}]*/g, 'port: 0')
       .replace(/dataDir: .*/, 'dataDir: data')
       .replaceAll('../../schemas/', resolve(DEMO_DIR, '../../schemas') + '/')
     await writeFile(join(dir, name), text)

@@ -1,7 +1,7 @@
 /**
  * `ura start` runs the node on its registry store: the first start seeds an empty store with the
- * configuration directory's registry (version 1, by `ura start`), later starts serve what the store
- * holds and say so. The demo's store follows its YAML for as long as only `ura start` wrote it.
+ * configuration directory's registry (version 1, by `ura`), later starts serve what the store holds
+ * and say so. The demo's store follows its YAML for as long as it holds nothing but such seeds.
  */
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
@@ -11,7 +11,7 @@ import { join, resolve } from 'node:path'
 import t from 'tap'
 import { initPki } from '../certs/dev-pki.ts'
 import { Keystore } from '../certs/keystore.ts'
-import { registryStoreLocation, seedRegistryStore, SEED_AUTHOR } from '../registry/node-store.ts'
+import { registryStoreLocation, seedReason, seedRegistryStore, SEED_AUTHOR } from '../registry/node-store.ts'
 import type { RegistryContent } from '../registry/store/index.ts'
 import { SqliteRegistryStore } from '../registry/store/sqlite-store.ts'
 import { demoConfig, TAX_SERVICE, TEST_PASSPHRASE } from './support/gateway.ts'
@@ -52,7 +52,8 @@ t.test('ura start seeds an empty registry store once, then serves the store', as
 
   let store = await SqliteRegistryStore.open(file, { instance: 'AL-DEV' })
   const versions = await store.list()
-  t.match(versions, [{ version: 1, who: SEED_AUTHOR, why: `seeded from ${config.dir}` }])
+  t.match(versions, [{ version: 1, who: SEED_AUTHOR, why: seedReason(config.dir) }])
+  t.match(seedReason(config.dir), /^seeded from the configuration directory /)
   t.equal(versions.length, 1)
   // An operator changes the registry in the store; the YAML files stay as they were.
   await store.commit(c => ({ ...c, access: c.access.filter(g => g.service !== TAX_SERVICE) }), { who: 'ana', why: 'grant withdrawn', expectedVersion: 1 })
@@ -67,7 +68,7 @@ t.test('ura start seeds an empty registry store once, then serves the store', as
   await store.close()
 })
 
-t.test('the demo follows its YAML while only ura start has written the store', async t => {
+t.test('the demo follows its YAML while the store holds nothing but seeds', async t => {
   const config = await demoConfig()
   const store = await SqliteRegistryStore.open(join(await mkdtemp(join(tmpdir(), 'ura-registry-')), 'registry.sqlite'), { instance: 'AL-DEV' })
   t.teardown(() => store.close())

@@ -323,7 +323,7 @@ t.test('SIGTERM drains a running node: the exchange in flight completes, then th
   provider.delayMs = 700
   const dataDir = await mkdtemp(join(tmpdir(), 'ura-data-'))
   const config = await demoConfig(
-    { 'node.yaml': s => s.replace(/    port: 8443[^\n]*\n/, '    port: 0\n').replace(/  dataDir: [^\n]*\n/, `  dataDir: ${dataDir}\n`) },
+    { 'node.yaml': s => s.replace(/    port: 8443[^\n]*\n/, '    port: 0\n').replace(/port: 8444/, 'port: 0').replace(/  dataDir: [^\n]*\n/, `  dataDir: ${dataDir}\n`) },
     { 'prova.yaml': faultyServicesYaml(provider.url, { timeoutMs: 3000 }) },
   )
   // The node serves HTTPS with its own PKI; e-Albania is a `connection: http` client in the test

@@ -1,13 +1,17 @@
 /**
- * docs/errors.md documents every error code of the node with its HTTP status. This test holds the
- * page's tables against the code's tables (the exchange codes, and the onboarding codes), so
- * neither can change without the other.
+ * docs/errors.md documents every error code of the node with its HTTP status: the exchange side's
+ * (protocol/errors.ts), the admin API's (admin/errors.ts) and onboarding's (admin/onboarding/errors.ts).
+ * This test holds the page's tables against the code's tables, so neither can change without the other.
  */
 import { readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import t from 'tap'
+import { ADMIN_ERROR_STATUS } from '../../admin/errors.ts'
 import { ONBOARDING_ERRORS } from '../../admin/onboarding/errors.ts'
-import { ERROR_STATUS } from '../../protocol/errors.ts'
+import { ERROR_STATUS as EXCHANGE_ERROR_STATUS } from '../../protocol/errors.ts'
+
+/** Every code the node answers with: exchange, admin API and onboarding alike. */
+const ERROR_STATUS: Record<string, number> = { ...EXCHANGE_ERROR_STATUS, ...ADMIN_ERROR_STATUS }
 
 const PAGE = resolve(import.meta.dirname, '../../docs/errors.md')
 
@@ -43,7 +47,7 @@ function differences (markdown: string, table: Record<string, number>): string[]
 const page = readFileSync(PAGE, 'utf8')
 const CODES: Record<string, number> = { ...ERROR_STATUS, ...ONBOARDING_ERRORS }
 
-t.test('docs/errors.md lists exactly the codes of ERROR_STATUS and ONBOARDING_ERRORS, with their statuses', async t => {
+t.test('docs/errors.md lists exactly the codes of ERROR_STATUS, ADMIN_ERROR_STATUS and ONBOARDING_ERRORS, with their statuses', async t => {
   t.ok(documentedCodes(page).codes.size > 0, 'the page has a table of codes')
   t.ok(documentedCodes(page).codes.has('Onboarding.InvalidNipt'), 'the onboarding table is read too')
   t.same(differences(page, CODES), [])

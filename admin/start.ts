@@ -1,0 +1,78 @@
+/**
+ * What `ura start` calls to run the admin API beside the gateway, when the configuration has
+ * `node.admin`: opens the registry store (the node's, `node.registry.store`, as `ura config import`
+ * does, unless the caller passes its own: `ura start` passes the gateway's), fills it from the
+ * configuration directory if it is still empty (the demo's operators come from there), opens the
+ * audit trail signed through the node's batch signer, and listens. `close()` undoes all of it.
+ */
+import type { FastifyBaseLogger } from 'fastify'
+import type { BatchSigner } from '../certs/batch-signer.ts'
+import type { NodePki } from '../certs/node-pki.ts'
+import type { UraConfig } from '../config/types.ts'
+import { openAuditTrail } from '../messagelog/audit/index.ts'
+import { registryStoreLocation, SEED_AUTHOR, seedReason } from '../registry/node-store.ts'
+import { importDir, openRegistryStore, RegistryStoreError, type RegistryStore } from '../registry/store/index.ts'
+import { buildAdmin, type AdminPlugin } from './server.ts'
+
+export interface RunningAdmin {
+  url: string
+  store: RegistryStore
+  close (): Promise<void>
+}
+
+export interface StartAdminOptions {
+  config: UraConfig
+  pki: NodePki
+  signer: BatchSigner
+  /** A registry store the caller already opened (and closes); default: the embedded store in the data directory. */
+  store?: RegistryStore
+  log?: FastifyBaseLogger
+  plugins?: AdminPlugin[]
+  publicPlugins?: AdminPlugin[]
+}
+
+/** Version 1 from the configuration directory, when the store has no version yet; a store already filled (by another node, too) is left as it is. */
+export async function seedIfEmpty (store: RegistryStore, dir: string): Promise<number | undefined> {
+  if ((await store.current()).version !== 0) return undefined
+  const content = await importDir(dir)
+  try {
+    return (await store.commit(content, { who: SEED_AUTHOR, why: seedReason(dir), expectedVersion: 0 })).version
+  } catch (err) {
+    if (err instanceof RegistryStoreError && err.code === 'STALE_VERSION') return undefined
+    throw err
+  }
+}
+
+/** Starts the admin API if the configuration asks for one; undefined otherwise. */
+export async function startAdmin (opts: StartAdminOptions): Promise<RunningAdmin | undefined> {
+  const { config } = opts
+  const settings = config.node.admin
+  if (settings === undefined) return undefined
+  const ownStore = opts.store === undefined
+  const store = opts.store ?? await openRegistryStore(registryStoreLocation(config), { instance: config.node.instance })
+  const closers: Array<() => Promise<void>> = []
+  if (ownStore) closers.push(() => store.close())
+  try {
+    const seeded = await seedIfEmpty(store, config.dir)
+    if (seeded !== undefined) opts.log?.info({ version: seeded, dir: config.dir }, 'registry store seeded from the configuration directory')
+    const audit = await openAuditTrail(config, opts.signer)
+    closers.unshift(() => audit.close())
+    const admin = await buildAdmin({
+      config, store, audit, pki: opts.pki,
+      ...(opts.log === undefined ? {} : { loggerInstance: opts.log }),
+      ...(opts.plugins === undefined ? {} : { plugins: opts.plugins }),
+      ...(opts.publicPlugins === undefined ? {} : { publicPlugins: opts.publicPlugins }),
+    })
+    closers.unshift(() => admin.close())
+    // Not "Server listening at": that line is the exchange listener's.
+    const url = await admin.app.listen({ host: settings.listen.host, port: settings.listen.port, listenTextResolver: address => `admin API listening at ${address}` })
+    return { url, store, close: () => closeAll(closers) }
+  } catch (err) {
+    await closeAll(closers)
+    throw err
+  }
+}
+
+async function closeAll (closers: Array<() => Promise<void>>): Promise<void> {
+  for (const close of closers) await close().catch(() => {})
+}
