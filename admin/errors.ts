@@ -2,9 +2,11 @@
  * The admin API's errors: one class, one table of stable codes with their HTTP status (listed in
  * docs/errors.md and checked against it by a test), and the mapping of what Fastify and the registry
  * store throw onto them. Every answer that is not a success is `{type, message, detail}`, where
- * `detail` always holds the request id and, where there is one, what exactly was wrong.
+ * `detail` always holds the request id and, where there is one, what exactly was wrong; onboarding's
+ * refusals (admin/onboarding/errors.ts) keep their own `Onboarding.*` codes in the same shape.
  */
 import { RegistryStoreError } from '../registry/store/index.ts'
+import { OnboardingError, type OnboardingErrorCode } from './onboarding/errors.ts'
 
 export const ADMIN_ERROR_STATUS = {
   'Admin.InvalidRequest': 400,
@@ -47,18 +49,21 @@ export class AdminError extends Error {
 
 export const notFound = (what: string): AdminError => new AdminError('Admin.NotFound', `${what} does not exist`)
 
-/** The JSON body of an error answer. */
-export interface ErrorBody { type: AdminErrorType; message: string; detail: ErrorDetail & { requestId: string } }
+/** A refusal the admin listener answers: its own, or onboarding's (which keeps its `Onboarding.*` code). */
+export type AnsweredError = AdminError | OnboardingError
 
-export function errorBody (err: AdminError, requestId: string): ErrorBody {
+/** The JSON body of an error answer. */
+export interface ErrorBody { type: AdminErrorType | OnboardingErrorCode; message: string; detail: ErrorDetail & { requestId: string } }
+
+export function errorBody (err: AnsweredError, requestId: string): ErrorBody {
   return { type: err.type, message: err.message, detail: { ...err.detail, requestId } }
 }
 
 interface FastifyLikeError { code?: string; statusCode?: number; validation?: Array<{ instancePath: string; message?: string; keyword: string; params: Record<string, unknown> }>; validationContext?: string; message: string }
 
-/** Any error a route, hook or Fastify itself throws, as an AdminError. */
-export function toAdminError (err: unknown): AdminError {
-  if (err instanceof AdminError) return err
+/** Any error a route, hook or Fastify itself throws, as an AdminError (an OnboardingError stays one). */
+export function toAdminError (err: unknown): AnsweredError {
+  if (err instanceof AdminError || err instanceof OnboardingError) return err
   if (err instanceof RegistryStoreError) return storeError(err)
   const e = err as FastifyLikeError
   if (Array.isArray(e.validation)) {

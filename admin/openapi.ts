@@ -19,7 +19,7 @@ export async function adminDocs (app: FastifyInstance): Promise<void> {
       info: {
         title: 'ura admin API',
         version: '1',
-        description: 'Operators manage the registry of an ura node: members, subsystems, services, groups, grants, officials, operators and their tokens; registry versions and the audit trail. ' +
+        description: 'Operators manage the registry of an ura node: members, subsystems, services, groups, grants, officials, operators and their tokens; onboarding applications, access requests, certificates and notices; registry versions and the audit trail. ' +
           'Every change needs If-Match (the ETag read) and X-Ura-Reason; every action, allowed or refused, is recorded in the audit trail.',
       },
       tags: [
@@ -30,6 +30,9 @@ export async function adminDocs (app: FastifyInstance): Promise<void> {
         { name: 'Operators', description: 'Operators of the admin API and their API tokens' },
         { name: 'Registry', description: 'Registry versions: list, read, diff, roll back' },
         { name: 'Audit', description: 'The audit trail of admin actions' },
+        { name: 'Onboarding', description: 'Applications of institutions to join, and access requests between members' },
+        { name: 'Certificates', description: 'Certificates the node\'s CA issued and revoked' },
+        { name: 'Outbox', description: 'Notices to applicants and operators (the node sends no e-mail)' },
       ],
       components: {
         securitySchemes: {

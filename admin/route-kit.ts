@@ -7,6 +7,7 @@
 import type { FastifyReply, FastifyRequest, RouteShorthandOptions } from 'fastify'
 import type { RegistryVersion } from '../registry/store/index.ts'
 import type { AdminRouteConfig } from './context.ts'
+import { AdminError } from './errors.ts'
 import { etagOf, versionEtag } from './etag.ts'
 import { ruleOf } from './roles.ts'
 
@@ -101,4 +102,16 @@ export function sendCreated<T> (reply: FastifyReply, location: string, value: T)
 
 export function sendDeleted (reply: FastifyReply): void {
   reply.code(204).header(REGISTRY_VERSION_HEADER, String(reply.request.registry!.version)).send()
+}
+
+/** For routes that take no body: none, or `{}`; anything else is refused, never ignored. */
+export function noBody (request: FastifyRequest): void {
+  const b = request.body
+  if (b === undefined) return
+  if (typeof b === 'object' && b !== null && !Array.isArray(b)) {
+    const keys = Object.keys(b)
+    if (keys.length === 0) return
+    throw new AdminError('Admin.InvalidBody', `this action takes no body: unknown property '${keys[0].slice(0, 60)}'`, { problems: keys.slice(0, 20).map(k => ({ path: `body.${k.slice(0, 60)}`, message: 'unknown property' })) })
+  }
+  throw new AdminError('Admin.InvalidBody', 'this action takes no body', { problems: [{ path: 'body', message: 'must be absent or {}' }] })
 }

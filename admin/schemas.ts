@@ -7,6 +7,7 @@
 import { OPERATOR_ROLES, registrySectionSchemas } from '../config/registry-sections.ts'
 import { configFileSchema } from '../config/schema.ts'
 import { ADMIN_ERROR_STATUS } from './errors.ts'
+import { ONBOARDING_ERRORS } from './onboarding/errors.ts'
 
 type Schema = Record<string, any>
 
@@ -137,7 +138,7 @@ export const ERROR_SCHEMA: Schema = {
   type: 'object',
   required: ['type', 'message', 'detail'],
   properties: {
-    type: { enum: Object.keys(ADMIN_ERROR_STATUS), description: 'stable code: match on it, never on the message' },
+    type: { enum: [...Object.keys(ADMIN_ERROR_STATUS), ...Object.keys(ONBOARDING_ERRORS)], description: 'stable code: match on it, never on the message' },
     message: { type: 'string' },
     detail: {
       type: 'object',
@@ -149,5 +150,50 @@ export const ERROR_SCHEMA: Schema = {
         currentEtag: { type: 'string' },
       },
     },
+  },
+}
+
+// ---- onboarding: applications, access requests, certificates ------------------------------------
+
+const accessRequestItem = copy(registrySectionSchemas.accessRequests.items)
+const certificateItem = copy(registrySectionSchemas.certificates.items)
+
+/** A reason shown to whoever the decision concerns (a rejected applicant, a refused client, a revoked certificate's owner). */
+export const REASON_BODY: Schema = {
+  type: 'object', additionalProperties: false, required: ['reason'],
+  properties: { reason: { type: 'string', minLength: 1, maxLength: 2000 } },
+}
+export const REVOKE_BODY: Schema = {
+  type: 'object', additionalProperties: false, required: ['reason'],
+  properties: { reason: { type: 'string', minLength: 1, maxLength: 500 } },
+}
+export const ACCESS_REQUEST_BODY: Schema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['client', 'service', 'purpose'],
+  properties: {
+    client: { ...copy(accessRequestItem.properties.client), maxLength: 300, description: 'the member or subsystem asking (`AL-DEV/GOV/K11503002N/e-albania`)' },
+    service: { ...copy(accessRequestItem.properties.service), maxLength: 300, description: 'the service as grants name it: provider and code (`AL-DEV/NJQV/L21603004L/taksat-vendore/detyrimet`)' },
+    endpoints: {
+      type: 'array', minItems: 1, maxItems: 50,
+      items: (() => {
+        const e = copy(accessRequestItem.properties.endpoints.items)
+        e.properties.path.maxLength = 500
+        return e
+      })(),
+      description: 'REST only: the endpoints asked for; absent = the whole service',
+    },
+    purpose: { type: 'string', minLength: 1, maxLength: 2000 },
+  },
+}
+export const CERTIFICATE_BODY: Schema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['role', 'owner', 'csr'],
+  properties: {
+    role: copy(certificateItem.properties.role),
+    owner: { type: 'string', minLength: 1, maxLength: 300, pattern: "^[A-Za-z0-9'()+,\\-.=?]+(/[A-Za-z0-9'()+,\\-.=?]+){0,3}$", description: 'tls: a subsystem (or member) id; sign: a member id; operator: an operator id' },
+    csr: { type: 'string', minLength: 1, maxLength: 8192, description: 'one PEM CERTIFICATE REQUEST naming the owner (`ura cert request`)' },
+    days: { type: 'integer', minimum: 1, maximum: 825, description: 'validity in days (default 365)' },
   },
 }

@@ -23,10 +23,14 @@ import { AddressBuckets, DEFAULT_PUBLIC_RATE, type RateSettings } from './rate-l
 import { recordAction } from './record.ts'
 import { ADMIN_PREFIX } from './route-kit.ts'
 import { authorize, visibleMembers } from './roles.ts'
+import { accessRequestRoutes } from './resources/access-requests.ts'
 import { accessRoutes } from './resources/access.ts'
+import { applicationRoutes } from './resources/applications.ts'
+import { certificateRoutes } from './resources/certificates.ts'
 import { memberRoutes } from './resources/members.ts'
 import { nodeRoutes } from './resources/node.ts'
 import { operatorRoutes } from './resources/operators.ts'
+import { outboxRoutes } from './resources/outbox.ts'
 import { serviceRoutes } from './resources/services.ts'
 import { versionRoutes } from './resources/versions.ts'
 
@@ -105,7 +109,7 @@ export async function buildAdmin (opts: AdminOptions): Promise<Admin> {
     const e = toAdminError(err)
     if (e.type === 'Admin.InternalError' || e.status >= 500) request.log.error({ err: (e.cause as Error | undefined) ?? err, requestId: request.id }, 'admin request failed')
     if (request.adminAction !== undefined) request.adminAction.errorType = e.type
-    if (e.retryAfterSeconds !== undefined) reply.header('retry-after', String(e.retryAfterSeconds))
+    if (e instanceof AdminError && e.retryAfterSeconds !== undefined) reply.header('retry-after', String(e.retryAfterSeconds))
     return reply.code(e.status).type('application/json; charset=utf-8').send(errorBody(e, request.id))
   })
   app.setNotFoundHandler(async request => { throw new AdminError('Admin.NotFound', `no admin route answers ${request.method} ${request.url.split('?')[0]}`) })
@@ -143,6 +147,10 @@ export async function buildAdmin (opts: AdminOptions): Promise<Admin> {
     await scope.register(async s => accessRoutes(s, context))
     await scope.register(async s => operatorRoutes(s, context))
     await scope.register(async s => versionRoutes(s, context))
+    await scope.register(async s => applicationRoutes(s, context))
+    await scope.register(async s => accessRequestRoutes(s, context))
+    await scope.register(async s => certificateRoutes(s, context))
+    await scope.register(async s => outboxRoutes(s, context))
     for (const plugin of opts.plugins ?? []) await scope.register(async s => plugin(s, context))
   }, { prefix: ADMIN_PREFIX })
 
@@ -159,7 +167,7 @@ export async function buildAdmin (opts: AdminOptions): Promise<Admin> {
 
 /** What the router refuses before any hook runs (a URL it cannot decode, `%zz`), in the admin API's error shape. */
 function frameworkError (err: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
-  const e = new AdminError('Admin.InvalidRequest', `the URL is malformed: ${err.message}`)
+  const e = new AdminError('Admin.InvalidRequest', `the URL is malformed: ${err.message.slice(0, 300)}`)
   return reply.code(e.status).type('application/json; charset=utf-8').header('x-request-id', request.id).send(errorBody(e, request.id))
 }
 

@@ -3,7 +3,9 @@
  * `node.admin`: opens the registry store (the node's, `node.registry.store`, as `ura config import`
  * does, unless the caller passes its own: `ura start` passes the gateway's), fills it from the
  * configuration directory if it is still empty (the demo's operators come from there), opens the
- * audit trail signed through the node's batch signer, and listens. `close()` undoes all of it.
+ * audit trail signed through the node's batch signer, mounts onboarding's public endpoints beside the
+ * operators' routes, listens, and keeps the certificate expiry notices up to date (at start, then
+ * hourly). `close()` undoes all of it.
  */
 import type { FastifyBaseLogger } from 'fastify'
 import type { BatchSigner } from '../certs/batch-signer.ts'
@@ -12,11 +14,15 @@ import type { UraConfig } from '../config/types.ts'
 import { openAuditTrail } from '../messagelog/audit/index.ts'
 import { registryStoreLocation, SEED_AUTHOR, seedReason } from '../registry/node-store.ts'
 import { importDir, openRegistryStore, RegistryStoreError, type RegistryStore } from '../registry/store/index.ts'
+import { startExpiryJob, type ExpiryJob } from './expiry-job.ts'
+import { publicOnboarding } from './public-onboarding.ts'
 import { buildAdmin, type AdminPlugin } from './server.ts'
 
 export interface RunningAdmin {
   url: string
   store: RegistryStore
+  /** The certificate expiry notices job (its first run is done when startAdmin resolves). */
+  expiry: ExpiryJob
   close (): Promise<void>
 }
 
@@ -27,7 +33,9 @@ export interface StartAdminOptions {
   /** A registry store the caller already opened (and closes); default: the embedded store in the data directory. */
   store?: RegistryStore
   log?: FastifyBaseLogger
+  now?: () => Date
   plugins?: AdminPlugin[]
+  /** Public plugins besides onboarding's endpoints, which are always mounted. */
   publicPlugins?: AdminPlugin[]
 }
 
@@ -60,13 +68,17 @@ export async function startAdmin (opts: StartAdminOptions): Promise<RunningAdmin
     const admin = await buildAdmin({
       config, store, audit, pki: opts.pki,
       ...(opts.log === undefined ? {} : { loggerInstance: opts.log }),
+      ...(opts.now === undefined ? {} : { now: opts.now }),
       ...(opts.plugins === undefined ? {} : { plugins: opts.plugins }),
-      ...(opts.publicPlugins === undefined ? {} : { publicPlugins: opts.publicPlugins }),
+      publicPlugins: [publicOnboarding(), ...opts.publicPlugins ?? []],
     })
     closers.unshift(() => admin.close())
     // Not "Server listening at": that line is the exchange listener's.
     const url = await admin.app.listen({ host: settings.listen.host, port: settings.listen.port, listenTextResolver: address => `admin API listening at ${address}` })
-    return { url, store, close: () => closeAll(closers) }
+    const expiry = startExpiryJob({ store, ...(opts.now === undefined ? {} : { now: opts.now }), ...(opts.log === undefined ? {} : { log: opts.log }) })
+    closers.unshift(() => expiry.stop())
+    await expiry.tick()
+    return { url, store, expiry, close: () => closeAll(closers) }
   } catch (err) {
     await closeAll(closers)
     throw err

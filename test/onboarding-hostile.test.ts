@@ -45,7 +45,12 @@ async function raw (port: number, text: string): Promise<Answer> {
   const body = all.slice(all.indexOf('\r\n\r\n') + 4)
   let json: any
   try { json = JSON.parse(body) } catch { json = undefined }
-  return { status: Number(/^HTTP\/1\.1 (\d{3})/.exec(all)?.[1] ?? 0), headers: {}, text: body, json }
+  const headers: Record<string, string> = {}
+  for (const line of all.slice(0, all.indexOf('\r\n\r\n')).split('\r\n').slice(1)) {
+    const colon = line.indexOf(':')
+    if (colon > 0) headers[line.slice(0, colon).toLowerCase()] = line.slice(colon + 1).trim()
+  }
+  return { status: Number(/^HTTP\/1\.1 (\d{3})/.exec(all)?.[1] ?? 0), headers, text: body, json }
 }
 
 t.test('hostile public submissions and status calls', async t => {
@@ -183,8 +188,12 @@ t.test('hostile public submissions and status calls', async t => {
   const seen = new Map<string, number>()
   for (const c of cases) {
     const answer = await c.run()
-    t.equal(`${answer.status} ${answer.json?.type as string}`, `${c.status} ${c.type}`, `${c.name}: ${String(answer.json?.detail ?? answer.text.slice(0, 200))}`)
-    if (answer.json !== undefined) t.equal(answer.json.status, answer.status, `${c.name}: the body repeats the status`)
+    t.equal(`${answer.status} ${answer.json?.type as string}`, `${c.status} ${c.type}`, `${c.name}: ${String(answer.json?.message ?? answer.text.slice(0, 200))}`)
+    t.same(Object.keys(answer.json ?? {}).sort(), ['detail', 'message', 'type'], `${c.name}: the admin API's error shape {type, message, detail}`)
+    t.ok(typeof answer.json?.message === 'string' && answer.json.message !== '', `${c.name}: a message for people`)
+    t.equal(answer.json?.detail?.requestId, answer.headers['x-request-id'], `${c.name}: the detail names the request`)
+    const problems = answer.json?.detail?.problems as unknown[] | undefined
+    if (problems !== undefined) t.ok(problems.length > 0 && problems.every(p => typeof (p as any).path === 'string' && typeof (p as any).message === 'string'), `${c.name}: problems by path, as the admin API's`)
     seen.set(c.type, (seen.get(c.type) ?? 0) + 1)
   }
   t.ok(seen.size >= 20, `${seen.size} different codes answered`)

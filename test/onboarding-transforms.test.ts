@@ -20,7 +20,7 @@ import { approveApplication, issueApplicantToken, markActive, rejectApplication,
 import { withNotices } from '../admin/onboarding/outbox.ts'
 import { createRootCa, fingerprintOf } from '../certs/pki.ts'
 import { importDir, type RegistryContent } from '../registry/store/index.ts'
-import { applicant, CIVIL, csr, DEMO, freshStore, INSTANCE, PDF, TAXES, withCheckLetter } from './support/onboarding.ts'
+import { applicant, CIVIL, csr, DEMO, formBody as body, freshStore, INSTANCE, PDF, TAXES, withCheckLetter } from './support/onboarding.ts'
 
 const DAY = 24 * 60 * 60 * 1000
 const NOW = new Date('2026-03-02T09:00:00.000Z')
@@ -36,28 +36,13 @@ function freeze<T> (value: T): T {
   return value
 }
 
-/** The application body as the form parser makes it, from an applicant's fields. */
-function body (fields: Record<string, string | string[]>): Record<string, unknown> {
-  const systems: Array<Record<string, string>> = []
-  const out: Record<string, any> = { institution: {}, employee: {} }
-  for (const [k, v] of Object.entries(fields)) {
-    const sys = /^systems\[(\d+)\]\.(\w+)$/.exec(k)
-    if (sys !== null) { (systems[Number(sys[1])] ??= {})[sys[2]] = v as string; continue }
-    const [group, field] = k.split('.')
-    if (field !== undefined) out[group][field] = v
-    else out[k] = v
-  }
-  out.systems = systems
-  return out
-}
-
 function refuses (t: Test, run: () => unknown, code: OnboardingErrorCode, what: string): void {
   try {
     run()
     t.fail(`${what}: expected ${code}, nothing was thrown`)
   } catch (err) {
     if (!(err instanceof OnboardingError)) throw err
-    t.equal(err.type, code, `${what}: ${err.detail}`)
+    t.equal(err.type, code, `${what}: ${err.message}`)
   }
 }
 

@@ -12,7 +12,7 @@ import { readCsr, type CertificationRequest } from '../../certs/pki.ts'
 import { isValidPart } from '../../protocol/identifiers.ts'
 import type { RegistryContent } from '../../registry/store/index.ts'
 import { nidProblem, niptProblem, normaliseNipt, normalisePhone } from '../../schemas/checks.ts'
-import { OnboardingError } from './errors.ts'
+import { OnboardingError, type Problem } from './errors.ts'
 import { applicantOperatorId, memberIdOf } from './ids.ts'
 
 /** The sealed request letter's cap. */
@@ -75,10 +75,10 @@ export const applicationBodySchema = closed(['institution', 'employee', 'systems
 
 const validateBody = new Ajv({ allErrors: true, strict: true }).compile<ApplicationBody>(applicationBodySchema)
 
-const problemText = (e: ErrorObject): string => {
-  const where = e.instancePath === '' ? '(body)' : e.instancePath.slice(1).replaceAll('/', '.')
-  if (e.keyword === 'additionalProperties') return `${where}: unknown field '${String(e.params.additionalProperty)}'`
-  return `${where}: ${e.message ?? 'is not valid'}`
+const problemOf = (e: ErrorObject): Problem => {
+  const path = e.instancePath === '' ? '(body)' : e.instancePath.slice(1).replaceAll('/', '.')
+  if (e.keyword === 'additionalProperties') return { path, message: `unknown field '${String(e.params.additionalProperty)}'` }
+  return { path, message: e.message ?? 'is not valid' }
 }
 
 /** An application that passed every check, normalised, with the ids its member and systems will have. */
@@ -129,8 +129,8 @@ export function serviceKeys (content: RegistryContent): Set<string> {
  */
 export function checkApplication (body: unknown, ctx: CheckContext): CheckedApplication {
   if (!validateBody(body)) {
-    const problems = (validateBody.errors ?? []).map(problemText)
-    throw new OnboardingError('Onboarding.InvalidApplication', `the application is refused: ${problems[0]}${problems.length > 1 ? ` (and ${problems.length - 1} more)` : ''}`, problems)
+    const problems = (validateBody.errors ?? []).map(problemOf)
+    throw new OnboardingError('Onboarding.InvalidApplication', `the application is refused: ${problems[0].path}: ${problems[0].message}${problems.length > 1 ? ` (and ${problems.length - 1} more)` : ''}`, problems)
   }
   const nipt = normaliseNipt(body.institution.nipt)
   if (!/^[A-Z][0-9]{8}[A-Z]$/.test(nipt)) throw new OnboardingError('Onboarding.InvalidNipt', `'${body.institution.nipt}' is not a NIPT (a letter, eight digits, a letter)`)
@@ -141,7 +141,7 @@ export function checkApplication (body: unknown, ctx: CheckContext): CheckedAppl
   const nidWrong = nidProblem(nid)
   if (nidWrong !== undefined) throw new OnboardingError('Onboarding.InvalidNid', nidWrong)
   const phone = normalisePhone(body.employee.phone) ?? body.employee.phone.replace(/[\s.()-]/g, '')
-  if (!/^\+?[0-9]{6,20}$/.test(phone)) throw new OnboardingError('Onboarding.InvalidApplication', `employee.phone: '${body.employee.phone}' is not a phone number`, [`employee.phone: not a phone number`])
+  if (!/^\+?[0-9]{6,20}$/.test(phone)) throw new OnboardingError('Onboarding.InvalidApplication', `employee.phone: '${body.employee.phone}' is not a phone number`, [{ path: 'employee.phone', message: 'not a phone number' }])
 
   const memberClass = body.institution.memberClass
   const classes = memberClasses(ctx.content)

@@ -26,7 +26,7 @@ export async function commitTransform<R extends { content: RegistryContent }> (
         throw new OnboardingError('Onboarding.Busy', 'the registry changed twice while this change was being made; try again')
       }
       if (err instanceof RegistryStoreError && err.code === 'INVALID_CONTENT') {
-        const problems = err.problems.map(p => `${p.path}: ${p.message}`)
+        const problems = err.problems.map(p => ({ path: p.path, message: p.message }))
         throw new OnboardingError('Onboarding.RegistryRefused', 'the registry refused the change', problems)
       }
       throw err

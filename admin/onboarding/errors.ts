@@ -1,7 +1,8 @@
 /**
  * The onboarding domain's refusals: one error class with a stable code (`type`) and the HTTP status
  * the admin API answers with. The code is the contract (docs/errors.md lists every one, a test holds
- * the page against this table); `detail` is for people and may change.
+ * the page against this table); the message is for people and may change. Answered in the admin
+ * API's shape, `{type, message, detail: {requestId, problems?}}`, by whichever listener serves them.
  */
 
 export const ONBOARDING_ERRORS = {
@@ -45,26 +46,22 @@ export const ONBOARDING_ERRORS = {
 
 export type OnboardingErrorCode = keyof typeof ONBOARDING_ERRORS
 
+/** One thing wrong, by where it is (`employee.email`, `systems[1].csr`, a registry path). */
+export interface Problem { path: string; message: string }
+
 export class OnboardingError extends Error {
   /** The stable code, e.g. `Onboarding.InvalidNipt`. */
   readonly type: OnboardingErrorCode
   readonly status: number
-  /** For people: what was wrong. */
-  readonly detail: string
-  /** Each problem found, when there are several (schema failures). */
-  readonly problems?: string[]
+  /** What exactly was wrong beyond the message: each problem, when there are several (schema failures). */
+  readonly detail: { problems?: Problem[] }
 
-  constructor (type: OnboardingErrorCode, detail: string, problems?: string[]) {
-    super(`${type}: ${detail}`)
+  /** `message` is for people: what was wrong. */
+  constructor (type: OnboardingErrorCode, message: string, problems?: Problem[]) {
+    super(message)
     this.name = 'OnboardingError'
     this.type = type
     this.status = ONBOARDING_ERRORS[type]
-    this.detail = detail
-    if (problems !== undefined) this.problems = problems
-  }
-
-  /** The JSON body an answer carries. */
-  toJSON (): { type: string; status: number; detail: string; problems?: string[] } {
-    return { type: this.type, status: this.status, detail: this.detail, ...(this.problems === undefined ? {} : { problems: this.problems }) }
+    this.detail = problems === undefined ? {} : { problems }
   }
 }

@@ -23,7 +23,7 @@ export interface Submission {
   letter: { bytes: Buffer; filename?: string; type: string }
 }
 
-const bad = (detail: string): OnboardingError => new OnboardingError('Onboarding.InvalidApplication', detail, [detail])
+const bad = (path: string, message: string): OnboardingError => new OnboardingError('Onboarding.InvalidApplication', `${path}: ${message}`, [{ path, message }])
 
 function boundaryOf (contentType: string): string {
   const m = /;\s*boundary=(?:"([^"]{1,70})"|([^\s;"]{1,70}))/i.exec(contentType)
@@ -53,29 +53,29 @@ export async function parseSubmission (raw: Buffer, contentType: string): Promis
   const services: string[] = []
   for (const [name, value] of form) {
     if (name === 'services') {
-      if (typeof value !== 'string') throw bad('services: must be text, not a file')
+      if (typeof value !== 'string') throw bad('services', 'must be text, not a file')
       if (value.trim() !== '') services.push(value.trim())
       continue
     }
     const sys = SYSTEM.exec(name)
     if (sys !== null) {
       const i = Number(sys[1])
-      if (i >= MAX_SYSTEMS) throw bad(`${name.slice(0, 40)}: at most ${MAX_SYSTEMS} systems`)
+      if (i >= MAX_SYSTEMS) throw bad(name.slice(0, 40), `at most ${MAX_SYSTEMS} systems`)
       systems[i] ??= {}
-      if (sys[2] in systems[i]) throw bad(`${name}: sent twice`)
+      if (sys[2] in systems[i]) throw bad(name, 'sent twice')
       systems[i][sys[2]] = value
       continue
     }
-    if (!SINGLE.test(name)) throw bad(`unknown field '${name.slice(0, 60)}'`)
-    if (single.has(name)) throw bad(`${name}: sent twice`)
+    if (!SINGLE.test(name)) throw bad(name.slice(0, 60), 'unknown field')
+    if (single.has(name)) throw bad(name, 'sent twice')
     single.set(name, value)
   }
-  for (let i = 0; i < systems.length; i++) if (systems[i] === undefined) throw bad(`systems[${i}] is missing while systems[${systems.length - 1}] is sent`)
+  for (let i = 0; i < systems.length; i++) if (systems[i] === undefined) throw bad(`systems[${i}]`, `missing while systems[${systems.length - 1}] is sent`)
 
   const text = async (field: string, value: FormDataEntryValue | undefined, fileAllowed: boolean): Promise<string | undefined> => {
     if (value === undefined || typeof value === 'string') return value
-    if (!fileAllowed) throw bad(`${field}: must be text, not a file`)
-    if (value.size > MAX_CSR_FILE) throw bad(`${field}: the file is larger than ${MAX_CSR_FILE} bytes`)
+    if (!fileAllowed) throw bad(field, 'must be text, not a file')
+    if (value.size > MAX_CSR_FILE) throw bad(field, `the file is larger than ${MAX_CSR_FILE} bytes`)
     return await value.text()
   }
   const institution: Record<string, unknown> = {}

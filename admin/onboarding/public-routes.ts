@@ -9,12 +9,16 @@
  *
  * The applicant proves itself with the status token it got when applying, always in
  * `Authorization: Bearer`, never in the URL. Cross-site requests are refused (see `crossSite`).
- * Every change is one registry version, committed as `applicant:<id>`.
+ * Every change is one registry version, committed as `applicant:<id>`; every action, allowed or
+ * refused, is recorded in the audit trail as `applicant:<id>` (or `anonymous` before there is an
+ * id). Refusals are the admin API's shape: `{type, message, detail: {requestId, problems?}}`.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { AuditEntry } from '../../messagelog/audit/index.ts'
 import type { ApplicationRecord } from '../../config/registry-sections.ts'
 import type { RegistryContent, RegistryStore } from '../../registry/store/index.ts'
+import { AdminError, errorBody, type AnsweredError } from '../errors.ts'
+import { ANONYMOUS } from '../record.ts'
 import { checkApplication, checkLetter, LETTER_MAX_BYTES } from './application.ts'
 import { commitTransform } from './commit.ts'
 import { OnboardingError } from './errors.ts'
@@ -42,6 +46,8 @@ export interface PublicOnboardingOptions {
 }
 
 const BASE = '/public/v1/applications'
+/** What an application id looks like; anything else is not named as an applicant in the audit trail. */
+const ID = /^[a-z0-9][a-z0-9._-]{0,63}$/
 /** The letter and everything else an application carries (ten CSRs, names, the multipart framing). */
 const BODY_LIMIT = LETTER_MAX_BYTES + 256 * 1024
 
@@ -96,7 +102,7 @@ async function routes (app: FastifyInstance, options: PublicOnboardingOptions): 
     const action = entry.action ?? request.routeOptions.config.onboardingAction
     if (options.audit === undefined || action === undefined) return
     try {
-      await options.audit.record({ ...entry, action, role: 'applicant', requestId: request.id, time: now() })
+      await options.audit.record({ ...entry, action, role: entry.operator === ANONYMOUS ? 'none' : 'applicant', requestId: request.id, time: now() })
     } catch (err) {
       // The change is committed and its answer (a token shown once) must reach the applicant.
       request.log.error({ err }, 'the audit trail could not record a public onboarding action')
@@ -112,25 +118,29 @@ async function routes (app: FastifyInstance, options: PublicOnboardingOptions): 
     const refused = crossSite(request, options.origins)
     if (refused !== undefined) throw new OnboardingError('Onboarding.CrossSiteRequest', refused)
   })
-  app.addHook('onSend', async (_request, reply) => {
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id)
     reply.header('cache-control', 'no-store')
     reply.header('x-content-type-options', 'nosniff')
   })
 
   app.setErrorHandler(async (err: Error & { code?: string; statusCode?: number }, request, reply) => {
-    let e: OnboardingError
-    if (err instanceof OnboardingError) e = err
+    let e: AnsweredError
+    // The host's own refusals (the admin listener's rate limit) keep their code.
+    if (err instanceof OnboardingError || err instanceof AdminError) e = err
     else if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') e = new OnboardingError('Onboarding.RequestTooLarge', `the request is larger than ${BODY_LIMIT} bytes`)
     else if (err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') e = new OnboardingError('Onboarding.UnsupportedMediaType', 'send the application as multipart/form-data')
     else if (typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500) e = new OnboardingError('Onboarding.InvalidRequest', err.message)
     else {
-      request.log.error({ err }, 'public onboarding failed')
-      e = new OnboardingError('Onboarding.InternalError', `an internal error; quote request ${request.id}`)
+      request.log.error({ err, requestId: request.id }, 'public onboarding failed')
+      e = new OnboardingError('Onboarding.InternalError', 'public onboarding failed; the request id names the log line')
     }
     const id = (request.params as { id?: unknown } | undefined)?.id
-    await audit(request, { operator: typeof id === 'string' ? `applicant:${id.slice(0, 80)}` : 'applicant', target: typeof id === 'string' ? id.slice(0, 80) : null, result: 'refused', errorCode: e.type })
+    const applicant = typeof id === 'string' && ID.test(id) ? id : undefined
+    await audit(request, { operator: applicant === undefined ? ANONYMOUS : `applicant:${applicant}`, target: typeof id === 'string' ? id.slice(0, 80) : null, result: 'refused', errorCode: e.type })
     if (e.status === 401) reply.header('www-authenticate', 'Bearer')
-    return reply.code(e.status).type('application/json; charset=utf-8').send(e.toJSON())
+    if (e instanceof AdminError && e.retryAfterSeconds !== undefined) reply.header('retry-after', String(e.retryAfterSeconds))
+    return reply.code(e.status).type('application/json; charset=utf-8').send(errorBody(e, request.id))
   })
 
   /** The application the request's status token opens. */

@@ -54,7 +54,7 @@ export interface CallOptions {
   cert?: { key: string; cert: string }
   body?: unknown
   /** Raw body bytes (sent as is) instead of JSON. */
-  raw?: string
+  raw?: string | Buffer
   headers?: Record<string, string>
 }
 
@@ -131,7 +131,7 @@ export async function startAdminRig (opts: RigOptions = {}): Promise<AdminRig> {
     async call (method, path, o = {}) {
       const headers: Record<string, string> = { ...o.headers }
       if (o.token !== undefined) headers.authorization = `Bearer ${o.token}`
-      let body: string | undefined
+      let body: string | Buffer | undefined
       if (o.raw !== undefined) body = o.raw
       else if (o.body !== undefined) {
         body = JSON.stringify(o.body)

@@ -69,6 +69,21 @@ export function applicant (nipt: string, opts: { systems?: string[]; services?: 
   return { nipt, memberClass, systems, fields, keys }
 }
 
+/** The application body as the form parser makes it, from an applicant's fields. */
+export function formBody (fields: Record<string, string | string[]>): Record<string, unknown> {
+  const systems: Array<Record<string, string>> = []
+  const out: Record<string, any> = { institution: {}, employee: {} }
+  for (const [k, v] of Object.entries(fields)) {
+    const sys = /^systems\[(\d+)\]\.(\w+)$/.exec(k)
+    if (sys !== null) { (systems[Number(sys[1])] ??= {})[sys[2]] = v as string; continue }
+    const [group, field] = k.split('.')
+    if (field !== undefined) out[group][field] = v
+    else out[k] = v
+  }
+  out.systems = systems
+  return out
+}
+
 export interface FormPart { name: string; value: string | Buffer; filename?: string; type?: string }
 
 /** The parts of an application: its fields, then the letter as a file part. */
