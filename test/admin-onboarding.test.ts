@@ -8,12 +8,14 @@
  * the grant is in the registry; a security officer revokes a certificate; the outbox tells it all,
  * newest first; the applicant's actions are in the admin audit trail.
  */
-import { randomBytes, X509Certificate } from 'node:crypto'
+import { randomBytes, sign, verify, X509Certificate } from 'node:crypto'
 import t, { type Test } from 'tap'
 import { tokenSha256 } from '../admin/auth.ts'
 import { publicOnboarding } from '../admin/public-onboarding.ts'
+import { Keystore } from '../certs/keystore.ts'
 import { splitPemCertificates } from '../certs/pki.ts'
 import { E_ALBANIA_CLIENT, startAdminRig, TIRANA, type AdminRig, type Answer } from './support/admin.ts'
+import { TEST_PASSPHRASE } from './support/gateway.ts'
 import { applicant, encode, parts, PDF, withCheckLetter } from './support/onboarding.ts'
 
 const E_ALBANIA = 'AL-DEV/GOV/K11503002N'
@@ -184,4 +186,29 @@ t.test('a rejected application cannot be approved; the public endpoints answer i
   const refused = await rig.trail.list({ operator: `applicant:${id}`, action: 'application.submit' })
   t.equal(refused.length, 1, 'the submission is in the trail')
   t.same((await rig.trail.list({ action: 'application.approve', target: `application ${id}` })).map(r => [r.result, r.errorCode]), [['refused', 'Onboarding.InvalidState']], 'the refusal too, with its code')
+})
+
+t.test('without an e-seal CSR the node makes the member\'s seal key at approval and signs with it', async t => {
+  const nipt = withCheckLetter('L72016044')
+  const member = `AL-DEV/NJQV/${nipt}`
+  const fields = { ...applicant(nipt).fields }
+  delete fields.sealCsr
+  const form = await encode(parts(fields))
+  const applied = await rig.call('POST', '/public/v1/applications', { raw: form.body, headers: { 'content-type': form.contentType } })
+  ok(t, applied, 201, 'apply without a seal CSR')
+  const id = applied.json.id as string
+  const read = await rig.call('GET', `/admin/v1/applications/${id}`, as('ro'))
+  t.equal(read.json.sealCsr, undefined, 'the application carries no seal CSR')
+  const approved = await rig.call('POST', `/admin/v1/applications/${id}/approve`, { ...as('ro'), headers: write(read.headers.etag as string) })
+  ok(t, approved, 200, 'approve')
+  const content = (await rig.store.current()).content
+  const seal = content.certificates.find(c => c.owner === member && c.role === 'sign')
+  t.ok(seal, 'an e-seal certificate was issued to the member')
+  // A fresh view of the data directory, as the batch signer has: the key is there and matches the certificate.
+  const keystore = new Keystore(rig.dataDir, { passphrase: TEST_PASSPHRASE })
+  const identity = keystore.signingIdentity(member)
+  t.equal(identity.certificate.serialNumber.replace(/^0+/, ''), seal!.serial.replace(/^0+/, ''), 'the keystore holds the issued seal')
+  const signature = sign(null, Buffer.from('prova'), identity.key)
+  t.ok(verify(null, Buffer.from('prova'), new X509Certificate(seal!.pem).publicKey, signature), 'and its key signs for it')
+  t.equal(identity.chainPem.length, 2, 'the chain ends with the node CA')
 })

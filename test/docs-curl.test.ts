@@ -4,7 +4,9 @@
  * fenced `sh` / `bash` / `shell` block is run through the shell, and where the page shows what the
  * command prints (the output block right after), the answer must agree: the HTTP status, the
  * X-Road-Error header and the SOAP faultcode for `curl -i` outputs, the shown text (with `…` for
- * anything) for the others. Blocks marked `no-check` and `text` blocks are not run
+ * anything) for the others. In a block marked `steps` (a walk-through, docs/operating.md) every
+ * command runs, not only curl. The demo starts on a fresh registry (docs/operating.md onboards a
+ * municipality, which can happen once per registry). Blocks marked `no-check` and `text` blocks are not run
  * (docs/README.md explains the conventions).
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process'
@@ -57,7 +59,10 @@ function curlCommands (file: string): Command[] {
       current.text += (current.text === '' ? '' : ' ') + text.replace(/\\$/, '').trim()
       if (!text.endsWith('\\')) { logical.push(current); current = undefined }
     })
-    const commands = logical.filter(l => /^curl\s/.test(l.text) || /\|\s*curl\s/.test(l.text))
+    // A `steps` block is a walk-through: every command in it runs (key making, too), in order.
+    const commands = block.info.includes('steps')
+      ? logical.filter(l => l.text !== '' && !l.text.startsWith('#'))
+      : logical.filter(l => /^curl\s/.test(l.text) || /\|\s*curl\s/.test(l.text))
     if (commands.length === 0) return
     // The next block is this one's output when only blank lines separate them.
     const next = blocks[b + 1]
@@ -88,6 +93,8 @@ async function startDemo (): Promise<ChildProcess> {
   // The documented commands use the development passphrase, which the demo uses when none is set.
   const env = { ...process.env }
   delete env.URA_KEY_PASSPHRASE
+  // A fresh demo registry: the walk-through in docs/operating.md registers a municipality once.
+  for (const suffix of ['', '-wal', '-shm']) rmSync(join(ROOT, 'data', `registry.sqlite${suffix}`), { force: true })
   const child = spawn(process.execPath, ['cli/main.ts', 'start', '--demo'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] })
   let output = ''
   child.stdout!.on('data', d => { output += d })

@@ -31,7 +31,8 @@ export interface ApplicationBody {
   institution: { name: string; nipt: string; memberClass: string }
   employee: { name: string; position: string; nid: string; email: string; phone: string }
   systems: Array<{ code: string; name?: string; csr: string }>
-  sealCsr: string
+  /** The member's e-seal CSR when the member keeps its seal key itself; absent: the node makes and keeps it (a member the node hosts). */
+  sealCsr?: string
   /** Services (`provider/code`, as grants name them) the institution's systems want to call. */
   services?: string[]
 }
@@ -40,7 +41,7 @@ export interface ApplicationBody {
 const line = (max: number): Record<string, unknown> => ({ type: 'string', minLength: 1, maxLength: max, pattern: '^[^\\u0000-\\u001f\\u007f]*[^\\s\\u0000-\\u001f\\u007f][^\\u0000-\\u001f\\u007f]*$' })
 const closed = (required: string[], properties: Record<string, unknown>): Record<string, unknown> => ({ type: 'object', additionalProperties: false, required, properties })
 
-export const applicationBodySchema = closed(['institution', 'employee', 'systems', 'sealCsr'], {
+export const applicationBodySchema = closed(['institution', 'employee', 'systems'], {
   institution: closed(['name', 'nipt', 'memberClass'], {
     name: line(300),
     // Shapes only: the NIPT is normalised (`AL K81305012I` → `K81305012I`) and checked after.
@@ -169,9 +170,11 @@ export function checkApplication (body: unknown, ctx: CheckContext): CheckedAppl
     expectSubject(csr, clientIds[i], field)
     sameKey(csr, field)
   })
-  const seal = readRequest(body.sealCsr, 'sealCsr')
-  expectSubject(seal, memberId, 'sealCsr')
-  sameKey(seal, 'sealCsr')
+  if (body.sealCsr !== undefined) {
+    const seal = readRequest(body.sealCsr, 'sealCsr')
+    expectSubject(seal, memberId, 'sealCsr')
+    sameKey(seal, 'sealCsr')
+  }
 
   const defined = serviceKeys(ctx.content)
   for (const service of body.services ?? []) {
@@ -190,7 +193,7 @@ export function checkApplication (body: unknown, ctx: CheckContext): CheckedAppl
     institution: { name: body.institution.name.trim(), nipt, memberClass },
     employee: { name: body.employee.name.trim(), position: body.employee.position.trim(), nid, email: body.employee.email, phone },
     systems: body.systems.map(s => ({ code: s.code, ...(s.name === undefined ? {} : { name: s.name.trim() }), csr: s.csr.trim() + '\n' })),
-    sealCsr: body.sealCsr.trim() + '\n',
+    ...(body.sealCsr === undefined ? {} : { sealCsr: body.sealCsr.trim() + '\n' }),
     ...(body.services === undefined ? {} : { services: body.services }),
     memberId,
     clientIds,

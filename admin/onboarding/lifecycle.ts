@@ -75,7 +75,7 @@ export function submitApplication (content: RegistryContent, input: SubmitInput)
     institution: { ...checked.institution, memberCode: checked.institution.nipt },
     employee: checked.employee,
     systems: checked.systems,
-    sealCsr: checked.sealCsr,
+    ...(checked.sealCsr === undefined ? {} : { sealCsr: checked.sealCsr }),
     ...(checked.services === undefined ? {} : { services: checked.services }),
     letter: input.letter,
   }
@@ -107,6 +107,8 @@ export interface DecideInput {
 export interface ApproveInput extends DecideInput {
   instance: string
   issue: Issue
+  /** The e-seal CSR of a key the node made for the member, for an application without one of its own. */
+  sealCsr?: string
 }
 
 export interface ApproveResult {
@@ -132,11 +134,12 @@ export function approveApplication (content: RegistryContent, id: string, input:
   if (content.members.some(m => m.code === institution.nipt)) throw new OnboardingError('Onboarding.MemberExists', `a member with NIPT ${institution.nipt} is already registered`)
   const operatorId = applicantOperatorId(institution.nipt)
   if (content.operators.some(o => o.id === operatorId)) throw new OnboardingError('Onboarding.OperatorExists', `operator ${operatorId} already exists`)
-  if (application.sealCsr === undefined) throw new OnboardingError('Onboarding.InvalidState', `application ${id} has no e-seal request`)
+  const sealCsr = application.sealCsr ?? input.sealCsr
+  if (sealCsr === undefined) throw new OnboardingError('Onboarding.InvalidState', `application ${id} has no e-seal request, and the node made no seal key for it`)
 
   const base = { by: input.by, now: input.now, issue: input.issue, application: id }
   const tls = application.systems.map(s => signAndRecord({ ...base, csr: s.csr, role: 'tls', owner: `${memberId}/${s.code}` }, `${memberId}/${s.code}`))
-  const seal = signAndRecord({ ...base, csr: application.sealCsr, role: 'sign', owner: memberId }, memberId)
+  const seal = signAndRecord({ ...base, csr: sealCsr, role: 'sign', owner: memberId }, memberId)
   const certificates = [...tls, seal]
 
   const member: MemberConfig = {

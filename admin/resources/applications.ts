@@ -14,6 +14,7 @@ import type { AdminContext } from '../context.ts'
 import { AdminError } from '../errors.ts'
 import { etagOf } from '../etag.ts'
 import { PARAMS } from '../ids.ts'
+import { prepareSeal, type PendingSeal } from '../member-seal.ts'
 import { nodeIssuer } from '../node-ca.ts'
 import { applicantOperatorId, applicationCertificates, approveApplication, findApplication, memberIdOf, rejectApplication } from '../onboarding/index.ts'
 import { ADMIN_PREFIX, noBody, REGISTRY_VERSION_HEADER, route, sendList, sendResource, snapshot } from '../route-kit.ts'
@@ -99,14 +100,29 @@ export async function applicationRoutes (app: FastifyInstance, ctx: AdminContext
     const id = idOf(request)
     const issue = nodeIssuer(ctx)
     const by = request.operator!.id
+    // Without an e-seal CSR of its own, the member is hosted: the node makes its seal key (once per attempt).
+    let seal: PendingSeal | undefined
+    const sealFor = (c: RegistryContent): string | undefined => {
+      const a = findApplication(c, id)
+      if (a.sealCsr !== undefined) return undefined
+      seal ??= prepareSeal(ctx, memberIdOf(instance, a.institution.memberClass, a.institution.nipt))
+      return seal.csr
+    }
     const v = await commitChange(ctx, request, {
       action: 'application.approve',
       target: `application ${id}`,
       precondition: tag(id),
-      change: c => approveApplication(c, id, { instance, by, now: ctx.now(), issue }).content,
+      change: c => {
+        const sealCsr = sealFor(c)
+        return approveApplication(c, id, { instance, by, now: ctx.now(), issue, ...(sealCsr === undefined ? {} : { sealCsr }) }).content
+      },
       before: c => applicationSummary(findApplication(c, id)),
       after: c => view(c, id),
     })
+    if (seal !== undefined) {
+      const certificate = applicationCertificates(v.content, findApplication(v.content, id)).find(c => c.role === 'sign')
+      if (certificate !== undefined) seal.install(certificate.pem)
+    }
     return sendResource(reply, view(v.content, id))
   })
 
