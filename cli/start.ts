@@ -10,6 +10,8 @@ import type { GatewayTls } from '../gateway/edge/tls.ts'
 import { keystoreSigningKeys } from '../certs/keystore-signer.ts'
 import { openMessageLog } from '../messagelog/index.ts'
 import { LiveRegistryError } from '../registry/live.ts'
+import { followIssuedCertificates, type IssuedCertificates } from '../registry/issued-certificates.ts'
+import { expiringSoon, type CertificateRow } from '../certs/inventory.ts'
 import { registryStoreLocation, seedRegistryStore, shownLocation, type Seeding } from '../registry/node-store.ts'
 import { openRegistryStore, RegistryStoreError, type RegistryStore } from '../registry/store/index.ts'
 import { startAdmin } from '../admin/start.ts'
@@ -73,11 +75,16 @@ export async function start (values: { config?: string; demo?: boolean }): Promi
   // Members sign requests and responses with their e-seal keys from the data directory.
   const messageLog = await openMessageLog(config, keystoreSigningKeys(pki.keystore, pki.trust))
   let gateway
+  // Certificates issued through the registry join the data directory's in /readyz and the expiry metric.
+  let issued: IssuedCertificates | undefined
   try {
-    gateway = await buildGateway({ config, tls, expiringCertificates: pki.expiring, certificates: pki.certificates, messageLog, registryStore: store })
+    issued = await followIssuedCertificates(store, pki.trust)
+    const certificates = (): CertificateRow[] => [...pki.certificates(), ...issued!.rows()]
+    gateway = await buildGateway({ config, tls, expiringCertificates: () => expiringSoon(certificates()), certificates, messageLog, registryStore: store })
   } catch (err) {
     if (!(err instanceof LiveRegistryError)) throw err
     console.error(`ura: ${err.message}\nura: commit a corrected registry (ura config import) or roll back, then start again`)
+    await issued?.close()
     await messageLog.close()
     await providers?.close()
     await store.close()
