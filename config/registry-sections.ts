@@ -17,6 +17,14 @@ const text = (max: number): Record<string, unknown> => ({ type: 'string', minLen
 const pem = { type: 'string', minLength: 1, maxLength: 16384 }
 const serial = { type: 'string', pattern: '^[0-9A-F]{1,64}$' }
 
+/** One endpoint a grant (or an access request) covers: a method (`*` any) and a path pattern. */
+export const grantEndpoint = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['method', 'path'],
+  properties: { method: { enum: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'TRACE', '*'] }, path: { type: 'string', pattern: '^/' } },
+} as const
+
 /** X-Road's five security-server roles, the model for the admin API's. */
 export const OPERATOR_ROLES = ['system-administrator', 'registration-officer', 'service-administrator', 'security-officer', 'observer'] as const
 
@@ -156,15 +164,7 @@ export const registrySectionSchemas = {
         id,
         client: clientText,
         service: serviceText,
-        endpoints: {
-          type: 'array',
-          items: {
-            type: 'object',
-            additionalProperties: false,
-            required: ['method', 'path'],
-            properties: { method: { enum: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'TRACE', '*'] }, path: { type: 'string', pattern: '^/' } },
-          },
-        },
+        endpoints: { type: 'array', items: grantEndpoint },
         purpose: text(2000),
         state: { enum: ['pending', 'approved', 'refused', 'withdrawn'] },
         requestedBy: text(200),

@@ -1,5 +1,5 @@
 import { DEFAULT_RESILIENCE } from './defaults.ts'
-import { registrySectionSchemas } from './registry-sections.ts'
+import { grantEndpoint, registrySectionSchemas } from './registry-sections.ts'
 
 /**
  * JSON Schema of one configuration file. A configuration directory holds any number of YAML files;
@@ -339,15 +339,7 @@ export const configFileSchema = {
           effect: { enum: ['allow', 'deny'] },
           clients: { type: 'array', items: clientText, default: [] },
           groups: { type: 'array', items: part, default: [] },
-          endpoints: {
-            type: 'array',
-            items: {
-              type: 'object',
-              additionalProperties: false,
-              required: ['method', 'path'],
-              properties: { method, path: { type: 'string', pattern: '^/' } },
-            },
-          },
+          endpoints: { type: 'array', items: grantEndpoint },
         },
       },
     },
