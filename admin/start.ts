@@ -12,8 +12,8 @@ import type { BatchSigner } from '../certs/batch-signer.ts'
 import type { NodePki } from '../certs/node-pki.ts'
 import type { UraConfig } from '../config/types.ts'
 import { openAuditTrail } from '../messagelog/audit/index.ts'
-import { registryStoreLocation, SEED_AUTHOR, seedReason } from '../registry/node-store.ts'
-import { importDir, openRegistryStore, RegistryStoreError, type RegistryStore } from '../registry/store/index.ts'
+import { registryStoreLocation, seedRegistryStore } from '../registry/node-store.ts'
+import { openRegistryStore, type RegistryStore } from '../registry/store/index.ts'
 import { startExpiryJob, type ExpiryJob } from './expiry-job.ts'
 import { publicOnboarding } from './public-onboarding.ts'
 import { buildAdmin, type AdminPlugin } from './server.ts'
@@ -39,18 +39,6 @@ export interface StartAdminOptions {
   publicPlugins?: AdminPlugin[]
 }
 
-/** Version 1 from the configuration directory, when the store has no version yet; a store already filled (by another node, too) is left as it is. */
-export async function seedIfEmpty (store: RegistryStore, dir: string): Promise<number | undefined> {
-  if ((await store.current()).version !== 0) return undefined
-  const content = await importDir(dir)
-  try {
-    return (await store.commit(content, { who: SEED_AUTHOR, why: seedReason(dir), expectedVersion: 0 })).version
-  } catch (err) {
-    if (err instanceof RegistryStoreError && err.code === 'STALE_VERSION') return undefined
-    throw err
-  }
-}
-
 /** Starts the admin API if the configuration asks for one; undefined otherwise. */
 export async function startAdmin (opts: StartAdminOptions): Promise<RunningAdmin | undefined> {
   const { config } = opts
@@ -61,8 +49,9 @@ export async function startAdmin (opts: StartAdminOptions): Promise<RunningAdmin
   const closers: Array<() => Promise<void>> = []
   if (ownStore) closers.push(() => store.close())
   try {
-    const seeded = await seedIfEmpty(store, config.dir)
-    if (seeded !== undefined) opts.log?.info({ version: seeded, dir: config.dir }, 'registry store seeded from the configuration directory')
+    // The node's own seeding rule (an empty store takes the directory as version 1); a no-op after `ura start`'s.
+    const seeding = await seedRegistryStore(store, config)
+    if (seeding.action === 'seeded') opts.log?.info({ version: seeding.version, dir: config.dir }, 'registry store seeded from the configuration directory')
     const audit = await openAuditTrail(config, opts.signer)
     closers.unshift(() => audit.close())
     const admin = await buildAdmin({

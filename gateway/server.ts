@@ -14,12 +14,11 @@ import { randomUUID } from 'node:crypto'
 import type { Server as HttpServer } from 'node:http'
 import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import type { CertificateRow } from '../certs/inventory.ts'
-import type { RevocationEntry } from '../certs/revocation.ts'
 import type { UraConfig } from '../config/types.ts'
 import type { MessageLog } from '../messagelog/index.ts'
 import { LiveRegistry } from '../registry/live.ts'
 import { Registry } from '../registry/registry.ts'
-import type { RegistryContent, RegistryStore } from '../registry/store/index.ts'
+import type { RegistryStore } from '../registry/store/index.ts'
 import { PROJECT_SCHEMA_DIR, SchemaLibrary } from '../schemas/library.ts'
 import { catalogueOf } from './catalogue/catalogue.ts'
 import { catalogueRoutes } from './catalogue/routes.ts'
@@ -77,10 +76,6 @@ export interface Gateway {
   close (): Promise<void>
 }
 
-/** The registry's revocations, once its content has them (a section other work adds to the registry). */
-function revocationsOf (content: RegistryContent): RevocationEntry[] {
-  return (content as { revocations?: RevocationEntry[] }).revocations ?? []
-}
 
 export async function buildGateway (opts: GatewayOptions): Promise<Gateway> {
   const { config } = opts
@@ -104,7 +99,7 @@ export async function buildGateway (opts: GatewayOptions): Promise<Gateway> {
   }
   if (opts.tls !== undefined) context.clientCertificates = new ClientCertificates(opts.tls.trust)
   const revocations = opts.tls?.trust.revocations
-  if (live !== undefined) revocations?.setShared(revocationsOf(live.content))
+  if (live !== undefined) revocations?.setShared(live.content.revocations)
   if (opts.expiringCertificates !== undefined) context.expiringCertificates = opts.expiringCertificates
   let plainServer: HttpServer | undefined
   const limits = config.node.limits
@@ -165,7 +160,7 @@ export async function buildGateway (opts: GatewayOptions): Promise<Gateway> {
     apply: (next, content, timing) => {
       // The swap: from here on new exchanges see `next`; those in flight finish on their snapshot.
       context.registry = next
-      revocations?.setShared(revocationsOf(content))
+      revocations?.setShared(content.revocations)
       metrics.registryApplied()
       const ms = (x: number): number => Math.round(x * 10) / 10
       app.log.info({ registryVersion: next.version, services: next.entries().length, clients: next.clients.size, readMs: ms(timing.readMs), buildMs: ms(timing.buildMs) }, `registry version ${next.version} applied`)

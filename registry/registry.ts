@@ -204,11 +204,6 @@ export class Registry {
     return [...this.services.values()].flat()
   }
 
-  /** Whether this snapshot serves exactly this entry (the same object, not merely the same service). */
-  hasEntry (entry: ServiceEntry): boolean {
-    return this.services.get(entry.key)?.includes(entry) === true
-  }
-
   /** An exchange starts on this snapshot; every hold is matched by one release when it ends. */
   hold (): void {
     this.inFlight++
