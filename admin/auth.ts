@@ -11,7 +11,12 @@
  *   and the SHA-256 of the whole token must equal the stored one (compared in constant time); an
  *   expired token is refused. A token's `roles`, when present, narrow the operator's.
  *
- * The index of operators by token id and by fingerprint is built once per registry version.
+ * - `x-ura-session`, set only by the console (admin/console/) when it calls the API in-process on a
+ *   signed-in operator's behalf: the value holds a secret of this process and the session's id, which
+ *   the console's resolver turns back into the operator (and, for a certificate sign-in, the
+ *   certificate, checked again here as above). From the network this header is simply refused.
+ *
+ * The index of operators by token id, by fingerprint and by id is built once per registry version.
  */
 import { createHash, timingSafeEqual, X509Certificate } from 'node:crypto'
 import type { TLSSocket } from 'node:tls'
@@ -32,8 +37,25 @@ export function tokenSha256 (token: string): string {
 
 const normalisePrint = (print: string): string => print.replaceAll(':', '').toLowerCase()
 
+/** What the console's session resolver answers for a valid `x-ura-session` value. */
+export interface SessionIdentity {
+  operatorId: string
+  method: 'password' | 'certificate'
+  /** A certificate sign-in: the certificate's SHA-256 fingerprint and its `issuer\0serial`, checked on every request. */
+  fingerprint?: string
+  revocationKey?: string
+}
+export type SessionResolver = (value: string) => SessionIdentity | undefined
+export const SESSION_HEADER = 'x-ura-session'
+
+/** How the registry's revocations are matched: `issuer\0serial`. */
+export function revocationKey (leaf: X509Certificate): string {
+  return `${oneLine(leaf.issuer)}\u0000${normaliseSerial(leaf.serialNumber)}`
+}
+
 interface Index {
   version: number
+  byId: Map<string, OperatorConfig>
   tokens: Map<string, { operator: OperatorConfig; token: OperatorToken }>
   prints: Map<string, OperatorConfig>
   /** `issuer\0serial` of every certificate the registry lists as revoked. */
@@ -43,7 +65,9 @@ interface Index {
 function buildIndex (v: RegistryVersion): Index {
   const tokens = new Map<string, { operator: OperatorConfig; token: OperatorToken }>()
   const prints = new Map<string, OperatorConfig>()
+  const byId = new Map<string, OperatorConfig>()
   for (const operator of v.content.operators) {
+    byId.set(operator.id, operator)
     for (const token of operator.tokens ?? []) tokens.set(token.id, { operator, token })
     for (const print of operator.certificates ?? []) prints.set(normalisePrint(print), operator)
   }
@@ -53,7 +77,7 @@ function buildIndex (v: RegistryVersion): Index {
       revoked.add(`${oneLine(r.issuer)}\u0000${normaliseSerial(r.serial)}`)
     } catch { /* the schema allows only hex serials; nothing else to match */ }
   }
-  return { version: v.version, tokens, prints, revoked }
+  return { version: v.version, byId, tokens, prints, revoked }
 }
 
 /** The roles a token may use: its own when it names some (each must be the operator's, or covered by the operator's global grant of that role), else the operator's. */
@@ -69,13 +93,15 @@ const MAX_PATHS = 1000
 export class Authenticator {
   private readonly trust: TrustStore | undefined
   private readonly now: () => Date
+  private readonly sessions: SessionResolver | undefined
   private index: Index | undefined
   /** Signature paths of certificates seen, by fingerprint (they depend on the certificates only). */
   private readonly paths = new Map<string, CertificatePath | TrustFailure>()
 
-  constructor (trust: TrustStore | undefined, now: () => Date) {
+  constructor (trust: TrustStore | undefined, now: () => Date, sessions?: SessionResolver) {
     this.trust = trust
     this.now = now
+    this.sessions = sessions
   }
 
   private indexOf (v: RegistryVersion): Index {
@@ -86,9 +112,33 @@ export class Authenticator {
   /** The operator behind the request's credential, as registry version `v` knows it; Admin.Unauthenticated otherwise. */
   identify (request: FastifyRequest, v: RegistryVersion): Operator {
     const index = this.indexOf(v)
+    const session = request.headers[SESSION_HEADER]
+    if (session !== undefined) return this.bySession(index, Array.isArray(session) ? session[0] : session)
     const header = request.headers.authorization
     if (header !== undefined) return this.byToken(index, header)
     return this.byCertificate(index, request.raw.socket as TLSSocket)
+  }
+
+  /** The operator of the certificate on this TLS connection, for the console's certificate sign-in. */
+  certificateOperator (request: FastifyRequest, v: RegistryVersion): { operator: Operator; fingerprint: string; revocationKey: string } {
+    const operator = this.byCertificate(this.indexOf(v), request.raw.socket as TLSSocket)
+    const leaf = (request.raw.socket as TLSSocket).getPeerX509Certificate()!
+    return { operator, fingerprint: fingerprintOf(leaf), revocationKey: revocationKey(leaf) }
+  }
+
+  private bySession (index: Index, value: string): Operator {
+    const found = this.sessions?.(value)
+    if (found === undefined) throw unauthenticated('the console session is unknown or has ended')
+    const operator = index.byId.get(found.operatorId)
+    if (operator === undefined) throw unauthenticated(`operator ${found.operatorId} no longer exists`)
+    if (operator.disabled === true) throw unauthenticated(`operator ${operator.id} is disabled`)
+    if (found.method === 'certificate') {
+      if (found.fingerprint === undefined || index.prints.get(found.fingerprint) !== operator) throw unauthenticated(`the certificate operator ${operator.id} signed in with is no longer pinned`)
+      if (found.revocationKey !== undefined && index.revoked.has(found.revocationKey)) throw unauthenticated(`the certificate operator ${operator.id} signed in with is revoked`)
+    } else if (operator.login === undefined) {
+      throw unauthenticated(`operator ${operator.id} no longer has a console sign-in`)
+    }
+    return { id: operator.id, name: operator.name, roles: operator.roles, via: 'session' }
   }
 
   private byToken (index: Index, header: string): Operator {
@@ -122,7 +172,7 @@ export class Authenticator {
     if (isTrustFailure(path)) throw unauthenticated(`operator certificate refused: ${path.message}`)
     const failure = this.trust.status(path, 'tls-client', this.now().getTime())
     if (failure !== undefined) throw unauthenticated(`operator certificate refused: ${failure.message}`)
-    if (index.revoked.has(`${oneLine(leaf.issuer)}\u0000${normaliseSerial(leaf.serialNumber)}`)) throw unauthenticated(`operator certificate refused: serial ${normaliseSerial(leaf.serialNumber)} is revoked in the registry`)
+    if (index.revoked.has(revocationKey(leaf))) throw unauthenticated(`operator certificate refused: serial ${normaliseSerial(leaf.serialNumber)} is revoked in the registry`)
     const operator = index.prints.get(print)
     if (operator === undefined) throw unauthenticated(`the certificate (SHA-256 ${print.slice(0, 8)}…${print.slice(-4)}) is not an operator's`)
     if (operator.disabled === true) throw unauthenticated(`operator ${operator.id} is disabled`)

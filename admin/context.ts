@@ -28,7 +28,8 @@ export interface Operator {
   name: string
   /** The roles this request may use: the operator's, narrowed by the token's when the token names some. */
   roles: RoleGrant[]
-  via: 'certificate' | 'token'
+  /** `session`: the console, calling on behalf of an operator signed in to it. */
+  via: 'certificate' | 'token' | 'session'
   /** The token's id when `via` is `token`. */
   tokenId?: string
 }

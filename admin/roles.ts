@@ -79,6 +79,7 @@ export const ACTIONS = {
   'operator.create': { roles: [SA], scope: 'node', summary: 'add an operator' },
   'operator.update': { roles: [SA], scope: 'node', summary: 'change an operator\'s name, roles, or disable it' },
   'operator.delete': { roles: [SA], scope: 'node', summary: 'remove an operator' },
+  'operator.login': { roles: [SA], scope: 'node', summary: 'set or remove an operator\'s console sign-in: username, password, new TOTP secret (shown once)' },
   'operator.certificates': { roles: [SA, SEC], scope: 'node', summary: 'set the operator certificate fingerprints of an operator' },
   'token.list': { roles: [SA, SEC, OBS], scope: 'node', summary: 'list an operator\'s API tokens (never their secrets)' },
   'token.create': { roles: [SA], scope: 'node', summary: 'create an API token (its secret is shown once)' },

@@ -83,6 +83,8 @@ export const GROUP_PUT: Schema = {
 export const OPERATOR_BODY: Schema = (() => {
   const s = copy(operatorItem)
   delete s.properties.tokens
+  // A sign-in is set through PUT …/login, which hashes the password and makes the TOTP secret.
+  delete s.properties.login
   return s
 })()
 export const OPERATOR_PATCH: Schema = {
@@ -96,6 +98,13 @@ export const CERTIFICATES_PUT: Schema = {
   properties: { certificates: copy(operatorItem.properties.certificates) },
 }
 const tokenItem = copy(operatorItem.properties.tokens.items)
+export const LOGIN_PUT: Schema = {
+  type: 'object', additionalProperties: false, required: ['username', 'password'],
+  properties: {
+    username: copy(operatorItem.properties.login.properties.username),
+    password: { type: 'string', minLength: 12, maxLength: 200, description: 'at least 12 characters; only its scrypt hash is kept' },
+  },
+}
 export const TOKEN_BODY: Schema = {
   type: 'object',
   additionalProperties: false,

@@ -15,6 +15,7 @@ import type { UraConfig } from '../config/types.ts'
 import type { AuditTrail } from '../messagelog/audit/index.ts'
 import type { RegistryStore } from '../registry/store/index.ts'
 import { Authenticator } from './auth.ts'
+import type { ConsoleSetup } from './console/index.ts'
 import { current } from './change.ts'
 import type { AdminContext } from './context.ts'
 import { AdminError, errorBody, toAdminError } from './errors.ts'
@@ -50,6 +51,8 @@ export interface AdminOptions {
   /** Registered without authentication, each request rate-limited per client address. */
   publicPlugins?: AdminPlugin[]
   publicRate?: RateSettings
+  /** The operator console and the public application form (admin/console/), served beside the API. */
+  console?: ConsoleSetup
 }
 
 /** A route of the admin API with the action it takes (HEAD routes left out). */
@@ -71,7 +74,7 @@ export async function buildAdmin (opts: AdminOptions): Promise<Admin> {
   const now = opts.now ?? (() => new Date())
   const context: AdminContext = { store, audit, config, pki, now }
   const tls = pki.keystore.nodeTls()
-  const authenticator = new Authenticator(pki.trust, now)
+  const authenticator = new Authenticator(pki.trust, now, opts.console?.sessions)
 
   const app = Fastify({
     https: {
@@ -112,7 +115,11 @@ export async function buildAdmin (opts: AdminOptions): Promise<Admin> {
     if (e instanceof AdminError && e.retryAfterSeconds !== undefined) reply.header('retry-after', String(e.retryAfterSeconds))
     return reply.code(e.status).type('application/json; charset=utf-8').send(errorBody(e, request.id))
   })
-  app.setNotFoundHandler(async request => { throw new AdminError('Admin.NotFound', `no admin route answers ${request.method} ${request.url.split('?')[0]}`) })
+  app.setNotFoundHandler(async (request, reply) => {
+    const path = request.url.split('?')[0]
+    if (opts.console?.owns(path) === true) return opts.console.notFound(request, reply)
+    throw new AdminError('Admin.NotFound', `no admin route answers ${request.method} ${path}`)
+  })
   app.addHook('onResponse', async (request, reply) => {
     const a = request.adminAction
     request.log.info({ requestId: request.id, operator: request.operator?.id, action: a?.action, target: a?.target, status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'admin request')
@@ -162,7 +169,12 @@ export async function buildAdmin (opts: AdminOptions): Promise<Admin> {
     })
   }
 
-  return { app, context, routes, close: () => app.close() }
+  if (opts.console !== undefined) {
+    const setup = opts.console
+    await app.register(async scope => setup.register(scope, { context, authenticator }))
+  }
+
+  return { app, context, routes, close: async () => { await app.close(); opts.console?.close() } }
 }
 
 /** What the router refuses before any hook runs (a URL it cannot decode, `%zz`), in the admin API's error shape. */

@@ -14,6 +14,8 @@ import type { UraConfig } from '../config/types.ts'
 import { openAuditTrail } from '../messagelog/audit/index.ts'
 import { registryStoreLocation, seedRegistryStore } from '../registry/node-store.ts'
 import { openRegistryStore, type RegistryStore } from '../registry/store/index.ts'
+import { createConsole } from './console/index.ts'
+import { CONSOLE_PAGES, PUBLIC_PAGES } from './console/pages/index.ts'
 import { startExpiryJob, type ExpiryJob } from './expiry-job.ts'
 import { publicOnboarding } from './public-onboarding.ts'
 import { buildAdmin, type AdminPlugin } from './server.ts'
@@ -60,6 +62,7 @@ export async function startAdmin (opts: StartAdminOptions): Promise<RunningAdmin
       ...(opts.now === undefined ? {} : { now: opts.now }),
       ...(opts.plugins === undefined ? {} : { plugins: opts.plugins }),
       publicPlugins: [publicOnboarding(), ...opts.publicPlugins ?? []],
+      console: createConsole({ pages: CONSOLE_PAGES, publicPages: PUBLIC_PAGES, ...(opts.now === undefined ? {} : { now: () => opts.now!().getTime() }) }),
     })
     closers.unshift(() => admin.close())
     // Not "Server listening at": that line is the exchange listener's.

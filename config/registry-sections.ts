@@ -60,6 +60,20 @@ export const registrySectionSchemas = {
             properties: { id, label: text(200), sha256, createdAt: time, expiresAt: time, roles: { type: 'array', minItems: 1, maxItems: 20, items: roleGrant } },
           },
         },
+        // Console sign-in: a username, the scrypt hash of the password (admin/password.ts) and the TOTP
+        // secret of the second factor (admin/totp.ts). The registry is the node's secret store: its
+        // exports must be kept like the keystore.
+        login: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['username', 'passwordHash', 'totpSecret'],
+          properties: {
+            username: { type: 'string', pattern: '^[a-z0-9][a-z0-9._-]{1,63}$' },
+            passwordHash: { type: 'string', pattern: '^scrypt\\$[0-9]{1,8}\\$[0-9]{1,3}\\$[0-9]{1,3}\\$[A-Za-z0-9_-]{16,64}\\$[A-Za-z0-9_-]{32,128}$' },
+            totpSecret: { type: 'string', pattern: '^[A-Z2-7]{16,64}$' },
+            setAt: time,
+          },
+        },
         disabled: { type: 'boolean' },
       },
     },
@@ -218,7 +232,16 @@ export interface OperatorConfig {
   roles: RoleGrant[]
   certificates?: string[]
   tokens?: OperatorToken[]
+  login?: OperatorLogin
   disabled?: boolean
+}
+
+/** An operator's console sign-in: never shown by the admin API, only whether it exists. */
+export interface OperatorLogin {
+  username: string
+  passwordHash: string
+  totpSecret: string
+  setAt?: string
 }
 
 export interface IssuedCertificate {

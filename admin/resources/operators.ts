@@ -9,19 +9,22 @@ import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { OperatorConfig, OperatorToken, RoleGrant } from '../../config/registry-sections.ts'
 import type { RegistryContent } from '../../registry/store/index.ts'
 import { tokenSha256 } from '../auth.ts'
+import { hashPassword } from '../password.ts'
+import { newTotpSecret, otpauthUri } from '../totp.ts'
 import { commitChange } from '../change.ts'
 import type { AdminContext } from '../context.ts'
 import { AdminError, notFound } from '../errors.ts'
 import { etagOf } from '../etag.ts'
 import { PARAMS } from '../ids.ts'
 import { ADMIN_PREFIX, REGISTRY_VERSION_HEADER, route, sendCreated, sendDeleted, sendList, sendResource, snapshot } from '../route-kit.ts'
-import { CERTIFICATES_PUT, OPERATOR_BODY, OPERATOR_PATCH, TOKEN_BODY } from '../schemas.ts'
+import { CERTIFICATES_PUT, LOGIN_PUT, OPERATOR_BODY, OPERATOR_PATCH, TOKEN_BODY } from '../schemas.ts'
 
 const TAG = 'Operators'
 
+/** An operator as the API shows it: no tokens (they have their own routes), and of the sign-in only who and when. */
 export function operatorView (o: OperatorConfig): Record<string, unknown> {
-  const { tokens: _t, ...rest } = o
-  return rest
+  const { tokens: _t, login, ...rest } = o
+  return login === undefined ? rest : { ...rest, login: { username: login.username, secondFactor: 'totp', ...(login.setAt === undefined ? {} : { setAt: login.setAt }) } }
 }
 
 export function tokenView (t: OperatorToken): Record<string, unknown> {
@@ -75,7 +78,7 @@ export async function operatorRoutes (app: FastifyInstance, ctx: AdminContext): 
     return sendCreated(reply, `/operators/${body.id}`, operatorView(get(v.content, body.id)))
   })
 
-  const change = async (request: FastifyRequest, action: string, next: (o: OperatorConfig) => OperatorConfig): Promise<OperatorConfig> => {
+  const change = async (request: FastifyRequest, action: string, next: (o: OperatorConfig) => OperatorConfig, check?: (c: RegistryContent) => void): Promise<OperatorConfig> => {
     const id = idOf(request)
     const v = await commitChange(ctx, request, {
       action,
@@ -83,6 +86,8 @@ export async function operatorRoutes (app: FastifyInstance, ctx: AdminContext): 
       precondition: tag(id),
       change: c => {
         const before = structuredClone(c)
+        get(c, id)
+        check?.(c)
         c.operators = c.operators.map(o => (o.id === id ? next(o) : o))
         return keepAdministrator(before, c)
       },
@@ -119,6 +124,32 @@ export async function operatorRoutes (app: FastifyInstance, ctx: AdminContext): 
       before: c => find(c, id),
     })
     sendDeleted(reply)
+  })
+
+  // ---- console sign-in ---------------------------------------------------------------------------
+
+  app.put('/operators/:operator/login', route('operator.login', { tag: TAG, params, body: LOGIN_PUT, write: true, target }), async (request, reply) => {
+    const id = idOf(request)
+    const { username, password } = request.body as { username: string; password: string }
+    const totpSecret = newTotpSecret()
+    const passwordHash = await hashPassword(password)
+    const setAt = iso(ctx.now())
+    const o = await change(request, 'operator.login', op => {
+      return { ...op, login: { username, passwordHash, totpSecret, setAt } }
+    }, c => {
+      const holder = c.operators.find(x => x.login?.username === username && x.id !== id)
+      if (holder !== undefined) throw new AdminError('Admin.Conflict', `username ${username} is taken by operator ${holder.id}`)
+    })
+    // The TOTP secret is in this answer only: the operator adds it to an authenticator app now.
+    reply.header('cache-control', 'no-store')
+    return { ...operatorView(o), totpSecret, otpauthUri: otpauthUri(totpSecret, username) }
+  })
+
+  app.delete('/operators/:operator/login', route('operator.login', { tag: TAG, summary: 'remove an operator\'s console sign-in', params, write: true, target }), async (request, reply) => {
+    return sendResource(reply, operatorView(await change(request, 'operator.login', op => {
+      const { login: _l, ...rest } = op
+      return rest
+    })))
   })
 
   // ---- API tokens -------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Agent, request } from 'undici'
 import { tokenSha256 } from '../../admin/auth.ts'
+import type { ConsoleSetup } from '../../admin/console/index.ts'
 import { buildAdmin, type Admin, type AdminPlugin } from '../../admin/server.ts'
 import { BatchSigner } from '../../certs/batch-signer.ts'
 import { initPki } from '../../certs/dev-pki.ts'
@@ -84,6 +85,9 @@ export interface RigOptions {
   plugins?: AdminPlugin[]
   publicPlugins?: AdminPlugin[]
   publicRate?: { perSecond: number; burst: number }
+  /** The operator console (admin/console/) beside the API. */
+  console?: ConsoleSetup
+  now?: () => Date
 }
 
 export async function startAdminRig (opts: RigOptions = {}): Promise<AdminRig> {
@@ -112,6 +116,8 @@ export async function startAdminRig (opts: RigOptions = {}): Promise<AdminRig> {
     ...(opts.plugins === undefined ? {} : { plugins: opts.plugins }),
     ...(opts.publicPlugins === undefined ? {} : { publicPlugins: opts.publicPlugins }),
     ...(opts.publicRate === undefined ? {} : { publicRate: opts.publicRate }),
+    ...(opts.console === undefined ? {} : { console: opts.console }),
+    ...(opts.now === undefined ? {} : { now: opts.now }),
   })
   const url = await admin.app.listen({ host: '127.0.0.1', port: 0 })
   const caPem = await readFile(pki.keystore.paths.caCert, 'utf8')

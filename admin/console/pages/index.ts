@@ -1,0 +1,6 @@
+/** The console's pages, in menu order, and the public ones (the application form). */
+import type { ConsolePages } from '../kit.ts'
+import { overviewPages } from './overview.ts'
+
+export const CONSOLE_PAGES: ConsolePages[] = [overviewPages]
+export const PUBLIC_PAGES: ConsolePages[] = []
