@@ -75,6 +75,10 @@ dl.facts dt{font-weight:600;font-size:.88rem;color:var(--muted)}dl.facts dd{marg
 .diff-add{background:#dafbe1}.diff-del{background:#ffebe9}
 .signin{max-width:26rem;margin:2rem auto}
 /* pages: institutions, services, officials */
+.catalogue-card{border:1px solid var(--line);border-radius:6px;padding:1rem;margin:0 0 1rem;background:#fff}.catalogue-card h2,.catalogue-card h3{margin:0 0 .25rem;font-size:1.2rem}
+.catalogue-card .meta{color:var(--muted);margin:.1rem 0 .5rem;font-size:.95rem}
+.tag{display:inline-block;background:var(--bg);border:1px solid var(--line);border-radius:999px;padding:0 .6rem;font-size:.85rem}
+.preview{background:var(--bg)}label.inline-label{display:inline;font-weight:400}
 /* pages: access, applications, certificates */
 /* pages: overview, audit, message log, versions */
 /* pages: the public application form */

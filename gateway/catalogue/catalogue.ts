@@ -7,7 +7,8 @@
 import type { UraConfig } from '../../config/types.ts'
 import { providerKey, serviceText } from '../../protocol/identifiers.ts'
 import type { Registry, ServiceEntry } from '../../registry/registry.ts'
-import { CATEGORY_LABELS, checkService, type CatalogueMetadata, type Category, type Lang, type Text } from './metadata.ts'
+import { CATEGORY_LABELS, type CatalogueMetadata, type Category, type Lang, type Text } from '../../config/catalogue-labels.ts'
+import { checkService } from './metadata.ts'
 
 export interface CatalogueEntry {
   /** Service id in text form, with version when configured: the entry's key in URLs. */

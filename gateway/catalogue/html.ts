@@ -9,7 +9,7 @@ import { entryLinks } from './catalogue.ts'
 import {
   actLabel, CATEGORY_LABELS, CHANNEL_LABELS, feesLabel, processingTimeLabel, validityLabel,
   type Category, type Lang, type Text,
-} from './metadata.ts'
+} from '../../config/catalogue-labels.ts'
 
 export function esc (text: string): string {
   return text.replace(/[&<>"']/g, c => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!)

@@ -7,7 +7,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { catalogueOf, entryJson, type CatalogueEntry, type CatalogueFilter } from './catalogue.ts'
 import { CSP, entryPage, listPage, notFoundPage } from './html.ts'
-import type { Lang } from './metadata.ts'
+import type { Lang } from '../../config/catalogue-labels.ts'
 import { XRoadError } from '../../protocol/errors.ts'
 import { serviceOpenApi } from './openapi.ts'
 import { publishedWsdl } from './wsdl.ts'
