@@ -131,7 +131,7 @@ function fileInput (name: string, label: string, o: { errors: Errors; required: 
 const keptName = (name: string): string => `${name}.kept`
 const keep = (pem: string): string => Buffer.from(pem, 'utf8').toString('base64')
 
-function keptNote (lang: Lang, name: string, pem: string | undefined, instance: string, expected: string): Html | '' {
+function keptNote (lang: Lang, name: string, pem: string | undefined, expected: string): Html | '' {
   if (pem === undefined) return ''
   const report = csrReport(pem, expected, name)
   return html`<input type="hidden" name="${keptName(name)}" value="${keep(pem)}"><p class="hint">${W[lang].kept(report.subject === undefined ? '—' : subjectText(report.subject))}</p>`
@@ -167,7 +167,7 @@ ${input(`systems[${i}].code`, t.code, { value: s.code, errors, required: first, 
 ${input(`systems[${i}].name`, t.sysName, { value: s.name, errors, maxlength: 200, autocomplete: 'off' })}
 </div>
 ${fileInput(`systems[${i}].csr`, t.csr, { errors, required: first && s.csr === undefined, accept: '.pem,.csr,.txt,application/pkcs10' })}
-${keptNote(lang, `systems[${i}].csr`, s.csr, instance, ids.system(s.code))}
+${keptNote(lang, `systems[${i}].csr`, s.csr, ids.system(s.code))}
 </fieldset>`
   })
   const reports = view.reports === undefined
@@ -207,7 +207,7 @@ ${systems}
 </fieldset>
 <fieldset><legend>${t.seal}</legend>
 ${fileInput('sealCsr', t.sealCsr, { errors, required: false, accept: '.pem,.csr,.txt,application/pkcs10', hint: t.sealHint })}
-${keptNote(lang, 'sealCsr', typed.sealCsr, instance, ids.member)}
+${keptNote(lang, 'sealCsr', typed.sealCsr, ids.member)}
 </fieldset>
 <fieldset><legend>${t.services}</legend>
 <div class="field${errors.services === undefined ? '' : ' invalid'}"><label for="f-services">${t.servicesLabel}</label><p class="hint" id="f-services-hint">${t.servicesHint}</p><textarea id="f-services" name="services" rows="3" maxlength="6300" aria-describedby="f-services-hint${errors.services === undefined ? '' : ' f-services-error'}"${errors.services === undefined ? '' : html` aria-invalid="true"`}>${typed.services}</textarea>${errors.services === undefined ? '' : html`<p class="problem" id="f-services-error">${errors.services}</p>`}</div>
