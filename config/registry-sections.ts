@@ -165,6 +165,8 @@ export const registrySectionSchemas = {
         certificates: { type: 'array', items: serial },
         // When the applicant took its one API token (see issueApplicantToken in admin/onboarding/).
         tokenIssuedAt: time,
+        // When the applicant set the console sign-in of its operator account (setApplicantLogin).
+        loginSetAt: time,
       },
     },
   },
@@ -286,6 +288,7 @@ export interface ApplicationRecord {
   decidedAt?: string
   certificates?: string[]
   tokenIssuedAt?: string
+  loginSetAt?: string
 }
 
 export interface AccessRequestRecord {

@@ -82,6 +82,9 @@ dl.facts dt{font-weight:600;font-size:.88rem;color:var(--muted)}dl.facts dd{marg
 /* pages: access, applications, certificates */
 /* pages: overview, audit, message log, versions */
 /* pages: the public application form */
+.apply-nav{margin:.75rem 0 0;font-size:.95rem}
+code.secret{display:inline-block;font-size:1.05rem;padding:.3rem .5rem;border:1px dashed var(--line);word-break:break-all}
+form.apply .actions{position:sticky;bottom:0;background:#fff;padding:.5rem 0;border-top:1px solid var(--line)}
 footer{border-top:1px solid var(--line);padding:1rem 0;color:var(--muted);font-size:.9rem}
 @media (max-width:40rem){h1{font-size:1.35rem}nav.main a{padding:.4rem .45rem;font-size:.9rem}.big{font-size:1.4rem}}
 `

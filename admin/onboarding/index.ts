@@ -10,6 +10,6 @@ export { ONBOARDING_ERRORS, OnboardingError, type OnboardingErrorCode, type Prob
 export { EXPIRY_NOTICE_DAYS, expiringCertificates, expiryNotices, type ExpiringCertificate } from './expiry.ts'
 export { applicantOperatorId, memberIdOf, normalSerial } from './ids.ts'
 export { caIssuer } from './issuer.ts'
-export { applicationCertificates, applicationStatus, approveApplication, findApplication, issueApplicantToken, markActive, MAX_OPEN_APPLICATIONS, rejectApplication, statusTokenMatches, submitApplication, type ApproveInput, type ApproveResult, type DecideInput, type SubmitInput } from './lifecycle.ts'
+export { applicationCertificates, applicationStatus, approveApplication, findApplication, issueApplicantToken, markActive, MAX_OPEN_APPLICATIONS, rejectApplication, setApplicantLogin, statusTokenMatches, submitApplication, USERNAME, type ApplicantLoginInput, type ApproveInput, type ApproveResult, type DecideInput, type SubmitInput } from './lifecycle.ts'
 export { toMemberRole, toRole, withNotices, type Notice } from './outbox.ts'
 export { publicOnboardingRoutes, type OnboardingAudit, type PublicOnboardingOptions } from './public-routes.ts'

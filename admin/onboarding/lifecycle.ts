@@ -247,6 +247,50 @@ export function issueApplicantToken (content: RegistryContent, id: string, input
   return { content: withNotices(next, [notice], input.now).content, operator: operatorId, tokenId, token }
 }
 
+/** What a console username must be (the registry's pattern for `operators[].login.username`). */
+export const USERNAME = /^[a-z0-9][a-z0-9._-]{1,63}$/
+
+export interface ApplicantLoginInput {
+  statusToken: string
+  username: string
+  /** The scrypt hash of the password (admin/password.ts), made by the caller. */
+  passwordHash: string
+  /** A new TOTP secret (admin/totp.ts), made by the caller. */
+  totpSecret: string
+  now: Date
+}
+
+/**
+ * The applicant, proving its status token, sets the console sign-in (username, password hash, TOTP
+ * secret) of its operator account, once: a second attempt is refused, whether the sign-in is still
+ * there or an administrator removed it since (then an administrator sets the next one).
+ */
+export function setApplicantLogin (content: RegistryContent, id: string, input: ApplicantLoginInput): { content: RegistryContent; operator: string; username: string } {
+  const application = findApplication(content, id)
+  if (!statusTokenMatches(application, input.statusToken)) throw new OnboardingError('Onboarding.InvalidStatusToken', 'the status token does not match this application')
+  expectState(application, ['issued', 'active'], 'set the console sign-in')
+  if (!USERNAME.test(input.username)) throw new OnboardingError('Onboarding.InvalidSignIn', 'the username must be 2 to 64 of a-z 0-9 . _ -, starting with a letter or a digit', [{ path: 'username', message: 'not a username' }])
+  const operatorId = applicantOperatorId(application.institution.nipt)
+  const operator = content.operators.find(o => o.id === operatorId)
+  if (operator === undefined || operator.disabled === true) throw new OnboardingError('Onboarding.InvalidState', `operator ${operatorId} no longer exists or is disabled`)
+  if (application.loginSetAt !== undefined || operator.login !== undefined) {
+    throw new OnboardingError('Onboarding.SignInAlreadySet', `the console sign-in of operator ${operatorId} was already set${application.loginSetAt === undefined ? '' : ` at ${application.loginSetAt}`}; an administrator can set another`)
+  }
+  const holder = content.operators.find(o => o.login?.username === input.username)
+  if (holder !== undefined) throw new OnboardingError('Onboarding.UsernameTaken', `username ${input.username} is taken: choose another`, [{ path: 'username', message: 'taken' }])
+  const at = input.now.toISOString().replace(/\.\d{3}Z$/, 'Z')
+  const login = { username: input.username, passwordHash: input.passwordHash, totpSecret: input.totpSecret, setAt: at }
+  const operators = content.operators.map(o => o.id !== operatorId ? o : { ...o, login })
+  const next = replaceApplication({ ...content, operators }, { ...application, loginSetAt: at, updatedAt: at })
+  const notice: Notice = {
+    to: [application.employee.email, toRole('security-officer')],
+    subject: `Console sign-in set for operator ${operatorId}`,
+    body: `The console sign-in ${input.username} of operator ${operatorId} was set by the applicant of ${id} at ${at}. If you did not set it, have it removed.`,
+    about: `application:${id}`,
+  }
+  return { content: withNotices(next, [notice], input.now).content, operator: operatorId, username: input.username }
+}
+
 /** What the applicant sees of its application (never the employee's personal data, never a token). */
 export function applicationStatus (content: RegistryContent, application: ApplicationRecord): Record<string, unknown> {
   const certificates = applicationCertificates(content, application)
@@ -261,5 +305,6 @@ export function applicationStatus (content: RegistryContent, application: Applic
     systems: application.systems.map(s => s.code),
     ...(certificates.length === 0 ? {} : { certificates: certificates.map(c => ({ serial: c.serial, role: c.role, owner: c.owner, notAfter: c.notAfter, fingerprint: c.fingerprint })) }),
     tokenIssued: application.tokenIssuedAt !== undefined,
+    signInSet: application.loginSetAt !== undefined,
   }
 }

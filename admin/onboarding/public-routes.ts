@@ -6,6 +6,7 @@
  *   GET  /public/v1/applications/{id}               its state (and the reason of a rejection)
  *   GET  /public/v1/applications/{id}/certificates  the certificates, once issued (→ active)
  *   POST /public/v1/applications/{id}/token         the employee's API token, once
+ *   POST /public/v1/applications/{id}/login         the employee's console sign-in, once (multipart: username, password)
  *
  * The applicant proves itself with the status token it got when applying, always in
  * `Authorization: Bearer`, never in the URL. Cross-site requests are refused (see `crossSite`).
@@ -23,7 +24,9 @@ import { checkApplication, checkLetter, LETTER_MAX_BYTES } from './application.t
 import { commitTransform } from './commit.ts'
 import { OnboardingError } from './errors.ts'
 import { parseSubmission } from './form.ts'
-import { applicationCertificates, applicationStatus, findApplication, issueApplicantToken, markActive, statusTokenMatches, submitApplication } from './lifecycle.ts'
+import { newTotpSecret, otpauthUri } from '../totp.ts'
+import { hashPassword, passwordProblem } from '../password.ts'
+import { applicationCertificates, applicationStatus, findApplication, issueApplicantToken, markActive, setApplicantLogin, statusTokenMatches, submitApplication, USERNAME } from './lifecycle.ts'
 
 /** What the routes need of an audit trail (the admin API's, `AuditTrail#record`). */
 export interface OnboardingAudit {
@@ -92,6 +95,30 @@ function bearer (request: FastifyRequest): string {
 /** Refuses anything in the query string: the token goes in a header, and nothing else is asked. */
 function noQuery (request: FastifyRequest): void {
   if (request.url.includes('?')) throw new OnboardingError('Onboarding.InvalidRequest', 'this endpoint takes no query parameters; send the status token in `Authorization: Bearer`')
+}
+
+const LOGIN_BODY_LIMIT = 4096
+
+/** The sign-in form: `username` and `password`, each once, as text; anything else is refused. */
+async function parseLogin (raw: Buffer, contentType: string): Promise<{ username: string; password: string }> {
+  let form: FormData
+  try {
+    form = await new Response(raw as Uint8Array<ArrayBuffer>, { headers: { 'content-type': contentType } }).formData()
+  } catch {
+    throw new OnboardingError('Onboarding.InvalidMultipart', 'the body is not well-formed multipart/form-data')
+  }
+  const got = new Map<string, string>()
+  for (const [name, value] of form) {
+    if (name !== 'username' && name !== 'password') throw new OnboardingError('Onboarding.InvalidSignIn', `unknown field ${name.slice(0, 40)}: send username and password`, [{ path: name.slice(0, 40), message: 'unknown field' }])
+    if (typeof value !== 'string' || got.has(name)) throw new OnboardingError('Onboarding.InvalidSignIn', `${name} must be sent once, as text`, [{ path: name, message: 'sent twice or as a file' }])
+    got.set(name, value)
+  }
+  const username = (got.get('username') ?? '').trim().toLowerCase()
+  const password = got.get('password') ?? ''
+  if (!USERNAME.test(username)) throw new OnboardingError('Onboarding.InvalidSignIn', 'the username must be 2 to 64 of a-z 0-9 . _ -, starting with a letter or a digit', [{ path: 'username', message: 'not a username' }])
+  const weak = passwordProblem(password)
+  if (weak !== undefined) throw new OnboardingError('Onboarding.InvalidSignIn', weak, [{ path: 'password', message: weak }])
+  return { username, password }
 }
 
 async function routes (app: FastifyInstance, options: PublicOnboardingOptions): Promise<void> {
@@ -216,6 +243,29 @@ async function routes (app: FastifyInstance, options: PublicOnboardingOptions): 
       tokenId: result.tokenId,
       token: result.token,
       note: 'Shown only now. Use it as `Authorization: Bearer <token>` on the admin API.',
+    })
+  })
+
+  app.post<{ Params: { id: string } }>(`${BASE}/:id/login`, { bodyLimit: LOGIN_BODY_LIMIT, config: { onboardingAction: 'application.login' } }, async (request, reply) => {
+    const token = bearer(request)
+    noQuery(request)
+    const id = request.params.id
+    if (!Buffer.isBuffer(request.body)) throw new OnboardingError('Onboarding.UnsupportedMediaType', 'send the username and the password as multipart/form-data')
+    const { username, password } = await parseLogin(request.body, String(request.headers['content-type']))
+    // Cheap refusals first: the token and the state, before the scrypt hash is computed.
+    const application = findApplication((await store.current()).content, id)
+    if (!statusTokenMatches(application, token)) throw new OnboardingError('Onboarding.InvalidStatusToken', 'the status token does not match this application')
+    const totpSecret = newTotpSecret()
+    const passwordHash = await hashPassword(password)
+    const result = await commitTransform(store, c => setApplicantLogin(c, id, { statusToken: token, username, passwordHash, totpSecret, now: now() }),
+      r => ({ who: `applicant:${id}`, why: `application ${id}: console sign-in ${r.username} for operator ${r.operator}` }))
+    await audit(request, { operator: `applicant:${id}`, target: result.operator, after: { login: result.username }, result: 'allowed' })
+    return reply.code(201).send({
+      operator: result.operator,
+      username: result.username,
+      totpSecret,
+      otpauthUri: otpauthUri(totpSecret, result.username),
+      note: 'Shown only now. Add the TOTP secret to an authenticator app, then sign in to the console with the username, the password and its code.',
     })
   })
 }
