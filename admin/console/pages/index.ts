@@ -1,6 +1,7 @@
 /** The console's pages, in menu order, and the public ones (the application form). */
 import type { ConsolePages } from '../kit.ts'
+import { accessPages } from './access.ts'
 import { overviewPages } from './overview.ts'
 
-export const CONSOLE_PAGES: ConsolePages[] = [overviewPages]
+export const CONSOLE_PAGES: ConsolePages[] = [overviewPages, accessPages]
 export const PUBLIC_PAGES: ConsolePages[] = []
