@@ -76,6 +76,8 @@ dl.facts dt{font-weight:600;font-size:.88rem;color:var(--muted)}dl.facts dd{marg
 .signin{max-width:26rem;margin:2rem auto}
 /* pages: institutions, services, officials */
 /* pages: access, applications, certificates */
+td details summary{cursor:pointer;color:var(--link);font-size:.88rem;margin-top:.25rem}td details form{margin-top:.4rem;min-width:12rem}
+ul.checks{list-style:none;margin:0;padding:0}ul.checks li{margin:0 0 .2rem}
 /* pages: overview, audit, message log, versions */
 /* pages: the public application form */
 footer{border-top:1px solid var(--line);padding:1rem 0;color:var(--muted);font-size:.9rem}
