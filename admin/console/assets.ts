@@ -80,6 +80,8 @@ dl.facts dt{font-weight:600;font-size:.88rem;color:var(--muted)}dl.facts dd{marg
 .tag{display:inline-block;background:var(--bg);border:1px solid var(--line);border-radius:999px;padding:0 .6rem;font-size:.85rem}
 .preview{background:var(--bg)}label.inline-label{display:inline;font-weight:400}
 /* pages: access, applications, certificates */
+td details summary{cursor:pointer;color:var(--link);font-size:.88rem;margin-top:.25rem}td details form{margin-top:.4rem;min-width:12rem}
+ul.checks{list-style:none;margin:0;padding:0}ul.checks li{margin:0 0 .2rem}
 /* pages: overview, audit, message log, versions */
 /* pages: the public application form */
 .apply-nav{margin:.75rem 0 0;font-size:.95rem}
