@@ -168,8 +168,11 @@ export async function structureProblems (page: Page, lang: Lang): Promise<string
   return problems
 }
 
-/** A `<form method="post">` as found on a page: its absolute action, and its fields with their values. */
-export interface PostForm { page: string; action: string; multipart: boolean; fields: Array<[string, string]> }
+/**
+ * A `<form method="post">` as found on a page: its absolute action, its fields with their values,
+ * and whether it is a filter (class `filters`), which changes nothing.
+ */
+export interface PostForm { page: string; action: string; multipart: boolean; filter: boolean; fields: Array<[string, string]> }
 
 export async function postForms (page: Page): Promise<PostForm[]> {
   const found = await page.locator('form').evaluateAll(forms => forms
@@ -187,13 +190,18 @@ export async function postForms (page: Page): Promise<PostForm[]> {
         if (value === '' && el.required) value = el.name === '_reason' ? 'browser role check' : el.type === 'email' ? 'check@example.invalid' : el.type === 'number' ? '1' : el.type === 'date' ? '2026-01-01' : 'x'
         fields.push([el.name, value])
       }
-      return { action: form.action, multipart: form.enctype === 'multipart/form-data', fields }
+      return { action: form.action, multipart: form.enctype === 'multipart/form-data', filter: form.classList.contains('filters'), fields }
     }))
   return found.map(f => ({ page: page.url(), ...f }))
 }
 
 /** Forms every signed-in page has and that change nothing in the registry. */
 export const FRAME_FORMS = new Set(['/console/signout'])
+
+/** Whether a form changes something: not the frame's sign-out, not a filter. */
+export function changes (form: PostForm): boolean {
+  return !form.filter && !FRAME_FORMS.has(new URL(form.action).pathname)
+}
 
 export interface CrawledPage {
   /** Path and query, without `lang`. */
@@ -241,7 +249,14 @@ export async function crawl (page: Page, opts: CrawlOptions): Promise<CrawledPag
     const { path, fromMenu } = queue.shift()!
     const u = new URL(path, opts.base)
     u.searchParams.set('lang', 'sq')
-    let res = await page.goto(u.href)
+    let res
+    try {
+      res = await page.goto(u.href)
+    } catch (err) {
+      // A link to a file the browser downloads: not a page to check.
+      if (/Download is starting/.test((err as Error).message)) { out.push({ path, lang: 'sq', status: 200, fromMenu, problems: [], forms: [] }); continue }
+      throw err
+    }
     for (const lang of ['sq', 'en'] as const) {
       if (lang === 'en') {
         // The switch, as a person uses it: the English page is the one its link leads to.
