@@ -7,6 +7,8 @@
 import { Option } from 'commander'
 import { KEY_TYPES } from '../certs/pki.ts'
 import { createProgram, run, runProgram, wholeNumber, type UraCommand } from './command.ts'
+// Small (argument checks and node:crypto): the code itself is made by the action, loaded when it runs.
+import { instant, totpSecret } from './totp.ts'
 
 /** `--data` and `--config`: where the PKI commands find the data directory (see pki-args.ts). */
 function withPkiOptions (cmd: UraCommand): UraCommand {
@@ -138,6 +140,16 @@ export function buildProgram (): UraCommand {
     .argument('<evidence.json>', 'the evidence document')
     .requiredOption('--ca <ca.pem>', 'trusted CA certificate(s)')
     .action(run(async () => (await import('./log.ts')).verifyEvidenceFile))
+
+  program.command('totp')
+    .summary('print the current code of a console TOTP secret')
+    .description([
+      'Prints the six-digit code an authenticator app shows now for <secret> (RFC 6238: SHA-1, 30-second steps), as the console\'s sign-in asks for it.',
+      'For the demo operators (their secrets are in docs/console.md) and for scripts; a person adds the secret to an authenticator app instead.',
+    ].join('\n'))
+    .argument('<secret>', 'the base32 TOTP secret', totpSecret)
+    .addOption(new Option('--at <time>', 'the code at this ISO 8601 time instead of now').argParser(instant))
+    .action(run(async () => (await import('./totp.ts')).totp))
 
   return program
 }

@@ -2,6 +2,7 @@
 import { execFile } from 'node:child_process'
 import { resolve } from 'node:path'
 import t from 'tap'
+import { totpCode } from '../admin/totp.ts'
 
 const URA = resolve(import.meta.dirname, '../bin/ura.js')
 
@@ -20,6 +21,7 @@ const COMMANDS: Record<string, string[]> = {
   'log prune': ['--config <dir>', '--days <n>'],
   'audit verify': ['--config <dir>', '--ca <ca.pem>'],
   'verify': ['--ca <ca.pem>'],
+  'totp': ['--at <time>'],
 }
 
 /** One `ura` process; the tests run them one after the other, not to crowd the tests running alongside. */
@@ -114,4 +116,23 @@ t.test('other usage errors: a value outside its choices, a missing option, an ex
   const extra = await ura('config', 'check', 'a', 'b')
   t.equal(extra.code, 2)
   t.match(extra.stderr, /too many arguments for 'check'/)
+})
+
+t.test('ura totp prints the code an authenticator shows for a console sign-in secret', async t => {
+  // RFC 6238's SHA-1 test key ("12345678901234567890") at 59 s: 94287082, of which six digits.
+  const vector = await ura('totp', 'GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ', '--at', '1970-01-01T00:00:59Z')
+  t.same(vector, { code: 0, stdout: '287082\n', stderr: '' })
+  // A demo operator's secret, typed as apps show it (groups, lower case): the code of now.
+  const secret = 'OWWZJM7E75UFIBIC6VZCD5IZW3U5CYBB'
+  const before = totpCode(secret, new Date())
+  const now = await ura('totp', 'owwz jm7e 75uf ibic 6vzc d5iz w3u5 cybb')
+  const after = totpCode(secret, new Date())
+  t.equal(now.code, 0)
+  t.ok([before, after].includes(now.stdout.trim()), `${now.stdout.trim()} is the current code`)
+  const bad = await ura('totp', 'not-base32!')
+  t.equal(bad.code, 2)
+  t.match(bad.stderr, /value 'not-base32!' is invalid for argument 'secret'\. It must be a base32 TOTP secret/)
+  const when = await ura('totp', secret, '--at', 'tomorrow')
+  t.equal(when.code, 2)
+  t.match(when.stderr, /option '--at <time>' argument 'tomorrow' is invalid/)
 })

@@ -17,7 +17,7 @@ a:focus-visible,button:focus-visible,input:focus-visible,select:focus-visible,te
 .vh{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}
 header.top{background:var(--brand);color:#fff}header.top a{color:#fff}
 .wrap{max-width:76rem;margin:0 auto;padding:0 1rem;width:100%}
-.bar{display:flex;flex-wrap:wrap;justify-content:space-between;align-items:center;gap:.5rem 1rem;padding:.5rem 0}
+.bar{display:flex;flex-wrap:wrap;justify-content:space-between;align-items:center;gap:.5rem 1rem;padding:.5rem 1rem}
 .brand{font-weight:700;font-size:1.2rem;letter-spacing:.02em;text-decoration:none}
 .who{display:flex;flex-wrap:wrap;align-items:center;gap:.5rem 1rem;font-size:.95rem}
 .who form{margin:0}.who button{background:transparent;border:1px solid #fff;color:#fff;padding:.2rem .7rem;width:auto}
