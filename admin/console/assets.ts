@@ -77,6 +77,7 @@ dl.facts dt{font-weight:600;font-size:.88rem;color:var(--muted)}dl.facts dd{marg
 /* pages: institutions, services, officials */
 /* pages: access, applications, certificates */
 /* pages: overview, audit, message log, versions */
+pre.json-diff span{display:block}pre.json-diff .diff-gap{color:var(--muted);font-style:italic}ul.diff-list{list-style:none;padding-left:0}ul.diff-list li{padding:.1rem .3rem}
 /* pages: the public application form */
 footer{border-top:1px solid var(--line);padding:1rem 0;color:var(--muted);font-size:.9rem}
 @media (max-width:40rem){h1{font-size:1.35rem}nav.main a{padding:.4rem .45rem;font-size:.9rem}.big{font-size:1.4rem}}
