@@ -98,7 +98,7 @@ async function fromVersions (kit: ConsoleKit, r: AuditRecord): Promise<Html> {
   ])
   return html`${digests}<p class="hint">${t.digestsOnly}</p>
 <p><a href="/console/versions?upto=${v.version}">${t.version(v)}</a> · ${when(v.when, kit.lang)}</p>
-<h3>${t.summary}</h3>${registryDiffView(diff, kit.lang)}
+<h3>${t.summary}</h3>${registryDiffView(diff, kit.lang, 4)}
 <h3>${t.content}</h3>${jsonDiff(before.content, after.content, kit.lang)}`
 }
 

@@ -86,12 +86,12 @@ export function jsonDiff (before: unknown, after: unknown, lang: Lang): Html {
   return html`<p class="hint">${t.legend}</p><pre class="json-diff">${out}</pre>`
 }
 
-/** The registry diff route's answer, one list per kind of entry. */
-export function registryDiffView (d: RegistryDiff, lang: Lang): Html {
+/** The registry diff route's answer, one list per kind of entry, each under a heading of `level`. */
+export function registryDiffView (d: RegistryDiff, lang: Lang, level: 3 | 4 = 3): Html {
   const t = W[lang]
   const kinds = (['members', 'subsystems', 'groups', 'services', 'grants'] as const).filter(k => d[k].added.length + d[k].removed.length + d[k].changed.length > 0)
   if (kinds.length === 0) return html`<p>${t.same}</p>`
-  return html`<p class="hint">${t.legend} · ± ${t.changed}</p>${kinds.map(k => html`<h3>${t.sections[k]}</h3><ul class="diff-list">${[
+  return html`<p class="hint">${t.legend} · ± ${t.changed}</p>${kinds.map(k => html`${level === 3 ? html`<h3>${t.sections[k]}</h3>` : html`<h4>${t.sections[k]}</h4>`}<ul class="diff-list">${[
     d[k].added.map(id => html`<li class="diff-add">+ <code>${id}</code> <span class="muted">(${t.added})</span></li>`),
     d[k].removed.map(id => html`<li class="diff-del">− <code>${id}</code> <span class="muted">(${t.removed})</span></li>`),
     d[k].changed.map(id => html`<li>± <code>${id}</code> <span class="muted">(${t.changed})</span></li>`),
