@@ -83,6 +83,7 @@ dl.facts dt{font-weight:600;font-size:.88rem;color:var(--muted)}dl.facts dd{marg
 td details summary{cursor:pointer;color:var(--link);font-size:.88rem;margin-top:.25rem}td details form{margin-top:.4rem;min-width:12rem}
 ul.checks{list-style:none;margin:0;padding:0}ul.checks li{margin:0 0 .2rem}
 /* pages: overview, audit, message log, versions */
+pre.json-diff span{display:block}pre.json-diff .diff-gap{color:var(--muted);font-style:italic}ul.diff-list{list-style:none;padding-left:0}ul.diff-list li{padding:.1rem .3rem}
 /* pages: the public application form */
 .apply-nav{margin:.75rem 0 0;font-size:.95rem}
 code.secret{display:inline-block;font-size:1.05rem;padding:.3rem .5rem;border:1px dashed var(--line);word-break:break-all}

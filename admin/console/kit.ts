@@ -63,6 +63,15 @@ export function htmlReply (reply: FastifyReply, page: Html, status = 200): Fasti
   return reply.code(status).header('content-security-policy', CONSOLE_CSP).header('cache-control', 'no-store').type('text/html; charset=utf-8').send(page.text)
 }
 
+/**
+ * The 403 page for a step that only prepares a change (a form, a preview, a confirmation) which
+ * the viewer's roles may not make; the change itself is always refused by the API.
+ */
+export function forbiddenPage (request: FastifyRequest, reply: FastifyReply, back = '/console'): FastifyReply {
+  const t = COMMON[kitOf(request).lang]
+  return sendPage(request, reply, { title: t.forbidden, status: 403, body: html`<h1>${t.forbidden}</h1><p><a href="${back}">${t.back}</a></p>` })
+}
+
 /** POST-redirect-GET: 303 to `to`, with a message for the next page. */
 export function redirectWith (request: FastifyRequest, reply: FastifyReply, to: string, flash?: Flash): FastifyReply {
   if (flash !== undefined) request.session.set('flash', flash)

@@ -177,9 +177,12 @@ export async function certificatePages (app: FastifyInstance, _ctx: AdminContext
     const f: IssueForm = { role: field(request, 'role'), owner: field(request, 'owner').trim(), csr: file === undefined ? field(request, 'csr').trim() : file.bytes.toString('utf8').trim(), days: field(request, 'days').trim(), reason: field(request, '_reason') }
     const again = async (r: Refusal, status: number): Promise<ReturnType<typeof sendPage>> =>
       sendPage(request, reply, { title: t.title, nav: 'certificates', status, body: await listPage(kit, issueForm(kit, f, r)) })
-    if (f.csr === '') return again(localRefusal(t.noCsr, 'csr'), 400)
-    if (f.days !== '' && !/^[0-9]{1,3}$/.test(f.days)) return again(localRefusal(t.badDays, 'days'), 400)
-    const body = { role: f.role, owner: f.owner, csr: f.csr + '\n', ...(f.days === '' ? {} : { days: Number(f.days) }) }
+    // The console's own checks help those who may issue; anyone else gets the API's refusal (and its audit record).
+    if (can(kit.viewer, 'certificate.issue')) {
+      if (f.csr === '') return again(localRefusal(t.noCsr, 'csr'), 400)
+      if (f.days !== '' && !/^[0-9]{1,3}$/.test(f.days)) return again(localRefusal(t.badDays, 'days'), 400)
+    }
+    const body = { role: f.role, owner: f.owner, csr: f.csr + '\n', ...(/^[0-9]{1,3}$/.test(f.days) ? { days: Number(f.days) } : {}) }
     const answer = await kit.api.send<Certificate>('POST', '/certificates', body, { ifMatch: field(request, '_etag') || '*', reason: f.reason })
     const refused = refusalOf(answer, {
       path: p => /^(role|owner|csr|days)/.exec(p)?.[1],

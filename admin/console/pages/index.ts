@@ -4,11 +4,13 @@ import { accessPages } from './access.ts'
 import { applicationPages } from './applications.ts'
 import { applyPages } from './apply.ts'
 import { applyStatusPages } from './apply-status.ts'
+import { auditPages } from './audit.ts'
 import { certificatePages } from './certificates.ts'
 import { institutionPages } from './institutions.ts'
 import { officialPages } from './officials.ts'
 import { overviewPages } from './overview.ts'
 import { servicePages } from './services.ts'
+import { versionPages } from './versions.ts'
 
-export const CONSOLE_PAGES: ConsolePages[] = [overviewPages, institutionPages, servicePages, accessPages, applicationPages, certificatePages, officialPages]
+export const CONSOLE_PAGES: ConsolePages[] = [overviewPages, institutionPages, servicePages, accessPages, applicationPages, certificatePages, officialPages, auditPages, versionPages]
 export const PUBLIC_PAGES: ConsolePages[] = [applyPages(), applyStatusPages()]

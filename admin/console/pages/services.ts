@@ -13,7 +13,7 @@ import type { ServiceConfig } from '../../../config/types.ts'
 import { memberOfClient } from '../../ids.ts'
 import { html, type Html } from '../html.ts'
 import { COMMON, words } from '../i18n.ts'
-import { field, formState, kitOf, reasonField, redirectWith, sendPage } from '../kit.ts'
+import { field, forbiddenPage, formState, kitOf, reasonField, redirectWith, sendPage } from '../kit.ts'
 import { can } from '../layout.ts'
 import { catalogueCard } from './catalogue-card.ts'
 import { addProblem, hasProblems, noProblems, problemSummary, refusal, textarea, type FormProblems } from './form-fields.ts'
@@ -73,14 +73,19 @@ ${rows.length === 0 ? html`<p>${t.none}</p>` : html`<div class="table"><table><t
     })
   })
 
-  app.get('/console/services/new', async (request, reply) => createForm(request, reply, valuesOfService(), noProblems(), false))
+  app.get('/console/services/new', async (request, reply) => {
+    if (!can(kitOf(request).viewer, 'service.create')) return forbiddenPage(request, reply, '/console/services')
+    return createForm(request, reply, valuesOfService(), noProblems(), false)
+  })
 
   app.post('/console/services/new', async (request, reply) => {
     const kit = kitOf(request)
     const values = valuesOf(request)
     const problems = noProblems()
     const read = readForm(values, kit.lang, problems, true)
-    if (field(request, '_action') === 'preview' || hasProblems(problems)) return createForm(request, reply, values, problems, true)
+    // A role that may not create services gets the API's refusal (and its audit record), not a preview.
+    const may = can(kit.viewer, 'service.create')
+    if (may && (field(request, '_action') === 'preview' || hasProblems(problems))) return createForm(request, reply, values, problems, true)
     const body = { ...read.service, ...(read.catalogue === undefined ? {} : { catalogue: read.catalogue }) }
     const a = await kit.api.send<Service>('POST', '/services', body, { ifMatch: field(request, '_etag'), reason: field(request, '_reason') })
     if (a.ok) return redirectWith(request, reply, pagePath(a.body.id), { kind: 'ok', text: W[kit.lang].created })
