@@ -22,7 +22,7 @@ const W = words({
     list: 'Versionet e regjistrit, më i riu i pari', older: 'Më të vjetrat →', newer: '← Më të rejat', paging: 'Faqet',
     compare: 'Krahaso dy versione', a: 'Versioni A (nga)', b: 'Versioni B (te)', show: 'Shfaq ndryshimet',
     diffTitle: (a: number, b: number) => `Nga versioni ${a} te versioni ${b}`, badNumber: 'Jepni numrin e një versioni.',
-    rollback: 'Kthe te ky version…', rollbackLabel: (n: number) => `Kthe regjistrin te versioni ${n}`, actions: 'Veprime',
+    rollbackLabel: (n: number) => `Kthe regjistrin te versioni ${n}`, actions: 'Veprime',
     confirmTitle: (n: number) => `Të kthehet regjistri te versioni ${n}?`,
     confirmLead: (n: number, c: number) => `Do të krijohet një version i ri me përmbajtjen e versionit ${n}. Ky është ndryshimi nga versioni aktual (${c}):`,
     confirm: 'Po, ktheje', nothing: 'Versioni aktual ka tashmë këtë përmbajtje: nuk do të ndryshojë asgjë.',
@@ -33,7 +33,7 @@ const W = words({
     list: 'Registry versions, newest first', older: 'Older →', newer: '← Newer', paging: 'Pages',
     compare: 'Compare two versions', a: 'Version A (from)', b: 'Version B (to)', show: 'Show changes',
     diffTitle: (a: number, b: number) => `From version ${a} to version ${b}`, badNumber: 'Give a version number.',
-    rollback: 'Roll back to this version…', rollbackLabel: (n: number) => `Roll the registry back to version ${n}`, actions: 'Actions',
+    rollbackLabel: (n: number) => `Roll the registry back to version ${n}`, actions: 'Actions',
     confirmTitle: (n: number) => `Roll the registry back to version ${n}?`,
     confirmLead: (n: number, c: number) => `A new version will be made with version ${n}'s content. This is the change from the current version (${c}):`,
     confirm: 'Yes, roll back', nothing: 'The current version has this content already: nothing will change.',
@@ -65,7 +65,7 @@ export async function versionPages (app: FastifyInstance): Promise<void> {
     const items = page.items.filter(v => v.version <= upto).reverse()
     const mayRollBack = can(kit.viewer, 'version.rollback')
     const rows = items.map(v => html`<tr><th scope="row">${v.version}${v.version === current ? html` <span class="badge ok">${t.current}</span>` : ''}</th><td>${v.who}</td><td>${when(v.when, kit.lang)}</td><td>${v.why}</td>${mayRollBack
-      ? html`<td>${v.version === current ? '' : html`<form method="post" action="/console/versions/${v.version}/rollback">${formState(kit)}<button type="submit" class="secondary" aria-label="${t.rollbackLabel(v.version)}">${t.rollback}</button></form>`}</td>`
+      ? html`<td>${v.version === current ? '' : html`<form method="post" action="/console/versions/${v.version}/rollback">${formState(kit)}<button type="submit" class="secondary">${t.rollbackLabel(v.version)}…</button></form>`}</td>`
       : ''}</tr>`)
     const paging: Html[] = []
     if (upto < current) paging.push(html`<a href="/console/versions?upto=${Math.min(current, upto + PAGE)}">${t.newer}</a>`)
