@@ -48,6 +48,8 @@ export class CircuitBreaker {
   private readonly now: () => number
   private current: BreakerState = 'closed'
   private openedAt = 0
+  /** The same moment by the wall clock, to tell operators. */
+  private openedAtWall = 0
   private probing = false
   private consecutive = 0
   /** Ring of recent outcomes (true = failure) for the failure rate. */
@@ -68,6 +70,11 @@ export class CircuitBreaker {
 
   get consecutiveFailures (): number {
     return this.consecutive
+  }
+
+  /** When the breaker last opened (wall-clock time), while it is not closed; undefined when closed. */
+  get openSince (): Date | undefined {
+    return this.current === 'closed' ? undefined : new Date(this.openedAtWall)
   }
 
   /**
@@ -125,6 +132,7 @@ export class CircuitBreaker {
   private open (): void {
     this.current = 'open'
     this.openedAt = this.now()
+    this.openedAtWall = Date.now()
     this.opened++
     this.outcomes.length = 0
     this.next = 0

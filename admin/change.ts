@@ -5,7 +5,8 @@
  * meantime, the change is re-applied to the newer one (its precondition checked again) a few times
  * before giving up with Admin.Conflict. A refused or failed commit leaves the previous version
  * current; the action is recorded in the audit trail either way, a success with the target's state
- * before and after.
+ * before and after, and (beside the signed record) the versions they were read from and the named
+ * readers (admin/states.ts) that read them, so the audit API can read them again.
  */
 import type { FastifyRequest } from 'fastify'
 import { canonicalJson } from '../registry/store/content.ts'
@@ -14,13 +15,17 @@ import type { AdminContext } from './context.ts'
 import { AdminError, storeError } from './errors.ts'
 import { checkIfMatch, requireIfMatch, versionEtag, type Precondition } from './etag.ts'
 import { recordAction } from './record.ts'
+import type { NamedState, StateRef } from './states.ts'
 
 export const REASON_HEADER = 'x-ura-reason'
 const MAX_REASON = 500
 const ATTEMPTS = 5
 
-/** A target's state, read from a registry content (undefined: there is none). */
-type State = (content: RegistryContent) => unknown
+/**
+ * A target's state, read from a registry content (undefined: there is none). A named state
+ * (admin/states.ts) can be read again from the versions by the audit API; a plain function cannot.
+ */
+type State = ((content: RegistryContent) => unknown) & { readonly ref?: StateRef }
 
 export interface ChangeSpec {
   action: string
@@ -31,8 +36,8 @@ export interface ChangeSpec {
   /** The new content from the current one (a copy: change it freely); throw an AdminError to refuse. */
   change: (content: RegistryContent) => RegistryContent
   /** The target's state before (read from the content the change applies to) and after (from the new version). */
-  before?: State
-  after?: State
+  before?: State | NamedState
+  after?: State | NamedState
   /** What `If-Match` must name, read from the content the change applies to. Default: the registry version's tag, `*` accepted. */
   precondition?: (content: RegistryContent, version: number) => Precondition
 }
@@ -81,8 +86,13 @@ export async function commitChange (ctx: AdminContext, request: FastifyRequest, 
       }
     }
     request.registry = version
+    const link = {
+      registryVersion: version === base ? null : version.version,
+      registryBase: base.version,
+      stateRefs: { before: spec.before?.ref ?? null, after: spec.after?.ref ?? null },
+    }
     try {
-      await recordAction(ctx, request, { result: 'allowed', before: stateOf(spec.before, base.content), after: stateOf(spec.after, version.content) })
+      await recordAction(ctx, request, { result: 'allowed', before: stateOf(spec.before, base.content), after: stateOf(spec.after, version.content), link })
     } catch (err) {
       // No second, contradicting record: the answer says what happened.
       st.audited = true

@@ -2,13 +2,16 @@
  * What every admin route shares: the registry store it changes, the audit trail it writes, the node's
  * settings and PKI, and the clock; and what Fastify carries per request — the operator who called,
  * the registry version the request reads, and what the request is doing (for its audit record).
- * Routes of other parts of admin/ (onboarding) are written against these types.
+ * The node may also lend the admin API its message log (for the log and traffic routes) and a view
+ * of its health (circuit breakers, certificates expiring): the admin API never reaches into the
+ * gateway itself. Routes of other parts of admin/ (onboarding) are written against these types.
  */
 import type { FastifyRequest } from 'fastify'
 import type { NodePki } from '../certs/node-pki.ts'
 import type { RoleGrant } from '../config/registry-sections.ts'
 import type { UraConfig } from '../config/types.ts'
 import type { AuditTrail } from '../messagelog/audit/index.ts'
+import type { LogStore } from '../messagelog/store.ts'
 import type { RegistryStore, RegistryVersion } from '../registry/store/index.ts'
 
 export type { RoleGrant }
@@ -19,7 +22,18 @@ export interface AdminContext {
   config: UraConfig
   /** The node's keystore (its CA issues certificates) and trust store (operator certificates are checked against it). */
   pki?: NodePki
+  /** The node's message log, read by `/log` and `/traffic` (absent: they answer 503 Admin.LogUnavailable). */
+  logStore?: LogStore
+  /** What the node knows of its own health, read at each `/traffic` request. */
+  health?: () => NodeHealth
   now (): Date
+}
+
+/** The node's health as the gateway and the PKI see it: breakers not closed, certificates expiring soon. */
+export interface NodeHealth {
+  breakers: Array<{ service: string; state: 'open' | 'half-open'; since?: string }>
+  /** Certificates that expire within 30 days (or already have), as /readyz lists them. */
+  certificatesExpiringSoon?: Array<{ role: string; id?: string; subject: string; serial: string; notAfter: string; daysLeft: number; state: string }>
 }
 
 /** Who is calling: an operator of the current registry version, identified by certificate or token. */

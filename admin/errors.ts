@@ -24,6 +24,7 @@ export const ADMIN_ERROR_STATUS = {
   'Admin.InternalError': 500,
   'Admin.AuditFailed': 500,
   'Admin.StoreFailed': 503,
+  'Admin.LogUnavailable': 503,
 } as const
 
 export type AdminErrorType = keyof typeof ADMIN_ERROR_STATUS

@@ -21,6 +21,8 @@ export const PATTERNS = {
   nid: '^[A-T][0-9]{8}[A-W]$',
   id: '^[a-z0-9][a-z0-9._-]{0,63}$',
   version: '^[0-9]{1,12}$',
+  /** An ISO 8601 time with its offset (query filters). */
+  time: '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]{1,9})?(Z|[+-][0-9]{2}:[0-9]{2})$',
 } as const
 
 const param = (pattern: string, description: string): Record<string, unknown> => ({ type: 'string', pattern, maxLength: 1300, description })

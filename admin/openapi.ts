@@ -19,7 +19,7 @@ export async function adminDocs (app: FastifyInstance): Promise<void> {
       info: {
         title: 'ura admin API',
         version: '1',
-        description: 'Operators manage the registry of an ura node: members, subsystems, services, groups, grants, officials, operators and their tokens; onboarding applications, access requests, certificates and notices; registry versions and the audit trail. ' +
+        description: 'Operators manage the registry of an ura node: members, subsystems, services, groups, grants, officials, operators and their tokens; onboarding applications, access requests, certificates and notices; registry versions and the audit trail; and they read the message log and the traffic it shows. ' +
           'Every change needs If-Match (the ETag read) and X-Ura-Reason; every action, allowed or refused, is recorded in the audit trail.',
       },
       tags: [
@@ -33,6 +33,8 @@ export async function adminDocs (app: FastifyInstance): Promise<void> {
         { name: 'Onboarding', description: 'Applications of institutions to join, and access requests between members' },
         { name: 'Certificates', description: 'Certificates the node\'s CA issued and revoked' },
         { name: 'Outbox', description: 'Notices to applicants and operators (the node sends no e-mail)' },
+        { name: 'Message log', description: 'Exchanges in the signed message log: search, records, evidence, bodies' },
+        { name: 'Traffic', description: 'Traffic per service from the message log, and the node\'s health' },
       ],
       components: {
         securitySchemes: {

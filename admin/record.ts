@@ -5,7 +5,7 @@
  * trail); every other request is recorded by the server's onSend hook before its answer leaves.
  */
 import type { FastifyRequest } from 'fastify'
-import type { AuditResult } from '../messagelog/audit/index.ts'
+import type { AuditLink, AuditResult } from '../messagelog/audit/index.ts'
 import type { AdminContext } from './context.ts'
 
 export const ANONYMOUS = 'anonymous'
@@ -16,6 +16,8 @@ export interface ActionOutcome {
   errorCode?: string
   before?: unknown
   after?: unknown
+  /** A change's versions and state readers (admin/change.ts). */
+  link?: AuditLink
 }
 
 export async function recordAction (ctx: AdminContext, request: FastifyRequest, outcome: ActionOutcome): Promise<void> {
@@ -34,6 +36,7 @@ export async function recordAction (ctx: AdminContext, request: FastifyRequest, 
     errorCode: outcome.result === 'refused' ? outcome.errorCode ?? 'Admin.InternalError' : null,
     requestId: request.id,
     time: ctx.now(),
+    ...(outcome.link === undefined ? {} : { link: outcome.link }),
   })
   st.audited = true
 }

@@ -103,6 +103,10 @@ export const ACTIONS = {
   'access-request.create': { roles: [SA, SVC], scope: 'member', summary: 'ask for access to a service for one of a member\'s clients' },
   'access-request.decide': { roles: [SA, SVC], scope: 'member', summary: 'approve or refuse an access request for one\'s service' },
   'outbox.list': { roles: [SA, RO, OBS], scope: 'node', summary: 'read the outbox of notices' },
+
+  'log.read': { roles: [SA, SVC, SEC, OBS], scope: 'member', summary: 'search the message log, read an exchange\'s records (without bodies) and download its evidence' },
+  'log.bodies': { roles: [SA, SEC], scope: 'member', summary: 'read the message bodies the log kept (in records, evidence and as a download)' },
+  'traffic.read': { roles: ALL, scope: 'member', summary: 'traffic per service from the message log, open circuit breakers, certificates expiring soon' },
 } as const satisfies Record<string, ActionRule>
 
 export type AdminActionName = keyof typeof ACTIONS

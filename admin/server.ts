@@ -13,11 +13,12 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type
 import type { NodePki } from '../certs/node-pki.ts'
 import type { UraConfig } from '../config/types.ts'
 import type { AuditTrail } from '../messagelog/audit/index.ts'
+import type { LogStore } from '../messagelog/store.ts'
 import type { RegistryStore } from '../registry/store/index.ts'
 import { Authenticator } from './auth.ts'
 import type { ConsoleSetup } from './console/index.ts'
 import { current } from './change.ts'
-import type { AdminContext } from './context.ts'
+import type { AdminContext, NodeHealth } from './context.ts'
 import { AdminError, errorBody, toAdminError } from './errors.ts'
 import { adminDocs } from './openapi.ts'
 import { AddressBuckets, DEFAULT_PUBLIC_RATE, type RateSettings } from './rate-limit.ts'
@@ -28,11 +29,13 @@ import { accessRequestRoutes } from './resources/access-requests.ts'
 import { accessRoutes } from './resources/access.ts'
 import { applicationRoutes } from './resources/applications.ts'
 import { certificateRoutes } from './resources/certificates.ts'
+import { logRoutes } from './resources/log.ts'
 import { memberRoutes } from './resources/members.ts'
 import { nodeRoutes } from './resources/node.ts'
 import { operatorRoutes } from './resources/operators.ts'
 import { outboxRoutes } from './resources/outbox.ts'
 import { serviceRoutes } from './resources/services.ts'
+import { trafficRoutes } from './resources/traffic.ts'
 import { versionRoutes } from './resources/versions.ts'
 
 export type AdminPlugin = (app: FastifyInstance, ctx: AdminContext) => Promise<void>
@@ -43,6 +46,10 @@ export interface AdminOptions {
   audit: AuditTrail
   /** The node's PKI: its TLS certificate serves the listener, its trust store checks operator certificates. */
   pki: NodePki
+  /** The node's message log (the caller opens and closes it): `/log` and `/traffic` read it. */
+  logStore?: LogStore
+  /** The node's health (circuit breakers, certificates expiring), read at each `/traffic` request. */
+  health?: () => NodeHealth
   /** A logger of the caller's (the node's process log), or Fastify logger options; default: none. */
   loggerInstance?: FastifyBaseLogger
   now?: () => Date
@@ -72,7 +79,7 @@ const DEFAULT_BODY_BYTES = 1024 * 1024
 export async function buildAdmin (opts: AdminOptions): Promise<Admin> {
   const { config, store, audit, pki } = opts
   const now = opts.now ?? (() => new Date())
-  const context: AdminContext = { store, audit, config, pki, now }
+  const context: AdminContext = { store, audit, config, pki, now, ...(opts.logStore === undefined ? {} : { logStore: opts.logStore }), ...(opts.health === undefined ? {} : { health: opts.health }) }
   const tls = pki.keystore.nodeTls()
   const authenticator = new Authenticator(pki.trust, now, opts.console?.sessions)
 
@@ -158,6 +165,8 @@ export async function buildAdmin (opts: AdminOptions): Promise<Admin> {
     await scope.register(async s => accessRequestRoutes(s, context))
     await scope.register(async s => certificateRoutes(s, context))
     await scope.register(async s => outboxRoutes(s, context))
+    await scope.register(async s => logRoutes(s, context))
+    await scope.register(async s => trafficRoutes(s, context))
     for (const plugin of opts.plugins ?? []) await scope.register(async s => plugin(s, context))
   }, { prefix: ADMIN_PREFIX })
 

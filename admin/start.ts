@@ -12,12 +12,14 @@ import type { BatchSigner } from '../certs/batch-signer.ts'
 import type { NodePki } from '../certs/node-pki.ts'
 import type { UraConfig } from '../config/types.ts'
 import { openAuditTrail } from '../messagelog/audit/index.ts'
+import type { LogStore } from '../messagelog/store.ts'
 import { registryStoreLocation, seedRegistryStore } from '../registry/node-store.ts'
 import { openRegistryStore, type RegistryStore } from '../registry/store/index.ts'
 import { createConsole } from './console/index.ts'
 import { CONSOLE_PAGES, PUBLIC_PAGES } from './console/pages/index.ts'
 import { startExpiryJob, type ExpiryJob } from './expiry-job.ts'
 import { publicOnboarding } from './public-onboarding.ts'
+import type { NodeHealth } from './context.ts'
 import { buildAdmin, type AdminPlugin } from './server.ts'
 
 export interface RunningAdmin {
@@ -35,6 +37,10 @@ export interface StartAdminOptions {
   /** A registry store the caller already opened (and closes); default: the embedded store in the data directory. */
   store?: RegistryStore
   log?: FastifyBaseLogger
+  /** The node's message log (the caller's: `ura start` passes the gateway's), for `/log` and `/traffic`. */
+  logStore?: LogStore
+  /** The node's health (the gateway's circuit breakers, certificates expiring soon), for `/traffic`. */
+  health?: () => NodeHealth
   now?: () => Date
   plugins?: AdminPlugin[]
   /** Public plugins besides onboarding's endpoints, which are always mounted. */
@@ -58,6 +64,8 @@ export async function startAdmin (opts: StartAdminOptions): Promise<RunningAdmin
     closers.unshift(() => audit.close())
     const admin = await buildAdmin({
       config, store, audit, pki: opts.pki,
+      ...(opts.logStore === undefined ? {} : { logStore: opts.logStore }),
+      ...(opts.health === undefined ? {} : { health: opts.health }),
       ...(opts.log === undefined ? {} : { loggerInstance: opts.log }),
       ...(opts.now === undefined ? {} : { now: opts.now }),
       ...(opts.plugins === undefined ? {} : { plugins: opts.plugins }),

@@ -77,9 +77,9 @@ export async function start (values: { config?: string; demo?: boolean }): Promi
   let gateway
   // Certificates issued through the registry join the data directory's in /readyz and the expiry metric.
   let issued: IssuedCertificates | undefined
+  const certificates = (): CertificateRow[] => [...pki.certificates(), ...issued?.rows() ?? []]
   try {
     issued = await followIssuedCertificates(store, pki.trust)
-    const certificates = (): CertificateRow[] => [...pki.certificates(), ...issued!.rows()]
     gateway = await buildGateway({ config, tls, expiringCertificates: () => expiringSoon(certificates()), certificates, messageLog, registryStore: store })
   } catch (err) {
     if (!(err instanceof LiveRegistryError)) throw err
@@ -100,7 +100,16 @@ export async function start (values: { config?: string; demo?: boolean }): Promi
   // commits to the node's own store object, so the gateway applies each of its versions at once.
   let admin
   try {
-    admin = await startAdmin({ config, pki, signer: messageLog.signer, store, log: gateway.app.log.child({ part: 'admin' }) })
+    // It reads the node's message log, and the gateway's breakers and the certificates expiring, for its overview.
+    const running = gateway
+    admin = await startAdmin({
+      config, pki, signer: messageLog.signer, store, log: gateway.app.log.child({ part: 'admin' }),
+      logStore: messageLog.store,
+      health: () => ({
+        breakers: running.breakers(),
+        certificatesExpiringSoon: expiringSoon(certificates()).map(c => ({ role: c.role, ...(c.id === undefined ? {} : { id: c.id }), subject: c.subject, serial: c.serial, notAfter: c.notAfter, daysLeft: c.daysLeft, state: c.state })),
+      }),
+    })
   } catch (err) {
     console.error(`ura: the admin API cannot start: ${(err as Error).message}`)
     await gateway.close()

@@ -13,12 +13,14 @@
 import { randomUUID } from 'node:crypto'
 import type { Server as HttpServer } from 'node:http'
 import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify'
+import type { BreakerState } from '../adapters/resilience.ts'
 import type { CertificateRow } from '../certs/inventory.ts'
 import type { UraConfig } from '../config/types.ts'
 import type { MessageLog } from '../messagelog/index.ts'
 import { LiveRegistry } from '../registry/live.ts'
 import { Registry } from '../registry/registry.ts'
 import type { RegistryStore } from '../registry/store/index.ts'
+import { serviceText } from '../protocol/identifiers.ts'
 import { PROJECT_SCHEMA_DIR, SchemaLibrary } from '../schemas/library.ts'
 import { catalogueOf } from './catalogue/catalogue.ts'
 import { catalogueRoutes } from './catalogue/routes.ts'
@@ -59,6 +61,9 @@ export interface GatewayOptions {
   registryStore?: RegistryStore
 }
 
+/** A provider service's circuit breaker that is not closed, and since when (its last opening). */
+export interface OpenBreaker { service: string; state: Exclude<BreakerState, 'closed'>; since?: string }
+
 export interface Gateway {
   app: FastifyInstance
   context: GatewayContext
@@ -72,6 +77,8 @@ export interface Gateway {
    * `timeoutMs` (default 5000), CLOSED once the node stops; without a registry store, unless `n` is 0.
    */
   waitForVersion (n: number, timeoutMs?: number): Promise<void>
+  /** The circuit breakers of the registry in service that are open or half-open (for the admin API's overview). */
+  breakers (): OpenBreaker[]
   /** Stops accepting, lets in-flight exchanges finish, closes provider pools. */
   close (): Promise<void>
 }
@@ -178,6 +185,19 @@ export async function buildGateway (opts: GatewayOptions): Promise<Gateway> {
     context,
     ...(plainServer === undefined ? {} : { plainServer }),
     registryVersion: () => context.registry.version,
+    breakers: () => {
+      const out: OpenBreaker[] = []
+      for (const list of context.registry.services.values()) {
+        for (const e of list) {
+          const breaker = e.resilience?.breaker
+          const state = breaker?.state
+          if (breaker === undefined || state === undefined || state === 'closed') continue
+          const since = breaker.openSince
+          out.push({ service: serviceText(e.id), state, ...(since === undefined ? {} : { since: since.toISOString() }) })
+        }
+      }
+      return out
+    },
     waitForVersion: (n, timeoutMs) => {
       if (live !== undefined) return live.waitForVersion(n, timeoutMs)
       return n <= context.registry.version ? Promise.resolve() : Promise.reject(new Error('this node does not run on a registry store'))

@@ -5,6 +5,7 @@
  */
 import pg from 'pg'
 import type { BatchSignature } from '../certs/batch-signer.ts'
+import { POSTGRES_TIME, searchSql, summaryRow, trafficRow, trafficSql, type ExchangeQuery, type ExchangeSummary, type TrafficCell, type TrafficQuery } from './exchanges.ts'
 import { chainGroup, type NewRecord, type StoredRecord } from './record.ts'
 import { logTables } from './schema.ts'
 import { certFingerprint, GroupCommit, RECORD_COLUMNS, recordRow, rowRecord, type ChainAnchor, type LogStore } from './store.ts'
@@ -135,6 +136,16 @@ export class PgLogStore implements LogStore {
   async scan (afterSeq: number, limit: number): Promise<StoredRecord[]> {
     const { rows } = await this.pool.query('SELECT * FROM ura_log_records WHERE seq > $1 ORDER BY seq LIMIT $2', [afterSeq, limit])
     return rows.map(rowRecord)
+  }
+
+  async searchExchanges (query: ExchangeQuery): Promise<ExchangeSummary[]> {
+    const sql = searchSql(query)
+    return (await this.pool.query(sql.text, sql.params)).rows.map(summaryRow)
+  }
+
+  async traffic (query: TrafficQuery): Promise<TrafficCell[]> {
+    const sql = trafficSql(query, POSTGRES_TIME)
+    return (await this.pool.query(sql.text, sql.params)).rows.map(trafficRow)
   }
 
   async anchor (): Promise<ChainAnchor | undefined> {

@@ -9,6 +9,7 @@ import { dirname } from 'node:path'
 import { DatabaseSync } from 'node:sqlite'
 import { Worker } from 'node:worker_threads'
 import type { BatchSignature } from '../certs/batch-signer.ts'
+import { searchSql, SQLITE_TIME, summaryRow, trafficRow, trafficSql, type ExchangeQuery, type ExchangeSummary, type Sql, type TrafficCell, type TrafficQuery } from './exchanges.ts'
 import type { NewRecord, StoredRecord } from './record.ts'
 import type { ChainEntry, WriteReply, WriteRequest } from './sqlite-writer.ts'
 import { logTables } from './schema.ts'
@@ -115,6 +116,19 @@ export class SqliteLogStore implements LogStore {
 
   async scan (afterSeq: number, limit: number): Promise<StoredRecord[]> {
     return (this.db.prepare('SELECT * FROM ura_log_records WHERE seq > ? ORDER BY seq LIMIT ?').all(afterSeq, limit) as Array<Record<string, unknown>>).map(rowRecord)
+  }
+
+  async searchExchanges (query: ExchangeQuery): Promise<ExchangeSummary[]> {
+    return this.all(searchSql(query)).map(summaryRow)
+  }
+
+  async traffic (query: TrafficQuery): Promise<TrafficCell[]> {
+    return this.all(trafficSql(query, SQLITE_TIME)).map(trafficRow)
+  }
+
+  /** A shared query (`$n` placeholders) on the main-thread connection. */
+  private all (sql: Sql): Array<Record<string, unknown>> {
+    return this.db.prepare(sql.text.replace(/\$(\d+)/g, '?$1')).all(...(sql.params as Array<string | number>)) as Array<Record<string, unknown>>
   }
 
   private readAnchor (): ChainAnchor | undefined {

@@ -5,6 +5,7 @@
  */
 import { createHash } from 'node:crypto'
 import type { BatchSignature } from '../certs/batch-signer.ts'
+import type { ExchangeQuery, ExchangeSummary, TrafficCell, TrafficQuery } from './exchanges.ts'
 import type { NewRecord, StoredRecord } from './record.ts'
 
 export interface ChainAnchor { seq: number; hash: string }
@@ -20,6 +21,10 @@ export interface LogStore {
   signature (id: string): Promise<BatchSignature | undefined>
   /** Records with seq > afterSeq, in order, at most `limit`. */
   scan (afterSeq: number, limit: number): Promise<StoredRecord[]>
+  /** Exchanges (a request record and the response answering it) matching the query, newest first. */
+  searchExchanges (query: ExchangeQuery): Promise<ExchangeSummary[]>
+  /** The exchanges of a time window counted per service, bucket, duration bin and outcome (see traffic.ts). */
+  traffic (query: TrafficQuery): Promise<TrafficCell[]>
   /** The last record removed by pruning: the remaining chain continues from its hash. */
   anchor (): Promise<ChainAnchor | undefined>
   /** Removes the records older than `before` (a prefix of the log) and signatures no longer used; returns how many records went. */

@@ -2,8 +2,9 @@
  * The roles matrix (admin/roles.ts) against the running admin API: every route is called by an
  * operator of each of the five roles, and by a service administrator scoped to Bashkia Tiranë on
  * Tirana's entries and on the civil registry's. Each call the matrix allows succeeds (and is undone
- * straight in the store); each it forbids gets 403 Admin.Forbidden and changes nothing. The table
- * in docs/admin-api.md is the one the matrix generates.
+ * straight in the store); each it forbids gets 403 Admin.Forbidden and changes nothing. Every change
+ * the walk made is then read back from the audit trail with its states, which digest to exactly
+ * what the trail signed. The table in docs/admin-api.md is the one the matrix generates.
  */
 import { createHash } from 'node:crypto'
 import { readFileSync } from 'node:fs'
@@ -14,6 +15,7 @@ import { ACTIONS, rolesTable, ROLES_TABLE_BEGIN, ROLES_TABLE_END, type ActionRul
 import { createRootCa } from '../certs/pki.ts'
 import type { RoleGrant } from '../config/registry-sections.ts'
 import { CIVIL, E_ALBANIA_CLIENT, nid, startAdminRig, TEST_OPERATORS, TIRANA, type AdminRig } from './support/admin.ts'
+import { logExchange } from './support/message-log.ts'
 import { applicant, csr, formBody, PDF, withCheckLetter } from './support/onboarding.ts'
 
 const SPARE_MEMBER = 'AL-DEV/NJQV/J61902003J'
@@ -28,10 +30,13 @@ interface Target {
   serial: string
   /** A CSR for the member's spare subsystem. */
   csr: string
+  /** An exchange with one of the member's services in the message log, and its request record (body kept). */
+  message: string
+  bodySeq: number
 }
 const TARGETS: Record<string, Target> = {
-  tirana: { member: TIRANA, official: 'K16102045M', request: 'ar-tirana', service: `${TIRANA}/taksat-vendore/detyrimet`, serial: '', csr: csr(`${TIRANA}/rezerve`).pem },
-  civil: { member: CIVIL, official: nid('A', '11223344'), request: 'ar-civil', service: `${CIVIL}/regjistri-civil/kerkoShtetas`, serial: '', csr: csr(`${CIVIL}/rezerve`).pem },
+  tirana: { member: TIRANA, official: 'K16102045M', request: 'ar-tirana', service: `${TIRANA}/taksat-vendore/detyrimet`, serial: '', csr: csr(`${TIRANA}/rezerve`).pem, message: 'mesazh-tirana', bodySeq: 0 },
+  civil: { member: CIVIL, official: nid('A', '11223344'), request: 'ar-civil', service: `${CIVIL}/regjistri-civil/kerkoShtetas`, serial: '', csr: csr(`${CIVIL}/rezerve`).pem, message: 'mesazh-civil', bodySeq: 0 },
 }
 /** The submitted application the onboarding routes are walked on (seeded). */
 let application = ''
@@ -147,6 +152,13 @@ const CASES: Case[] = [
   { method: 'POST', url: '/admin/v1/certificates/:serial/revoke', targeted: true, call: x => ({ path: `/admin/v1/certificates/${x.serial}/revoke`, body: { reason: 'çelësi u komprometua' }, ifMatch: `/admin/v1/certificates/${x.serial}`, status: 200, member: x.member }) },
   { method: 'GET', url: '/admin/v1/revocations', call: () => ({ path: '/admin/v1/revocations', status: 200 }) },
   { method: 'GET', url: '/admin/v1/outbox', call: () => ({ path: '/admin/v1/outbox?limit=5', status: 200 }) },
+  { method: 'GET', url: '/admin/v1/audit/:seq', call: () => ({ path: '/admin/v1/audit/1', status: 200 }) },
+
+  { method: 'GET', url: '/admin/v1/log', list: true, call: () => ({ path: '/admin/v1/log?limit=5', status: 200 }) },
+  { method: 'GET', url: '/admin/v1/log/:messageId', targeted: true, call: x => ({ path: `/admin/v1/log/${x.message}`, status: 200, member: x.member }) },
+  { method: 'GET', url: '/admin/v1/log/:messageId/evidence', targeted: true, call: x => ({ path: `/admin/v1/log/${x.message}/evidence`, status: 200, member: x.member }) },
+  { method: 'GET', url: '/admin/v1/log/:messageId/records/:seq/body', targeted: true, call: x => ({ path: `/admin/v1/log/${x.message}/records/${x.bodySeq}/body`, status: 200, member: x.member }) },
+  { method: 'GET', url: '/admin/v1/traffic', list: true, call: () => ({ path: '/admin/v1/traffic', status: 200 }) },
 ]
 
 /** What the matrix says, read straight from its data. */
@@ -162,6 +174,7 @@ function allowed (roles: RoleGrant[], action: string, c: Case, call: Call): bool
 let rig: AdminRig
 t.before(async () => {
   rig = await startAdminRig({
+    messageLog: true,
     seed: c => {
       for (const m of c.members) {
         const id = `AL-DEV/${m.class}/${m.code}`
@@ -189,6 +202,10 @@ t.before(async () => {
     },
   })
   await rig.store.putBlob(PDF, 'application/pdf')
+  for (const x of Object.values(TARGETS)) {
+    await logExchange(rig.log!.recorder, { messageId: x.message, client: E_ALBANIA_CLIENT, service: x.service, at: new Date(), body: '{"pyetje":1}', keepBody: true })
+    x.bodySeq = (await rig.log!.store.byMessageId(x.message))[0].seq
+  }
 })
 t.teardown(() => rig.close())
 
@@ -231,6 +248,20 @@ t.test('each role may do what the matrix says and nothing else; forbidden calls 
     }
   }
   t.ok(walked >= 300, `${walked} calls`)
+})
+
+t.test('every change of the walk reads back from the audit trail with the states it signed', async t => {
+  const changes = (await rig.trail.list({ limit: 100000 })).filter(r => r.beforeDigest !== null || r.afterDigest !== null)
+  const actions = new Set<string>()
+  for (const r of changes) {
+    const res = await rig.call('GET', `/admin/v1/audit/${r.seq}`, { token: rig.tokens.sa })
+    t.equal(res.status, 200, res.text.slice(0, 300))
+    t.same([res.json.states, res.json.verified], ['reconstructed', true], `record ${r.seq} (${r.action} on ${r.target})`, { note: res.json.note })
+    t.ok(r.registryBase !== null, `record ${r.seq} names the version it was made on`)
+    actions.add(r.action)
+  }
+  const changing = Object.keys(ACTIONS).filter(a => CASES.some(c => c.method !== 'GET' && rig.admin.routes.some(r => r.action === a && r.method === c.method && r.url === c.url)))
+  t.same(changing.filter(a => !actions.has(a)), [], 'every action that changes the registry was checked')
 })
 
 t.test('docs/admin-api.md holds the table the matrix generates', async t => {

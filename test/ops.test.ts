@@ -53,7 +53,10 @@ t.test('shutdown drains: the exchange in flight completes, new work is refused',
   await closing
 })
 
-t.test('ura start runs the gateway and stops cleanly on SIGTERM', async t => {
+/** The demo's observer (config/demo/operators.yaml; published in docs/admin-api.md). */
+const DEMO_OBSERVER = 'ura_vezhguesi-demo_d30eca9c5839c8f93e05f7c43482f5286bfd75c27890583611d303d6cc58ffa2'
+
+t.test('ura start runs the gateway and its admin API (reading the node\'s message log and health), and stops cleanly on SIGTERM', async t => {
   const dir = await mkdtemp(join(tmpdir(), 'ura-start-'))
   for (const name of await readdir(DEMO_DIR)) {
     const text = (await readFile(join(DEMO_DIR, name), 'utf8'))
@@ -76,9 +79,19 @@ t.test('ura start runs the gateway and stops cleanly on SIGTERM', async t => {
     })
   })
   // Readiness needs no client certificate; the probe does not check the dev CA (TLS is tested elsewhere).
-  const ready = await request(`${url}/readyz`, { dispatcher: new Agent({ connect: { rejectUnauthorized: false } }) })
+  const insecure = new Agent({ connect: { rejectUnauthorized: false } })
+  const ready = await request(`${url}/readyz`, { dispatcher: insecure })
   t.equal(ready.statusCode, 200)
   await ready.body.dump()
+  // The admin API (listening before the exchange port) reads the node's message log and health.
+  const admin = /admin API listening at (https:\/\/127\.0\.0\.1:\d+)/.exec(out)?.[1]
+  t.ok(admin, 'the admin API listens')
+  const traffic = await request(`${admin}/admin/v1/traffic`, { headers: { authorization: `Bearer ${DEMO_OBSERVER}` }, dispatcher: insecure })
+  const summary = await traffic.body.json() as { services: unknown[]; breakers: unknown[]; certificatesExpiringSoon: unknown[] }
+  t.equal(traffic.statusCode, 200, JSON.stringify(summary))
+  t.same([summary.services, summary.breakers, Array.isArray(summary.certificatesExpiringSoon)], [[], [], true], 'no traffic yet, no breaker open, the node\'s certificates known')
+  const log = await request(`${admin}/admin/v1/log`, { headers: { authorization: `Bearer ${DEMO_OBSERVER}` }, dispatcher: insecure })
+  t.same([log.statusCode, await log.body.json()], [200, { items: [] }], 'the message log, empty')
   child.kill('SIGTERM')
   const [code] = await once(child, 'exit')
   t.equal(code, 0, 'exits 0 after draining')

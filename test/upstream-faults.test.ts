@@ -107,8 +107,14 @@ t.test('the circuit breaker opens, fails fast, half-opens and recovers', async t
   const readyz = async (): Promise<Record<string, { breaker: string; consecutiveFailures: number }>> => JSON.parse((await call(`${rig.url}/readyz`)).text).providers
 
   t.equal((await readyz())[PROVA_REST].breaker, 'closed')
+  t.same(rig.gateway.breakers(), [], 'no breaker open for the admin API to show')
+  const before = Date.now()
   for (let i = 0; i < 3; i++) t.equal((await rest(rig)).status, 503, `failure ${i + 1} passes through`)
   t.equal((await readyz())[PROVA_REST].breaker, 'open', 'open after 3 consecutive failures')
+  const open = rig.gateway.breakers()
+  t.same(open.map(b => [b.service, b.state]), [[PROVA_REST, 'open']], 'the open breaker, as the admin API shows it')
+  const since = Date.parse(open[0].since!)
+  t.ok(since >= before - 5 && since <= Date.now() + 5, `since it opened (${open[0].since})`)
   t.equal((await readyz())[`AL-DEV/GOV/L01417001D/regjistri-civil/kerkoShtetas/${PROVA_SOAP_VERSION}`].breaker, 'closed', 'one breaker per provider service')
 
   const hits = provider.hits
@@ -121,6 +127,7 @@ t.test('the circuit breaker opens, fails fast, half-opens and recovers', async t
 
   await new Promise(resolve => setTimeout(resolve, 450))
   t.equal((await readyz())[PROVA_REST].breaker, 'half-open', 'half-open after the cool-down')
+  t.same(rig.gateway.breakers().map(b => [b.service, b.state, b.since]), [[PROVA_REST, 'half-open', open[0].since]], 'half-open, since it opened')
   t.equal((await rest(rig)).status, 503, 'the probe fails')
   t.equal(provider.hits, hits + 1, 'exactly one probe reached the provider')
   t.equal((await readyz())[PROVA_REST].breaker, 'open', 'open again')

@@ -16,6 +16,7 @@ import { decideAccessRequest, findAccessRequest, OnboardingError, requestAccess,
 import { authorize, grantFor } from '../roles.ts'
 import { noBody, route, sendCreated, sendList, sendResource, snapshot } from '../route-kit.ts'
 import { ACCESS_REQUEST_BODY, REASON_BODY } from '../schemas.ts'
+import { defineState, deferred } from '../states.ts'
 
 const TAG = 'Onboarding'
 const STATES = ['pending', 'approved', 'refused', 'withdrawn']
@@ -25,6 +26,11 @@ const partiesOf = (r: AccessRequestRecord): { client: string; provider: string }
 
 /** The request with that id in `c`, or undefined (never throws: used before the caller is authorized). */
 const lookup = (c: RegistryContent, id: unknown): AccessRequestRecord | undefined => typeof id === 'string' ? c.accessRequests.find(r => r.id === id) : undefined
+
+// The states the audit trail digests (admin/states.ts).
+const accessRequestState = defineState('access-request', (c, id: string) => lookup(c, id))
+/** After a decision: the request and the grants of its service (an approval adds one). */
+const decisionState = defineState('access-request-decision', (c, id: string) => ({ request: lookup(c, id), grants: c.access.filter(g => g.service === lookup(c, id)?.service) }))
 
 export async function accessRequestRoutes (app: FastifyInstance, ctx: AdminContext): Promise<void> {
   const idOf = (request: FastifyRequest): string => (request.params as { request: string }).request
@@ -86,7 +92,7 @@ export async function accessRequestRoutes (app: FastifyInstance, ctx: AdminConte
         id = made.id
         return made.content
       },
-      after: c => lookup(c, id),
+      after: deferred(() => accessRequestState(id)),
     })
     return sendCreated(reply, `/access-requests/${id}`, findAccessRequest(v.content, id))
   })
@@ -100,8 +106,8 @@ export async function accessRequestRoutes (app: FastifyInstance, ctx: AdminConte
       target: `access request ${id}`,
       precondition: tag(id),
       change: c => decideAccessRequest(c, id, decision, { by, now: ctx.now(), ...(reason === undefined ? {} : { reason }) }).content,
-      before: c => lookup(c, id),
-      after: c => ({ request: lookup(c, id), grants: c.access.filter(g => g.service === lookup(c, id)?.service) }),
+      before: accessRequestState(id),
+      after: decisionState(id),
     })
     return { record: findAccessRequest(v.content, id), content: v.content }
   }

@@ -16,10 +16,19 @@ import { memberOfClient, onThisNode, PARAMS, PATTERNS, serviceFromParam, type Se
 import { authorize } from '../roles.ts'
 import { listHeaders, route, sendCreated, sendDeleted, sendList, sendResource, snapshot } from '../route-kit.ts'
 import { GRANTS_PUT, GROUP_BODY, GROUP_PUT, SERVICE_ACCESS_RIGHTS } from '../schemas.ts'
+import { defineState } from '../states.ts'
 
 const TAG = 'Access'
 
 type Entry = Omit<GrantConfig, 'service'>
+
+/** The grant entries of one service (`provider/code`), without their `service`. */
+const entriesOf = (c: RegistryContent, text: string): Entry[] => c.access.filter(g => g.service === text).map(({ service: _s, ...e }) => e)
+
+// The states the audit trail digests (admin/states.ts).
+const groupState = defineState('group', (c, name: string) => c.groups[name])
+const grantsState = defineState('grants', (c, service: string) => entriesOf(c, service))
+const grantsOfState = defineState('grants-of', (c, services: string[]) => services.map(text => entriesOf(c, text)))
 
 export async function accessRoutes (app: FastifyInstance, ctx: AdminContext): Promise<void> {
   const instance = ctx.config.node.instance
@@ -55,7 +64,7 @@ export async function accessRoutes (app: FastifyInstance, ctx: AdminContext): Pr
         c.groups[name] = clients
         return c
       },
-      after: c => c.groups[name],
+      after: groupState(name),
     })
     return sendCreated(reply, `/groups/${name}`, groupView(name, getGroup(v.content, name)))
   })
@@ -68,8 +77,8 @@ export async function accessRoutes (app: FastifyInstance, ctx: AdminContext): Pr
       target: `group ${name}`,
       precondition: groupTag(name),
       change: c => { c.groups[name] = clients; return c },
-      before: c => c.groups[name],
-      after: c => c.groups[name],
+      before: groupState(name),
+      after: groupState(name),
     })
     return sendResource(reply, groupView(name, getGroup(v.content, name)))
   })
@@ -81,7 +90,7 @@ export async function accessRoutes (app: FastifyInstance, ctx: AdminContext): Pr
       target: `group ${name}`,
       precondition: groupTag(name),
       change: c => { delete c.groups[name]; return c },
-      before: c => c.groups[name],
+      before: groupState(name),
     })
     sendDeleted(reply)
   })
@@ -93,7 +102,6 @@ export async function accessRoutes (app: FastifyInstance, ctx: AdminContext): Pr
   const pathMember = (request: FastifyRequest): string | undefined => memberOfClient(pathService(request)?.provider)
   const pathTarget = (request: FastifyRequest): string | undefined => { const k = pathService(request); return k === undefined ? undefined : textOf(k) }
   const defined = (c: RegistryContent, text: string): boolean => c.services.some(s => `${s.provider}/${s.code}` === text)
-  const entriesOf = (c: RegistryContent, text: string): Entry[] => c.access.filter(g => g.service === text).map(({ service: _s, ...e }) => e)
   const grantView = (text: string, entries: Entry[]): Record<string, unknown> => ({ id: text.replaceAll('/', ':'), service: text, entries })
   const getGrants = (c: RegistryContent, text: string): Record<string, unknown> => {
     const entries = entriesOf(c, text)
@@ -133,8 +141,8 @@ export async function accessRoutes (app: FastifyInstance, ctx: AdminContext): Pr
       target: text,
       precondition: grantTag(text),
       change: c => replace(c, text, entries),
-      before: c => entriesOf(c, text),
-      after: c => entriesOf(c, text),
+      before: grantsState(text),
+      after: grantsState(text),
     })
     return sendResource(reply, getGrants(v.content, text))
   })
@@ -146,7 +154,7 @@ export async function accessRoutes (app: FastifyInstance, ctx: AdminContext): Pr
       target: text,
       precondition: grantTag(text),
       change: c => replace(c, text, []),
-      before: c => entriesOf(c, text),
+      before: grantsState(text),
     })
     sendDeleted(reply)
   })
@@ -240,8 +248,8 @@ export async function accessRoutes (app: FastifyInstance, ctx: AdminContext): Pr
         }
         return c
       },
-      before: c => services.map(s => entriesOf(c, s.text)),
-      after: c => services.map(s => entriesOf(c, s.text)),
+      before: grantsOfState(services.map(s => s.text)),
+      after: grantsOfState(services.map(s => s.text)),
     })
     return v.version
   }

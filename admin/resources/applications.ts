@@ -19,6 +19,7 @@ import { nodeIssuer } from '../node-ca.ts'
 import { applicantOperatorId, applicationCertificates, approveApplication, findApplication, memberIdOf, rejectApplication } from '../onboarding/index.ts'
 import { ADMIN_PREFIX, noBody, REGISTRY_VERSION_HEADER, route, sendList, sendResource, snapshot } from '../route-kit.ts'
 import { REASON_BODY } from '../schemas.ts'
+import { defineState } from '../states.ts'
 
 const TAG = 'Onboarding'
 const STATES = ['submitted', 'approved', 'rejected', 'issued', 'active']
@@ -58,6 +59,10 @@ export function applicationView (instance: string, c: RegistryContent, a: Applic
       : {}),
   }
 }
+
+// The states the audit trail digests (admin/states.ts).
+const summaryState = defineState('application-summary', (c, id: string) => applicationSummary(findApplication(c, id)))
+const applicationState = defineState('application', (c, instance: string, id: string) => applicationView(instance, c, findApplication(c, id)))
 
 export async function applicationRoutes (app: FastifyInstance, ctx: AdminContext): Promise<void> {
   const instance = ctx.config.node.instance
@@ -116,8 +121,8 @@ export async function applicationRoutes (app: FastifyInstance, ctx: AdminContext
         const sealCsr = sealFor(c)
         return approveApplication(c, id, { instance, by, now: ctx.now(), issue, ...(sealCsr === undefined ? {} : { sealCsr }) }).content
       },
-      before: c => applicationSummary(findApplication(c, id)),
-      after: c => view(c, id),
+      before: summaryState(id),
+      after: applicationState(instance, id),
     })
     if (seal !== undefined) {
       const certificate = applicationCertificates(v.content, findApplication(v.content, id)).find(c => c.role === 'sign')
@@ -135,8 +140,8 @@ export async function applicationRoutes (app: FastifyInstance, ctx: AdminContext
       target: `application ${id}`,
       precondition: tag(id),
       change: c => rejectApplication(c, id, reason, { by, now: ctx.now() }).content,
-      before: c => applicationSummary(findApplication(c, id)),
-      after: c => applicationSummary(findApplication(c, id)),
+      before: summaryState(id),
+      after: summaryState(id),
     })
     return sendResource(reply, view(v.content, id))
   })

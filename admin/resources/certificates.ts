@@ -17,6 +17,7 @@ import { nodeIssuer } from '../node-ca.ts'
 import { EXPIRY_NOTICE_DAYS, issueCertificate, normalSerial, OnboardingError, revokeCertificate, type CertificateRole } from '../onboarding/index.ts'
 import { route, sendCreated, sendList, sendResource, snapshot } from '../route-kit.ts'
 import { CERTIFICATE_BODY, REVOKE_BODY } from '../schemas.ts'
+import { defineState, deferred } from '../states.ts'
 
 const TAG = 'Certificates'
 const DAY = 24 * 60 * 60 * 1000
@@ -27,6 +28,12 @@ type CertificateState = typeof STATES[number]
 export const certificateMember = (role: unknown, owner: unknown): string | undefined => role === 'operator' ? undefined : memberOfClient(owner)
 
 const revocationOf = (c: RegistryContent, serial: string): RevocationRecord | undefined => c.revocations.find(r => r.serial === serial)
+
+// The states the audit trail digests (admin/states.ts).
+const certificateState = defineState('certificate', (c, serial: string) => c.certificates.find(x => x.serial === serial))
+const revocationState = defineState('revocation', (c, serial: string) => revocationOf(c, serial))
+/** Before a revocation: null (a state) when there was none, so the trail shows the certificate was not revoked. */
+const revocationOrNullState = defineState('revocation-or-null', (c, serial: string) => revocationOf(c, serial) ?? null)
 
 /** A certificate as listed: its record without the PEM, days left and state at `now`. */
 function certificateView (c: RegistryContent, cert: IssuedCertificate, now: Date): Record<string, unknown> {
@@ -108,7 +115,7 @@ export async function certificateRoutes (app: FastifyInstance, ctx: AdminContext
         serial = made.certificate.serial
         return made.content
       },
-      after: c => lookup(c, serial),
+      after: deferred(() => certificateState(serial)),
     })
     const cert = get(v.content, serial)
     const answer = sendCreated(reply, `/certificates/${serial}`, { ...certificateView(v.content, cert, ctx.now()), pem: cert.pem })
@@ -130,8 +137,8 @@ export async function certificateRoutes (app: FastifyInstance, ctx: AdminContext
         unpinned = made.unpinned
         return made.content
       },
-      before: c => revocationOf(c, serial ?? '') ?? null,
-      after: c => revocationOf(c, serial ?? ''),
+      before: revocationOrNullState(serial ?? ''),
+      after: revocationState(serial ?? ''),
     })
     const cert = get(v.content, serial)
     const answer = sendResource(reply, { ...certificateView(v.content, cert, ctx.now()), unpinned })

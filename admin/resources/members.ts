@@ -14,8 +14,24 @@ import { etagOf } from '../etag.ts'
 import { memberFromParam, memberToParam, onThisNode, PARAMS } from '../ids.ts'
 import { route, sendCreated, sendDeleted, sendList, sendResource, snapshot } from '../route-kit.ts'
 import { MEMBER_BODY, MEMBER_PATCH, OFFICIAL_BODY, OFFICIAL_PUT, SUBSYSTEM_BODY, SUBSYSTEM_PATCH } from '../schemas.ts'
+import { defineState } from '../states.ts'
 
 const TAG = 'Members'
+
+/** The member with this id (`instance/class/code`) in `c`. */
+const findMember = (c: RegistryContent, id: string): MemberConfig | undefined => c.members.find(m => id === `${id.split('/')[0]}/${m.class}/${m.code}`)
+const getMember = (c: RegistryContent, id: string): MemberConfig => {
+  const m = findMember(c, id)
+  if (m === undefined) throw notFound(`member ${id}`)
+  return m
+}
+const memberView = (id: string, m: MemberConfig): Record<string, unknown> => ({ id: memberToParam(id), class: m.class, code: m.code, name: m.name })
+
+// The states the audit trail digests (admin/states.ts).
+const memberState = defineState('member', (c, id: string) => findMember(c, id))
+const memberViewState = defineState('member-view', (c, id: string) => memberView(id, getMember(c, id)))
+const subsystemState = defineState('subsystem', (c, memberId: string, code: string) => (getMember(c, memberId).subsystems ?? []).find(s => s.code === code))
+const officialState = defineState('official', (c, memberId: string, nid: string) => (getMember(c, memberId).officials ?? []).find(o => o.nid === nid))
 
 export async function memberRoutes (app: FastifyInstance, ctx: AdminContext): Promise<void> {
   const instance = ctx.config.node.instance
@@ -25,14 +41,10 @@ export async function memberRoutes (app: FastifyInstance, ctx: AdminContext): Pr
     const b = request.body as { class?: unknown; code?: unknown } | undefined
     return typeof b?.class === 'string' && typeof b.code === 'string' ? idOf({ class: b.class, code: b.code }) : undefined
   }
-  const find = (c: RegistryContent, id: string): MemberConfig | undefined => c.members.find(m => idOf(m) === id)
-  const get = (c: RegistryContent, id: string): MemberConfig => {
-    const m = find(c, id)
-    if (m === undefined) throw notFound(`member ${id}`)
-    return m
-  }
-  const memberView = (m: MemberConfig): Record<string, unknown> => ({ id: memberToParam(idOf(m)), class: m.class, code: m.code, name: m.name })
-  const memberTag = (id: string) => (c: RegistryContent) => ({ etag: etagOf(memberView(get(c, id))), allowAny: false })
+  const find = findMember
+  const get = getMember
+  const viewOf = (m: MemberConfig): Record<string, unknown> => memberView(idOf(m), m)
+  const memberTag = (id: string) => (c: RegistryContent) => ({ etag: etagOf(viewOf(get(c, id))), allowAny: false })
   const params = { member: PARAMS.member }
   const scoped = { member: pathMember, target: pathMember }
 
@@ -40,12 +52,12 @@ export async function memberRoutes (app: FastifyInstance, ctx: AdminContext): Pr
 
   app.get('/members', route('member.list', { tag: TAG, authorize: 'list' }), async (request, reply) => {
     const visible = request.visibleMembers
-    return sendList(reply, snapshot(request).content.members.filter(m => visible === undefined || visible.has(idOf(m))).map(memberView))
+    return sendList(reply, snapshot(request).content.members.filter(m => visible === undefined || visible.has(idOf(m))).map(viewOf))
   })
 
   app.get('/members/:member', route('member.read', { tag: TAG, params, ...scoped }), async (request, reply) => {
     const id = onThisNode(pathMember(request), 'member')
-    return sendResource(reply, memberView(get(snapshot(request).content, id)))
+    return sendResource(reply, viewOf(get(snapshot(request).content, id)))
   })
 
   app.post('/members', route('member.create', { tag: TAG, body: MEMBER_BODY, status: 201, write: true, member: bodyMember, target: bodyMember }), async (request, reply) => {
@@ -59,9 +71,9 @@ export async function memberRoutes (app: FastifyInstance, ctx: AdminContext): Pr
         c.members.push({ ...body, subsystems: body.subsystems ?? [] })
         return c
       },
-      after: c => find(c, id),
+      after: memberState(id),
     })
-    return sendCreated(reply, `/members/${memberToParam(id)}`, memberView(get(v.content, id)))
+    return sendCreated(reply, `/members/${memberToParam(id)}`, viewOf(get(v.content, id)))
   })
 
   app.patch('/members/:member', route('member.update', { tag: TAG, params, body: MEMBER_PATCH, write: true, ...scoped }), async (request, reply) => {
@@ -72,10 +84,10 @@ export async function memberRoutes (app: FastifyInstance, ctx: AdminContext): Pr
       target: id,
       precondition: memberTag(id),
       change: c => { get(c, id).name = name; return c },
-      before: c => memberView(get(c, id)),
-      after: c => memberView(get(c, id)),
+      before: memberViewState(id),
+      after: memberViewState(id),
     })
-    return sendResource(reply, memberView(get(v.content, id)))
+    return sendResource(reply, viewOf(get(v.content, id)))
   })
 
   app.delete('/members/:member', route('member.delete', { tag: TAG, params, status: 204, write: true, ...scoped }), async (request, reply) => {
@@ -85,7 +97,7 @@ export async function memberRoutes (app: FastifyInstance, ctx: AdminContext): Pr
       target: id,
       precondition: memberTag(id),
       change: c => { c.members = c.members.filter(m => idOf(m) !== id); return c },
-      before: c => find(c, id),
+      before: memberState(id),
     })
     sendDeleted(reply)
   })
@@ -130,7 +142,7 @@ export async function memberRoutes (app: FastifyInstance, ctx: AdminContext): Pr
         m.subsystems = [...m.subsystems ?? [], body]
         return c
       },
-      after: c => findSub(c, id, body.code),
+      after: subsystemState(id, body.code),
     })
     return sendCreated(reply, `/members/${memberToParam(id)}/subsystems/${body.code}`, subsystemView(id, getSub(v.content, id, body.code)))
   })
@@ -151,8 +163,8 @@ export async function memberRoutes (app: FastifyInstance, ctx: AdminContext): Pr
         }
         return c
       },
-      before: c => findSub(c, id, code),
-      after: c => findSub(c, id, code),
+      before: subsystemState(id, code),
+      after: subsystemState(id, code),
     })
     return sendResource(reply, subsystemView(id, getSub(v.content, id, code)))
   })
@@ -165,7 +177,7 @@ export async function memberRoutes (app: FastifyInstance, ctx: AdminContext): Pr
       target: `${id}/${code}`,
       precondition: subTag(id, code),
       change: c => { const m = get(c, id); m.subsystems = (m.subsystems ?? []).filter(s => s.code !== code); return c },
-      before: c => findSub(c, id, code),
+      before: subsystemState(id, code),
     })
     sendDeleted(reply)
   })
@@ -210,7 +222,7 @@ export async function memberRoutes (app: FastifyInstance, ctx: AdminContext): Pr
         m.officials = [...m.officials ?? [], body]
         return c
       },
-      after: c => findOfficial(c, id, body.nid),
+      after: officialState(id, body.nid),
     })
     return sendCreated(reply, `/members/${memberToParam(id)}/officials/${body.nid}`, officialView(id, getOfficial(v.content, id, body.nid)))
   })
@@ -228,8 +240,8 @@ export async function memberRoutes (app: FastifyInstance, ctx: AdminContext): Pr
         m.officials = (m.officials ?? []).map(o => (o.nid === nid ? { nid, ...body } : o))
         return c
       },
-      before: c => findOfficial(c, id, nid),
-      after: c => findOfficial(c, id, nid),
+      before: officialState(id, nid),
+      after: officialState(id, nid),
     })
     return sendResource(reply, officialView(id, getOfficial(v.content, id, nid)))
   })
@@ -247,7 +259,7 @@ export async function memberRoutes (app: FastifyInstance, ctx: AdminContext): Pr
         if (m.officials.length === 0) delete m.officials
         return c
       },
-      before: c => findOfficial(c, id, nid),
+      before: officialState(id, nid),
     })
     sendDeleted(reply)
   })

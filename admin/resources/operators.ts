@@ -18,6 +18,7 @@ import { etagOf } from '../etag.ts'
 import { PARAMS } from '../ids.ts'
 import { ADMIN_PREFIX, REGISTRY_VERSION_HEADER, route, sendCreated, sendDeleted, sendList, sendResource, snapshot } from '../route-kit.ts'
 import { CERTIFICATES_PUT, LOGIN_PUT, OPERATOR_BODY, OPERATOR_PATCH, TOKEN_BODY } from '../schemas.ts'
+import { defineState } from '../states.ts'
 
 const TAG = 'Operators'
 
@@ -31,6 +32,17 @@ export function tokenView (t: OperatorToken): Record<string, unknown> {
   const { sha256: _s, ...rest } = t
   return rest
 }
+
+const findOperator = (c: RegistryContent, id: string): OperatorConfig | undefined => c.operators.find(o => o.id === id)
+const findToken = (c: RegistryContent, id: string, tokenId: string): OperatorToken | undefined => (findOperator(c, id)?.tokens ?? []).find(x => x.id === tokenId)
+
+// The states the audit trail digests (admin/states.ts).
+const operatorState = defineState('operator', (c, id: string) => findOperator(c, id))
+const tokenState = defineState('token', (c, id: string, tokenId: string) => {
+  const t = findToken(c, id, tokenId)
+  if (t === undefined) throw notFound(`token ${tokenId} of operator ${id}`)
+  return tokenView(t)
+})
 
 const hasAdministrator = (c: RegistryContent): boolean =>
   c.operators.some(o => o.disabled !== true && o.roles.some(r => r.role === 'system-administrator' && r.member === undefined))
@@ -46,7 +58,7 @@ const iso = (d: Date): string => d.toISOString().replace(/\.\d{3}Z$/, 'Z')
 export async function operatorRoutes (app: FastifyInstance, ctx: AdminContext): Promise<void> {
   const idOf = (request: FastifyRequest): string => (request.params as { operator: string }).operator
   const target = (request: FastifyRequest): string | undefined => { const id = (request.params as { operator?: unknown }).operator; return typeof id === 'string' ? `operator ${id}` : undefined }
-  const find = (c: RegistryContent, id: string): OperatorConfig | undefined => c.operators.find(o => o.id === id)
+  const find = findOperator
   const get = (c: RegistryContent, id: string): OperatorConfig => {
     const o = find(c, id)
     if (o === undefined) throw notFound(`operator ${id}`)
@@ -73,7 +85,7 @@ export async function operatorRoutes (app: FastifyInstance, ctx: AdminContext): 
         c.operators.push(body)
         return c
       },
-      after: c => find(c, body.id),
+      after: operatorState(body.id),
     })
     return sendCreated(reply, `/operators/${body.id}`, operatorView(get(v.content, body.id)))
   })
@@ -91,8 +103,8 @@ export async function operatorRoutes (app: FastifyInstance, ctx: AdminContext): 
         c.operators = c.operators.map(o => (o.id === id ? next(o) : o))
         return keepAdministrator(before, c)
       },
-      before: c => find(c, id),
-      after: c => find(c, id),
+      before: operatorState(id),
+      after: operatorState(id),
     })
     return get(v.content, id)
   }
@@ -121,7 +133,7 @@ export async function operatorRoutes (app: FastifyInstance, ctx: AdminContext): 
         c.operators = c.operators.filter(o => o.id !== id)
         return keepAdministrator(before, c)
       },
-      before: c => find(c, id),
+      before: operatorState(id),
     })
     sendDeleted(reply)
   })
@@ -206,7 +218,7 @@ export async function operatorRoutes (app: FastifyInstance, ctx: AdminContext): 
         o.tokens = [...o.tokens ?? [], token]
         return c
       },
-      after: () => tokenView(token),
+      after: tokenState(id, tokenId),
     })
     const stored = tokenView(getToken(v.content, id, tokenId))
     // The ETag is the view's, as GET of the token answers it; the secret is in this answer only.
@@ -228,7 +240,7 @@ export async function operatorRoutes (app: FastifyInstance, ctx: AdminContext): 
         if (o.tokens.length === 0) delete o.tokens
         return c
       },
-      before: c => tokenView(getToken(c, id, tokenId)),
+      before: tokenState(id, tokenId),
     })
     sendDeleted(reply)
   })

@@ -14,10 +14,16 @@ import { etagOf } from '../etag.ts'
 import { memberOfClient, onThisNode, PARAMS, PATTERNS, serviceFromParam, serviceText, serviceToParam, type ServiceKey } from '../ids.ts'
 import { route, sendCreated, sendDeleted, sendList, sendResource, snapshot } from '../route-kit.ts'
 import { DISABLE_BODY, SERVICE_BODY, SERVICE_PATCH } from '../schemas.ts'
+import { defineState } from '../states.ts'
 
 const TAG = 'Services'
 
 export const sameService = (a: ServiceKey, b: ServiceKey): boolean => a.provider === b.provider && a.code === b.code && a.version === b.version
+
+/** The state the audit trail digests (admin/states.ts): the service as configured. */
+const serviceState = defineState('service', (c, k: ServiceKey) => c.services.find(s => sameService(s, k)))
+/** A service's key alone (a body or a configured service carries more). */
+const keyOf = (k: ServiceKey): ServiceKey => ({ provider: k.provider, code: k.code, ...(k.version === undefined ? {} : { version: k.version }) })
 
 export function serviceView (s: ServiceConfig): Record<string, unknown> {
   return { id: serviceToParam(s), ...s }
@@ -70,7 +76,7 @@ export async function serviceRoutes (app: FastifyInstance, ctx: AdminContext): P
         c.services.push(body)
         return c
       },
-      after: c => find(c, body),
+      after: serviceState(keyOf(body)),
     })
     return sendCreated(reply, `/services/${serviceToParam(body)}`, serviceView(get(v.content, body)))
   })
@@ -113,7 +119,7 @@ export async function serviceRoutes (app: FastifyInstance, ctx: AdminContext): P
       target: serviceText(k),
       precondition: tag(k),
       change: c => { c.services = c.services.filter(s => !sameService(s, k)); return c },
-      before: c => find(c, k),
+      before: serviceState(keyOf(k)),
     })
     sendDeleted(reply)
   })
@@ -130,8 +136,8 @@ export async function serviceRoutes (app: FastifyInstance, ctx: AdminContext): P
         c.services[i] = next(c.services[i])
         return c
       },
-      before: c => find(c, k),
-      after: c => find(c, k),
+      before: serviceState(keyOf(k)),
+      after: serviceState(keyOf(k)),
     })
     return get(v.content, k)
   }

@@ -10,10 +10,10 @@ import type { VerifyOptions } from '../../certs/verifier.ts'
 import type { UraConfig } from '../../config/types.ts'
 import { memberOf } from '../../protocol/identifiers.ts'
 import { leafProblems, verifyChain, type ChainVerdict } from '../verify.ts'
-import { auditLeaf, stateDigest, type AuditContent, type AuditRecord, type AuditResult } from './record.ts'
+import { auditLeaf, stateDigest, type AuditContent, type AuditLink, type AuditRecord, type AuditResult } from './record.ts'
 import { AuditStore, type AuditFilter } from './store.ts'
 
-export { canonicalJson, stateDigest, type AuditContent, type AuditRecord, type AuditResult } from './record.ts'
+export { canonicalJson, stateDigest, type AuditContent, type AuditLink, type AuditRecord, type AuditResult, type StateRef } from './record.ts'
 export { AuditStore, type AuditFilter } from './store.ts'
 
 /** The embedded trail's file in the data directory, beside the message log's. */
@@ -33,6 +33,8 @@ export interface AuditEntry {
   errorCode?: string | null
   requestId: string
   time?: Date
+  /** A change's place in the registry's history, kept beside the record (unsigned). */
+  link?: AuditLink
 }
 
 export class AuditTrail {
@@ -66,7 +68,7 @@ export class AuditTrail {
       signer: this.signerMember,
     }
     const { signature, proof } = await this.signer.sign(this.signerMember, auditLeaf(content))
-    return this.store.append(content, signature, proof)
+    return this.store.append(content, signature, proof, entry.link)
   }
 
   list (filter: AuditFilter = {}): Promise<AuditRecord[]> {

@@ -32,12 +32,34 @@ export interface AuditContent {
   signer: string
 }
 
+/** How a state an audit record digests can be read again from a registry version: a named reader and its arguments. */
+export interface StateRef { name: string; args: unknown[] }
+
+/**
+ * Where a change's states are in the registry's history — kept beside the record, outside the
+ * signed leaf (the digests prove the states; this only says where to find them again).
+ */
+export interface AuditLink {
+  /** The registry version the change produced; null when it changed nothing. */
+  registryVersion: number | null
+  /** The registry version the change was made on (its state before is read there). */
+  registryBase: number
+  /** The readers of the target's state before and after (null: none, or one that cannot be read again). */
+  stateRefs: { before: StateRef | null; after: StateRef | null }
+}
+
 export interface AuditRecord extends AuditContent {
   seq: number
   signatureId: string
   proof: ProofStep[]
   prevHash: string
   hash: string
+  /** Unsigned: the registry version a change produced (null for every other record, and a change that changed nothing). */
+  registryVersion: number | null
+  /** Unsigned: the registry version a change was made on. */
+  registryBase: number | null
+  /** Unsigned: the readers of the change's states (admin/states.ts). */
+  stateRefs: AuditLink['stateRefs'] | null
 }
 
 export const AUDIT_FIELDS = [

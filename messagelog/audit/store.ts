@@ -4,6 +4,11 @@
  * are few, so there is no group commit and no writer thread: each append is one transaction that
  * reads and moves the chain head, serialised in the process and locked in the database, so the
  * chain never forks. The exchange log's stores are left exactly as they are.
+ *
+ * Beside the signed fields, a change's record keeps where its states are in the registry's history
+ * (the version it produced, the version it was made on, the readers of its states): columns added
+ * to a trail made by an older ura at its next open, outside the signed leaf, so every record
+ * already signed stays valid.
  */
 import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
@@ -13,7 +18,7 @@ import type { BatchSignature } from '../../certs/batch-signer.ts'
 import type { ProofStep } from '../../certs/merkle.ts'
 import { chainHash, GENESIS_HASH } from '../record.ts'
 import { certFingerprint, type ChainAnchor } from '../store.ts'
-import { auditLeaf, type AuditContent, type AuditRecord } from './record.ts'
+import { auditLeaf, type AuditContent, type AuditLink, type AuditRecord } from './record.ts'
 
 type Row = Record<string, unknown>
 type Query = (sql: string, params?: unknown[]) => Promise<Row[]>
@@ -49,22 +54,31 @@ INSERT INTO ura_audit_head (id, seq, hash) VALUES (1, 0, '${GENESIS_HASH}') ON C
 `
 }
 
+/** The unsigned columns, added to an existing trail if it lacks them (every statement idempotent). */
+function linkColumns (types: { seq: 'BIGINT' | 'INTEGER' }): Array<[column: string, type: string]> {
+  return [['registry_version', types.seq], ['registry_base', types.seq], ['state_refs', 'TEXT']]
+}
+const LINK_INDEX = 'CREATE INDEX IF NOT EXISTS ura_audit_records_registry_version ON ura_audit_records (registry_version)'
+
 const COLUMNS = [
   ['seq', 'seq'], ['time', 'time'], ['operator', 'operator'], ['role', 'role'], ['action', 'action'], ['target', 'target'],
   ['beforeDigest', 'before_digest'], ['afterDigest', 'after_digest'], ['result', 'result'], ['errorCode', 'error_code'],
   ['requestId', 'request_id'], ['signer', 'signer'], ['signatureId', 'signature_id'], ['proof', 'proof'],
-  ['prevHash', 'prev_hash'], ['hash', 'hash'],
+  ['prevHash', 'prev_hash'], ['hash', 'hash'], ['registryVersion', 'registry_version'], ['registryBase', 'registry_base'], ['stateRefs', 'state_refs'],
 ] as const satisfies ReadonlyArray<readonly [keyof AuditRecord, string]>
 
 function toRow (r: AuditRecord): unknown[] {
-  return COLUMNS.map(([field]) => field === 'proof' ? JSON.stringify(r.proof) : r[field])
+  return COLUMNS.map(([field]) => field === 'proof' || field === 'stateRefs' ? (r[field] === null ? null : JSON.stringify(r[field])) : r[field])
 }
 
 function fromRow (row: Row): AuditRecord {
   const r: Record<string, unknown> = {}
-  for (const [field, column] of COLUMNS) r[field] = row[column]
+  for (const [field, column] of COLUMNS) r[field] = row[column] ?? null
   r.seq = Number(r.seq)
   r.proof = JSON.parse(row.proof as string)
+  r.registryVersion = r.registryVersion === null ? null : Number(r.registryVersion)
+  r.registryBase = r.registryBase === null ? null : Number(r.registryBase)
+  r.stateRefs = r.stateRefs === null ? null : JSON.parse(r.stateRefs as string)
   return r as unknown as AuditRecord
 }
 
@@ -79,6 +93,8 @@ export interface AuditFilter {
   limit?: number
   /** Only records after this sequence number (paging). */
   afterSeq?: number
+  /** Only the change records that produced this registry version. */
+  registryVersion?: number
 }
 
 export class AuditStore {
@@ -99,6 +115,18 @@ export class AuditStore {
     try {
       db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 5000;')
       db.exec(schema({ seq: 'INTEGER' }))
+      // SQLite has no ADD COLUMN IF NOT EXISTS: the table says which columns it has.
+      const has = new Set((db.prepare('PRAGMA table_info(ura_audit_records)').all() as Array<{ name: string }>).map(c => c.name))
+      for (const [column, type] of linkColumns({ seq: 'INTEGER' })) {
+        if (has.has(column)) continue
+        try {
+          db.exec(`ALTER TABLE ura_audit_records ADD COLUMN ${column} ${type}`)
+        } catch (err) {
+          // Another process opening the same file added it first.
+          if (!/duplicate column/i.test((err as Error).message)) throw err
+        }
+      }
+      db.exec(LINK_INDEX)
     } catch (err) {
       db.close()
       throw err
@@ -152,7 +180,11 @@ export class AuditStore {
       }
     }
     try {
-      await exclusive(query => query(schema({ seq: 'BIGINT' })))
+      await exclusive(async query => {
+        await query(schema({ seq: 'BIGINT' }))
+        for (const [column, type] of linkColumns({ seq: 'BIGINT' })) await query(`ALTER TABLE ura_audit_records ADD COLUMN IF NOT EXISTS ${column} ${type}`)
+        await query(LINK_INDEX)
+      })
     } catch (err) {
       await pool.end()
       throw err
@@ -169,12 +201,17 @@ export class AuditStore {
     })
   }
 
-  /** Appends one signed record after the chain head; resolves once it is committed. */
-  append (content: AuditContent, signature: BatchSignature, proof: ProofStep[]): Promise<AuditRecord> {
+  /** Appends one signed record after the chain head, with a change's link (unsigned); resolves once it is committed. */
+  append (content: AuditContent, signature: BatchSignature, proof: ProofStep[], link?: AuditLink): Promise<AuditRecord> {
     const next = this.tail.then(() => this.sql.advance(row => {
       const head = row as { seq: number | string; hash: string }
       const seq = Number(head.seq) + 1
-      const record: AuditRecord = { ...content, seq, signatureId: signature.id, proof, prevHash: head.hash, hash: chainHash(seq, head.hash, auditLeaf(content), signature.id, proof) }
+      const record: AuditRecord = {
+        ...content, seq, signatureId: signature.id, proof, prevHash: head.hash, hash: chainHash(seq, head.hash, auditLeaf(content), signature.id, proof),
+        registryVersion: link?.registryVersion ?? null,
+        registryBase: link?.registryBase ?? null,
+        stateRefs: link?.stateRefs ?? null,
+      }
       const certificates: Statement[] = signature.chain.map(pem => ['INSERT INTO ura_audit_certificates (fingerprint, pem) VALUES ($1, $2) ON CONFLICT DO NOTHING', [certFingerprint(pem), pem]])
       return {
         result: record,
@@ -200,9 +237,16 @@ export class AuditStore {
     if (filter.target !== undefined) cond('target = ?', filter.target)
     if (filter.from !== undefined) cond('time >= ?', filter.from.toISOString())
     if (filter.to !== undefined) cond('time < ?', filter.to.toISOString())
+    if (filter.registryVersion !== undefined) cond('registry_version = ?', filter.registryVersion)
     params.push(filter.limit ?? 1000)
     const rows = await this.sql.query(`SELECT * FROM ura_audit_records${where.length === 0 ? '' : ` WHERE ${where.join(' AND ')}`} ORDER BY seq LIMIT $${params.length}`, params)
     return rows.map(fromRow)
+  }
+
+  /** The record with this sequence number, if the trail has it. */
+  async get (seq: number): Promise<AuditRecord | undefined> {
+    const row = (await this.sql.query('SELECT * FROM ura_audit_records WHERE seq = $1', [seq]))[0]
+    return row === undefined ? undefined : fromRow(row)
   }
 
   async scan (afterSeq: number, limit: number): Promise<AuditRecord[]> {

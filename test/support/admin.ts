@@ -13,6 +13,7 @@ import { join } from 'node:path'
 import { Agent, request } from 'undici'
 import { tokenSha256 } from '../../admin/auth.ts'
 import type { ConsoleSetup } from '../../admin/console/index.ts'
+import type { NodeHealth } from '../../admin/context.ts'
 import { buildAdmin, type Admin, type AdminPlugin } from '../../admin/server.ts'
 import { BatchSigner } from '../../certs/batch-signer.ts'
 import { initPki } from '../../certs/dev-pki.ts'
@@ -23,6 +24,10 @@ import { generateKeyPair, issueCertificate } from '../../certs/pki.ts'
 import type { OperatorConfig, RoleGrant } from '../../config/registry-sections.ts'
 import type { UraConfig } from '../../config/types.ts'
 import { openAuditTrail, type AuditTrail } from '../../messagelog/audit/index.ts'
+import { PgLogStore } from '../../messagelog/pg-store.ts'
+import { SigningRecorder } from '../../messagelog/recorder.ts'
+import { SqliteLogStore } from '../../messagelog/sqlite-store.ts'
+import type { LogStore } from '../../messagelog/store.ts'
 import { importDir, openRegistryStore, REGISTRY_FILE, type RegistryContent, type RegistryStore } from '../../registry/store/index.ts'
 import { checkLetter } from '../../schemas/checks.ts'
 import { demoConfig, TEST_PASSPHRASE } from './gateway.ts'
@@ -70,6 +75,8 @@ export interface AdminRig {
   caPem: string
   /** Operator id → its API token. */
   tokens: Record<string, string>
+  /** With `messageLog`: the store the admin API reads, and a recorder that signs and appends to it. */
+  log?: { store: LogStore; recorder: SigningRecorder }
   call (method: string, path: string, opts?: CallOptions): Promise<Answer>
   /** An operator TLS client certificate issued by the node's CA (not yet pinned to anyone). */
   operatorCertificate (name: string): { key: string; cert: string; fingerprint: string; serial: string; issuer: string }
@@ -87,6 +94,9 @@ export interface RigOptions {
   publicRate?: { perSecond: number; burst: number }
   /** The operator console (admin/console/) beside the API. */
   console?: ConsoleSetup
+  /** Give the admin API a message log: the embedded one in the data directory (`true`), or PostgreSQL at this URL. */
+  messageLog?: true | string
+  health?: () => NodeHealth
   now?: () => Date
 }
 
@@ -111,8 +121,12 @@ export async function startAdminRig (opts: RigOptions = {}): Promise<AdminRig> {
 
   const signer = new BatchSigner(keystoreSigningKeys(pki.keystore, pki.trust), { batchMs: 0, batchMax: 64 })
   const trail = await openAuditTrail(config, signer)
+  const logStore = opts.messageLog === undefined ? undefined : opts.messageLog === true ? await SqliteLogStore.open(join(dataDir, 'message-log.sqlite')) : await PgLogStore.open(opts.messageLog)
   const admin = await buildAdmin({
     config, store, audit: trail, pki,
+    ...(logStore === undefined ? {} : { logStore }),
+    ...(opts.health === undefined ? {} : { health: opts.health }),
+    ...(opts.now === undefined ? {} : { now: opts.now }),
     ...(opts.plugins === undefined ? {} : { plugins: opts.plugins }),
     ...(opts.publicPlugins === undefined ? {} : { publicPlugins: opts.publicPlugins }),
     ...(opts.publicRate === undefined ? {} : { publicRate: opts.publicRate }),
@@ -134,6 +148,7 @@ export async function startAdminRig (opts: RigOptions = {}): Promise<AdminRig> {
 
   return {
     url, admin, store, trail, config, dataDir, pki, caPem, tokens,
+    ...(logStore === undefined ? {} : { log: { store: logStore, recorder: new SigningRecorder(logStore, signer) } }),
     async call (method, path, o = {}) {
       const headers: Record<string, string> = { ...o.headers }
       if (o.token !== undefined) headers.authorization = `Bearer ${o.token}`
@@ -160,6 +175,7 @@ export async function startAdminRig (opts: RigOptions = {}): Promise<AdminRig> {
       await admin.close()
       for (const a of agents.values()) await a.close()
       await trail.close()
+      await logStore?.close()
       await store.close()
     },
   }

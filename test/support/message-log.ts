@@ -1,0 +1,64 @@
+/**
+ * Exchanges written into a real message log as the gateway's recorder writes them (signed with the
+ * members' e-seal keys of the test PKI, appended durably), at times a test chooses: a request
+ * record, and a response record unless the exchange is to have none.
+ */
+import { randomUUID } from 'node:crypto'
+import { sha512, type RecordContent } from '../../messagelog/record.ts'
+import type { SigningRecorder } from '../../messagelog/recorder.ts'
+import { memberOf } from '../../protocol/identifiers.ts'
+
+export interface LoggedExchange {
+  client: string
+  service: string
+  /** When the request was logged. */
+  at: Date
+  /** The provider's time: the response is logged this many ms after the request (default 40). */
+  ms?: number
+  messageId?: string
+  /** The provider's status (default 200); `null`: no response was logged. */
+  status?: number | null
+  /** A SOAP fault code in the response (the exchange is SOAP then). */
+  fault?: string
+  userId?: string
+  /** The request body; kept in the log when `keepBody` (the service logs bodies), else only its digest. */
+  body?: string
+  keepBody?: boolean
+}
+
+/** Logs one exchange; resolves with its message id once both records are durable. */
+export async function logExchange (recorder: SigningRecorder, x: LoggedExchange): Promise<string> {
+  const messageId = x.messageId ?? randomUUID()
+  const requestId = randomUUID()
+  const soap = x.fault !== undefined
+  const body = Buffer.from(x.body ?? '{"pyetje":1}')
+  const base = {
+    protocol: soap ? 'soap' : 'rest',
+    messageId,
+    requestId,
+    client: x.client,
+    service: x.service,
+    userId: x.userId ?? null,
+    issue: null,
+    representedParty: null,
+    method: soap ? null : 'GET',
+    path: soap ? null : '/subjekte/K81305012I/detyrime?viti=2026',
+    requestHash: sha512(`request ${requestId}`),
+  } as const
+  const request: RecordContent = { ...base, time: x.at.toISOString(), direction: 'request', status: null, fault: null, headersDigest: sha512(`headers ${requestId}`), bodyDigest: sha512(body), signer: memberOf(x.client) }
+  await recorder.record(request, body, x.keepBody === true)
+  if (x.status === null) return messageId
+  const answer = Buffer.from('{"pergjigje":1}')
+  const response: RecordContent = {
+    ...base,
+    time: new Date(x.at.getTime() + (x.ms ?? 40)).toISOString(),
+    direction: 'response',
+    status: x.status ?? 200,
+    fault: x.fault ?? null,
+    headersDigest: sha512(`response headers ${requestId}`),
+    bodyDigest: sha512(answer),
+    signer: memberOf(x.service),
+  }
+  await recorder.record(response, answer, x.keepBody === true)
+  return messageId
+}
