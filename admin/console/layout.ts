@@ -11,7 +11,7 @@ import { COMMON, type Lang, type NavKey } from './i18n.ts'
 
 /** Each menu entry with the action that lets an operator read the page. */
 export const NAV: ReadonlyArray<{ key: NavKey; href: string; action: string }> = [
-  { key: 'overview', href: '/console', action: 'node.read' },
+  { key: 'overview', href: '/console', action: 'traffic.read' },
   { key: 'institutions', href: '/console/institutions', action: 'member.list' },
   { key: 'services', href: '/console/services', action: 'service.list' },
   { key: 'access', href: '/console/access', action: 'grant.list' },
@@ -19,7 +19,7 @@ export const NAV: ReadonlyArray<{ key: NavKey; href: string; action: string }> =
   { key: 'certificates', href: '/console/certificates', action: 'certificate.list' },
   { key: 'officials', href: '/console/officials', action: 'official.list' },
   { key: 'audit', href: '/console/audit', action: 'audit.list' },
-  { key: 'log', href: '/console/log', action: 'node.read' },
+  { key: 'log', href: '/console/log', action: 'log.read' },
   { key: 'versions', href: '/console/versions', action: 'version.list' },
 ]
 

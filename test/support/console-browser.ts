@@ -237,8 +237,7 @@ export function consolePath (href: string, base: string): string | undefined {
 /**
  * Visits every menu entry and every console GET link found on the pages visited (breadth first,
  * `limit` paths): each in Albanian, then in English by its language switch, checking the page in
- * both; answers what it found. A menu entry may answer 404 (a page not built yet); every other page
- * must answer below 400.
+ * both; answers what it found. Every page must answer below 400.
  */
 export async function crawl (page: Page, opts: CrawlOptions): Promise<CrawledPage[]> {
   const limit = opts.limit ?? 60
@@ -267,7 +266,7 @@ export async function crawl (page: Page, opts: CrawlOptions): Promise<CrawledPag
       const type = res?.headers()['content-type'] ?? ''
       if (!type.startsWith('text/html')) { out.push({ path, lang, status, fromMenu, problems: [], forms: [] }); break }
       const problems: string[] = []
-      if (status >= 500 || (status >= 400 && !(fromMenu && status === 404))) problems.push(`answered ${status}`)
+      if (status >= 400) problems.push(`answered ${status}`)
       problems.push(...await structureProblems(page, lang), ...await axeProblems(page), ...await switchProblems(page, opts.base, path, lang))
       problems.push(...(await pageCspViolations(page)).map(v => `CSP: ${v}`))
       for (const href of await page.locator('a[href]').evaluateAll(as => as.filter(a => !a.hasAttribute('download')).map(a => (a as HTMLAnchorElement).href))) {
