@@ -11,6 +11,7 @@ import { join, resolve } from 'node:path'
 import { createConsole } from '../admin/console/index.ts'
 import { CONSOLE_PAGES, PUBLIC_PAGES } from '../admin/console/pages/index.ts'
 import { startAdminRig } from '../test/support/admin.ts'
+import { logExchange } from '../test/support/message-log.ts'
 import { openConsoleBrowser, PHONE, signIn } from '../test/support/console-browser.ts'
 
 const OUT = resolve(import.meta.dirname, '../docs/screenshots')
@@ -20,15 +21,27 @@ const PAGES: Array<[string, string]> = [
   ['access', '/console/access'],
   ['applications', '/console/applications'],
   ['audit', '/console/audit'],
+  ['log', '/console/log'],
 ]
 
 const rig = await startAdminRig({
   console: createConsole({ pages: CONSOLE_PAGES, publicPages: PUBLIC_PAGES }),
+  messageLog: true,
   seed: content => {
     const sa = content.operators.find(o => o.id === 'sa')
     if (sa !== undefined) sa.name = 'Administratori i sistemit (AKSHI)'
   },
 })
+// A day of exchanges in the message log, so the overview and the log have something to show.
+{
+  const E_ALBANIA = 'AL-DEV/GOV/K11503002N/e-albania'
+  const services = ['AL-DEV/GOV/L01417001D/regjistri-civil/kerkoShtetas/v1', 'AL-DEV/NJQV/L21603004L/taksat-vendore/detyrimet']
+  const now = Date.now()
+  for (let i = 0; i < 160; i++) {
+    const at = new Date(now - (i < 60 ? i * 55_000 : i * 520_000))
+    await logExchange(rig.log!.recorder, { client: E_ALBANIA, service: services[i % 2], at, ms: 20 + (i * 37) % 180, ...(i % 23 === 5 ? { status: 503 } : {}) })
+  }
+}
 const browser = await openConsoleBrowser(rig.url, rig.caPem)
 try {
   await mkdir(OUT, { recursive: true })

@@ -20,7 +20,7 @@ const W = words({
     pendingApplications: 'Aplikime në pritje', pendingAccess: 'Kërkesa për akses në pritje',
     hour: 'Ora e fundit', day: '24 orët e fundit', exchanges: 'Shkëmbime', errorRate: 'Gabime',
     breakers: 'Qarqe të hapura', expiring: 'Certifikata që skadojnë', services: 'Shkëmbimet sipas shërbimit (24 orët e fundit)',
-    service: 'Shërbimi', errors: 'Gabime', p50: 'Mesatarja (p50)', p95: 'p95', providers: 'Ofruesit më të ngadaltë (24 orët e fundit)',
+    service: 'Shërbimi', errors: 'Gabime', rate: 'Përqindja e gabimeve', p50: 'Mesatarja (p50)', p95: 'p95', providers: 'Ofruesit më të ngadaltë (24 orët e fundit)',
     provider: 'Ofruesi', slowest: 'Shërbimi më i ngadaltë', noTraffic: 'Asnjë shkëmbim në këtë periudhë.', none: 'Asnjë.',
     chartHour: 'Shkëmbimet në orën e fundit, për 5 minuta', chartDay: 'Shkëmbimet në 24 orët e fundit, për orë',
     chartDesc: (total: number, errors: number) => `${total} shkëmbime, nga të cilat ${errors} me gabim. Shifrat janë edhe në tabelën më poshtë.`,
@@ -33,7 +33,7 @@ const W = words({
     pendingApplications: 'Pending applications', pendingAccess: 'Pending access requests',
     hour: 'Last hour', day: 'Last 24 hours', exchanges: 'Exchanges', errorRate: 'Errors',
     breakers: 'Open circuit breakers', expiring: 'Certificates expiring', services: 'Exchanges per service (last 24 hours)',
-    service: 'Service', errors: 'Errors', p50: 'Median (p50)', p95: 'p95', providers: 'Slowest providers (last 24 hours)',
+    service: 'Service', errors: 'Errors', rate: 'Error rate', p50: 'Median (p50)', p95: 'p95', providers: 'Slowest providers (last 24 hours)',
     provider: 'Provider', slowest: 'Slowest service', noTraffic: 'No exchange in this period.', none: 'None.',
     chartHour: 'Exchanges in the last hour, per 5 minutes', chartDay: 'Exchanges in the last 24 hours, per hour',
     chartDesc: (total: number, errors: number) => `${total} exchanges, ${errors} of them failed. The figures are also in the table below.`,
@@ -110,7 +110,7 @@ export async function overviewPages (app: FastifyInstance): Promise<void> {
 <h2>${t.services}</h2>
 ${services.length === 0
   ? html`<p>${t.noTraffic}</p>`
-  : html`<div class="table"><table><thead><tr><th scope="col">${t.service}</th><th scope="col" class="num">${t.exchanges}</th><th scope="col" class="num">${t.errors}</th><th scope="col" class="num">${t.errorRate}</th><th scope="col" class="num">${t.p50}</th><th scope="col" class="num">${t.p95}</th></tr></thead><tbody>${services.map(s =>
+  : html`<div class="table"><table><thead><tr><th scope="col">${t.service}</th><th scope="col" class="num">${t.exchanges}</th><th scope="col" class="num">${t.errors}</th><th scope="col" class="num">${t.rate}</th><th scope="col" class="num">${t.p50}</th><th scope="col" class="num">${t.p95}</th></tr></thead><tbody>${services.map(s =>
     html`<tr><th scope="row"><a href="/console/log?service=${encodeURIComponent(s.service)}">${s.service}</a></th><td class="num">${s.exchanges}</td><td class="num">${s.errors}</td><td class="num">${s.errors > 0 ? html`<span class="badge bad">${percent(s.errorRate)}</span>` : percent(0)}</td><td class="num">${ms(s.p50Ms)}</td><td class="num">${ms(s.p95Ms)}</td></tr>`)}</tbody></table></div>`}
 <h2>${t.providers}</h2>
 ${providers.length === 0
