@@ -163,7 +163,7 @@ export function applicationForm (lang: Lang, csrf: string, instance: string, vie
     const s = typed.systems[i] ?? { code: '', name: '' }
     const first = i === 0
     return html`<fieldset><legend>${t.system(i + 1)}</legend><div class="grid">
-${input(`systems[${i}].code`, t.code, { value: s.code, errors, required: first, pattern: "[A-Za-z0-9'()+,\\-.=?]{1,64}", maxlength: 64, autocomplete: 'off' })}
+${input(`systems[${i}].code`, t.code, { value: s.code, errors, required: first, pattern: "[A-Za-z0-9'\\(\\)+,\\-.=?]{1,64}", maxlength: 64, autocomplete: 'off' })}
 ${input(`systems[${i}].name`, t.sysName, { value: s.name, errors, maxlength: 200, autocomplete: 'off' })}
 </div>
 ${fileInput(`systems[${i}].csr`, t.csr, { errors, required: first && s.csr === undefined, accept: '.pem,.csr,.txt,application/pkcs10' })}
