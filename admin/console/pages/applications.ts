@@ -169,7 +169,7 @@ function detail (kit: ConsoleKit, instance: string, a: Application, etag: string
 <p>${stateBadge(kit, a.state)}${a.decidedBy === undefined ? '' : html` · ${t.decided} ${a.decidedBy}, ${when(a.decidedAt, kit.lang)}`}${a.reason === undefined ? '' : html` · ${t.reason}: ${a.reason}`}</p>
 <h2>${t.institution}</h2><dl class="facts">${fact(t.name, a.institution.name)}${fact(t.nipt, a.institution.nipt)}${fact(t.memberClass, a.institution.memberClass)}${fact(t.member, html`<code>${member}</code>`)}${fact(t.submitted, when(a.submittedAt, kit.lang))}</dl>
 <h2>${t.employee}</h2><dl class="facts">${fact(t.name, a.employee.name)}${fact(t.position, a.employee.position)}${fact(t.nid, a.employee.nid)}${fact(t.email, a.employee.email)}${fact(t.phone, a.employee.phone)}</dl>
-<h2>${t.letter}</h2>${a.letter === undefined ? html`<p>—</p>` : html`<p><a href="/console/applications/${a.id}/letter" download>${t.download}</a> <span class="muted">(${a.letter.bytes} ${t.bytes}, SHA-256 <code>${a.letter.sha256}</code>)</span></p>`}
+<h2>${t.letter}</h2>${a.letter === undefined ? html`<p>—</p>` : html`<p><a href="/console/applications/${a.id}/letter">${t.download}</a> <span class="muted">(${a.letter.bytes} ${t.bytes}, SHA-256 <code>${a.letter.sha256}</code>)</span></p>`}
 <h2>${t.csrs}</h2>${csrTable(kit, reports)}${a.sealCsr === undefined ? html`<p class="hint">${t.noSeal}</p>` : ''}
 ${(a.services ?? []).length === 0 ? '' : html`<h2>${t.services}</h2><ul>${(a.services ?? []).map(s => html`<li><code>${s}</code></li>`)}</ul>`}
 ${issued}

@@ -140,7 +140,7 @@ ${paging.length === 0 ? '' : html`<p class="actions">${paging}</p>`}`,
     const bodyCell = (r: LogRecord): Html => {
       if (!r.bodyLogged) return html`<span class="muted">${t.bodyNotKept}</span>`
       if (r.body === undefined || !mayReadBodies) return html`<span class="muted">${t.bodyHidden}</span>`
-      return html`<a href="${logPath(id)}/records/${r.seq}/body" download>${t.bodyKept}</a>`
+      return html`<a href="${logPath(id)}/records/${r.seq}/body">${t.bodyKept}</a>`
     }
     const rows = found.records.map(r => html`<tr><th scope="row">${r.seq}</th><td>${t.directions[r.direction]}</td><td>${when(r.time, kit.lang)}</td><td>${r.method === null ? r.protocol.toUpperCase() : html`<code>${r.method} ${r.path ?? ''}</code>`}</td><td>${r.direction === 'response' ? answerCell({ status: r.status, fault: r.fault, responseTime: r.time }, kit.lang) : '—'}</td><td><code>${r.signer}</code></td><td>${r.userId ?? '—'}</td><td>${bodyCell(r)}<br><code class="muted">${r.bodyDigest.slice(0, 16)}…</code></td></tr>`)
     const first = found.records[0]
@@ -151,7 +151,7 @@ ${paging.length === 0 ? '' : html`<p class="actions">${paging}</p>`}`,
 ${first === undefined ? '' : html`<dl class="facts"><div><dt>${t.client}</dt><dd>${first.client}</dd></div><div><dt>${t.service}</dt><dd>${first.service}</dd></div></dl>`}
 <h2>${t.records}</h2>
 <div class="table"><table><thead><tr><th scope="col">#</th><th scope="col">${t.direction}</th><th scope="col">${t.time}</th><th scope="col">${t.request}</th><th scope="col">${t.status}</th><th scope="col">${t.signer}</th><th scope="col">${t.user}</th><th scope="col">${t.body}</th></tr></thead><tbody>${rows}</tbody></table></div>
-<p class="actions"><a class="button" href="${logPath(id)}/evidence" download>${t.evidence}</a></p>
+<p class="actions"><a class="button" href="${logPath(id)}/evidence">${t.evidence}</a></p>
 <p class="hint">${t.evidenceHint}</p>`,
     })
   })
