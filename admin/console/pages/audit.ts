@@ -6,61 +6,25 @@
  */
 import type { FastifyInstance } from 'fastify'
 import type { AuditRecord } from '../../../messagelog/audit/record.ts'
-import { ApiError } from '../api.ts'
 import { html, type Html } from '../html.ts'
 import { COMMON, when } from '../i18n.ts'
 import { kitOf, sendPage } from '../kit.ts'
 import { auditRecordPage } from './audit-record.ts'
 import { AUDIT_WORDS, resultBadge } from './audit-words.ts'
-import { tiranaToIso } from './tirana-time.ts'
+import { filterField, readFilters, searchLink, searchPage, timesOf, type Filters } from './search-form.ts'
 
 const FILTERS = ['operator', 'action', 'target', 'from', 'to'] as const
-type Filters = Partial<Record<typeof FILTERS[number] | 'limit' | 'after', string>>
-
-function link (q: Filters, extra: Filters): string {
-  const u = new URLSearchParams()
-  for (const [k, v] of Object.entries({ ...q, ...extra })) if (v !== undefined && v !== '') u.set(k, v)
-  return `/console/audit${u.size > 0 ? `?${u.toString()}` : ''}`
-}
+const link = (q: Filters, extra: Filters): string => searchLink('/console/audit', q, extra)
 
 export async function auditPages (app: FastifyInstance): Promise<void> {
   app.get('/console/audit', async (request, reply) => {
     const kit = kitOf(request)
     const t = AUDIT_WORDS[kit.lang]
-    const raw = request.query as Record<string, unknown>
-    const q: Filters = {}
-    for (const k of [...FILTERS, 'limit', 'after'] as const) if (typeof raw[k] === 'string' && raw[k] !== '') q[k] = (raw[k] as string).trim()
-    const badTimes = new Set<string>()
-    const query: Record<string, string | undefined> = { operator: q.operator, action: q.action, target: q.target, after: q.after, limit: q.limit ?? '50' }
-    for (const k of ['from', 'to'] as const) {
-      if (q[k] === undefined) continue
-      const iso = tiranaToIso(q[k])
-      if (iso === undefined) badTimes.add(k)
-      else query[k] = iso
-    }
-    let items: AuditRecord[] = []
-    let next: number | undefined
-    let problem: Html | string = ''
-    let status = 200
-    if (badTimes.size > 0) {
-      status = 400
-    } else {
-      const a = await kit.api.get<{ items: AuditRecord[]; next?: number }>('/audit', query)
-      // A filter the API refuses is shown beside the form; any other refusal is the page's error.
-      if (a.status === 400) {
-        status = 400
-        problem = html`<div class="notice bad" role="alert"><p>${a.problem!.message}</p></div>`
-      } else if (!a.ok) {
-        throw new ApiError(a.status, a.problem!)
-      } else {
-        items = a.body.items
-        next = a.body.next
-      }
-    }
-    const input = (k: typeof FILTERS[number], type: string): Html => {
-      const bad = badTimes.has(k)
-      return html`<div class="field${bad ? ' invalid' : ''}"><label for="f-${k}">${t[k]}</label><input id="f-${k}" name="${k}" type="${type}" value="${q[k] ?? ''}"${type === 'datetime-local' ? html` step="1"` : ''}${bad ? html` aria-invalid="true" aria-describedby="f-${k}-bad"` : ''}>${bad ? html`<p class="problem" id="f-${k}-bad">${t.badTime}</p>` : ''}</div>`
-    }
+    const q = readFilters(request.query, [...FILTERS, 'limit', 'after'])
+    const { iso, bad: badTimes } = timesOf(q, ['from', 'to'])
+    const query: Filters = { operator: q.operator, action: q.action, target: q.target, after: q.after, limit: q.limit ?? '50', ...iso }
+    const { items, next, status, problem } = await searchPage<AuditRecord>(kit.api, '/audit', query, badTimes)
+    const input = (k: typeof FILTERS[number], type: string): Html => filterField(`f-${k}`, k, t[k], type, q[k], badTimes.has(k) ? t.badTime : undefined)
     const rows = items.map(r => html`<tr><td><a href="/console/audit/${r.seq}" aria-label="${t.open(r.seq)}">${r.seq}</a></td><td>${when(r.time, kit.lang)}</td><td>${r.operator}</td><td><code>${r.role}</code></td><td><code>${r.action}</code></td><td>${r.target ?? '—'}</td><td>${resultBadge(r, kit.lang)}</td></tr>`)
     const paging: Html[] = []
     if (q.after !== undefined) paging.push(html`<a href="${link(q, { after: undefined })}">${t.first}</a>`)

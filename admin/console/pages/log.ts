@@ -11,7 +11,7 @@ import { html, type Html } from '../html.ts'
 import { COMMON, when, words, type Lang } from '../i18n.ts'
 import { kitOf, sendPage } from '../kit.ts'
 import { can } from '../layout.ts'
-import { tiranaToIso } from './tirana-time.ts'
+import { filterField, readFilters, searchLink, searchPage, timesOf, type Filters } from './search-form.ts'
 
 const W = words({
   sq: {
@@ -46,15 +46,9 @@ interface LogRecord {
 }
 
 const FILTERS = ['messageId', 'client', 'service', 'from', 'to'] as const
-type Filters = Partial<Record<typeof FILTERS[number] | 'before', string>>
 
 const logPath = (id: string): string => `/console/log/${encodeURIComponent(id)}`
-
-function link (q: Filters, extra: Filters): string {
-  const u = new URLSearchParams()
-  for (const [k, v] of Object.entries({ ...q, ...extra })) if (v !== undefined && v !== '') u.set(k, v)
-  return `/console/log${u.size > 0 ? `?${u.toString()}` : ''}`
-}
+const link = (q: Filters, extra: Filters): string => searchLink('/console/log', q, extra)
 
 function answerCell (e: Pick<Exchange, 'status' | 'fault' | 'responseTime'>, lang: Lang): Html {
   if (e.responseTime === null) return html`<span class="badge bad">${W[lang].noAnswer}</span>`
@@ -74,39 +68,11 @@ export async function logPages (app: FastifyInstance): Promise<void> {
   app.get('/console/log', async (request, reply) => {
     const kit = kitOf(request)
     const t = W[kit.lang]
-    const raw = request.query as Record<string, unknown>
-    const q: Filters = {}
-    for (const k of [...FILTERS, 'before'] as const) if (typeof raw[k] === 'string' && raw[k] !== '') q[k] = (raw[k] as string).trim()
-    const query: Record<string, string | undefined> = { messageId: q.messageId, client: q.client, service: q.service, before: q.before, limit: '50' }
-    const bad = new Set<string>()
-    for (const k of ['from', 'to'] as const) {
-      if (q[k] === undefined) continue
-      const iso = tiranaToIso(q[k])
-      if (iso === undefined) bad.add(k)
-      else query[k] = iso
-    }
-    let items: Exchange[] = []
-    let next: number | undefined
-    let problem: Html | string = ''
-    let status = 200
-    if (bad.size > 0) {
-      status = 400
-    } else {
-      const a = await kit.api.get<{ items: Exchange[]; next?: number }>('/log', query)
-      if (a.status === 400) {
-        status = 400
-        problem = html`<div class="notice bad" role="alert"><p>${a.problem!.message}</p></div>`
-      } else if (!a.ok) {
-        throw new ApiError(a.status, a.problem!)
-      } else {
-        items = a.body.items
-        next = a.body.next
-      }
-    }
-    const input = (k: typeof FILTERS[number], type: string): Html => {
-      const wrong = bad.has(k)
-      return html`<div class="field${wrong ? ' invalid' : ''}"><label for="l-${k}">${t[k]}</label><input id="l-${k}" name="${k}" type="${type}" value="${q[k] ?? ''}"${type === 'datetime-local' ? html` step="1"` : ''}${wrong ? html` aria-invalid="true" aria-describedby="l-${k}-bad"` : ''}>${wrong ? html`<p class="problem" id="l-${k}-bad">${t.badTime}</p>` : ''}</div>`
-    }
+    const q = readFilters(request.query, [...FILTERS, 'before'])
+    const { iso, bad } = timesOf(q, ['from', 'to'])
+    const query: Filters = { messageId: q.messageId, client: q.client, service: q.service, before: q.before, limit: '50', ...iso }
+    const { items, next, status, problem } = await searchPage<Exchange>(kit.api, '/log', query, bad)
+    const input = (k: typeof FILTERS[number], type: string): Html => filterField(`l-${k}`, k, t[k], type, q[k], bad.has(k) ? t.badTime : undefined)
     const rows = items.map(e => html`<tr><td>${when(e.requestTime, kit.lang)}</td><td><a href="${logPath(e.messageId)}" aria-label="${t.open(e.messageId)}"><code>${e.messageId}</code></a></td><td>${e.client}</td><td>${e.service}</td><td>${e.method === null ? e.protocol.toUpperCase() : html`<code>${e.method} ${e.path ?? ''}</code>`}</td><td>${answerCell(e, kit.lang)}</td><td class="num">${e.durationMs === null ? '—' : `${e.durationMs} ms`}</td></tr>`)
     const paging: Html[] = []
     if (q.before !== undefined) paging.push(html`<a href="${link(q, { before: undefined })}">${t.newest}</a>`)
