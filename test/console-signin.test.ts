@@ -199,3 +199,21 @@ t.test('the session header from the network is refused by the API', async t => {
   const unknownPath = await client().get('/console/nowhere')
   t.equal(unknownPath.status, 303, 'unknown console paths need a session too')
 })
+
+// Last in the file: it spends this address's sign-in budget.
+t.test('one address may post 60 sign-in steps at once, then one a second', async t => {
+  const c = client()
+  await c.get('/console/signin')
+  let first429 = 0
+  let retryAfter: unknown
+  for (let i = 1; i <= 80 && first429 === 0; i++) {
+    const res = await c.post('/console/signin/code', { code: '000000' })
+    if (res.status === 429) { first429 = i; retryAfter = res.headers['retry-after'] }
+  }
+  t.ok(first429 > 30 && first429 <= 61, `refused from about the 61st post (at ${first429}; earlier tests used some)`)
+  t.equal(retryAfter, '1')
+  const page = await c.post('/console/signin', { username: 'sa.user', password: logins.sa.password })
+  t.equal(page.status, 429, 'the password step too, before any scrypt work')
+  t.match(page.text, /Admin\.RateLimited/)
+  await c.close()
+})

@@ -2,7 +2,7 @@
  * Signing in to the console: a registry account (username, password checked against its scrypt
  * hash, then a TOTP code), or the operator certificate the browser presented on this TLS connection
  * (checked as the admin API checks it). Five failures within 15 minutes lock the username for 15
- * minutes. A successful sign-in gets a fresh session id (no fixation); every sign-in, refusal and
+ * minutes; one address may try 60 sign-in steps at once, then one a second. A successful sign-in gets a fresh session id (no fixation); every sign-in, refusal and
  * sign-out is written to the audit trail (`session.open`, `session.close`).
  */
 import '@fastify/csrf-protection'
@@ -12,6 +12,7 @@ import type { Authenticator } from '../auth.ts'
 import type { AdminContext } from '../context.ts'
 import { AdminError } from '../errors.ts'
 import { DECOY_HASH, verifyPassword } from '../password.ts'
+import { AddressBuckets, type RateSettings } from '../rate-limit.ts'
 import { matchTotp } from '../totp.ts'
 import { html, type HtmlValue } from './html.ts'
 import { COMMON, langOf, when, words, type Lang } from './i18n.ts'
@@ -57,7 +58,15 @@ export interface SignInDeps {
   authenticator: Authenticator
   lockout: Lockout
   usedSteps: UsedSteps
+  /** Sign-in attempts per client address (all usernames together); default SIGNIN_RATE. */
+  rate?: RateSettings
 }
+
+/**
+ * Sign-in posts per address: 60 at once, then one a second. The lockout guards each username; this
+ * slows one address trying many usernames (and the scrypt work each attempt costs the node).
+ */
+export const SIGNIN_RATE: RateSettings = { perSecond: 1, burst: 60 }
 
 /** Only paths of the console itself are followed after sign-in (no open redirect). */
 export function safeNext (next: string | undefined): string {
@@ -105,6 +114,15 @@ function codeForm (lang: Lang, csrf: string, next: string): HtmlValue {
 
 export async function signInRoutes (app: FastifyInstance, deps: SignInDeps): Promise<void> {
   const { ctx, authenticator, lockout, usedSteps } = deps
+  const buckets = new AddressBuckets(deps.rate ?? SIGNIN_RATE)
+  const limited = { onRequest: async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
+    try {
+      buckets.take(request.ip)
+    } catch (err) {
+      if (err instanceof AdminError && err.retryAfterSeconds !== undefined) reply.header('retry-after', String(err.retryAfterSeconds))
+      throw err
+    }
+  } }
 
   const audit = async (request: FastifyRequest, operator: string, action: 'session.open' | 'session.close', target: string, refused?: string): Promise<void> => {
     await ctx.audit.record({
@@ -138,7 +156,7 @@ export async function signInRoutes (app: FastifyInstance, deps: SignInDeps): Pro
     return page(request, reply, lang, passwordForm(lang, reply.generateCsrf(), next), 200)
   })
 
-  app.post('/console/signin', async (request, reply) => {
+  app.post('/console/signin', limited, async (request, reply) => {
     const lang = langOf(request)
     const username = field(request, 'username').trim().toLowerCase().slice(0, 64)
     const password = field(request, 'password')
@@ -171,7 +189,7 @@ export async function signInRoutes (app: FastifyInstance, deps: SignInDeps): Pro
     return page(request, reply, lang, codeForm(lang, reply.generateCsrf(), next), 200)
   })
 
-  app.post('/console/signin/code', async (request, reply) => {
+  app.post('/console/signin/code', limited, async (request, reply) => {
     const lang = langOf(request)
     const next = safeNext(field(request, 'next'))
     const pending = request.session.get('pendingOperatorId')
@@ -196,7 +214,7 @@ export async function signInRoutes (app: FastifyInstance, deps: SignInDeps): Pro
     return open(request, reply, operator.id, 'password')
   })
 
-  app.post('/console/signin/certificate', async (request, reply) => {
+  app.post('/console/signin/certificate', limited, async (request, reply) => {
     const lang = langOf(request)
     try {
       const found = authenticator.certificateOperator(request, await ctx.store.current())
