@@ -6,7 +6,7 @@
  */
 import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
-import { DatabaseSync } from 'node:sqlite'
+import { DatabaseSync, type StatementSync } from 'node:sqlite'
 import { Worker } from 'node:worker_threads'
 import type { BatchSignature } from '../certs/batch-signer.ts'
 import { searchSql, SQLITE_TIME, summaryRow, trafficRow, trafficSql, type ExchangeQuery, type ExchangeSummary, type Sql, type TrafficCell, type TrafficQuery } from './exchanges.ts'
@@ -25,6 +25,7 @@ export class SqliteLogStore implements LogStore {
   private readonly db: DatabaseSync
   private readonly writer: Worker
   private readonly group: GroupCommit
+  private readonly statements = new Map<string, StatementSync>()
   private readonly pending = new Map<number, { resolve (chain: ChainEntry[]): void; reject (err: Error): void }>()
   private nextId = 0
   private stopped: Error | undefined
@@ -106,16 +107,23 @@ export class SqliteLogStore implements LogStore {
     return (this.db.prepare('SELECT * FROM ura_log_records WHERE message_id = ? ORDER BY seq').all(messageId) as Array<Record<string, unknown>>).map(rowRecord)
   }
 
+  /** A statement prepared once: a verification walk runs these thousands of times. */
+  private statement (sql: string): StatementSync {
+    let s = this.statements.get(sql)
+    if (s === undefined) { s = this.db.prepare(sql); this.statements.set(sql, s) }
+    return s
+  }
+
   async signature (id: string): Promise<BatchSignature | undefined> {
-    const row = this.db.prepare('SELECT id, header, value, chain FROM ura_log_signatures WHERE id = ?').get(id) as { id: string; header: string; value: string; chain: string } | undefined
+    const row = this.statement('SELECT id, header, value, chain FROM ura_log_signatures WHERE id = ?').get(id) as { id: string; header: string; value: string; chain: string } | undefined
     if (row === undefined) return undefined
-    const cert = this.db.prepare('SELECT pem FROM ura_log_certificates WHERE fingerprint = ?')
+    const cert = this.statement('SELECT pem FROM ura_log_certificates WHERE fingerprint = ?')
     const chain = row.chain === '' ? [] : row.chain.split(',').map(fp => (cert.get(fp) as { pem: string } | undefined)?.pem ?? '')
     return { id: row.id, header: row.header, value: row.value, chain }
   }
 
   async scan (afterSeq: number, limit: number): Promise<StoredRecord[]> {
-    return (this.db.prepare('SELECT * FROM ura_log_records WHERE seq > ? ORDER BY seq LIMIT ?').all(afterSeq, limit) as Array<Record<string, unknown>>).map(rowRecord)
+    return (this.statement('SELECT * FROM ura_log_records WHERE seq > ? ORDER BY seq LIMIT ?').all(afterSeq, limit) as Array<Record<string, unknown>>).map(rowRecord)
   }
 
   async searchExchanges (query: ExchangeQuery): Promise<ExchangeSummary[]> {

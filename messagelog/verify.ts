@@ -5,7 +5,7 @@
  */
 import type { BatchHeader, BatchSignature } from '../certs/batch-signer.ts'
 import { rootFromProof, type ProofStep } from '../certs/merkle.ts'
-import { verifyBatchSignature, type VerifyOptions } from '../certs/verifier.ts'
+import { BatchVerifier, type VerifyOptions } from '../certs/verifier.ts'
 import { chainHash, GENESIS_HASH, recordLeaf, sha512, type StoredRecord } from './record.ts'
 import type { ChainAnchor, LogStore } from './store.ts'
 import { memberOf } from '../protocol/identifiers.ts'
@@ -35,11 +35,14 @@ export function leafProblems (leaf: Buffer, r: ChainedRecord & { proof: ProofSte
   return problems
 }
 
-/** Verifies batch signatures once each, remembering the outcome. */
+/** Verifies batch signatures once each, remembering the outcome (and each certificate chain's checks). */
 export class SignatureCache {
   private readonly done = new Map<string, BatchHeader | Error>()
-  private readonly opts: VerifyOptions
-  constructor (opts: VerifyOptions) { this.opts = opts }
+  private readonly verifier: BatchVerifier
+  constructor (opts: VerifyOptions) { this.verifier = new BatchVerifier(opts) }
+
+  /** Whether the signature with this id was checked already (so need not be read again). */
+  has (id: string): boolean { return this.done.has(id) }
 
   check (sig: BatchSignature | undefined, id: string): BatchHeader {
     let outcome = this.done.get(id)
@@ -47,7 +50,7 @@ export class SignatureCache {
       try {
         if (sig === undefined) throw new Error(`signature ${id} is missing`)
         if (sig.id !== id) throw new Error(`signature ${id} is stored under another id`)
-        outcome = verifyBatchSignature(sig, this.opts)
+        outcome = this.verifier.verify(sig)
       } catch (err) {
         outcome = err as Error
       }
@@ -102,7 +105,7 @@ export async function verifyChain<R extends ChainedRecord> (source: ChainSource<
       if (r.seq !== prev.seq + 1) problems.push(prev.seq === (anchor?.seq ?? 0) && count === 0 ? `the log starts at record ${r.seq}: records ${prev.seq + 1}–${r.seq - 1} are missing` : `records ${prev.seq + 1}–${r.seq - 1} are missing`)
       if (r.prevHash !== prev.hash) problems.push('the record does not follow its predecessor in the hash chain (a record was removed, inserted, reordered or altered)')
       try {
-        const header = cache.check(await source.signature(r.signatureId), r.signatureId)
+        const header = cache.check(cache.has(r.signatureId) ? undefined : await source.signature(r.signatureId), r.signatureId)
         sigIds.add(r.signatureId)
         problems.push(...problemsOf(r, header))
       } catch (err) {
