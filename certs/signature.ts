@@ -66,3 +66,13 @@ export function verifySignature (alg: SignatureAlgorithm, data: Buffer, signatur
     return false
   }
 }
+
+/** verifySignature for a key already known to suit `alg` (algorithmFor(key) === alg): a verifier checking many batches of one key. */
+export function verifySignatureWithSuitedKey (alg: SignatureAlgorithm, data: Buffer, signature: Buffer, publicKey: KeyObject): boolean {
+  const spec = SPECS[alg]
+  try {
+    return verify(spec.digest, data, { key: publicKey, ...spec.options }, signature)
+  } catch {
+    return false
+  }
+}

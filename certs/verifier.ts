@@ -10,7 +10,7 @@
 import { X509Certificate, type KeyObject } from 'node:crypto'
 import type { BatchHeader, BatchSignature } from './batch-signer.ts'
 import { identityOf } from './pki.ts'
-import { isSignatureAlgorithm, verifySignature } from './signature.ts'
+import { algorithmFor, isSignatureAlgorithm, verifySignatureWithSuitedKey, type SignatureAlgorithm } from './signature.ts'
 import { isTrustFailure, oneLine, TrustStore, type CertificatePath, type TrustFailure } from './trust-store.ts'
 
 export class SignatureInvalid extends Error {
@@ -55,6 +55,8 @@ export function verifyBatchSignature (sig: BatchSignature, opts: VerifyOptions =
 interface ChainFacts {
   chain: X509Certificate[]
   key: KeyObject
+  /** The one algorithm the key suits (undefined: none ura knows). */
+  keyAlg: SignatureAlgorithm | undefined
   holder: string | undefined
   /** The path to a trusted CA (or why there is none), once asked. */
   path?: CertificatePath | TrustFailure
@@ -78,7 +80,10 @@ export class BatchVerifier {
     if (facts === undefined) {
       try {
         const chain = pems.map(pem => new X509Certificate(pem))
-        facts = { chain, key: chain[0].publicKey, holder: identityOf(chain[0]) }
+        const key = chain[0].publicKey
+        let keyAlg: SignatureAlgorithm | undefined
+        try { keyAlg = algorithmFor(key) } catch { keyAlg = undefined }
+        facts = { chain, key, keyAlg, holder: identityOf(chain[0]) }
       } catch {
         facts = new SignatureInvalid('a certificate in the chain cannot be parsed')
       }
@@ -94,7 +99,7 @@ export class BatchVerifier {
     const facts = this.facts(sig.chain)
     const { chain } = facts
     const leaf = chain[0]
-    if (!verifySignature(header.alg, Buffer.from(sig.header, 'utf8'), Buffer.from(sig.value, 'base64'), facts.key)) {
+    if (facts.keyAlg !== header.alg || !verifySignatureWithSuitedKey(header.alg, Buffer.from(sig.header, 'utf8'), Buffer.from(sig.value, 'base64'), facts.key)) {
       throw new SignatureInvalid(`the ${header.alg} signature does not verify with the certificate's key`)
     }
     if (facts.holder !== header.signer) {

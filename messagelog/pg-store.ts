@@ -8,7 +8,7 @@ import type { BatchSignature } from '../certs/batch-signer.ts'
 import { POSTGRES_TIME, searchSql, summaryRow, trafficRow, trafficSql, type ExchangeQuery, type ExchangeSummary, type TrafficCell, type TrafficQuery } from './exchanges.ts'
 import { chainGroup, type NewRecord, type StoredRecord } from './record.ts'
 import { logTables } from './schema.ts'
-import { certFingerprint, GroupCommit, RECORD_COLUMNS, recordRow, rowRecord, type ChainAnchor, type LogStore } from './store.ts'
+import { certFingerprint, GroupCommit, RECORD_COLUMNS, recordRow, rowRecord, type ChainAnchor, type LogLocation, type LogStore } from './store.ts'
 
 const SCHEMA = logTables({ seq: 'BIGINT', bytes: 'BYTEA' }) + `
 CREATE TABLE IF NOT EXISTS ura_log_head (id INTEGER PRIMARY KEY CHECK (id = 1), seq BIGINT NOT NULL, hash TEXT NOT NULL, anchor_seq BIGINT, anchor_hash TEXT);
@@ -56,12 +56,14 @@ async function inTransaction<T> (pool: pg.Pool, work: (client: pg.PoolClient) =>
 
 export class PgLogStore implements LogStore {
   readonly kind = 'postgres'
+  readonly location: LogLocation
   private readonly pool: pg.Pool
   private readonly group: GroupCommit
   private closed = false
 
-  private constructor (pool: pg.Pool) {
+  private constructor (pool: pg.Pool, url: string) {
     this.pool = pool
+    this.location = { kind: 'postgres', url }
     this.group = new GroupCommit((records, signatures) => this.writeGroup(records, signatures))
   }
 
@@ -84,7 +86,7 @@ export class PgLogStore implements LogStore {
       await pool.end()
       throw err
     }
-    return new PgLogStore(pool)
+    return new PgLogStore(pool, url)
   }
 
   get stats (): GroupCommit['stats'] { return this.group.stats }
@@ -146,6 +148,11 @@ export class PgLogStore implements LogStore {
   async traffic (query: TrafficQuery): Promise<TrafficCell[]> {
     const sql = trafficSql(query, POSTGRES_TIME)
     return (await this.pool.query(sql.text, sql.params)).rows.map(trafficRow)
+  }
+
+  async extent (): Promise<{ first: number; last: number } | undefined> {
+    const row = (await this.pool.query('SELECT MIN(seq) AS first, MAX(seq) AS last FROM ura_log_records')).rows[0] as { first: string | null; last: string | null }
+    return row.first === null ? undefined : { first: Number(row.first), last: Number(row.last) }
   }
 
   async anchor (): Promise<ChainAnchor | undefined> {
