@@ -59,6 +59,8 @@ export class PgLogStore implements LogStore {
   readonly location: LogLocation
   private readonly pool: pg.Pool
   private readonly group: GroupCommit
+  /** Certificates by fingerprint, read once: thousands of batch signatures share a few. */
+  private readonly certificates = new Map<string, string>()
   private closed = false
 
   private constructor (pool: pg.Pool, url: string) {
@@ -126,13 +128,20 @@ export class PgLogStore implements LogStore {
   }
 
   async signature (id: string): Promise<BatchSignature | undefined> {
-    const { rows } = await this.pool.query('SELECT id, header, value, chain FROM ura_log_signatures WHERE id = $1', [id])
-    if (rows.length === 0) return undefined
-    const row = rows[0] as { id: string; header: string; value: string; chain: string }
-    const fps = row.chain === '' ? [] : row.chain.split(',')
-    const certs = fps.length === 0 ? [] : (await this.pool.query('SELECT fingerprint, pem FROM ura_log_certificates WHERE fingerprint = ANY($1)', [fps])).rows as Array<{ fingerprint: string; pem: string }>
-    const byFp = new Map(certs.map(c => [c.fingerprint, c.pem]))
-    return { id: row.id, header: row.header, value: row.value, chain: fps.map(fp => byFp.get(fp) ?? '') }
+    return (await this.signatures([id])).get(id)
+  }
+
+  /** Signatures by id in one query, their certificates in one more (only those not read before). */
+  async signatures (ids: string[]): Promise<Map<string, BatchSignature>> {
+    const { rows } = await this.pool.query('SELECT id, header, value, chain FROM ura_log_signatures WHERE id = ANY($1)', [ids])
+    const sigs = rows as Array<{ id: string; header: string; value: string; chain: string }>
+    const chains = new Map(sigs.map(row => [row.id, row.chain === '' ? [] : row.chain.split(',')]))
+    const unknown = [...new Set([...chains.values()].flat())].filter(fp => !this.certificates.has(fp))
+    if (unknown.length > 0) {
+      const certs = (await this.pool.query('SELECT fingerprint, pem FROM ura_log_certificates WHERE fingerprint = ANY($1)', [unknown])).rows as Array<{ fingerprint: string; pem: string }>
+      for (const c of certs) this.certificates.set(c.fingerprint, c.pem)
+    }
+    return new Map(sigs.map(row => [row.id, { id: row.id, header: row.header, value: row.value, chain: chains.get(row.id)!.map(fp => this.certificates.get(fp) ?? '') }]))
   }
 
   async scan (afterSeq: number, limit: number): Promise<StoredRecord[]> {

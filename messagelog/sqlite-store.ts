@@ -185,6 +185,16 @@ export class SqliteLogReader {
     return s
   }
 
+  /** SQLite is in-process: one read per signature costs no round trip. */
+  async signatures (ids: string[]): Promise<Map<string, BatchSignature>> {
+    const found = new Map<string, BatchSignature>()
+    for (const id of ids) {
+      const sig = await this.signature(id)
+      if (sig !== undefined) found.set(id, sig)
+    }
+    return found
+  }
+
   async signature (id: string): Promise<BatchSignature | undefined> {
     const row = this.statement('SELECT id, header, value, chain FROM ura_log_signatures WHERE id = ?').get(id) as { id: string; header: string; value: string; chain: string } | undefined
     if (row === undefined) return undefined

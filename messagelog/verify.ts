@@ -75,6 +75,8 @@ export interface ChainSource<R extends ChainedRecord> {
   anchor (): Promise<ChainAnchor | undefined>
   scan (afterSeq: number, limit: number): Promise<R[]>
   signature (id: string): Promise<BatchSignature | undefined>
+  /** Several signatures in one read, where the store can (a page's new signatures at once); missing ones are absent. */
+  signatures? (ids: string[]): Promise<Map<string, BatchSignature>>
   /** The chain head the writer keeps, when it keeps one: a walk ending before it lost records at the end. */
   head? (): Promise<ChainAnchor | undefined>
 }
@@ -120,7 +122,7 @@ export interface RangeWalk<R> {
  * when `start` is that predecessor (the anchor, for a walk from the start), else left to the caller,
  * who knows it. Stops at the first bad record.
  */
-export async function verifyRange<R extends ChainedRecord> (source: Pick<ChainSource<R>, 'scan' | 'signature'>, problemsOf: (r: R, header: BatchHeader) => string[], cache: SignatureCache, after: number, upTo: number, onProgress?: OnProgress, pageSize = 1000, start?: ChainAnchor): Promise<RangeWalk<R>> {
+export async function verifyRange<R extends ChainedRecord> (source: Pick<ChainSource<R>, 'scan' | 'signature' | 'signatures'>, problemsOf: (r: R, header: BatchHeader) => string[], cache: SignatureCache, after: number, upTo: number, onProgress?: OnProgress, pageSize = 1000, start?: ChainAnchor): Promise<RangeWalk<R>> {
   const walk: RangeWalk<R> = { records: 0, signatureIds: [] }
   const sigIds = new Set<string>()
   let prev: ChainAnchor | undefined
@@ -129,11 +131,13 @@ export async function verifyRange<R extends ChainedRecord> (source: Pick<ChainSo
     const page = await source.scan(cursor, pageSize)
     if (page.length === 0) break
     let walked = 0
+    const fresh = source.signatures === undefined ? [] : [...new Set(page.filter(r => !cache.has(r.signatureId)).map(r => r.signatureId))]
+    const fetched = fresh.length === 0 ? undefined : await source.signatures!(fresh)
     for (const r of page) {
       if (r.seq > upTo) break
       const problems = prev !== undefined ? linkProblems(prev, r, false) : start !== undefined ? linkProblems(start, r, true) : []
       try {
-        const header = cache.check(cache.has(r.signatureId) ? undefined : await source.signature(r.signatureId), r.signatureId)
+        const header = cache.check(cache.has(r.signatureId) ? undefined : fetched !== undefined ? fetched.get(r.signatureId) : await source.signature(r.signatureId), r.signatureId)
         sigIds.add(r.signatureId)
         problems.push(...problemsOf(r, header))
       } catch (err) {
