@@ -13,7 +13,7 @@ import { searchSql, SQLITE_TIME, summaryRow, trafficRow, trafficSql, type Exchan
 import type { NewRecord, StoredRecord } from './record.ts'
 import type { ChainEntry, WriteReply, WriteRequest } from './sqlite-writer.ts'
 import { logTables } from './schema.ts'
-import { GroupCommit, rowRecord, type ChainAnchor, type LogLocation, type LogStore } from './store.ts'
+import { arrayRecord, GroupCommit, RECORD_COLUMNS, rowRecord, type ChainAnchor, type LogLocation, type LogStore } from './store.ts'
 
 const SCHEMA = logTables({ seq: 'INTEGER', bytes: 'BLOB' }) + `
 CREATE TABLE IF NOT EXISTS ura_log_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -212,7 +212,13 @@ export class SqliteLogReader {
   }
 
   async scan (afterSeq: number, limit: number): Promise<StoredRecord[]> {
-    return (this.statement('SELECT * FROM ura_log_records WHERE seq > ? ORDER BY seq LIMIT ?').all(afterSeq, limit) as Array<Record<string, unknown>>).map(rowRecord)
+    let scan = this.statements.get('scan')
+    if (scan === undefined) {
+      scan = this.db.prepare(`SELECT ${RECORD_COLUMNS.map(c => c[1]).join(', ')} FROM ura_log_records WHERE seq > ? ORDER BY seq LIMIT ?`)
+      scan.setReturnArrays(true)
+      this.statements.set('scan', scan)
+    }
+    return (scan.all(afterSeq, limit) as unknown as unknown[][]).map(arrayRecord)
   }
 
   async extent (): Promise<{ first: number; last: number } | undefined> {

@@ -62,6 +62,17 @@ export function rowRecord (row: Record<string, unknown>): StoredRecord {
   return r as unknown as StoredRecord
 }
 
+/** rowRecord for a row read as an array of the RECORD_COLUMNS in their order (a long scan makes no per-row objects of column names). */
+export function arrayRecord (row: unknown[]): StoredRecord {
+  const r: Record<string, unknown> = {}
+  for (let i = 0; i < RECORD_COLUMNS.length; i++) r[RECORD_COLUMNS[i][0]] = row[i]
+  r.seq = Number(r.seq)
+  r.status = r.status === null ? null : Number(r.status)
+  r.proof = JSON.parse(r.proof as string)
+  r.body = r.body === null ? null : Buffer.from(r.body as Uint8Array)
+  return r as unknown as StoredRecord
+}
+
 export function certFingerprint (pem: string): string {
   return createHash('sha256').update(pem.trim()).digest('hex')
 }
