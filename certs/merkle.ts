@@ -14,7 +14,8 @@ const NODE = Buffer.from([1])
 
 // One-shot crypto.hash(): several times faster than createHash() for inputs this small.
 export function leafHash (content: string | Buffer): Buffer {
-  return hash('sha512', Buffer.concat([LEAF, typeof content === 'string' ? Buffer.from(content, 'utf8') : content]), 'buffer')
+  // U+0000 is the single byte 0x00 in UTF-8: the same bytes as LEAF ‖ content, without copying them.
+  return typeof content === 'string' ? hash('sha512', '\u0000' + content, 'buffer') : hash('sha512', Buffer.concat([LEAF, content]), 'buffer')
 }
 
 function nodeHash (left: Buffer, right: Buffer): Buffer {

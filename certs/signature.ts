@@ -54,12 +54,9 @@ export function signAsync (alg: SignatureAlgorithm, data: Buffer, key: KeyObject
   })
 }
 
-/** True when `signature` is a valid `alg` signature of `data` by `publicKey`, and the key fits the algorithm. */
-export function verifySignature (alg: SignatureAlgorithm, data: Buffer, signature: Buffer, publicKey: KeyObject): boolean {
+/** True when `signature` is a valid `alg` signature of `data` by `publicKey`, a key already known to suit `alg` (algorithmFor(key) === alg, checked once per certificate by the verifier). */
+export function verifySignatureWithSuitedKey (alg: SignatureAlgorithm, data: Buffer, signature: Buffer, publicKey: KeyObject): boolean {
   const spec = SPECS[alg]
-  if (publicKey.asymmetricKeyType !== spec.keyType) return false
-  if (spec.curve !== undefined && publicKey.asymmetricKeyDetails?.namedCurve !== spec.curve) return false
-  if (spec.keyType === 'rsa' && (publicKey.asymmetricKeyDetails?.modulusLength ?? 0) < 2048) return false
   try {
     return verify(spec.digest, data, { key: publicKey, ...spec.options }, signature)
   } catch {

@@ -7,11 +7,11 @@
  * Revocation is checked when signing (see keystore-signer.ts), not here: a certificate revoked after a
  * batch was signed does not void that batch, and an offline verifier has no revocation list.
  */
-import { X509Certificate } from 'node:crypto'
+import { X509Certificate, type KeyObject } from 'node:crypto'
 import type { BatchHeader, BatchSignature } from './batch-signer.ts'
 import { identityOf } from './pki.ts'
-import { isSignatureAlgorithm, verifySignature } from './signature.ts'
-import { oneLine, TrustStore } from './trust-store.ts'
+import { algorithmFor, isSignatureAlgorithm, verifySignatureWithSuitedKey, type SignatureAlgorithm } from './signature.ts'
+import { isTrustFailure, oneLine, TrustStore, type CertificatePath, type TrustFailure } from './trust-store.ts'
 
 export class SignatureInvalid extends Error {
   constructor (message: string) {
@@ -48,38 +48,79 @@ export function anchorsOnly (pems: string[]): TrustStore {
 
 /** Verifies one batch signature; returns the header it signs. Throws SignatureInvalid naming the problem. */
 export function verifyBatchSignature (sig: BatchSignature, opts: VerifyOptions = {}): BatchHeader {
-  const header = parseBatchHeader(sig.header)
-  if (!Array.isArray(sig.chain) || sig.chain.length === 0) throw new SignatureInvalid('the signature carries no certificate chain')
-  let chain: X509Certificate[]
-  try {
-    chain = sig.chain.map(pem => new X509Certificate(pem))
-  } catch {
-    throw new SignatureInvalid('a certificate in the chain cannot be parsed')
+  return new BatchVerifier(opts).verify(sig)
+}
+
+/** What is learnt once of a certificate chain, however many batches it signed. */
+interface ChainFacts {
+  chain: X509Certificate[]
+  key: KeyObject
+  /** The one algorithm the key suits (undefined: none ura knows). */
+  keyAlg: SignatureAlgorithm | undefined
+  holder: string | undefined
+  /** The path to a trusted CA (or why there is none), once asked. */
+  path?: CertificatePath | TrustFailure
+  /** Without trust: the first certificate not issued by the next one (-1: none), once asked. */
+  misissued?: number
+}
+
+/**
+ * Verifies batch signatures, parsing and path-building each certificate chain once: a log holds
+ * thousands of batches signed by a handful of member certificates. The checks and their messages are
+ * verifyBatchSignature's; only the signature itself and the validity at each signing time are per batch.
+ */
+export class BatchVerifier {
+  private readonly opts: VerifyOptions
+  private readonly chains = new Map<string, ChainFacts | SignatureInvalid>()
+  constructor (opts: VerifyOptions = {}) { this.opts = opts }
+
+  private facts (pems: string[]): ChainFacts {
+    const id = pems.join('\n')
+    let facts = this.chains.get(id)
+    if (facts === undefined) {
+      try {
+        const chain = pems.map(pem => new X509Certificate(pem))
+        const key = chain[0].publicKey
+        let keyAlg: SignatureAlgorithm | undefined
+        try { keyAlg = algorithmFor(key) } catch { keyAlg = undefined }
+        facts = { chain, key, keyAlg, holder: identityOf(chain[0]) }
+      } catch {
+        facts = new SignatureInvalid('a certificate in the chain cannot be parsed')
+      }
+      this.chains.set(id, facts)
+    }
+    if (facts instanceof SignatureInvalid) throw facts
+    return facts
   }
-  const leaf = chain[0]
-  if (!verifySignature(header.alg, Buffer.from(sig.header, 'utf8'), Buffer.from(sig.value, 'base64'), leaf.publicKey)) {
-    throw new SignatureInvalid(`the ${header.alg} signature does not verify with the certificate's key`)
-  }
-  const holder = identityOf(leaf)
-  if (holder !== header.signer) {
-    throw new SignatureInvalid(`the signing certificate (${oneLine(leaf.subject)}) is issued to ${holder ?? 'nobody ura knows'}, not to ${header.signer}`)
-  }
-  const at = Date.parse(header.time)
-  if (opts.trust !== undefined) {
-    const verdict = opts.trust.verify(leaf, { intermediates: chain.slice(1), usage: 'signing', at })
-    if (!verdict.ok) throw new SignatureInvalid(`certificate at the signing time ${header.time}: ${verdict.message}`)
+
+  verify (sig: BatchSignature): BatchHeader {
+    const header = parseBatchHeader(sig.header)
+    if (!Array.isArray(sig.chain) || sig.chain.length === 0) throw new SignatureInvalid('the signature carries no certificate chain')
+    const facts = this.facts(sig.chain)
+    const { chain } = facts
+    const leaf = chain[0]
+    if (facts.keyAlg !== header.alg || !verifySignatureWithSuitedKey(header.alg, Buffer.from(sig.header, 'utf8'), Buffer.from(sig.value, 'base64'), facts.key)) {
+      throw new SignatureInvalid(`the ${header.alg} signature does not verify with the certificate's key`)
+    }
+    if (facts.holder !== header.signer) {
+      throw new SignatureInvalid(`the signing certificate (${oneLine(leaf.subject)}) is issued to ${facts.holder ?? 'nobody ura knows'}, not to ${header.signer}`)
+    }
+    const at = Date.parse(header.time)
+    const trust = this.opts.trust
+    if (trust !== undefined) {
+      facts.path ??= trust.path(leaf, chain.slice(1))
+      const failure = isTrustFailure(facts.path) ? facts.path : trust.status(facts.path, 'signing', at)
+      if (failure !== undefined) throw new SignatureInvalid(`certificate at the signing time ${header.time}: ${failure.message}`)
+      return header
+    }
+    // No CA given: the chain must at least be internally consistent and valid at the signing time.
+    for (const cert of chain) {
+      if (at < cert.validFromDate.getTime() || at > cert.validToDate.getTime()) {
+        throw new SignatureInvalid(`certificate ${oneLine(cert.subject)} was not valid at the signing time ${header.time}`)
+      }
+    }
+    facts.misissued ??= chain.findIndex((cert, i) => i + 1 < chain.length && (!cert.checkIssued(chain[i + 1]) || !cert.verify(chain[i + 1].publicKey)))
+    if (facts.misissued >= 0) throw new SignatureInvalid(`certificate ${facts.misissued} of the chain is not issued by certificate ${facts.misissued + 1}`)
     return header
   }
-  // No CA given: the chain must at least be internally consistent and valid at the signing time.
-  for (const cert of chain) {
-    if (at < cert.validFromDate.getTime() || at > cert.validToDate.getTime()) {
-      throw new SignatureInvalid(`certificate ${oneLine(cert.subject)} was not valid at the signing time ${header.time}`)
-    }
-  }
-  for (let i = 0; i + 1 < chain.length; i++) {
-    if (!chain[i].checkIssued(chain[i + 1]) || !chain[i].verify(chain[i + 1].publicKey)) {
-      throw new SignatureInvalid(`certificate ${i} of the chain is not issued by certificate ${i + 1}`)
-    }
-  }
-  return header
 }

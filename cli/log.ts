@@ -10,7 +10,8 @@ import type { UraConfig } from '../config/types.ts'
 import { verifyEvidence } from '../messagelog/evidence.ts'
 import { openLogStore } from '../messagelog/index.ts'
 import { dataDirOf } from '../certs/node-pki.ts'
-import { verifyStore } from '../messagelog/verify.ts'
+import { recordsToVerify, verifyLog } from '../messagelog/verify-log.ts'
+import { progressReporter } from './progress.ts'
 import { DEMO_CONFIG_DIR } from '../config/defaults.ts'
 
 export async function configFrom (dir: string | undefined): Promise<UraConfig | undefined> {
@@ -54,14 +55,19 @@ export function reportVerdict (what: string, verdict: { ok: boolean; records: nu
   return 1
 }
 
-/** `ura log verify [--config <dir>] [--ca <ca.pem>]` — exit 0 when the whole log is sound, 1 at the first bad record. */
-export async function logVerify (values: { config?: string; ca?: string }): Promise<number> {
+/**
+ * `ura log verify [--config <dir>] [--ca <ca.pem>] [--quiet]` — exit 0 when the whole log is sound,
+ * 1 at the first bad record. Progress goes to stderr unless `--quiet`.
+ */
+export async function logVerify (values: { config?: string; ca?: string; quiet?: boolean }): Promise<number> {
   const config = await configFrom(values.config)
   if (config === undefined) return 2
   const anchors = trustedCas(config, values.ca)
   const store = await openLogStore(config)
   try {
-    const verdict = await verifyStore(store, anchors.length === 0 ? {} : { trust: anchorsOnly(anchors) })
+    const progress = values.quiet === true ? undefined : progressReporter({ total: await recordsToVerify(store) })
+    const verdict = await verifyLog(store, anchors.length === 0 ? {} : { trust: anchorsOnly(anchors) }, progress === undefined ? {} : { onProgress: n => { progress.add(n) } })
+    progress?.done()
     const bad = verdict.firstBad
     return reportVerdict(`message log (${store.kind})`, verdict, bad?.messageId === undefined ? '' : ` (message ${bad.messageId})`)
   } finally {

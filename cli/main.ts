@@ -109,6 +109,7 @@ export function buildProgram (): UraCommand {
     ].join('\n'))
     .option('--config <dir>', 'configuration directory (its node.log says which store to read)')
     .option('--ca <ca.pem>', "trusted CA certificate(s); default: the node's trust store (<dataDir>/pki/trust)")
+    .option('--quiet', 'no progress while verifying (only the verdict)')
     .action(run(async () => (await import('./log.ts')).logVerify))
   log.command('prune')
     .summary('remove log records past their retention')

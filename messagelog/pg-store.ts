@@ -8,7 +8,7 @@ import type { BatchSignature } from '../certs/batch-signer.ts'
 import { POSTGRES_TIME, searchSql, summaryRow, trafficRow, trafficSql, type ExchangeQuery, type ExchangeSummary, type TrafficCell, type TrafficQuery } from './exchanges.ts'
 import { chainGroup, type NewRecord, type StoredRecord } from './record.ts'
 import { logTables } from './schema.ts'
-import { certFingerprint, GroupCommit, RECORD_COLUMNS, recordRow, rowRecord, type ChainAnchor, type LogStore } from './store.ts'
+import { certFingerprint, GroupCommit, RECORD_COLUMNS, recordRow, rowRecord, type ChainAnchor, type LogLocation, type LogStore } from './store.ts'
 
 const SCHEMA = logTables({ seq: 'BIGINT', bytes: 'BYTEA' }) + `
 CREATE TABLE IF NOT EXISTS ura_log_head (id INTEGER PRIMARY KEY CHECK (id = 1), seq BIGINT NOT NULL, hash TEXT NOT NULL, anchor_seq BIGINT, anchor_hash TEXT);
@@ -56,12 +56,16 @@ async function inTransaction<T> (pool: pg.Pool, work: (client: pg.PoolClient) =>
 
 export class PgLogStore implements LogStore {
   readonly kind = 'postgres'
+  readonly location: LogLocation
   private readonly pool: pg.Pool
   private readonly group: GroupCommit
+  /** Certificates by fingerprint, read once: thousands of batch signatures share a few. */
+  private readonly certificates = new Map<string, string>()
   private closed = false
 
-  private constructor (pool: pg.Pool) {
+  private constructor (pool: pg.Pool, url: string) {
     this.pool = pool
+    this.location = { kind: 'postgres', url }
     this.group = new GroupCommit((records, signatures) => this.writeGroup(records, signatures))
   }
 
@@ -84,7 +88,7 @@ export class PgLogStore implements LogStore {
       await pool.end()
       throw err
     }
-    return new PgLogStore(pool)
+    return new PgLogStore(pool, url)
   }
 
   get stats (): GroupCommit['stats'] { return this.group.stats }
@@ -124,13 +128,20 @@ export class PgLogStore implements LogStore {
   }
 
   async signature (id: string): Promise<BatchSignature | undefined> {
-    const { rows } = await this.pool.query('SELECT id, header, value, chain FROM ura_log_signatures WHERE id = $1', [id])
-    if (rows.length === 0) return undefined
-    const row = rows[0] as { id: string; header: string; value: string; chain: string }
-    const fps = row.chain === '' ? [] : row.chain.split(',')
-    const certs = fps.length === 0 ? [] : (await this.pool.query('SELECT fingerprint, pem FROM ura_log_certificates WHERE fingerprint = ANY($1)', [fps])).rows as Array<{ fingerprint: string; pem: string }>
-    const byFp = new Map(certs.map(c => [c.fingerprint, c.pem]))
-    return { id: row.id, header: row.header, value: row.value, chain: fps.map(fp => byFp.get(fp) ?? '') }
+    return (await this.signatures([id])).get(id)
+  }
+
+  /** Signatures by id in one query, their certificates in one more (only those not read before). */
+  async signatures (ids: string[]): Promise<Map<string, BatchSignature>> {
+    const { rows } = await this.pool.query('SELECT id, header, value, chain FROM ura_log_signatures WHERE id = ANY($1)', [ids])
+    const sigs = rows as Array<{ id: string; header: string; value: string; chain: string }>
+    const chains = new Map(sigs.map(row => [row.id, row.chain === '' ? [] : row.chain.split(',')]))
+    const unknown = [...new Set([...chains.values()].flat())].filter(fp => !this.certificates.has(fp))
+    if (unknown.length > 0) {
+      const certs = (await this.pool.query('SELECT fingerprint, pem FROM ura_log_certificates WHERE fingerprint = ANY($1)', [unknown])).rows as Array<{ fingerprint: string; pem: string }>
+      for (const c of certs) this.certificates.set(c.fingerprint, c.pem)
+    }
+    return new Map(sigs.map(row => [row.id, { id: row.id, header: row.header, value: row.value, chain: chains.get(row.id)!.map(fp => this.certificates.get(fp) ?? '') }]))
   }
 
   async scan (afterSeq: number, limit: number): Promise<StoredRecord[]> {
@@ -146,6 +157,11 @@ export class PgLogStore implements LogStore {
   async traffic (query: TrafficQuery): Promise<TrafficCell[]> {
     const sql = trafficSql(query, POSTGRES_TIME)
     return (await this.pool.query(sql.text, sql.params)).rows.map(trafficRow)
+  }
+
+  async extent (): Promise<{ first: number; last: number } | undefined> {
+    const row = (await this.pool.query('SELECT MIN(seq) AS first, MAX(seq) AS last FROM ura_log_records')).rows[0] as { first: string | null; last: string | null }
+    return row.first === null ? undefined : { first: Number(row.first), last: Number(row.last) }
   }
 
   async anchor (): Promise<ChainAnchor | undefined> {

@@ -6,14 +6,14 @@
  */
 import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
-import { DatabaseSync } from 'node:sqlite'
+import { DatabaseSync, type StatementSync } from 'node:sqlite'
 import { Worker } from 'node:worker_threads'
 import type { BatchSignature } from '../certs/batch-signer.ts'
 import { searchSql, SQLITE_TIME, summaryRow, trafficRow, trafficSql, type ExchangeQuery, type ExchangeSummary, type Sql, type TrafficCell, type TrafficQuery } from './exchanges.ts'
 import type { NewRecord, StoredRecord } from './record.ts'
 import type { ChainEntry, WriteReply, WriteRequest } from './sqlite-writer.ts'
 import { logTables } from './schema.ts'
-import { GroupCommit, rowRecord, type ChainAnchor, type LogStore } from './store.ts'
+import { arrayRecord, GroupCommit, RECORD_COLUMNS, rowRecord, type ChainAnchor, type LogLocation, type LogStore } from './store.ts'
 
 const SCHEMA = logTables({ seq: 'INTEGER', bytes: 'BLOB' }) + `
 CREATE TABLE IF NOT EXISTS ura_log_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -24,14 +24,18 @@ export class SqliteLogStore implements LogStore {
   /** Reads, pruning and schema; appends go through the writer thread. */
   private readonly db: DatabaseSync
   private readonly writer: Worker
+  readonly location: LogLocation
+  private readonly reader: SqliteLogReader
   private readonly group: GroupCommit
   private readonly pending = new Map<number, { resolve (chain: ChainEntry[]): void; reject (err: Error): void }>()
   private nextId = 0
   private stopped: Error | undefined
   private closed = false
 
-  private constructor (db: DatabaseSync, writer: Worker) {
+  private constructor (db: DatabaseSync, writer: Worker, file: string) {
     this.db = db
+    this.location = { kind: 'embedded', file }
+    this.reader = new SqliteLogReader(db)
     this.writer = writer
     this.group = new GroupCommit((records, signatures) => this.writeGroup(records, signatures))
     writer.on('message', (reply: WriteReply) => {
@@ -81,7 +85,7 @@ export class SqliteLogStore implements LogStore {
       // Only these: Node's own listeners on the worker keep its message port working.
       writer.off('message', onMessage).off('error', onError).off('exit', onExit)
     }
-    return new SqliteLogStore(db, writer)
+    return new SqliteLogStore(db, writer, file)
   }
 
   get stats (): GroupCommit['stats'] { return this.group.stats }
@@ -106,17 +110,11 @@ export class SqliteLogStore implements LogStore {
     return (this.db.prepare('SELECT * FROM ura_log_records WHERE message_id = ? ORDER BY seq').all(messageId) as Array<Record<string, unknown>>).map(rowRecord)
   }
 
-  async signature (id: string): Promise<BatchSignature | undefined> {
-    const row = this.db.prepare('SELECT id, header, value, chain FROM ura_log_signatures WHERE id = ?').get(id) as { id: string; header: string; value: string; chain: string } | undefined
-    if (row === undefined) return undefined
-    const cert = this.db.prepare('SELECT pem FROM ura_log_certificates WHERE fingerprint = ?')
-    const chain = row.chain === '' ? [] : row.chain.split(',').map(fp => (cert.get(fp) as { pem: string } | undefined)?.pem ?? '')
-    return { id: row.id, header: row.header, value: row.value, chain }
-  }
+  signature (id: string): Promise<BatchSignature | undefined> { return this.reader.signature(id) }
 
-  async scan (afterSeq: number, limit: number): Promise<StoredRecord[]> {
-    return (this.db.prepare('SELECT * FROM ura_log_records WHERE seq > ? ORDER BY seq LIMIT ?').all(afterSeq, limit) as Array<Record<string, unknown>>).map(rowRecord)
-  }
+  scan (afterSeq: number, limit: number): Promise<StoredRecord[]> { return this.reader.scan(afterSeq, limit) }
+
+  extent (): Promise<{ first: number; last: number } | undefined> { return this.reader.extent() }
 
   async searchExchanges (query: ExchangeQuery): Promise<ExchangeSummary[]> {
     return this.all(searchSql(query)).map(summaryRow)
@@ -131,14 +129,7 @@ export class SqliteLogStore implements LogStore {
     return this.db.prepare(sql.text.replace(/\$(\d+)/g, '?$1')).all(...(sql.params as Array<string | number>)) as Array<Record<string, unknown>>
   }
 
-  private readAnchor (): ChainAnchor | undefined {
-    const row = this.db.prepare("SELECT value FROM ura_log_meta WHERE key = 'anchor'").get() as { value: string } | undefined
-    return row === undefined ? undefined : JSON.parse(row.value) as ChainAnchor
-  }
-
-  async anchor (): Promise<ChainAnchor | undefined> {
-    return this.readAnchor()
-  }
+  anchor (): Promise<ChainAnchor | undefined> { return this.reader.anchor() }
 
   async prune (before: Date): Promise<number> {
     const last = this.db.prepare('SELECT seq, hash FROM ura_log_records WHERE seq = (SELECT MAX(seq) FROM ura_log_records WHERE time < ?)').get(before.toISOString()) as ChainAnchor | undefined
@@ -168,4 +159,77 @@ export class SqliteLogStore implements LogStore {
   async exec (sql: string, ...params: unknown[]): Promise<void> {
     this.db.prepare(sql.replace(/\$(\d+)/g, '?$1')).run(...(params as Array<string | number | null | Uint8Array>))
   }
+}
+
+/**
+ * The reads a chain walk makes, on one connection with its statements prepared once (a walk runs
+ * them thousands of times): the store's own, or a read-only one a verification thread opens.
+ */
+export class SqliteLogReader {
+  private readonly db: DatabaseSync
+  private readonly statements = new Map<string, StatementSync>()
+  /** Certificates by fingerprint, read once per connection: thousands of batch signatures share a few. */
+  private readonly certificates = new Map<string, string>()
+  constructor (db: DatabaseSync) { this.db = db }
+
+  /** A read-only connection to an existing log file. */
+  static open (file: string): SqliteLogReader {
+    const db = new DatabaseSync(file, { readOnly: true })
+    db.exec('PRAGMA busy_timeout = 5000;')
+    return new SqliteLogReader(db)
+  }
+
+  private statement (sql: string): StatementSync {
+    let s = this.statements.get(sql)
+    if (s === undefined) { s = this.db.prepare(sql); this.statements.set(sql, s) }
+    return s
+  }
+
+  /** SQLite is in-process: one read per signature costs no round trip. */
+  async signatures (ids: string[]): Promise<Map<string, BatchSignature>> {
+    const found = new Map<string, BatchSignature>()
+    for (const id of ids) {
+      const sig = await this.signature(id)
+      if (sig !== undefined) found.set(id, sig)
+    }
+    return found
+  }
+
+  async signature (id: string): Promise<BatchSignature | undefined> {
+    const row = this.statement('SELECT id, header, value, chain FROM ura_log_signatures WHERE id = ?').get(id) as { id: string; header: string; value: string; chain: string } | undefined
+    if (row === undefined) return undefined
+    return { id: row.id, header: row.header, value: row.value, chain: row.chain === '' ? [] : row.chain.split(',').map(fp => this.certificate(fp)) }
+  }
+
+  private certificate (fingerprint: string): string {
+    let pem = this.certificates.get(fingerprint)
+    if (pem === undefined) {
+      pem = (this.statement('SELECT pem FROM ura_log_certificates WHERE fingerprint = ?').get(fingerprint) as { pem: string } | undefined)?.pem ?? ''
+      // A missing certificate is not remembered: it may be written by the time it is asked for again.
+      if (pem !== '') this.certificates.set(fingerprint, pem)
+    }
+    return pem
+  }
+
+  async scan (afterSeq: number, limit: number): Promise<StoredRecord[]> {
+    let scan = this.statements.get('scan')
+    if (scan === undefined) {
+      scan = this.db.prepare(`SELECT ${RECORD_COLUMNS.map(c => c[1]).join(', ')} FROM ura_log_records WHERE seq > ? ORDER BY seq LIMIT ?`)
+      scan.setReturnArrays(true)
+      this.statements.set('scan', scan)
+    }
+    return (scan.all(afterSeq, limit) as unknown as unknown[][]).map(arrayRecord)
+  }
+
+  async extent (): Promise<{ first: number; last: number } | undefined> {
+    const row = this.statement('SELECT MIN(seq) AS first, MAX(seq) AS last FROM ura_log_records').get() as { first: number | null; last: number | null }
+    return row.first === null ? undefined : { first: Number(row.first), last: Number(row.last) }
+  }
+
+  async anchor (): Promise<ChainAnchor | undefined> {
+    const row = this.statement("SELECT value FROM ura_log_meta WHERE key = 'anchor'").get() as { value: string } | undefined
+    return row === undefined ? undefined : JSON.parse(row.value) as ChainAnchor
+  }
+
+  async close (): Promise<void> { this.db.close() }
 }

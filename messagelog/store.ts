@@ -10,8 +10,12 @@ import type { NewRecord, StoredRecord } from './record.ts'
 
 export interface ChainAnchor { seq: number; hash: string }
 
+/** Where a store keeps the log: enough for another thread to open it and read. */
+export type LogLocation = { kind: 'embedded'; file: string } | { kind: 'postgres'; url: string }
+
 export interface LogStore {
   readonly kind: 'embedded' | 'postgres'
+  readonly location: LogLocation
   /** Appends one record (and its batch signature, once) durably; resolves with its sequence number and chain hash. */
   append (record: NewRecord, signature: BatchSignature): Promise<StoredRecord>
   /** Records appended and not yet durable: queued for the next group or in the group being written (`ura_queue_depth{queue="log"}`). */
@@ -25,6 +29,8 @@ export interface LogStore {
   searchExchanges (query: ExchangeQuery): Promise<ExchangeSummary[]>
   /** The exchanges of a time window counted per service, bucket, duration bin and outcome (see traffic.ts). */
   traffic (query: TrafficQuery): Promise<TrafficCell[]>
+  /** The lowest and highest sequence numbers held, or undefined when the log holds no record. */
+  extent (): Promise<{ first: number; last: number } | undefined>
   /** The last record removed by pruning: the remaining chain continues from its hash. */
   anchor (): Promise<ChainAnchor | undefined>
   /** Removes the records older than `before` (a prefix of the log) and signatures no longer used; returns how many records went. */
@@ -52,6 +58,17 @@ export function rowRecord (row: Record<string, unknown>): StoredRecord {
   r.seq = Number(r.seq)
   r.status = r.status === null ? null : Number(r.status)
   r.proof = JSON.parse(row.proof as string)
+  r.body = r.body === null ? null : Buffer.from(r.body as Uint8Array)
+  return r as unknown as StoredRecord
+}
+
+/** rowRecord for a row read as an array of the RECORD_COLUMNS in their order (a long scan makes no per-row objects of column names). */
+export function arrayRecord (row: unknown[]): StoredRecord {
+  const r: Record<string, unknown> = {}
+  for (let i = 0; i < RECORD_COLUMNS.length; i++) r[RECORD_COLUMNS[i][0]] = row[i]
+  r.seq = Number(r.seq)
+  r.status = r.status === null ? null : Number(r.status)
+  r.proof = JSON.parse(r.proof as string)
   r.body = r.body === null ? null : Buffer.from(r.body as Uint8Array)
   return r as unknown as StoredRecord
 }

@@ -1,0 +1,149 @@
+/**
+ * How fast `ura log verify` checks a message log: writes N records through the real recorder (batch
+ * signed with the demo PKI's ECDSA member keys, appended by the store's group commit) into a scratch
+ * data directory, then runs `ura log verify` on it as a user would and prints records/s — of the
+ * verification (its closing progress line) and of the whole command, process start included — and
+ * the CPU it used. Issue 14 asks for ≥ 100,000 records/s on 2 cores.
+ *
+ *   npm run bench:verify [-- --records 60000 --store embedded|postgres --concurrency 64 --runs 3 --dir <scratch>]
+ *
+ * `--dir` keeps the scratch directory (and reuses the log in it when it is already there).
+ */
+import { execFile } from 'node:child_process'
+import { randomUUID } from 'node:crypto'
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { parseArgs } from 'node:util'
+import pg from 'pg'
+import { initPki } from '../certs/dev-pki.ts'
+import { Keystore } from '../certs/keystore.ts'
+import { keystoreSigningKeys } from '../certs/keystore-signer.ts'
+import { TrustStore } from '../certs/trust-store.ts'
+import { DEMO_CONFIG_DIR } from '../config/defaults.ts'
+import { loadConfig } from '../config/load.ts'
+import { openMessageLog } from '../messagelog/index.ts'
+import { sha512, type RecordContent } from '../messagelog/record.ts'
+import { memberOf } from '../protocol/identifiers.ts'
+
+const { values } = parseArgs({
+  options: {
+    records: { type: 'string', default: '60000' },
+    store: { type: 'string', default: 'embedded' },
+    concurrency: { type: 'string', default: '64' },
+    runs: { type: 'string', default: '3' },
+    dir: { type: 'string' },
+  },
+})
+const RECORDS = Number(values.records)
+const PG_DB = 'ura_bench_verify'
+const PG_URL = `postgres://postgres@127.0.0.1:5432/${PG_DB}`
+const URA = resolve(import.meta.dirname, '../cli/main.ts')
+const CLIENTS = ['AL-DEV/GOV/K11503002N/e-albania', 'AL-DEV/NJQV/L21603004L/gjendja-civile']
+const SERVICES = ['AL-DEV/NJQV/L21603004L/taksat-vendore/detyrimet', 'AL-DEV/GOV/L01417001D/regjistri-civil/te-dhenat-personale']
+
+const scratch = values.dir ?? mkdtempSync(join(tmpdir(), 'ura-verify-bench-'))
+const configDir = join(scratch, 'config')
+const dataDir = join(scratch, 'data')
+const done = join(scratch, 'written')
+
+/** The demo configuration in the scratch directory, its data dir and log store pointed at the scratch ones. */
+function writeConfig (): void {
+  cpSync(DEMO_CONFIG_DIR, configDir, { recursive: true })
+  const log = values.store === 'postgres' ? `{ store: postgres, url: "${PG_URL}" }` : '{ store: embedded }'
+  const node = readFileSync(join(configDir, 'node.yaml'), 'utf8').replace(/dataDir: .*/, `dataDir: ${dataDir}\n  log: ${log}`)
+  writeFileSync(join(configDir, 'node.yaml'), node)
+}
+
+async function resetPg (): Promise<void> {
+  const admin = new pg.Client('postgres://postgres@127.0.0.1:5432/postgres')
+  await admin.connect()
+  await admin.query(`DROP DATABASE IF EXISTS ${PG_DB} WITH (FORCE)`)
+  await admin.query(`CREATE DATABASE ${PG_DB}`)
+  await admin.end()
+}
+
+/** One record's content: requests and responses of a few clients and services, as the gateway logs them. */
+function content (i: number): RecordContent {
+  const request = i % 2 === 0
+  const client = CLIENTS[(i >> 1) % CLIENTS.length]
+  const service = SERVICES[(i >> 2) % SERVICES.length]
+  const id = randomUUID()
+  return {
+    time: new Date(Date.now() - (RECORDS - i) * 10).toISOString(),
+    direction: request ? 'request' : 'response',
+    protocol: 'rest',
+    messageId: id,
+    requestId: id,
+    client,
+    service,
+    userId: null,
+    issue: null,
+    representedParty: null,
+    method: 'GET',
+    path: '/subjekte/K81305012I/detyrime?viti=2026',
+    status: request ? null : 200,
+    fault: null,
+    requestHash: sha512(`request ${id}`),
+    headersDigest: sha512(`headers ${id}`),
+    bodyDigest: sha512(`{"n":${i}}`),
+    signer: memberOf(request ? client : service),
+  }
+}
+
+async function writeLog (): Promise<void> {
+  writeConfig()
+  if (values.store === 'postgres') await resetPg()
+  const config = await loadConfig(configDir)
+  const keystore = new Keystore(dataDir, { passphrase: 'bench-passphrase' })
+  initPki({ keystore, config, memberKeyType: 'ec-p256' })
+  const log = await openMessageLog(config, keystoreSigningKeys(keystore, TrustStore.load(keystore.paths)))
+  const started = Date.now()
+  let next = 0
+  const worker = async (): Promise<void> => {
+    while (next < RECORDS) {
+      const i = next++
+      // Every tenth record keeps its (small) body, as a service logging bodies in full would.
+      await log.recorder.record(content(i), Buffer.from(`{"n":${i}}`), i % 10 === 0)
+    }
+  }
+  await Promise.all(Array.from({ length: Number(values.concurrency) }, worker))
+  await log.close()
+  const s = log.signer.stats
+  console.log(`wrote ${RECORDS} records (${values.store}) in ${((Date.now() - started) / 1000).toFixed(1)} s, ${s.batches} batch signatures (${(s.leaves / s.batches).toFixed(1)} records each)`)
+  writeFileSync(done, String(RECORDS))
+}
+
+/** One `ura log verify` under /usr/bin/time: wall seconds and CPU seconds (user + system, all threads). */
+function verifyOnce (): Promise<{ wall: number; cpu: number; out: string; checked: string }> {
+  return new Promise((ok, fail) => {
+    const started = process.hrtime.bigint()
+    execFile('/usr/bin/time', ['-f', 'cpu %U %S', process.execPath, URA, 'log', 'verify', '--config', configDir], { maxBuffer: 1 << 20 }, (err, stdout, stderr) => {
+      const wall = Number(process.hrtime.bigint() - started) / 1e9
+      if (err !== null) { fail(new Error(`ura log verify failed: ${stdout}${stderr}`)); return }
+      const m = /cpu ([\d.]+) ([\d.]+)/.exec(stderr)
+      ok({ wall, cpu: m === null ? NaN : Number(m[1]) + Number(m[2]), out: stdout.trim(), checked: /^checked .*$/m.exec(stderr)?.[0] ?? '' })
+    })
+  })
+}
+
+try {
+  if (!existsSync(done)) await writeLog()
+  else console.log(`reusing the log in ${scratch}`)
+  for (let run = 1; run <= Number(values.runs); run++) {
+    const r = await verifyOnce()
+    console.log(`run ${run}: ${r.out}`)
+    console.log(`  verification: ${r.checked}`)
+    console.log(`  whole command: ${(RECORDS / r.wall).toFixed(0)} records/s (${r.wall.toFixed(2)} s wall, process start included), CPU ${r.cpu.toFixed(2)} s (${(r.cpu / r.wall * 100).toFixed(0)} % of one core)`)
+  }
+} finally {
+  if (values.dir === undefined) {
+    rmSync(scratch, { recursive: true, force: true })
+    if (values.store === 'postgres') {
+      const admin = new pg.Client('postgres://postgres@127.0.0.1:5432/postgres')
+      await admin.connect()
+      await admin.query(`DROP DATABASE IF EXISTS ${PG_DB} WITH (FORCE)`)
+      await admin.end()
+    }
+  }
+}
