@@ -143,6 +143,8 @@ function errorPage (request: FastifyRequest, reply: FastifyReply, err: FastifyEr
   } else {
     const e = toAdminError(err)
     status = e.status; type = e.type; message = e.status >= 500 ? W[lang].failed : e.message
+    // A rate limit says when to come back, as the API's own answers do.
+    if (e instanceof AdminError && e.retryAfterSeconds !== undefined) reply.header('retry-after', String(e.retryAfterSeconds))
     if (e.status >= 500) request.log.error({ err, requestId: request.id }, 'console request failed')
   }
   const title = status === 403 ? t.forbidden : status === 404 ? t.notFound : t.error

@@ -114,15 +114,7 @@ function codeForm (lang: Lang, csrf: string, next: string): HtmlValue {
 
 export async function signInRoutes (app: FastifyInstance, deps: SignInDeps): Promise<void> {
   const { ctx, authenticator, lockout, usedSteps } = deps
-  const buckets = new AddressBuckets(deps.rate ?? SIGNIN_RATE)
-  const limited = { onRequest: async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
-    try {
-      buckets.take(request.ip)
-    } catch (err) {
-      if (err instanceof AdminError && err.retryAfterSeconds !== undefined) reply.header('retry-after', String(err.retryAfterSeconds))
-      throw err
-    }
-  } }
+  const limited = { onRequest: new AddressBuckets(deps.rate ?? SIGNIN_RATE).hook() }
 
   const audit = async (request: FastifyRequest, operator: string, action: 'session.open' | 'session.close', target: string, refused?: string): Promise<void> => {
     await ctx.audit.record({

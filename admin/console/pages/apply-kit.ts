@@ -5,7 +5,6 @@
  * trail apply exactly as to curl), and the per-address limit on the pages' own form posts.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { AdminError } from '../../errors.ts'
 import { AddressBuckets, DEFAULT_PUBLIC_RATE, type RateSettings } from '../../rate-limit.ts'
 import type { ApiProblem } from '../api.ts'
 import { html, type HtmlValue } from '../html.ts'
@@ -69,18 +68,10 @@ export async function callPublic<T = Record<string, unknown>> (app: FastifyInsta
   return answer
 }
 
-/** Each form post of the pages takes a token of its address's bucket (429 Admin.RateLimited beyond), as the public API's own routes do. */
-export function postLimit (rate: RateSettings = DEFAULT_PUBLIC_RATE): (request: FastifyRequest, reply: FastifyReply) => Promise<void> {
+/** Each form post of the pages takes a token of its address's bucket (429 Admin.RateLimited beyond, with Retry-After), as the public API's own routes do. */
+export function postLimit (rate: RateSettings = DEFAULT_PUBLIC_RATE): (request: FastifyRequest) => Promise<void> {
   const buckets = new AddressBuckets(rate)
-  return async (request, reply) => {
-    if (request.method !== 'POST') return
-    try {
-      buckets.take(request.ip)
-    } catch (err) {
-      if (err instanceof AdminError && err.retryAfterSeconds !== undefined) reply.header('retry-after', String(err.retryAfterSeconds))
-      throw err
-    }
-  }
+  return async request => { if (request.method === 'POST') buckets.take(request.ip) }
 }
 
 /** What every application page needs to be registered with. */
