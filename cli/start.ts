@@ -9,6 +9,7 @@ import { buildGateway } from '../gateway/server.ts'
 import type { GatewayTls } from '../gateway/edge/tls.ts'
 import { keystoreSigningKeys } from '../certs/keystore-signer.ts'
 import { openMessageLog } from '../messagelog/index.ts'
+import { openDelivery } from '../delivery/index.ts'
 import { LiveRegistryError } from '../registry/live.ts'
 import { followIssuedCertificates, type IssuedCertificates } from '../registry/issued-certificates.ts'
 import { expiringSoon, type CertificateRow } from '../certs/inventory.ts'
@@ -74,17 +75,21 @@ export async function start (values: { config?: string; demo?: boolean }): Promi
   const providers = values.demo === true ? await startDemoProviders() : undefined
   // Members sign requests and responses with their e-seal keys from the data directory.
   const messageLog = await openMessageLog(config, keystoreSigningKeys(pki.keystore, pki.trust))
+  // Store-and-forward and pub/sub: the durable queue beside the log (or on the cluster's PostgreSQL).
+  const delivery = await openDelivery(config, dataDirOf(config))
   let gateway
   // Certificates issued through the registry join the data directory's in /readyz and the expiry metric.
   let issued: IssuedCertificates | undefined
   const certificates = (): CertificateRow[] => [...pki.certificates(), ...issued?.rows() ?? []]
   try {
     issued = await followIssuedCertificates(store, pki.trust)
-    gateway = await buildGateway({ config, tls, expiringCertificates: () => expiringSoon(certificates()), certificates, messageLog, registryStore: store })
+    gateway = await buildGateway({ config, tls, expiringCertificates: () => expiringSoon(certificates()), certificates, messageLog, registryStore: store, delivery })
   } catch (err) {
     if (!(err instanceof LiveRegistryError)) throw err
     console.error(`ura: ${err.message}\nura: commit a corrected registry (ura config import) or roll back, then start again`)
     await issued?.close()
+    await delivery.queue.close()
+    await delivery.idempotency.close()
     await messageLog.close()
     await providers?.close()
     await store.close()

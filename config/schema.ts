@@ -149,6 +149,20 @@ export const configFileSchema = {
           default: {},
         },
         operators: { type: 'array', items: clientText, default: [] },
+        // The durable queue of asynchronous exchange (delivery/, docs/delivery.md).
+        delivery: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            // A SQLite file relative to the data directory (one node), or a postgres:// URL (pg-boss, shared by a cluster).
+            store: { type: 'string', minLength: 1, default: 'delivery.sqlite' },
+            // Deliveries this node runs at once, over all services and subscriptions.
+            concurrency: { type: 'integer', minimum: 1, maximum: 10000, default: 32 },
+            // How long an Idempotency-Key is remembered (IETF draft: the server states its window).
+            idempotencyHours: { type: 'integer', minimum: 1, maximum: 8760, default: 24 },
+          },
+          default: {},
+        },
         // The versioned registry store the node runs on (registry/store/): members, services, grants.
         registry: {
           type: 'object',
@@ -294,6 +308,35 @@ export const configFileSchema = {
           responseValidation: { enum: ['enforce', 'warn', 'off'], default: 'enforce' },
           // The call must name an active official of the calling member as its user (absent = false).
           requireOfficial: { type: 'boolean' },
+          // Store-and-forward (docs/delivery.md): absent = sync, the exchange waits for the provider.
+          delivery: {
+            type: 'object',
+            additionalProperties: false,
+            properties: {
+              // sync: wait for the provider; async: always 202 and deliver later; auto: 202 when the client
+              // asks (Prefer: respond-async), else as sync.
+              mode: { enum: ['sync', 'async', 'auto'], default: 'sync' },
+              // Queue instead of failing when the provider is unreachable or its breaker is open (sync and auto).
+              fallback: { type: 'boolean', default: false },
+              retry: {
+                type: 'object',
+                additionalProperties: false,
+                properties: {
+                  limit: { type: 'integer', minimum: 0, maximum: 1000, default: 8 },
+                  delayMs: { type: 'integer', minimum: 1000, maximum: 86400000, default: 5000 },
+                  backoff: { type: 'boolean', default: true },
+                  maxDelayMs: { type: 'integer', minimum: 1000, maximum: 86400000, default: 600000 },
+                },
+                default: {},
+              },
+              // Undelivered this long after acceptance → dead (0 = never).
+              ttlMs: { type: 'integer', minimum: 0, default: 0 },
+              // One delivery at a time per X-Ura-Ordering-Key (a citizen's NID), in acceptance order.
+              fifo: { type: 'boolean', default: false },
+              // How long the provider's answer (and a dead letter) stays readable.
+              keepMs: { type: 'integer', minimum: 60000, default: 86400000 },
+            },
+          },
           disabled: {
             type: 'object',
             additionalProperties: false,

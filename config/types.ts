@@ -22,6 +22,25 @@ export interface NodeConfig {
   shutdown: ShutdownConfig
   /** The registry store the node runs on (docs/registry.md). */
   registry: RegistryStoreConfig
+  /** The durable queue of asynchronous exchange (docs/delivery.md). */
+  delivery: DeliveryStoreConfig
+}
+
+export interface DeliveryStoreConfig {
+  /** A SQLite file, relative to the data directory, or a `postgres://` URL (pg-boss). */
+  store: string
+  concurrency: number
+  idempotencyHours: number
+}
+
+/** A service's store-and-forward settings (docs/delivery.md). */
+export interface ServiceDeliveryConfig {
+  mode: 'sync' | 'async' | 'auto'
+  fallback: boolean
+  retry: { limit: number; delayMs: number; backoff: boolean; maxDelayMs: number }
+  ttlMs: number
+  fifo: boolean
+  keepMs: number
 }
 
 export interface RegistryStoreConfig {
@@ -163,6 +182,8 @@ export interface ServiceConfig {
   responseValidation: 'enforce' | 'warn' | 'off'
   /** The user of every call must be an active official of the calling member (`AL-<NID>`); absent = false. */
   requireOfficial?: boolean
+  /** Store-and-forward; absent = sync. */
+  delivery?: ServiceDeliveryConfig
   disabled?: { notice: string }
   /** REST: endpoints with their schemas. */
   endpoints?: EndpointConfig[]

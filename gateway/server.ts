@@ -41,6 +41,11 @@ import { opsRoutes } from './ops/routes.ts'
 import { unloggedRecorder, type Exchange, type ExchangeRecorder } from './pipeline/exchange.ts'
 import { RateLimiter } from './pipeline/rate-limit.ts'
 import { messageLogRecorder } from './pipeline/record.ts'
+import { deliverRequest } from './pipeline/deliver.ts'
+import { SERVICE_QUEUE_PREFIX } from './pipeline/spool.ts'
+import { deliveryStatusRoutes } from './edge/delivery-status.ts'
+import type { DeliveryQueue } from '../delivery/queue.ts'
+import type { IdempotencyStore } from '../delivery/idempotency.ts'
 
 export interface GatewayOptions {
   config: UraConfig
@@ -59,6 +64,11 @@ export interface GatewayOptions {
    * registry parts of `config` (whose node settings still apply). The caller opens and closes the store.
    */
   registryStore?: RegistryStore
+  /**
+   * Asynchronous exchange (docs/delivery.md): the durable queue and the idempotency keys. The node
+   * delivers queued requests while it runs and closes both when it stops.
+   */
+  delivery?: { queue: DeliveryQueue; idempotency: IdempotencyStore; idempotencyWindowMs: number; concurrency: number }
 }
 
 /** A provider service's circuit breaker that is not closed, and since when (its last opening). */
@@ -105,6 +115,11 @@ export async function buildGateway (opts: GatewayOptions): Promise<Gateway> {
     rateLimiter: new RateLimiter(config.node.rateLimits),
   }
   if (opts.tls !== undefined) context.clientCertificates = new ClientCertificates(opts.tls.trust)
+  const delivery = opts.delivery
+  if (delivery !== undefined) {
+    context.delivery = { queue: delivery.queue, idempotency: delivery.idempotency, idempotencyWindowMs: delivery.idempotencyWindowMs, defined: new Map() }
+    metrics.trackDelivery(() => delivery.queue.stats())
+  }
   const revocations = opts.tls?.trust.revocations
   if (live !== undefined) revocations?.setShared(live.content.revocations)
   if (opts.expiringCertificates !== undefined) context.expiringCertificates = opts.expiringCertificates
@@ -161,6 +176,10 @@ export async function buildGateway (opts: GatewayOptions): Promise<Gateway> {
   await app.register(async scope => catalogueRoutes(scope, context))
   const messageLog = opts.messageLog
   if (messageLog !== undefined) await app.register(async scope => evidenceRoutes(scope, context, messageLog, config.node.operators))
+  if (delivery !== undefined) {
+    await app.register(async scope => deliveryStatusRoutes(scope, context))
+    delivery.queue.work(SERVICE_QUEUE_PREFIX, deliverRequest(() => context, (queue, outcome) => { metrics.deliveryAttempt(queue, outcome) }), { concurrency: delivery.concurrency })
+  }
 
   await live?.start({
     pollMs: config.node.registry.pollMs,
@@ -219,6 +238,11 @@ export async function buildGateway (opts: GatewayOptions): Promise<Gateway> {
           await plainClosed
         } finally {
           clearTimeout(cutOff)
+        }
+        // Deliveries still running finish (their records go to the log) before the log closes.
+        if (delivery !== undefined) {
+          await delivery.queue.close()
+          await delivery.idempotency.close()
         }
         if (live !== undefined) await live.close(cut)
         else await (cut ? registry.destroy() : registry.close())

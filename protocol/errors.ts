@@ -20,11 +20,18 @@ export const ERROR_STATUS = {
   'Client.RequestHeaderTooLarge': 431,
   'Client.RequestTimeout': 408,
   'Client.RateLimitExceeded': 429,
+  // Idempotency-Key (IETF httpapi draft): the key was used for a different request, or its first request is still running.
+  'Client.IdempotencyKeyReused': 422,
+  'Client.IdempotencyKeyInFlight': 409,
+  // Store-and-forward: no accepted request with this id for this client.
+  'Client.DeliveryNotFound': 404,
   // The caller is identified and granted, but the user it claims to act for is not one of its active officials.
   'Client.InvalidUserId': 403,
   'Server.ClientProxy.SslAuthenticationFailed': 401,
   'Server.ClientProxy.InconsistentResponse': 502,
   'Server.ClientProxy.LoggingFailed': 500,
+  // The request could not be made durable in the delivery queue: nothing was accepted.
+  'Server.ClientProxy.QueueFailed': 500,
   'Server.ClientProxy.InternalError': 500,
   'Server.ServerProxy.UnknownService': 404,
   'Server.ServerProxy.UnknownMember': 404,

@@ -27,6 +27,11 @@
  *       the PKI inventory but revoked ones; role is `ca` (trusted CA), `tls-server` (the node's),
  *       `signing` (members' e-seals), `client` (client systems' made by `ura init`) or `issued` (any
  *       other the CA issued). Alert on `… - time() < 30*86400`. metrics.trackCertificates(() => rows)
+ *   ura_delivery_jobs{queue,state}, ura_delivery_oldest_seconds{queue}  the delivery queues (store-and-forward
+ *       `svc.<service>`, pub/sub `sub.<subscription>`): jobs per state and the age of the oldest job not yet
+ *       delivered or dead. metrics.trackDelivery(() => stats)
+ *   ura_delivery_attempts_total{queue,outcome}  delivery attempts, `delivered` or `failed` (failed ones are retried
+ *       or, once exhausted, dead). metrics.deliveryAttempt(queue, outcome)
  *   Anything else: `metrics.registry` is a prom-client Registry; register new metrics on it.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify'
@@ -36,7 +41,10 @@ import { serviceText } from '../../protocol/identifiers.ts'
 import type { ServiceEntry, Registry as ServiceRegistry } from '../../registry/registry.ts'
 import type { ResilientAdapter } from '../../adapters/resilience.ts'
 import type { CertificateRow } from '../../certs/inventory.ts'
+import type { QueueStats } from '../../delivery/queue.ts'
 import { LightCounter, LightHistogram, type CounterSeries, type HistogramSeries } from './metric-series.ts'
+
+const DELIVERY_STATES = ['queued', 'active', 'retry', 'delivered', 'dead'] as const
 
 const BREAKER_VALUE = { closed: 0, 'half-open': 1, open: 2 } as const
 
@@ -58,6 +66,7 @@ export class GatewayMetrics {
   private readonly gatewaySeconds: LightHistogram
   private readonly providerSeconds: LightHistogram
   private readonly clientErrors: Counter<'code'>
+  private readonly deliveryAttempts: Counter<'queue' | 'outcome'>
   private readonly queueDepth: Gauge<'queue'>
   private readonly certificateExpiry: Gauge<'subject' | 'serial' | 'role'>
   private readonly queues = new Map<string, () => number>()
@@ -96,6 +105,7 @@ export class GatewayMetrics {
       registers,
     })
     this.clientErrors = new Counter({ name: 'ura_client_errors_total', help: 'Requests refused by the HTTP parser before routing', labelNames: ['code'], registers })
+    this.deliveryAttempts = new Counter({ name: 'ura_delivery_attempts_total', help: 'Delivery attempts of queued requests and events, delivered or failed', labelNames: ['queue', 'outcome'], registers })
 
     new Gauge({ name: 'ura_registry_version', help: 'The registry store version the node serves (0: its registry is not from a store)', registers, collect () { this.set(services().version) } })
     this.registrySwaps = new Counter({ name: 'ura_registry_swaps_total', help: 'New registry versions applied, or refused because they failed to build (the version before goes on serving)', labelNames: ['result'], registers })
@@ -163,6 +173,38 @@ export class GatewayMetrics {
         }
       },
     })
+  }
+
+  /** Reads the delivery queues' counts at every scrape. */
+  trackDelivery (stats: () => Promise<QueueStats[]>): void {
+    const registers = [this.registry]
+    let last: Promise<QueueStats[]> | undefined
+    // Both gauges are collected in one scrape: read the store once for them.
+    const read = (): Promise<QueueStats[]> => (last ??= stats().finally(() => { setImmediate(() => { last = undefined }) }))
+    new Gauge({
+      name: 'ura_delivery_jobs',
+      help: 'Delivery queue jobs per state (queued, active, retry, delivered, dead)',
+      labelNames: ['queue', 'state'],
+      registers,
+      async collect () {
+        this.reset()
+        for (const s of await read()) for (const state of DELIVERY_STATES) this.set({ queue: s.queue, state }, s[state])
+      },
+    })
+    new Gauge({
+      name: 'ura_delivery_oldest_seconds',
+      help: 'Age of the oldest job of a delivery queue not yet delivered or dead',
+      labelNames: ['queue'],
+      registers,
+      async collect () {
+        this.reset()
+        for (const s of await read()) this.set({ queue: s.queue }, s.oldestMs / 1000)
+      },
+    })
+  }
+
+  deliveryAttempt (queue: string, outcome: 'delivered' | 'failed'): void {
+    this.deliveryAttempts.inc({ queue, outcome })
   }
 
   /** Samples a queue's depth at every scrape. */

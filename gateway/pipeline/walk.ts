@@ -18,18 +18,27 @@ import type { ClientEntry, Registry, ServiceEntry } from '../../registry/registr
 import type { GatewayPipeline } from './context.ts'
 import type { Exchange, Peer } from './exchange.ts'
 import { forward } from './forward.ts'
+import { claimKey, keepAnswer, releaseKey, replayed, type KeyClaim } from './idempotency.ts'
 import { flattenHeaders, recordRequest, recordResponse } from './record.ts'
+import { accept, queueable } from './spool.ts'
 import { authorise, identify, requireOfficial, resolveService } from './stages.ts'
 
-/** What the node sends back to the client. */
-export interface Answer {
-  status: number
-  headers: Record<string, string | string[]>
-  body: Buffer
-}
+import type { Answer } from './answer.ts'
+
+export type { Answer }
 
 /** A metaservice's answer, composed by the node once its request is logged. */
 export type LocalAnswer = () => Answer | Promise<Answer>
+
+/** What the client asked of asynchronous exchange, from its HTTP headers (docs/delivery.md). */
+export interface CallHints {
+  /** `Prefer: respond-async` (RFC 7240). */
+  preferAsync: boolean
+  /** `Idempotency-Key`, unquoted. */
+  idempotencyKey?: string
+  /** `X-Ura-Ordering-Key`: deliveries with the same key go one at a time, in order (FIFO services). */
+  orderingKey?: string
+}
 
 /**
  * One call as its protocol sees it; `ex` already holds the parsed client and service ids. `R` is
@@ -43,6 +52,7 @@ export interface ProtocolCall<R> {
   /** REST: method and decoded service path, for endpoint grants (stage 3). */
   readonly method?: string
   readonly path?: string
+  readonly hints?: CallHints
   /** Stage 2 for reserved codes: checks the metaservice call and returns its answerer, else undefined; `registry` is the exchange's snapshot. */
   metaservice (client: ClientEntry, registry: Registry): LocalAnswer | undefined
   /** Stage 4: throws `Client.InvalidBody` with every violation. */
@@ -57,6 +67,15 @@ export interface ProtocolCall<R> {
   send (answer: Answer): R
   /** Frees what the call holds (a parsed document), however the walk ends. */
   release? (): void
+}
+
+/** An answer the node already gave (an idempotent replay): logged as an exchange of its own, not forwarded. */
+async function answerWith<R> (ctx: GatewayPipeline, call: ProtocolCall<R>, answer: Answer): Promise<R> {
+  await recordRequest(ctx.recorder, call.ex, call.body)
+  call.ex.providerStatus = answer.status
+  call.ex.responseHeaders = flattenHeaders(answer.headers)
+  await recordResponse(ctx.recorder, call.ex, answer.body)
+  return call.send(answer)
 }
 
 export async function walk<R> (ctx: GatewayPipeline, call: ProtocolCall<R>): Promise<R> {
@@ -75,17 +94,42 @@ export async function walk<R> (ctx: GatewayPipeline, call: ProtocolCall<R>): Pro
     ctx.rateLimiter.take(client.key)
     if (service !== undefined) call.validate(service)
     const headers = call.seal()
-    await recordRequest(ctx.recorder, ex, call.body)
-    let answer: Answer
-    if (service === undefined) {
-      answer = await local!()
-    } else {
-      const res = await forward(service, ex, call.outbound(service, headers))
-      answer = call.answer(service, res)
+    const async = ctx.delivery
+    const hints = call.hints
+    let claim: KeyClaim | undefined
+    if (async !== undefined && service !== undefined && hints?.idempotencyKey !== undefined && (call.method ?? 'POST') !== 'GET') {
+      const found = await claimKey(async, ex, hints.idempotencyKey, call.body)
+      if ('answer' in found) return await answerWith(ctx, call, replayed(found.answer, ex))
+      claim = found
     }
-    ex.responseHeaders = flattenHeaders(answer.headers)
-    await recordResponse(ctx.recorder, ex, answer.body)
-    return call.send(answer)
+    try {
+      await recordRequest(ctx.recorder, ex, call.body)
+      let answer: Answer
+      if (service === undefined) {
+        answer = await local!()
+      } else {
+        const delivery = service.config.delivery
+        const preferred = hints?.preferAsync === true
+        if (async !== undefined && delivery !== undefined && (delivery.mode === 'async' || (delivery.mode === 'auto' && preferred))) {
+          answer = await accept(async, ex, service, call.outbound(service, headers), call.body, { preferred, ...(hints?.orderingKey === undefined ? {} : { orderingKey: hints.orderingKey }) })
+        } else {
+          const out = call.outbound(service, headers)
+          try {
+            answer = call.answer(service, await forward(service, ex, out))
+          } catch (err) {
+            if (async === undefined || delivery?.fallback !== true || !queueable(err)) throw err
+            answer = await accept(async, ex, service, out, call.body, { preferred, ...(hints?.orderingKey === undefined ? {} : { orderingKey: hints.orderingKey }) })
+          }
+        }
+      }
+      ex.responseHeaders = flattenHeaders(answer.headers)
+      await recordResponse(ctx.recorder, ex, answer.body)
+      if (claim !== undefined) await keepAnswer(async!, claim, answer)
+      return call.send(answer)
+    } catch (err) {
+      if (claim !== undefined) await releaseKey(async!, claim)
+      throw err
+    }
   } finally {
     registry.release()
     call.release?.()

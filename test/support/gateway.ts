@@ -118,7 +118,7 @@ function pointAtProviders (services: Array<{ adapter: { url: string } }>, tax: s
 }
 
 /** Starts the demo providers on free ports, points the config (or the registry store's first version) at them, starts the gateway. */
-export async function startRig (opts: { config?: UraConfig; recorder?: ExchangeRecorder; messageLog?: MessageLog } & Pick<GatewayOptions, 'tls' | 'expiringCertificates' | 'certificates'> & StoreOptions = {}): Promise<Rig> {
+export async function startRig (opts: { config?: UraConfig; recorder?: ExchangeRecorder; messageLog?: MessageLog } & Pick<GatewayOptions, 'tls' | 'expiringCertificates' | 'certificates' | 'delivery'> & StoreOptions = {}): Promise<Rig> {
   const tax = await startTaxOffice({ port: 0 })
   const civil = await startCivilRegistry({ port: 0 })
   const config = opts.config ?? await demoConfig()
@@ -139,6 +139,7 @@ export async function startRig (opts: { config?: UraConfig; recorder?: ExchangeR
     ...(opts.expiringCertificates === undefined ? {} : { expiringCertificates: opts.expiringCertificates }),
     ...(opts.certificates === undefined ? {} : { certificates: opts.certificates }),
     ...(opts.messageLog === undefined ? {} : { messageLog: opts.messageLog }),
+    ...(opts.delivery === undefined ? {} : { delivery: opts.delivery }),
     ...(store === undefined ? {} : { registryStore: store }),
   })
   const url = await gateway.app.listen({ host: '127.0.0.1', port: 0 })

@@ -12,8 +12,9 @@ import type { ClientEntry, Registry, RestEndpoint, ServiceEntry } from '../../..
 import type { GatewayContext } from '../../context.ts'
 import { checkResponse } from '../../pipeline/check-response.ts'
 import type { Exchange, Peer } from '../../pipeline/exchange.ts'
-import { walk, type Answer, type LocalAnswer, type ProtocolCall } from '../../pipeline/walk.ts'
+import { walk, type Answer, type LocalAnswer, type ProtocolCall, type CallHints } from '../../pipeline/walk.ts'
 import { peerOf } from '../client-cert.ts'
+import { callHints } from '../hints.ts'
 import { evidenceHeaders, forwardableResponseHeaders, prepareForward, readXRoadHeaders } from './headers.ts'
 import { restMetaservice } from './metaservices.ts'
 import { parseR1Target, type R1Target } from './target.ts'
@@ -32,6 +33,7 @@ export async function r1Routes (app: FastifyInstance, ctx: GatewayContext): Prom
 class RestCall implements ProtocolCall<FastifyReply> {
   readonly ex: Exchange
   readonly peer: Peer
+  readonly hints: CallHints | undefined
   readonly body: Buffer | undefined
   readonly method: string
   readonly path: string
@@ -60,6 +62,7 @@ class RestCall implements ProtocolCall<FastifyReply> {
     this.path = target.path === '' ? '/' : target.path
     this.body = Buffer.isBuffer(req.body) ? req.body : undefined
     this.peer = peerOf(req.raw.socket, ctx.clientCertificates)
+    this.hints = callHints(req.headers)
   }
 
   metaservice (client: ClientEntry, registry: Registry): LocalAnswer | undefined {

@@ -14,8 +14,9 @@ import { xsdViolations } from '../../../schemas/library.ts'
 import type { GatewayContext } from '../../context.ts'
 import { checkResponse } from '../../pipeline/check-response.ts'
 import type { Exchange, Peer } from '../../pipeline/exchange.ts'
-import { walk, type Answer, type LocalAnswer, type ProtocolCall } from '../../pipeline/walk.ts'
+import { walk, type Answer, type LocalAnswer, type ProtocolCall, type CallHints } from '../../pipeline/walk.ts'
 import { peerOf } from '../client-cert.ts'
+import { callHints } from '../hints.ts'
 import { soapHeaders, soapMetaservice } from './metaservices.ts'
 import { parseRequestEnvelope, type ParsedEnvelope } from './request.ts'
 import { readProviderResponse, type EchoSource } from './response.ts'
@@ -32,6 +33,7 @@ export async function soapRoutes (app: FastifyInstance, ctx: GatewayContext): Pr
 class SoapCall implements ProtocolCall<FastifyReply> {
   readonly ex: Exchange
   readonly peer: Peer
+  readonly hints: CallHints | undefined
   readonly body: Buffer
   private readonly ctx: GatewayContext
   private readonly req: FastifyRequest
@@ -64,6 +66,7 @@ class SoapCall implements ProtocolCall<FastifyReply> {
       throw new XRoadError('Client.InvalidBody', `Body element '${envelope.body.name}' does not start with the service code '${h.service!.serviceCode}'`)
     }
     this.peer = peerOf(req.raw.socket, ctx.clientCertificates)
+    this.hints = callHints(req.headers)
   }
 
   send (answer: Answer): FastifyReply {

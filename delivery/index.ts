@@ -1,0 +1,32 @@
+/**
+ * Opens the delivery queue and the idempotency keys a configuration asks for (node.delivery.store):
+ * a SQLite file in the data directory for one node, or a `postgres://` URL shared by a cluster.
+ */
+import { isAbsolute, join } from 'node:path'
+import type { UraConfig } from '../config/types.ts'
+import { PgIdempotency, SqliteIdempotency, type IdempotencyStore } from './idempotency.ts'
+import type { DeliveryQueue } from './queue.ts'
+import { SqliteQueue } from './sqlite-queue.ts'
+
+export interface DeliveryStores {
+  queue: DeliveryQueue
+  idempotency: IdempotencyStore
+  idempotencyWindowMs: number
+  concurrency: number
+}
+
+export function isPostgresUrl (store: string): boolean {
+  return /^postgres(ql)?:\/\//.test(store)
+}
+
+export async function openDelivery (config: UraConfig, dataDir: string): Promise<DeliveryStores> {
+  const d = config.node.delivery
+  const common = { idempotencyWindowMs: d.idempotencyHours * 3_600_000, concurrency: d.concurrency }
+  if (isPostgresUrl(d.store)) {
+    void PgIdempotency
+    throw new Error('node.delivery.store: the PostgreSQL home is not in this build yet')
+  }
+  const file = isAbsolute(d.store) ? d.store : join(dataDir, d.store)
+  const queue = SqliteQueue.open(file)
+  return { queue, idempotency: new SqliteIdempotency(file), ...common }
+}
