@@ -1,14 +1,15 @@
 /**
  * The PostgreSQL home of the delivery queue (delivery/pg-boss-queue.ts) against a real PostgreSQL:
  * each run makes its own scratch databases and drops them at the end. What only this home has is
- * tested here (pg-boss's seconds, two nodes on one database, reversible names); the behaviour both
- * homes share is also held here until the shared contract suite runs against it.
+ * tested here (pg-boss's seconds, two nodes on one database, reversible names), and the shared
+ * contract suite (internals/delivery-contract.ts) runs against it first.
  */
 import { randomBytes, randomUUID } from 'node:crypto'
 import pg from 'pg'
 import t, { type Test } from 'tap'
 import { decodeName, encodeName, jobUuid, PgBossQueue } from '../delivery/pg-boss-queue.ts'
 import { QueueError, type Job, type QueueOptions } from '../delivery/queue.ts'
+import { deliveryContract } from './internals/delivery-contract.ts'
 
 const SERVER = 'postgres://postgres@127.0.0.1:5432'
 
@@ -56,6 +57,13 @@ async function until<T> (what: string, probe: () => Promise<T | undefined | fals
     await new Promise(resolve => setTimeout(resolve, 50))
   }
 }
+
+// The contract both homes keep: each open() on a fresh database, reopen() a second handle on the last one.
+let current = ''
+deliveryContract(t, {
+  open: async () => await PgBossQueue.open(current = await scratch(t)),
+  reopen: async () => await PgBossQueue.open(current)
+})
 
 const job = (queue: string, id: string, payload = id, key?: string) => ({ queue, id, payload: Buffer.from(payload), ...(key === undefined ? {} : { key }) })
 
