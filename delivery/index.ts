@@ -23,8 +23,9 @@ export async function openDelivery (config: UraConfig, dataDir: string): Promise
   const d = config.node.delivery
   const common = { idempotencyWindowMs: d.idempotencyHours * 3_600_000, concurrency: d.concurrency }
   if (isPostgresUrl(d.store)) {
-    void PgIdempotency
-    throw new Error('node.delivery.store: the PostgreSQL home is not in this build yet')
+    const { PgBossQueue } = await import('./pg-boss-queue.ts')
+    const queue = await PgBossQueue.open(d.store)
+    return { queue, idempotency: await PgIdempotency.open(d.store), ...common }
   }
   const file = isAbsolute(d.store) ? d.store : join(dataDir, d.store)
   const queue = SqliteQueue.open(file)
