@@ -15,7 +15,8 @@ export function esc (text: string): string {
   return text.replace(/[&<>"']/g, c => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!)
 }
 
-const CSS = `
+/** The one style sheet of the public pages (the transparency feeds' pages use it too, under the same CSP). */
+export const CSS = `
 :root{--ink:#1b1f24;--muted:#4a5563;--line:#c9d1d9;--brand:#a4161a;--link:#0b4f9c;--bg:#f6f8fa}
 *{box-sizing:border-box}
 body{margin:0;font:1rem/1.55 system-ui,-apple-system,"Segoe UI",Roboto,"Noto Sans",sans-serif;color:var(--ink);background:#fff}
