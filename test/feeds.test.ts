@@ -10,6 +10,7 @@ import { resolve } from 'node:path'
 import Fastify from 'fastify'
 import { RelaxNGValidator, XmlDocument } from 'libxml2-wasm'
 import t from 'tap'
+import { listPage } from '../gateway/catalogue/html.ts'
 import { feedRoutes } from '../gateway/feeds/routes.ts'
 import { RoomEvents, sampleEvent } from './support/transparency.ts'
 import { withDoc } from './support/xml.ts'
@@ -237,4 +238,11 @@ t.test('the HTML pages: entries, both feeds linked, no scripts', async t => {
   for (const name of ['Durrës', 'Shkodër', 'Tiranë']) t.match(index, new RegExp(`href="/feeds/[a-z]+">${name}</a>`), `${name} listed`)
   t.match(index, /href="\/feeds\/kucove"/, 'a municipality with a room is listed even before its first event')
   t.notMatch(index, /href="\/feeds\/berat"/, 'one without a room is not')
+})
+
+t.test('the catalogue page links the feeds only when the node serves them', async t => {
+  const input = { lang: 'sq' as const, filter: {}, entries: [], facets: { categories: [], institutions: [], municipalities: [] } }
+  t.match(listPage({ ...input, feeds: true }), /<a href="\/feeds">Transparenca e bashkive/)
+  t.notMatch(listPage(input), /href="\/feeds"/)
+  t.match(listPage({ ...input, lang: 'en', feeds: true }), /<a href="\/feeds\?lang=en">Municipal transparency/)
 })
