@@ -15,7 +15,8 @@ export function esc (text: string): string {
   return text.replace(/[&<>"']/g, c => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!)
 }
 
-const CSS = `
+/** The one style sheet of the public pages (the transparency feeds' pages use it too, under the same CSP). */
+export const CSS = `
 :root{--ink:#1b1f24;--muted:#4a5563;--line:#c9d1d9;--brand:#a4161a;--link:#0b4f9c;--bg:#f6f8fa}
 *{box-sizing:border-box}
 body{margin:0;font:1rem/1.55 system-ui,-apple-system,"Segoe UI",Roboto,"Noto Sans",sans-serif;color:var(--ink);background:#fff}
@@ -71,7 +72,7 @@ const L = {
     back: '← Kthehu te katalogu', disabled: 'Shërbimi është përkohësisht i pezulluar', notFound: 'Shërbimi nuk u gjet',
     notFoundText: 'Ky shërbim nuk është publikuar në katalog.',
     footer: 'Katalogu në formë të lexueshme nga programet', clients: 'Institucionet në këtë nyje',
-    provider: 'Ofruesi',
+    provider: 'Ofruesi', feeds: 'Transparenca e bashkive (vendime, konsultime, njoftime)',
   },
   en: {
     title: 'Service catalogue',
@@ -92,7 +93,7 @@ const L = {
     back: '← Back to the catalogue', disabled: 'The service is temporarily suspended', notFound: 'Service not found',
     notFoundText: 'This service is not published in the catalogue.',
     footer: 'The catalogue in machine-readable form', clients: 'Institutions on this node',
-    provider: 'Provider',
+    provider: 'Provider', feeds: 'Municipal transparency (decisions, consultations, notices)',
   },
 } as const
 
@@ -104,7 +105,7 @@ function withLang (path: string, lang: Lang, query: Record<string, string | unde
   return qs === '' ? path : `${path}?${qs}`
 }
 
-function page (lang: Lang, title: string, switchTo: { sq: string; en: string }, body: string): string {
+function page (lang: Lang, title: string, switchTo: { sq: string; en: string }, body: string, feeds = false): string {
   const t = L[lang]
   const langLink = (l: Lang, name: string): string =>
     `<a href="${esc(switchTo[l])}" lang="${l}" hreflang="${l}"${l === lang ? ' aria-current="true"' : ''}>${name}</a>`
@@ -123,7 +124,7 @@ function page (lang: Lang, title: string, switchTo: { sq: string; en: string }, 
 <main id="main" class="wrap">
 ${body}
 </main>
-<footer><div class="wrap"><a href="/docs">${t.docs}</a> · <a href="/catalogue?format=json">${t.footer}</a> · <a href="/listClients">${t.clients}</a></div></footer>
+<footer><div class="wrap"><a href="/docs">${t.docs}</a> · <a href="/catalogue?format=json">${t.footer}</a> · <a href="/listClients">${t.clients}</a>${feeds ? ` · <a href="${esc(withLang('/feeds', lang))}">${t.feeds}</a>` : ''}</div></footer>
 </body>
 </html>
 `
@@ -136,12 +137,14 @@ function options (values: Array<{ value: string; label: string }>, selected: str
 
 export interface ListPageInput {
   lang: Lang
+  /** The node serves the transparency feeds (`/feeds`): the footer links them. */
+  feeds?: boolean
   filter: CatalogueFilter
   entries: CatalogueEntry[]
   facets: { categories: Category[]; institutions: Text[]; municipalities: string[] }
 }
 
-export function listPage ({ lang, filter, entries, facets }: ListPageInput): string {
+export function listPage ({ lang, filter, entries, facets, feeds = false }: ListPageInput): string {
   const t = L[lang]
   const form = `<form class="search" role="search" method="get" action="/catalogue">
 ${lang === 'sq' ? '' : `<input type="hidden" name="lang" value="${lang}">`}
@@ -173,7 +176,7 @@ ${lang === 'sq' ? '' : `<input type="hidden" name="lang" value="${lang}">`}
 ${form}
 <p class="count" role="status">${t.count(entries.length)}</p>
 ${entries.length === 0 ? `<p>${t.none}</p>` : `<ul class="entries">\n${items}\n</ul>`}`
-  return page(lang, t.title, { sq: withLang('/catalogue', 'sq', query), en: withLang('/catalogue', 'en', query) }, body)
+  return page(lang, t.title, { sq: withLang('/catalogue', 'sq', query), en: withLang('/catalogue', 'en', query) }, body, feeds)
 }
 
 export function entryPage (e: CatalogueEntry, lang: Lang): string {

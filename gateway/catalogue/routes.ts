@@ -72,7 +72,9 @@ export async function catalogueRoutes (app: FastifyInstance, ctx: GatewayContext
     const q = req.query as Query
     const catalogue = catalogueOf(ctx.registry)
     const entries = catalogue.filter(q)
-    if (wantsHtml(req, q.format)) return sendHtml(reply, listPage({ lang: q.lang ?? 'sq', filter: q, entries, facets: catalogue.facets() }))
+    // The feeds are registered by the composition root only when it has room events to read.
+    const feeds = req.server.hasRoute({ method: 'GET', url: '/feeds' })
+    if (wantsHtml(req, q.format)) return sendHtml(reply, listPage({ lang: q.lang ?? 'sq', filter: q, entries, facets: catalogue.facets(), feeds }))
     const body = { count: entries.length, ...(q.lang === undefined ? {} : { language: q.lang }), services: entries.map(e => entryJson(e, q.lang)) }
     return reply.header('content-type', 'application/json; charset=utf-8').send(JSON.stringify(body))
   })
