@@ -30,7 +30,8 @@ export class HttpPool {
       try {
         // No redirect interceptor on the pool: a provider's 3xx goes back to the client as it is (X-Road rule).
         this.pool.dispatch({
-          path: this.basePath + req.path,
+          // A provider URL without a path and a call without one: the request line still needs `/`.
+          path: this.basePath + req.path || '/',
           method: req.method as Dispatcher.HttpMethod,
           headers: req.headers,
           body: req.body ?? null,

@@ -355,6 +355,27 @@ function checkSections (sections: Record<string, Array<{ value: any; origin: Ori
   unique('applications', a => a.id, 'application')
   unique('accessRequests', r => r.id, 'access request')
   unique('outbox', m => m.id, 'outbox message')
+  unique('rooms', r => r.room, 'room')
+  unique('subscriptions', r => r.id, 'subscription')
+  const rooms = new Map<string, any>(sections.rooms.map(({ value }) => [value.room, value]))
+  for (const { value: r, origin } of sections.rooms) {
+    if (!clients.has(r.room) || r.room.split('/').length !== 4) problems.push(problemAt({ ...origin, path: [...origin.path, 'room'] }, `room ${r.room} must be a registered subsystem`))
+    const names = new Set<string>()
+    for (const e of r.eventTypes) {
+      if (names.has(e.name)) problems.push(problemAt(origin, `room ${r.room}: event type ${e.name} is listed twice`))
+      names.add(e.name)
+    }
+  }
+  for (const { value: s, origin } of sections.subscriptions) {
+    if (s.state !== 'approved' && s.state !== 'pending' && s.state !== undefined) continue
+    const room = rooms.get(s.room)
+    if (room === undefined) { problems.push(problemAt({ ...origin, path: [...origin.path, 'room'] }, `subscription ${s.id}: room ${s.room} is not defined`)); continue }
+    for (const t of s.eventTypes) {
+      if (!room.eventTypes.some((e: any) => e.name === t)) problems.push(problemAt(origin, `subscription ${s.id}: room ${s.room} has no event type ${t}`))
+    }
+    if (!clients.has(s.subscriber)) problems.push(problemAt({ ...origin, path: [...origin.path, 'subscriber'] }, `subscription ${s.id}: ${s.subscriber} is not a registered member or subsystem`))
+    if (s.push !== undefined && !services.has(s.push.service.split('/').slice(0, 5).join('/'))) problems.push(problemAt({ ...origin, path: [...origin.path, 'push', 'service'] }, `subscription ${s.id}: service ${s.push.service} is not defined`))
+  }
   const tokens = new Set<string>()
   for (const { value: o, origin } of sections.operators) {
     const scoped = [...o.roles, ...(o.tokens ?? []).flatMap((t: any) => t.roles ?? [])] as Array<{ member?: string }>

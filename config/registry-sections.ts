@@ -211,6 +211,103 @@ export const registrySectionSchemas = {
       },
     },
   },
+  // Publish/subscribe rooms (docs/pubsub.md): a room is a subsystem; its event types carry JSON Schemas.
+  rooms: {
+    type: 'array',
+    items: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['room', 'eventTypes'],
+      properties: {
+        room: clientText,
+        title: { type: 'object', additionalProperties: false, required: ['sq'], properties: { sq: text(300), en: text(300) } },
+        // Clients that may publish (default deny); a member covers its subsystems.
+        publishers: { type: 'array', maxItems: 1000, items: clientText, default: [] },
+        eventTypes: {
+          type: 'array',
+          minItems: 1,
+          maxItems: 200,
+          items: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['name', 'schema'],
+            properties: {
+              name: { type: 'string', pattern: '^[a-z][a-z0-9-]{0,63}$' },
+              schema: { type: 'object' },
+              // JSON pointer into the event whose value orders deliveries of FIFO subscriptions (a citizen's NID).
+              orderingKey: { type: 'string', pattern: '^(/[^/]+)+$' },
+            },
+          },
+        },
+        // Largest event accepted, in bytes.
+        maxEventBytes: { type: 'integer', minimum: 256, maximum: 10485760, default: 65536 },
+        // Subscriptions requested through the admin API are approved at once (else the room's operators decide).
+        autoApprove: { type: 'boolean', default: false },
+        // Defaults every subscription of the room starts from.
+        delivery: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            retry: {
+              type: 'object',
+              additionalProperties: false,
+              properties: {
+                limit: { type: 'integer', minimum: 0, maximum: 1000 },
+                delayMs: { type: 'integer', minimum: 1000, maximum: 86400000 },
+                backoff: { type: 'boolean' },
+                maxDelayMs: { type: 'integer', minimum: 1000, maximum: 86400000 },
+              },
+            },
+            ttlMs: { type: 'integer', minimum: 0 },
+            keepMs: { type: 'integer', minimum: 60000 },
+          },
+        },
+      },
+    },
+  },
+  subscriptions: {
+    type: 'array',
+    items: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['id', 'room', 'eventTypes', 'subscriber', 'mode'],
+      properties: {
+        id,
+        room: clientText,
+        eventTypes: { type: 'array', minItems: 1, maxItems: 200, items: { type: 'string', pattern: '^[a-z][a-z0-9-]{0,63}$' } },
+        subscriber: clientText,
+        // push: each event is an exchange from the room to the subscriber's own service; pull: the subscriber fetches and acknowledges.
+        mode: { enum: ['push', 'pull'] },
+        push: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['service'],
+          properties: { service: serviceText, path: { type: 'string', pattern: '^/' } },
+        },
+        // One delivery at a time per ordering key, in publication order.
+        fifo: { type: 'boolean' },
+        ttlMs: { type: 'integer', minimum: 0 },
+        retry: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            limit: { type: 'integer', minimum: 0, maximum: 1000 },
+            delayMs: { type: 'integer', minimum: 1000, maximum: 86400000 },
+            backoff: { type: 'boolean' },
+            maxDelayMs: { type: 'integer', minimum: 1000, maximum: 86400000 },
+          },
+        },
+        state: { enum: ['pending', 'approved', 'refused', 'withdrawn'], default: 'approved' },
+        requestedBy: text(200),
+        requestedAt: time,
+        decidedBy: text(200),
+        decidedAt: time,
+        reason: text(2000),
+      },
+      if: { properties: { mode: { const: 'push' } } },
+      then: { required: ['push'] },
+    },
+  },
 } as const
 
 export const REGISTRY_SECTIONS = Object.keys(registrySectionSchemas) as Array<keyof typeof registrySectionSchemas>
@@ -323,8 +420,40 @@ export interface RegistrySections {
   applications: ApplicationRecord[]
   accessRequests: AccessRequestRecord[]
   outbox: OutboxMessage[]
+  rooms: RoomConfig[]
+  subscriptions: SubscriptionConfig[]
+}
+
+export interface RoomRetry { limit?: number; delayMs?: number; backoff?: boolean; maxDelayMs?: number }
+
+export interface RoomConfig {
+  room: string
+  title?: { sq: string; en?: string }
+  publishers: string[]
+  eventTypes: Array<{ name: string; schema: Record<string, unknown>; orderingKey?: string }>
+  maxEventBytes: number
+  autoApprove: boolean
+  delivery?: { retry?: RoomRetry; ttlMs?: number; keepMs?: number }
+}
+
+export interface SubscriptionConfig {
+  id: string
+  room: string
+  eventTypes: string[]
+  subscriber: string
+  mode: 'push' | 'pull'
+  push?: { service: string; path?: string }
+  fifo?: boolean
+  ttlMs?: number
+  retry?: RoomRetry
+  state: 'pending' | 'approved' | 'refused' | 'withdrawn'
+  requestedBy?: string
+  requestedAt?: string
+  decidedBy?: string
+  decidedAt?: string
+  reason?: string
 }
 
 export function emptySections (): RegistrySections {
-  return { operators: [], certificates: [], revocations: [], applications: [], accessRequests: [], outbox: [] }
+  return { operators: [], certificates: [], revocations: [], applications: [], accessRequests: [], outbox: [], rooms: [], subscriptions: [] }
 }

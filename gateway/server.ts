@@ -43,6 +43,9 @@ import { RateLimiter } from './pipeline/rate-limit.ts'
 import { messageLogRecorder } from './pipeline/record.ts'
 import { deliverRequest } from './pipeline/deliver.ts'
 import { SERVICE_QUEUE_PREFIX } from './pipeline/spool.ts'
+import { PUSH_QUEUE_PREFIX } from './pipeline/publish.ts'
+import { pushEvent } from './pipeline/push.ts'
+import { feedRoutes } from './feeds/routes.ts'
 import { deliveryStatusRoutes } from './edge/delivery-status.ts'
 import type { DeliveryQueue } from '../delivery/queue.ts'
 import type { IdempotencyStore } from '../delivery/idempotency.ts'
@@ -93,6 +96,16 @@ export interface Gateway {
   close (): Promise<void>
 }
 
+
+/** A municipality's transparency room: its member is named "Bashkia <name>" and the room is its `transparenca` subsystem. */
+function transparencyRoom (registry: Registry, name: string): string | undefined {
+  for (const room of registry.rooms.values()) {
+    if (room.id.subsystemCode !== 'transparenca') continue
+    const member = registry.clients.get(`${room.id.instance}/${room.id.memberClass}/${room.id.memberCode}`)
+    if (member?.name === `Bashkia ${name}`) return room.key
+  }
+  return undefined
+}
 
 export async function buildGateway (opts: GatewayOptions): Promise<Gateway> {
   const { config } = opts
@@ -178,7 +191,11 @@ export async function buildGateway (opts: GatewayOptions): Promise<Gateway> {
   if (messageLog !== undefined) await app.register(async scope => evidenceRoutes(scope, context, messageLog, config.node.operators))
   if (delivery !== undefined) {
     await app.register(async scope => deliveryStatusRoutes(scope, context))
-    delivery.queue.work(SERVICE_QUEUE_PREFIX, deliverRequest(() => context, (queue, outcome) => { metrics.deliveryAttempt(queue, outcome) }), { concurrency: delivery.concurrency })
+    // Public transparency feeds, from each municipality's `transparenca` room.
+    await app.register(async scope => feedRoutes(scope, { room: name => transparencyRoom(context.registry, name), events: delivery.queue }))
+    const observe = (queue: string, outcome: 'delivered' | 'failed'): void => { metrics.deliveryAttempt(queue, outcome) }
+    delivery.queue.work(SERVICE_QUEUE_PREFIX, deliverRequest(() => context, observe), { concurrency: delivery.concurrency })
+    delivery.queue.work(PUSH_QUEUE_PREFIX, pushEvent(() => context, observe), { concurrency: delivery.concurrency })
   }
 
   await live?.start({

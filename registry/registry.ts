@@ -13,6 +13,7 @@ import type { Adapter } from '../adapters/types.ts'
 import type { ResilientAdapter } from '../adapters/resilience.ts'
 import { ConfigError, type ConfigProblem } from '../config/load.ts'
 import type { EndpointConfig, ServiceConfig, UraConfig } from '../config/types.ts'
+import { buildRooms, type RoomEntry } from './rooms.ts'
 import type { SchemaLibrary } from '../schemas/library.ts'
 import type { LibraryXsd } from '../schemas/xsd-hooks.ts'
 import { clientKey, parseClientText, serviceKey, type ClientId, type ServiceId } from '../protocol/identifiers.ts'
@@ -86,6 +87,8 @@ export class Registry {
   readonly clients = new Map<string, ClientEntry>()
   /** Keyed by service key (no version); one entry per configured version. */
   readonly services = new Map<string, ServiceEntry[]>()
+  /** Publish/subscribe rooms keyed by the room's subsystem id text (registry/rooms.ts). */
+  rooms = new Map<string, RoomEntry>()
   private readonly grants = new Map<string, ServiceGrants>()
   readonly instance: string
   /** What this snapshot was built from: the node's settings and the registry parts. */
@@ -184,6 +187,12 @@ export class Registry {
       for (const c of g.clients) subjects.add(c)
       for (const group of g.groups) for (const member of config.groups[group] ?? []) subjects.add(member)
       if (g.endpoints !== undefined) grants.endpoints.push({ deny, subjects, endpoints: g.endpoints.map(e => ({ method: e.method, match: aclPattern(e.path) })) })
+    }
+
+    try {
+      registry.rooms = buildRooms(config.sections.rooms, config.sections.subscriptions, library)
+    } catch (err) {
+      problems.push({ file: config.dir, path: 'rooms', message: `an event type's schema does not compile: ${(err as Error).message}` })
     }
 
     if (problems.length > 0) {

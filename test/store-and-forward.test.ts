@@ -34,6 +34,8 @@ const service = (code: string, delivery: string): string => `
     delivery: ${delivery}
 `
 const config = await demoConfig({
+  // A data directory of this test's own (the demo's is shared with `npm start`).
+  'node.yaml': text => text.replace('dataDir: ../../data', 'dataDir: data'),
   'services.yaml': text => text.replace(/(code: kerkoShtetas\n)/, '$1    delivery: { mode: auto }\n'),
 }, {
   'async.yaml': `services:${service('njoftime', '{ mode: async, fifo: true, retry: { limit: 2, delayMs: 1000, backoff: false, maxDelayMs: 1000 } }')}${service('regjistrime', '{ mode: sync, fallback: true, retry: { limit: 5, delayMs: 1000, backoff: false, maxDelayMs: 1000 } }')}

@@ -11,14 +11,10 @@
 import { randomUUID } from 'node:crypto'
 import type { Job, Outcome } from '../../delivery/queue.ts'
 import { isXRoadError } from '../../protocol/errors.ts'
+import { loggedAttempt, observed, TRY_LATER, type AttemptObserver } from './attempt.ts'
 import type { GatewayPipeline } from './context.ts'
 import type { Exchange } from './exchange.ts'
-import { forward } from './forward.ts'
-import { recordRequest, recordResponse } from './record.ts'
 import { readSpooled } from './spool.ts'
-
-/** Statuses that mean the provider could not take the request now. */
-const TRY_LATER = new Set([429, 502, 503, 504])
 
 /** What the job keeps of a delivered request: the provider's answer, for the client to read. */
 export interface KeptAnswer {
@@ -30,16 +26,8 @@ export interface KeptAnswer {
   at: string
 }
 
-export interface AttemptObserver {
-  (queue: string, outcome: 'delivered' | 'failed'): void
-}
-
 export function deliverRequest (ctx: () => GatewayPipeline, observe?: AttemptObserver): (job: Job) => Promise<Outcome> {
-  return async job => {
-    const outcome = await attempt(ctx(), job)
-    observe?.(job.queue, outcome.ok ? 'delivered' : 'failed')
-    return outcome
-  }
+  return observed(async job => attempt(ctx(), job), observe)
 }
 
 async function attempt (pipeline: GatewayPipeline, job: Job): Promise<Outcome> {
@@ -77,12 +65,9 @@ async function attempt (pipeline: GatewayPipeline, job: Job): Promise<Outcome> {
     }
     const body = req.body === null ? undefined : Buffer.from(req.body, 'base64')
     try {
-      await recordRequest(pipeline.recorder, ex, body)
-      const res = await forward(service, ex, { method: req.out.method, path: req.out.path, headers, body, timeoutMs: req.out.timeoutMs, exchange: ex, ...(req.out.endpoint === undefined ? {} : { endpoint: req.out.endpoint }) })
+      const res = await loggedAttempt(pipeline, ex, service, { method: req.out.method, path: req.out.path, headers, body, timeoutMs: req.out.timeoutMs, exchange: ex, ...(req.out.endpoint === undefined ? {} : { endpoint: req.out.endpoint }) })
       const type = res.headers['content-type']
       const contentType = typeof type === 'string' ? type : null
-      ex.responseHeaders = contentType === null ? [] : ['content-type', contentType]
-      await recordResponse(pipeline.recorder, ex, res.body)
       if (TRY_LATER.has(res.status)) return { ok: false, error: `the provider answered ${res.status}` }
       const kept: KeptAnswer = { status: res.status, contentType, body: res.body.toString('base64'), requestId, at: new Date().toISOString() }
       return { ok: true, result: Buffer.from(JSON.stringify(kept)) }

@@ -59,6 +59,7 @@ export async function exportDir (content: RegistryContent, dir: string, header =
     ['operators.yaml', { operators: content.operators }],
     ['certificates.yaml', { certificates: content.certificates, revocations: content.revocations }],
     ['onboarding.yaml', { applications: content.applications, accessRequests: content.accessRequests, outbox: content.outbox }],
+    ['rooms.yaml', { rooms: content.rooms, subscriptions: content.subscriptions }],
   ]
   const written: string[] = []
   for (const [name, data] of files) {

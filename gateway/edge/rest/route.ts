@@ -17,6 +17,7 @@ import { peerOf } from '../client-cert.ts'
 import { callHints } from '../hints.ts'
 import { evidenceHeaders, forwardableResponseHeaders, prepareForward, readXRoadHeaders } from './headers.ts'
 import { restMetaservice } from './metaservices.ts'
+import { roomOperation } from './rooms.ts'
 import { parseR1Target, type R1Target } from './target.ts'
 import { findEndpoint, responseViolations, validateRequest } from './validate.ts'
 
@@ -66,7 +67,8 @@ class RestCall implements ProtocolCall<FastifyReply> {
   }
 
   metaservice (client: ClientEntry, registry: Registry): LocalAnswer | undefined {
-    return restMetaservice(registry, this.ctx.library, this.req, client, this.target)
+    return restMetaservice(registry, this.ctx.library, this.req, client, this.target) ??
+      roomOperation(registry, this.ctx.delivery, this.req, client, this.target, this.body)
   }
 
   validate (service: ServiceEntry): void {
