@@ -48,7 +48,7 @@ t.test('all 61 municipalities answer, each with its own inbox', async t => {
 
 t.test('an event keeps its id, body, X-Road headers and arrival time', async t => {
   const before = Date.now()
-  const body = { nid: 'M50314123H', emri: 'Ana', bashkia: 'Malësi e Madhe' }
+  const body = { nid: 'M50314123', emri: 'Ana', bashkia: 'Malësi e Madhe' }
   t.equal((await push('malesi-e-madhe', 'lindje-1', body, 'application/cloudevents+json')).status, 200)
   const [e] = sub.received('malesi-e-madhe')!.events
   t.same(e.body, body)
