@@ -1,6 +1,6 @@
 /**
  * The curl commands in README.md and docs/*.md work exactly as printed. The demo is started the way
- * `npm start` starts it (fixed ports 8443, 4401 and 4402, the PKI in data/), every curl command in a
+ * `npm start` starts it (fixed ports 8443, 8444 and 4401–4403, the PKI in data/), every curl command in a
  * fenced `sh` / `bash` / `shell` block is run through the shell, and where the page shows what the
  * command prints (the output block right after), the answer must agree: the HTTP status, the
  * X-Road-Error header and the SOAP faultcode for `curl -i` outputs, the shown text (with `…` for
@@ -17,7 +17,7 @@ import { join, relative, resolve } from 'node:path'
 import t from 'tap'
 
 const ROOT = resolve(import.meta.dirname, '..')
-const DEMO_PORTS = [8443, 8444, 4401, 4402]
+const DEMO_PORTS = [8443, 8444, 4401, 4402, 4403]
 const SHELL_BLOCKS = new Set(['sh', 'bash', 'shell'])
 
 /** A fenced block: `line` is the 1-based line of its opening fence, `end` the 0-based index of its closing one. */
