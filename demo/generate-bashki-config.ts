@@ -31,8 +31,8 @@ export const CIVIL_ROOM = `${CIVIL_REGISTRY}/ngjarje-civile`
 export const CIVIL_PUBLISHER = `${CIVIL_REGISTRY}/regjistri-civil`
 export const TIRANE = `${INSTANCE}/NJQV/L21603004L`
 export const TIRANE_ROOM = `${TIRANE}/transparenca`
-/** Tiranë's transparency publisher: a system the demo already registers (no decisions system is in the demo). */
-export const TIRANE_PUBLISHER = `${TIRANE}/taksat-vendore`
+/** Tiranë's transparency publisher: the municipal council's information system. */
+export const TIRANE_PUBLISHER = `${TIRANE}/keshilli`
 export const E_ALBANIA = `${INSTANCE}/GOV/K11503002N/e-albania`
 export const EVENT_TYPES = ['lindje', 'vdekje', 'ndryshim-vendbanimi'] as const
 export const TRANSPARENCY_TYPES = ['vendim', 'konsultim', 'njoftim'] as const
@@ -49,6 +49,7 @@ export function neededSubsystems (): NeededSubsystem[] {
     ...DEMO_BASHKI.map(d => ({ member: d.member, code: 'gjendja-civile', name: SUBSCRIBER_NAME })),
     { member: CIVIL_REGISTRY, code: 'ngjarje-civile', name: 'Dhoma e ngjarjeve të gjendjes civile' },
     { member: TIRANE, code: 'transparenca', name: 'Transparenca: vendime, konsultime, njoftime' },
+    { member: TIRANE, code: 'keshilli', name: 'Sistemi i Këshillit Bashkiak' },
   ]
 }
 
@@ -132,7 +133,7 @@ export function roomsYaml (): string {
   for (const type of TRANSPARENCY_TYPES) {
     lines.push(
       `      - name: ${type}`,
-      `        schema: { $ref: "https://ura.gov.al/schemas/transparency/v1#/definitions/${type}" }`,
+      `        schema: { $ref: "https://ura.gov.al/schemas/transparency/v1/${type}" }`,
     )
   }
   lines.push('', 'subscriptions:')
