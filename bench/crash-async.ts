@@ -78,7 +78,7 @@ async function writeConfig (dir: string, providerUrl: string): Promise<{ configD
     .replace(/port: 8443.*/, `port: ${port}\n    httpPort: ${httpPort}`)
     .replace(/dataDir: .*/, `dataDir: ${join(dir, 'data')}`)
     .replace(/port: 8444 }/, `port: ${adminPort} }`)
-  if (POSTGRES) node = node.replace(/^node:\n/, `node:\n  log: { store: postgres, url: ${PG_URL} }\n  delivery: { store: '${PG_URL}' }\n`)
+  if (POSTGRES) node = node.replace(/^node:\n/m, `node:\n  log: { store: postgres, url: ${PG_URL} }\n  delivery: { store: '${PG_URL}' }\n`)
   await writeFile(join(configDir, 'node.yaml'), node)
   const members = await readFile(join(configDir, 'members.yaml'), 'utf8')
   await writeFile(join(configDir, 'members.yaml'), members.replace(/( *)- code: e-albania\n/, '$1- code: e-albania\n$1  connection: http\n'))
