@@ -2,7 +2,8 @@
  * What every admin route shares: the registry store it changes, the audit trail it writes, the node's
  * settings and PKI, and the clock; and what Fastify carries per request — the operator who called,
  * the registry version the request reads, and what the request is doing (for its audit record).
- * The node may also lend the admin API its message log (for the log and traffic routes) and a view
+ * The node may also lend the admin API its message log (for the log and traffic routes), its
+ * delivery queue (for the queue routes) and a view
  * of its health (circuit breakers, certificates expiring): the admin API never reaches into the
  * gateway itself. Routes of other parts of admin/ (onboarding) are written against these types.
  */
@@ -10,6 +11,7 @@ import type { FastifyRequest } from 'fastify'
 import type { NodePki } from '../certs/node-pki.ts'
 import type { RoleGrant } from '../config/registry-sections.ts'
 import type { UraConfig } from '../config/types.ts'
+import type { DeliveryQueue } from '../delivery/queue.ts'
 import type { AuditTrail } from '../messagelog/audit/index.ts'
 import type { LogStore } from '../messagelog/store.ts'
 import type { RegistryStore, RegistryVersion } from '../registry/store/index.ts'
@@ -24,6 +26,8 @@ export interface AdminContext {
   pki?: NodePki
   /** The node's message log, read by `/log` and `/traffic` (absent: they answer 503 Admin.LogUnavailable). */
   logStore?: LogStore
+  /** The node's delivery queue, read and re-driven by `/queues` (absent: they answer 503 Admin.QueueUnavailable). */
+  deliveryQueue?: DeliveryQueue
   /** What the node knows of its own health, read at each `/traffic` request. */
   health?: () => NodeHealth
   now (): Date

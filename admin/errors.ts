@@ -14,6 +14,7 @@ export const ADMIN_ERROR_STATUS = {
   'Admin.Unauthenticated': 401,
   'Admin.Forbidden': 403,
   'Admin.NotFound': 404,
+  'Admin.UnknownQueue': 404,
   'Admin.Conflict': 409,
   'Admin.PreconditionFailed': 412,
   'Admin.BodyTooLarge': 413,
@@ -25,6 +26,7 @@ export const ADMIN_ERROR_STATUS = {
   'Admin.AuditFailed': 500,
   'Admin.StoreFailed': 503,
   'Admin.LogUnavailable': 503,
+  'Admin.QueueUnavailable': 503,
 } as const
 
 export type AdminErrorType = keyof typeof ADMIN_ERROR_STATUS

@@ -35,6 +35,7 @@ export async function adminDocs (app: FastifyInstance): Promise<void> {
         { name: 'Outbox', description: 'Notices to applicants and operators (the node sends no e-mail)' },
         { name: 'Message log', description: 'Exchanges in the signed message log: search, records, evidence, bodies' },
         { name: 'Traffic', description: 'Traffic per service from the message log, and the node\'s health' },
+        { name: 'Delivery queues', description: 'Store-and-forward and subscription queues: counts, jobs, dead letters and re-driving them' },
       ],
       components: {
         securitySchemes: {

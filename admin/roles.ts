@@ -106,6 +106,8 @@ export const ACTIONS = {
 
   'log.read': { roles: [SA, SVC, SEC, OBS], scope: 'member', summary: 'search the message log, read an exchange\'s records (without bodies) and download its evidence' },
   'log.bodies': { roles: [SA, SEC], scope: 'member', summary: 'read the message bodies the log kept (in records, evidence and as a download)' },
+  'queue.read': { roles: [SA, SVC, SEC, OBS], scope: 'member', summary: 'the delivery queues, their counts and jobs (payloads only with log.bodies)' },
+  'queue.redrive': { roles: [SA], scope: 'member', summary: 'put a delivery queue\'s dead jobs back to queued, with a reason' },
   'traffic.read': { roles: ALL, scope: 'member', summary: 'traffic per service from the message log, open circuit breakers, certificates expiring soon' },
 } as const satisfies Record<string, ActionRule>
 

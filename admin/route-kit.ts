@@ -26,6 +26,8 @@ export interface RouteSpec {
   status?: number
   /** Writes name If-Match and X-Ura-Reason in their OpenAPI entry. */
   write?: boolean
+  /** A change outside the registry (no If-Match): names X-Ura-Reason only. */
+  reason?: boolean
   member?: AdminRouteConfig['member']
   target?: AdminRouteConfig['target']
   /** `list`: the route filters by the members the operator may see; `manual`: the handler authorizes itself. */
@@ -47,6 +49,12 @@ const WRITE_HEADERS = {
   },
 }
 
+const REASON_HEADERS = {
+  type: 'object',
+  required: ['x-ura-reason'],
+  properties: { 'x-ura-reason': WRITE_HEADERS.properties['x-ura-reason'] },
+}
+
 /** Route options for `action`: validation, OpenAPI entry (summary, roles, security, errors) and config. */
 export function route (action: string, spec: RouteSpec): RouteShorthandOptions {
   const rule = ruleOf(action)
@@ -66,6 +74,7 @@ export function route (action: string, spec: RouteSpec): RouteShorthandOptions {
   if (spec.querystring !== undefined) schema.querystring = objectOf(spec.querystring, false)
   if (spec.body !== undefined) schema.body = spec.body
   if (spec.write === true) schema.headers = WRITE_HEADERS
+  else if (spec.reason === true) schema.headers = REASON_HEADERS
   const config: AdminRouteConfig = { action }
   if (spec.member !== undefined) config.member = spec.member
   if (spec.target !== undefined) config.target = spec.target

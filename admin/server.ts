@@ -12,6 +12,7 @@ import { randomUUID } from 'node:crypto'
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
 import type { NodePki } from '../certs/node-pki.ts'
 import type { UraConfig } from '../config/types.ts'
+import type { DeliveryQueue } from '../delivery/queue.ts'
 import type { AuditTrail } from '../messagelog/audit/index.ts'
 import type { LogStore } from '../messagelog/store.ts'
 import type { RegistryStore } from '../registry/store/index.ts'
@@ -34,6 +35,7 @@ import { memberRoutes } from './resources/members.ts'
 import { nodeRoutes } from './resources/node.ts'
 import { operatorRoutes } from './resources/operators.ts'
 import { outboxRoutes } from './resources/outbox.ts'
+import { queueRoutes } from './resources/queues.ts'
 import { serviceRoutes } from './resources/services.ts'
 import { trafficRoutes } from './resources/traffic.ts'
 import { versionRoutes } from './resources/versions.ts'
@@ -48,6 +50,8 @@ export interface AdminOptions {
   pki: NodePki
   /** The node's message log (the caller opens and closes it): `/log` and `/traffic` read it. */
   logStore?: LogStore
+  /** The node's delivery queue (the caller opens and closes it): `/queues` reads it and re-drives dead jobs. */
+  deliveryQueue?: DeliveryQueue
   /** The node's health (circuit breakers, certificates expiring), read at each `/traffic` request. */
   health?: () => NodeHealth
   /** A logger of the caller's (the node's process log), or Fastify logger options; default: none. */
@@ -79,7 +83,7 @@ const DEFAULT_BODY_BYTES = 1024 * 1024
 export async function buildAdmin (opts: AdminOptions): Promise<Admin> {
   const { config, store, audit, pki } = opts
   const now = opts.now ?? (() => new Date())
-  const context: AdminContext = { store, audit, config, pki, now, ...(opts.logStore === undefined ? {} : { logStore: opts.logStore }), ...(opts.health === undefined ? {} : { health: opts.health }) }
+  const context: AdminContext = { store, audit, config, pki, now, ...(opts.logStore === undefined ? {} : { logStore: opts.logStore }), ...(opts.deliveryQueue === undefined ? {} : { deliveryQueue: opts.deliveryQueue }), ...(opts.health === undefined ? {} : { health: opts.health }) }
   const tls = pki.keystore.nodeTls()
   const authenticator = new Authenticator(pki.trust, now, opts.console?.sessions)
 
@@ -167,6 +171,7 @@ export async function buildAdmin (opts: AdminOptions): Promise<Admin> {
     await scope.register(async s => outboxRoutes(s, context))
     await scope.register(async s => logRoutes(s, context))
     await scope.register(async s => trafficRoutes(s, context))
+    await scope.register(async s => queueRoutes(s, context))
     for (const plugin of opts.plugins ?? []) await scope.register(async s => plugin(s, context))
   }, { prefix: ADMIN_PREFIX })
 

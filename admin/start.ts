@@ -12,6 +12,7 @@ import type { BatchSigner } from '../certs/batch-signer.ts'
 import type { NodePki } from '../certs/node-pki.ts'
 import type { UraConfig } from '../config/types.ts'
 import { openAuditTrail } from '../messagelog/audit/index.ts'
+import type { DeliveryQueue } from '../delivery/queue.ts'
 import type { LogStore } from '../messagelog/store.ts'
 import { registryStoreLocation, seedRegistryStore } from '../registry/node-store.ts'
 import { openRegistryStore, type RegistryStore } from '../registry/store/index.ts'
@@ -39,6 +40,8 @@ export interface StartAdminOptions {
   log?: FastifyBaseLogger
   /** The node's message log (the caller's: `ura start` passes the gateway's), for `/log` and `/traffic`. */
   logStore?: LogStore
+  /** The node's delivery queue (the caller's), for `/queues`. */
+  deliveryQueue?: DeliveryQueue
   /** The node's health (the gateway's circuit breakers, certificates expiring soon), for `/traffic`. */
   health?: () => NodeHealth
   now?: () => Date
@@ -65,6 +68,7 @@ export async function startAdmin (opts: StartAdminOptions): Promise<RunningAdmin
     const admin = await buildAdmin({
       config, store, audit, pki: opts.pki,
       ...(opts.logStore === undefined ? {} : { logStore: opts.logStore }),
+      ...(opts.deliveryQueue === undefined ? {} : { deliveryQueue: opts.deliveryQueue }),
       ...(opts.health === undefined ? {} : { health: opts.health }),
       ...(opts.log === undefined ? {} : { loggerInstance: opts.log }),
       ...(opts.now === undefined ? {} : { now: opts.now }),

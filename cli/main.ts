@@ -132,6 +132,43 @@ export function buildProgram (): UraCommand {
     .option('--ca <ca.pem>', "trusted CA certificate(s); default: the node's trust store (<dataDir>/pki/trust)")
     .action(run(async () => (await import('./audit.ts')).auditVerify))
 
+  const queue = program.command('queue').description("the running node's delivery queues, through its admin API ($URA_ADMIN_TOKEN)")
+  const apiOptions = (cmd: UraCommand): UraCommand => cmd
+    .option('--config <dir>', 'configuration directory: where the admin API listens (node.admin) and whom to trust (default: config/demo)')
+    .option('--admin <url>', 'the admin API, https://host:port (default: node.admin.listen of the configuration)')
+    .option('--ca <ca.pem>', "CA certificate(s) the admin API's TLS certificate chains to (default: the node's trust store)")
+    .option('--json', 'machine-readable output')
+  apiOptions(queue.command('list'))
+    .summary('list the delivery queues with their jobs per state')
+    .description([
+      'Lists every delivery queue of the node (svc.<service> for store-and-forward, sub.<id> for subscriptions) with its jobs counted per state (queued, active, retry, delivered, dead) and the age of its oldest waiting job.',
+      'Calls the admin API with the operator token in $URA_ADMIN_TOKEN; a member-scoped operator sees its own member\'s queues. Exit code 1 when the admin API refuses or cannot be reached.',
+    ].join('\n'))
+    .action(run(async () => (await import('./queue.ts')).queueList))
+  apiOptions(queue.command('jobs'))
+    .summary("list a delivery queue's jobs, oldest first")
+    .description("Lists a queue's jobs (id, state, attempts, when created, last error), oldest first, never their payloads. --state dead lists the dead letters.")
+    .argument('<queue>', 'the queue, e.g. svc.AL-DEV/NJQV/L21603004L/taksat-vendore/njoftime')
+    .addOption(new Option('--state <state>', 'jobs in this state only').choices(['queued', 'active', 'retry', 'delivered', 'dead']))
+    .addOption(new Option('--limit <n>', 'at most this many (default 50)').argParser(wholeNumber(1, 500)))
+    .action(run(async () => (await import('./queue.ts')).queueJobs))
+  apiOptions(queue.command('show'))
+    .summary('show one job of a delivery queue')
+    .description('Prints one job as JSON; its payload and result (base64) only when the operator may read message bodies (log.bodies).')
+    .argument('<queue>', 'the queue')
+    .argument('<id>', "the job's id (store-and-forward: the client id, a space, the X-Road-Id; quote it)")
+    .action(run(async () => (await import('./queue.ts')).queueShow))
+  apiOptions(queue.command('redrive'))
+    .summary("put a delivery queue's dead jobs back to queued")
+    .description([
+      'Puts the dead jobs named (or, with no ids, every dead job of the queue) back to queued with their attempts reset; the node delivers them again.',
+      'A change: it needs --reason, and the admin API records it in the audit trail (queue.redrive). System administrators only.',
+    ].join('\n'))
+    .argument('<queue>', 'the queue')
+    .argument('[ids...]', 'the dead jobs to re-drive (default: all of them)')
+    .requiredOption('--reason <text>', 'why, recorded with the change')
+    .action(run(async () => (await import('./queue.ts')).queueRedrive))
+
   program.command('verify')
     .summary('verify an evidence document offline')
     .description([

@@ -110,6 +110,7 @@ export async function start (values: { config?: string; demo?: boolean }): Promi
     admin = await startAdmin({
       config, pki, signer: messageLog.signer, store, log: gateway.app.log.child({ part: 'admin' }),
       logStore: messageLog.store,
+      deliveryQueue: delivery.queue,
       health: () => ({
         breakers: running.breakers(),
         certificatesExpiringSoon: expiringSoon(certificates()).map(c => ({ role: c.role, ...(c.id === undefined ? {} : { id: c.id }), subject: c.subject, serial: c.serial, notAfter: c.notAfter, daysLeft: c.daysLeft, state: c.state })),

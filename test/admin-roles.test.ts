@@ -50,6 +50,8 @@ interface Call {
   status: number
   /** The member the call acts on, for member-scoped roles. */
   member?: string
+  /** A change outside the registry: X-Ura-Reason without If-Match. */
+  reason?: true
 }
 
 interface Case {
@@ -63,6 +65,10 @@ interface Case {
 }
 
 const spareService = (m: string): string => `${p(m)}:rezerve:rezerve`
+/** Each target member's store-and-forward queue (its spare service's), holding one job. */
+const queueName = (x: Target): string => `svc.${x.member}/rezerve/rezerve`
+const queueParam = (x: Target): string => encodeURIComponent(queueName(x))
+const JOB_ID = `${E_ALBANIA_CLIENT} mesazh-radhe`
 const serviceBody = (m: string, code: string): Record<string, unknown> => ({ provider: `${m}/rezerve`, code, type: 'rest', adapter: { kind: 'rest', url: 'http://127.0.0.1:9/prova' } })
 const right = (m: string): unknown[] => {
   const [, memberClass, memberCode] = m.split('/')
@@ -159,6 +165,12 @@ const CASES: Case[] = [
   { method: 'GET', url: '/admin/v1/log/:messageId/evidence', targeted: true, call: x => ({ path: `/admin/v1/log/${x.message}/evidence`, status: 200, member: x.member }) },
   { method: 'GET', url: '/admin/v1/log/:messageId/records/:seq/body', targeted: true, call: x => ({ path: `/admin/v1/log/${x.message}/records/${x.bodySeq}/body`, status: 200, member: x.member }) },
   { method: 'GET', url: '/admin/v1/traffic', list: true, call: () => ({ path: '/admin/v1/traffic', status: 200 }) },
+
+  { method: 'GET', url: '/admin/v1/queues', list: true, call: () => ({ path: '/admin/v1/queues', status: 200 }) },
+  { method: 'GET', url: '/admin/v1/queues/:queue', targeted: true, call: x => ({ path: `/admin/v1/queues/${queueParam(x)}`, status: 200, member: x.member }) },
+  { method: 'GET', url: '/admin/v1/queues/:queue/jobs', targeted: true, call: x => ({ path: `/admin/v1/queues/${queueParam(x)}/jobs?state=queued`, status: 200, member: x.member }) },
+  { method: 'GET', url: '/admin/v1/queues/:queue/jobs/:id', targeted: true, call: x => ({ path: `/admin/v1/queues/${queueParam(x)}/jobs/${encodeURIComponent(JOB_ID)}`, status: 200, member: x.member }) },
+  { method: 'POST', url: '/admin/v1/queues/:queue/redrive', targeted: true, call: x => ({ path: `/admin/v1/queues/${queueParam(x)}/redrive`, body: {}, reason: true, status: 200, member: x.member }) },
 ]
 
 /** What the matrix says, read straight from its data. */
@@ -171,10 +183,14 @@ function allowed (roles: RoleGrant[], action: string, c: Case, call: Call): bool
   })
 }
 
+/** Actions that change something other than the registry. */
+const NOT_REGISTRY = new Set(['queue.redrive'])
+
 let rig: AdminRig
 t.before(async () => {
   rig = await startAdminRig({
     messageLog: true,
+    delivery: true,
     seed: c => {
       for (const m of c.members) {
         const id = `AL-DEV/${m.class}/${m.code}`
@@ -203,6 +219,10 @@ t.before(async () => {
   })
   await rig.store.putBlob(PDF, 'application/pdf')
   for (const x of Object.values(TARGETS)) {
+    await rig.queue!.define(queueName(x), { retry: { limit: 0, delayMs: 1000, backoff: false, maxDelayMs: 1000 }, ttlMs: 0, fifo: false, keepMs: 3_600_000 })
+    await rig.queue!.enqueue([{ queue: queueName(x), id: JOB_ID, payload: Buffer.from('{"njoftim":1}') }])
+  }
+  for (const x of Object.values(TARGETS)) {
     await logExchange(rig.log!.recorder, { messageId: x.message, client: E_ALBANIA_CLIENT, service: x.service, at: new Date(), body: '{"pyetje":1}', keepBody: true })
     x.bodySeq = (await rig.log!.store.byMessageId(x.message))[0].seq
   }
@@ -228,6 +248,7 @@ t.test('each role may do what the matrix says and nothing else; forbidden calls 
       const expect = allowed(TEST_OPERATORS[op], action, c, call)
       const before = await rig.store.current()
       const headers: Record<string, string> = {}
+      if (call.reason === true) headers['x-ura-reason'] = `matrix: ${op} ${action}`
       if (call.ifMatch !== undefined) {
         headers['x-ura-reason'] = `matrix: ${op} ${action}`
         headers['if-match'] = call.ifMatch === '*' ? '*' : (await rig.call('GET', call.ifMatch, { token: rig.tokens.sa })).headers.etag as string
@@ -251,7 +272,8 @@ t.test('each role may do what the matrix says and nothing else; forbidden calls 
 })
 
 t.test('every change of the walk reads back from the audit trail with the states it signed', async t => {
-  const changes = (await rig.trail.list({ limit: 100000 })).filter(r => r.beforeDigest !== null || r.afterDigest !== null)
+  // Re-driving a delivery queue changes the queue, not the registry: its states are digested, but no version holds them.
+  const changes = (await rig.trail.list({ limit: 100000 })).filter(r => (r.beforeDigest !== null || r.afterDigest !== null) && !NOT_REGISTRY.has(r.action))
   const actions = new Set<string>()
   for (const r of changes) {
     const res = await rig.call('GET', `/admin/v1/audit/${r.seq}`, { token: rig.tokens.sa })
@@ -260,7 +282,7 @@ t.test('every change of the walk reads back from the audit trail with the states
     t.ok(r.registryBase !== null, `record ${r.seq} names the version it was made on`)
     actions.add(r.action)
   }
-  const changing = Object.keys(ACTIONS).filter(a => CASES.some(c => c.method !== 'GET' && rig.admin.routes.some(r => r.action === a && r.method === c.method && r.url === c.url)))
+  const changing = Object.keys(ACTIONS).filter(a => !NOT_REGISTRY.has(a)).filter(a => CASES.some(c => c.method !== 'GET' && rig.admin.routes.some(r => r.action === a && r.method === c.method && r.url === c.url)))
   t.same(changing.filter(a => !actions.has(a)), [], 'every action that changes the registry was checked')
 })
 

@@ -20,6 +20,10 @@ const COMMANDS: Record<string, string[]> = {
   'log verify': ['--config <dir>', '--ca <ca.pem>'],
   'log prune': ['--config <dir>', '--days <n>'],
   'audit verify': ['--config <dir>', '--ca <ca.pem>'],
+  'queue list': ['--config <dir>', '--admin <url>', '--ca <ca.pem>', '--json'],
+  'queue jobs': ['--config <dir>', '--admin <url>', '--ca <ca.pem>', '--json', '--state <state>', '--limit <n>'],
+  'queue show': ['--config <dir>', '--admin <url>', '--ca <ca.pem>', '--json'],
+  'queue redrive': ['--config <dir>', '--admin <url>', '--ca <ca.pem>', '--json', '--reason <text>'],
   'verify': ['--ca <ca.pem>'],
   'totp': ['--at <time>'],
 }
@@ -57,7 +61,7 @@ t.test('ura <command> --help shows its options', async t => {
 })
 
 t.test('ura <group> --help lists the commands of the group', async t => {
-  for (const group of ['config', 'cert', 'log', 'audit']) {
+  for (const group of ['config', 'cert', 'log', 'audit', 'queue']) {
     const help = await ura(group, '--help')
     t.equal(help.code, 0, group)
     for (const name of Object.keys(COMMANDS).filter(name => name.startsWith(`${group} `))) t.match(help.stdout, `ura ${name} `, name)

@@ -4,7 +4,7 @@
  * and test operators of its own (one per role, and a service administrator scoped to Bashkia
  * Tiranë), each with a fresh API token; a real audit trail signed with the node operator's e-seal;
  * the admin API listening over TLS on a free loopback port; and a client that calls it with a token
- * or a client certificate.
+ * or a client certificate. On request also a message log and a delivery queue for it to read.
  */
 import { randomBytes, X509Certificate } from 'node:crypto'
 import { mkdtemp, readFile } from 'node:fs/promises'
@@ -23,6 +23,8 @@ import { openNodePki, type NodePki } from '../../certs/node-pki.ts'
 import { generateKeyPair, issueCertificate } from '../../certs/pki.ts'
 import type { OperatorConfig, RoleGrant } from '../../config/registry-sections.ts'
 import type { UraConfig } from '../../config/types.ts'
+import type { DeliveryQueue } from '../../delivery/queue.ts'
+import { SqliteQueue } from '../../delivery/sqlite-queue.ts'
 import { openAuditTrail, type AuditTrail } from '../../messagelog/audit/index.ts'
 import { PgLogStore } from '../../messagelog/pg-store.ts'
 import { SigningRecorder } from '../../messagelog/recorder.ts'
@@ -77,6 +79,8 @@ export interface AdminRig {
   tokens: Record<string, string>
   /** With `messageLog`: the store the admin API reads, and a recorder that signs and appends to it. */
   log?: { store: LogStore; recorder: SigningRecorder }
+  /** With `delivery`: the delivery queue the admin API reads and re-drives. */
+  queue?: DeliveryQueue
   call (method: string, path: string, opts?: CallOptions): Promise<Answer>
   /** An operator TLS client certificate issued by the node's CA (not yet pinned to anyone). */
   operatorCertificate (name: string): { key: string; cert: string; fingerprint: string; serial: string; issuer: string }
@@ -98,6 +102,8 @@ export interface RigOptions {
   messageLog?: true | string
   health?: () => NodeHealth
   now?: () => Date
+  /** Give the admin API a delivery queue: the embedded one in the data directory (`true`), or pg-boss on PostgreSQL at this URL. */
+  delivery?: true | string
 }
 
 export async function startAdminRig (opts: RigOptions = {}): Promise<AdminRig> {
@@ -122,9 +128,11 @@ export async function startAdminRig (opts: RigOptions = {}): Promise<AdminRig> {
   const signer = new BatchSigner(keystoreSigningKeys(pki.keystore, pki.trust), { batchMs: 0, batchMax: 64 })
   const trail = await openAuditTrail(config, signer)
   const logStore = opts.messageLog === undefined ? undefined : opts.messageLog === true ? await SqliteLogStore.open(join(dataDir, 'message-log.sqlite')) : await PgLogStore.open(opts.messageLog)
+  const queue = opts.delivery === undefined ? undefined : opts.delivery === true ? SqliteQueue.open(join(dataDir, 'delivery.sqlite')) : await (await import('../../delivery/pg-boss-queue.ts')).PgBossQueue.open(opts.delivery)
   const admin = await buildAdmin({
     config, store, audit: trail, pki,
     ...(logStore === undefined ? {} : { logStore }),
+    ...(queue === undefined ? {} : { deliveryQueue: queue }),
     ...(opts.health === undefined ? {} : { health: opts.health }),
     ...(opts.now === undefined ? {} : { now: opts.now }),
     ...(opts.plugins === undefined ? {} : { plugins: opts.plugins }),
@@ -149,6 +157,7 @@ export async function startAdminRig (opts: RigOptions = {}): Promise<AdminRig> {
   return {
     url, admin, store, trail, config, dataDir, pki, caPem, tokens,
     ...(logStore === undefined ? {} : { log: { store: logStore, recorder: new SigningRecorder(logStore, signer) } }),
+    ...(queue === undefined ? {} : { queue }),
     async call (method, path, o = {}) {
       const headers: Record<string, string> = { ...o.headers }
       if (o.token !== undefined) headers.authorization = `Bearer ${o.token}`
@@ -176,6 +185,7 @@ export async function startAdminRig (opts: RigOptions = {}): Promise<AdminRig> {
       for (const a of agents.values()) await a.close()
       await trail.close()
       await logStore?.close()
+      await queue?.close()
       await store.close()
     },
   }
