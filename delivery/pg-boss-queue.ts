@@ -49,8 +49,12 @@ const JOB_COLUMNS = 'name, id, data, state, retry_count, started_on, created_on,
 const MAX_EXPIRE_SECONDS = 24 * 60 * 60
 /** How long an undelivered job stays in pg-boss before its own retention deletes it: ten years, so only our ttl decides. */
 const RETENTION_SECONDS = 10 * 365 * 24 * 60 * 60
-/** How long a pushed attempt may run before pg-boss takes it back as timed out. */
-const PUSH_EXPIRE_SECONDS = 15 * 60
+/**
+ * How long a pushed attempt may run before pg-boss takes it back as timed out, and so how long the
+ * attempts of a node that died stay claimed before another node (or the restarted one) retries them.
+ * Attempts end well before: adapters carry the service's deadline (30 s by default).
+ */
+const PUSH_EXPIRE_SECONDS = 120
 /** The push loop's idle poll. */
 const POLL_MS = 250
 /** The singleton key of a job without an ordering key on a FIFO queue: `_k` cannot come out of `encodeName`. */
