@@ -9,7 +9,9 @@ import { buildGateway } from '../gateway/server.ts'
 import type { GatewayTls } from '../gateway/edge/tls.ts'
 import { keystoreSigningKeys } from '../certs/keystore-signer.ts'
 import { openMessageLog } from '../messagelog/index.ts'
+import { readFileSync } from 'node:fs'
 import { openDelivery } from '../delivery/index.ts'
+import { seedTransparency, TIRANE_COUNCIL, TIRANE_TRANSPARENCY } from '../demo/transparency-seed.ts'
 import { LiveRegistryError } from '../registry/live.ts'
 import { followIssuedCertificates, type IssuedCertificates } from '../registry/issued-certificates.ts'
 import { expiringSoon, type CertificateRow } from '../certs/inventory.ts'
@@ -130,6 +132,17 @@ export async function start (values: { config?: string; demo?: boolean }): Promi
     gateway.app.log.info({ url: `http://${host}:${httpPort}` }, 'plain HTTP for connection: http clients')
   }
   if (providers !== undefined) gateway.app.log.info({ providers: providers.urls }, 'demo provider systems are running')
+  if (values.demo === true) {
+    // Tiranë's council publishes its first papers, so the transparency feed and e-Albania's pull have something to show.
+    try {
+      const files = pki.keystore.paths.client(TIRANE_COUNCIL)
+      const tlsFiles = { ca: readFileSync(pki.keystore.paths.caCert, 'utf8'), cert: readFileSync(files.cert, 'utf8'), key: pki.keystore.privateKey(files.key).export({ type: 'pkcs8', format: 'pem' }) as string }
+      const n = await seedTransparency(`https://${host}:${port}`, tlsFiles)
+      gateway.app.log.info({ room: TIRANE_TRANSPARENCY, events: n }, 'demo: Tiranë\'s council papers are published (/feeds/tirane.atom)')
+    } catch (err) {
+      gateway.app.log.warn({ err }, 'demo: Tiranë\'s council papers could not be published')
+    }
+  }
   const expiring = pki.expiring()
   if (expiring.length > 0) gateway.app.log.warn({ certificates: expiring.map(c => ({ role: c.role, id: c.id, notAfter: c.notAfter, state: c.state })) }, 'certificates expire within 30 days')
 

@@ -51,7 +51,8 @@ t.test('the demo configuration loads with defaults applied', async t => {
   const config = await loadConfig(DEMO_DIR)
   t.equal(config.node.instance, 'AL-DEV')
   t.equal(config.node.listen.port, 8443)
-  t.equal(config.members.length, 5, 'four in members.yaml, the tax directorate in bridge.yaml')
+  t.equal(config.members.length, 64, 'four in members.yaml, the tax directorate in bridge.yaml, 59 more municipalities in bashki.yaml')
+  t.equal(config.sections.subscriptions.length, 62, 'the 61 municipalities\' push subscriptions and e-Albania\'s pull')
   const civil = config.members.find(m => m.code === 'L01417001D')!
   t.equal(civil.subsystems[0].connection, 'mtls', 'mutual TLS unless the config says http')
   const tax = config.services.find(s => s.code === 'detyrimet')!
@@ -148,7 +149,7 @@ t.test('the registry refuses what only it can check', async t => {
 t.test('ura CLI', async t => {
   const ok = ura('config', 'check', DEMO_DIR)
   t.equal(ok.status, 0, ok.stderr)
-  t.match(ok.stdout, /valid — instance AL-DEV, 5 members, 11 client ids, 4 services, 4 grants/)
+  t.match(ok.stdout, /valid — instance AL-DEV, 64 members, 133 client ids, 65 services, 4 grants/)
 
   const dir = await configDir({ 'node.yaml': NODE, 'services.yaml': SERVICE })
   const bad = ura('config', 'check', dir)

@@ -22,7 +22,7 @@ faulty.fault = hit => steps[hit - 1] ?? 'ok'
 
 const config = await demoConfig({
   'node.yaml': text => text.replace('dataDir: ../../data', 'dataDir: data'),
-  'members.yaml': text => text.replace('      - code: regjistri-civil\n        name: Regjistri Kombëtar i Gjendjes Civile\n', '      - code: regjistri-civil\n        name: Regjistri Kombëtar i Gjendjes Civile\n        connection: http\n      - code: ngjarje-civile\n'),
+  'members.yaml': text => text.replace('      - code: regjistri-civil\n        name: Regjistri Kombëtar i Gjendjes Civile\n', '      - code: regjistri-civil\n        name: Regjistri Kombëtar i Gjendjes Civile\n        connection: http\n'),
 }, {
   'rooms.yaml': `services:
   - provider: ${SUBSCRIBER}

@@ -41,8 +41,7 @@ const config = await demoConfig({
   // A data directory of this test's own (the demo's is shared with `npm start`).
   'node.yaml': text => text.replace('dataDir: ../../data', 'dataDir: data'),
   'members.yaml': text => text
-    .replace('      - code: regjistri-civil\n        name: Regjistri Kombëtar i Gjendjes Civile\n', '      - code: regjistri-civil\n        name: Regjistri Kombëtar i Gjendjes Civile\n        connection: http\n      - code: ngjarje-civile\n        name: Ngjarjet e gjendjes civile\n')
-    .replace('      - code: gjendja-civile\n        name: Zyra e gjendjes civile\n', '      - code: gjendja-civile\n        name: Zyra e gjendjes civile\n        connection: http\n      - code: transparenca\n        name: Transparenca\n'),
+    .replace('      - code: regjistri-civil\n        name: Regjistri Kombëtar i Gjendjes Civile\n', '      - code: regjistri-civil\n        name: Regjistri Kombëtar i Gjendjes Civile\n        connection: http\n'),
 }, {
   'rooms.yaml': `services:${pushService(TIRANA_CIVIL, tirana.url)}${pushService(DURRES, durres.url)}
 rooms:

@@ -117,7 +117,8 @@ export async function walk<R> (ctx: GatewayPipeline, call: ProtocolCall<R>): Pro
           try {
             answer = call.answer(service, await forward(service, ex, out))
           } catch (err) {
-            if (async === undefined || delivery?.fallback !== true || !queueable(err)) throw err
+            // Only a request that changes something falls back to the queue: a read that cannot be answered now fails now.
+            if (async === undefined || delivery?.fallback !== true || call.method === 'GET' || call.method === 'HEAD' || !queueable(err)) throw err
             answer = await accept(async, ex, service, out, call.body, { preferred, ...(hints?.orderingKey === undefined ? {} : { orderingKey: hints.orderingKey }) })
           }
         }

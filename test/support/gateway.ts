@@ -44,14 +44,16 @@ const CALLING_SUBSYSTEMS = ['e-albania', 'gjendja-civile', 'ndihma-sociale', 'ko
  * Copies the demo configuration into a temp dir, lets the test edit the YAML text, loads it.
  * Unless `mtls` is set, the demo's calling systems are marked `connection: http` so tests can call
  * over plain HTTP; with `mtls` they need client certificates (see `startTlsRig`). `bridge` adds the
- * bridged demo services of bridge.yaml.
+ * bridged demo services of bridge.yaml, `bashki` the 61 municipalities and the pub/sub rooms.
  */
-export async function demoConfig (edit: Record<string, (text: string) => string> = {}, extra: Record<string, string> = {}, opts: { mtls?: boolean; bridge?: boolean } = {}): Promise<UraConfig> {
+export async function demoConfig (edit: Record<string, (text: string) => string> = {}, extra: Record<string, string> = {}, opts: { mtls?: boolean; bridge?: boolean; bashki?: boolean } = {}): Promise<UraConfig> {
   const dir = await mkdtemp(join(tmpdir(), 'ura-config-'))
   for (const name of await readdir(DEMO_DIR)) {
     // The bridged services (bridge.yaml) join only when asked, so tests that count the core demo's
     // services and clients keep describing it.
     if (name === 'bridge.yaml' && opts.bridge !== true) continue
+    // So are the 59 generated municipalities and the rooms (bashki.yaml, rooms.yaml: docs/demo.md).
+    if ((name === 'bashki.yaml' || name === 'rooms.yaml') && opts.bashki !== true) continue
     let text = await readFile(join(DEMO_DIR, name), 'utf8')
     text = text.replaceAll('../../schemas/', resolve(DEMO_DIR, '../../schemas') + '/')
     if ((name === 'members.yaml' || name === 'bridge.yaml') && opts.mtls !== true) {
