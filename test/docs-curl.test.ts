@@ -94,7 +94,8 @@ async function startDemo (): Promise<ChildProcess> {
   const env = { ...process.env }
   delete env.URA_KEY_PASSPHRASE
   // A fresh demo registry: the walk-through in docs/operating.md registers a municipality once.
-  for (const suffix of ['', '-wal', '-shm']) rmSync(join(ROOT, 'data', `registry.sqlite${suffix}`), { force: true })
+  // A fresh registry and a fresh delivery queue (nothing queued, pulled or leased by an earlier run).
+  for (const file of ['registry.sqlite', 'delivery.sqlite']) for (const suffix of ['', '-wal', '-shm']) rmSync(join(ROOT, 'data', `${file}${suffix}`), { force: true })
   const child = spawn(process.execPath, ['cli/main.ts', 'start', '--demo'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] })
   let output = ''
   child.stdout!.on('data', d => { output += d })

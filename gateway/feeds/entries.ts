@@ -5,6 +5,7 @@
  * break the feed. Texts are taken in the asked language where the event gives it, in Albanian
  * otherwise, and each keeps the language it is really in.
  */
+import { uuidV5 } from './municipality.ts'
 import type { RoomEvent } from '../../delivery/queue.ts'
 import type { Lang } from '../../config/catalogue-labels.ts'
 import { isTransparencyEventType, type Dokument, type Teksti, type TransparencyEvent, type TransparencyEventType } from '../../schemas/transparency.ts'
@@ -83,7 +84,7 @@ function detailLine (type: TransparencyEventType, e: TransparencyEvent, lang: La
 
 /** The entry for a room event, or undefined when the event does not belong in this municipality's feed. */
 export function feedEntry (ev: RoomEvent, bashkia: string, lang: Lang): FeedEntry | undefined {
-  if (!isTransparencyEventType(ev.type) || !UUID.test(ev.id)) return undefined
+  if (!isTransparencyEventType(ev.type)) return undefined
   let e: TransparencyEvent
   try {
     e = JSON.parse(ev.data.toString('utf8'))
@@ -98,9 +99,11 @@ export function feedEntry (ev: RoomEvent, bashkia: string, lang: Lang): FeedEntr
   const own = e.pershkrim === undefined ? undefined : pick(e.pershkrim, lang)
   const summaryLang = own?.lang ?? lang
   const line = detailLine(ev.type, e, summaryLang)
+  // The event id is its X-Road-Id: a UUID is the entry's id as it is; any other id gets a version 5 UUID of its room and id.
+  const uuid = UUID.test(ev.id) ? ev.id.toLowerCase() : uuidV5(`https://ura.gov.al/rooms/${ev.room}/events/${ev.id}`)
   return {
-    id: `urn:uuid:${ev.id.toLowerCase()}`,
-    eventId: ev.id.toLowerCase(),
+    id: `urn:uuid:${uuid}`,
+    eventId: uuid,
     seq: ev.seq,
     type: ev.type,
     published: ev.publishedAt,
