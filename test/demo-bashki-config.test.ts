@@ -69,7 +69,8 @@ t.test('the demo NIPTs: valid, distinct, Tiranë and Durrës unchanged, no clash
       if (statSync(path).isDirectory()) { walk(path); continue }
       // docs/demo.md shows one of them on purpose (Berat's).
       if (!/\.(ts|ya?ml|md|json|xml|xsd|wsdl)$/.test(name) || GENERATED.has(path) || path.endsWith(join('docs', 'demo.md'))) continue
-      for (const m of readFileSync(path, 'utf8').matchAll(/\b[A-Z][0-9]{8}[A-Z]\b/g)) if (generated.has(m[0])) clashes.push(`${path}: ${m[0]}`)
+      // Naming a generated municipality by its member id (`AL-DEV/NJQV/<NIPT>`, in docs and tests) is a reference, not a clash.
+      for (const m of readFileSync(path, 'utf8').matchAll(/(AL-DEV\/NJQV\/)?\b([A-Z][0-9]{8}[A-Z])\b/g)) if (m[1] === undefined && generated.has(m[2])) clashes.push(`${path}: ${m[2]}`)
     }
   }
   walk(ROOT)
