@@ -16,7 +16,7 @@ t.test('health and readiness', async t => {
   t.same(await health.body.json(), { status: 'ok' })
   const ready = await request(`${rig.url}/readyz`)
   t.equal(ready.statusCode, 200)
-  t.match(await ready.body.json(), { status: 'ready', instance: 'AL-DEV', services: 2, clients: 9 })
+  t.match(await ready.body.json(), { status: 'ready', instance: 'AL-DEV', services: 2, clients: 13 })
 
   const missing = await request(`${rig.url}/nuk-ekziston`)
   t.equal(missing.statusCode, 400)

@@ -187,7 +187,8 @@ t.test('every publication and push is an exchange in the message log, and the lo
   const id = randomUUID()
   t.equal((await publish('lindje', { nid: NIDS[0], emri: 'Drita', n: 200 }, { id })).status, 201)
   await until('pushed', async () => tirana.count(id) === 1 && durres.count(id) === 1)
-  const records = await log.store.byMessageId(id)
+  // The provider has answered; the response records follow a moment later.
+  const records = await until('the pushes logged', async () => { const r = await log.store.byMessageId(id); return r.filter(x => x.direction === 'response').length >= 3 && r })
   t.ok(records.some(r => r.service === `${ROOM}/pub` && r.direction === 'request' && r.client === PUBLISHER), 'the publication')
   t.ok(records.some(r => r.service === `${ROOM}/pub` && r.direction === 'response' && r.status === 201), 'its 201')
   t.ok(records.some(r => r.client === ROOM && r.service === `${TIRANA_CIVIL}/ngjarje` && r.status === 200), 'the push to Tiranë')

@@ -315,8 +315,10 @@ for (const harness of [embedded, postgres]) {
       const { store } = await harness.fresh()
       t.teardown(() => store.close())
       const demo = await importDir(DEMO)
-      t.equal(demo.members.length, 5, 'members from members.yaml and bridge.yaml')
-      t.equal(demo.services.length, 4, 'services from services.yaml and bridge.yaml')
+      t.equal(demo.members.length, 64, 'members from members.yaml, bridge.yaml and bashki.yaml')
+      t.equal(demo.services.length, 65, 'services from services.yaml, bridge.yaml and bashki.yaml')
+      t.equal(demo.rooms.length, 2, 'rooms from rooms.yaml')
+      t.equal(demo.subscriptions.length, 62)
       t.equal(demo.access.length, 4)
       t.same(Object.keys(demo.groups), ['bashki-gjendje-civile'])
       Object.assign(demo, platformSections())
@@ -325,7 +327,7 @@ for (const harness of [embedded, postgres]) {
 
       const out = await mkdtemp(join(tmpdir(), 'ura-registry-export-'))
       const files = await exportDir((await store.current()).content, out, 'Registry version 1.')
-      t.same(files.map(f => f.slice(out.length + 1)), ['members.yaml', 'services.yaml', 'access.yaml', 'operators.yaml', 'certificates.yaml', 'onboarding.yaml'])
+      t.same(files.map(f => f.slice(out.length + 1)), ['members.yaml', 'services.yaml', 'access.yaml', 'operators.yaml', 'certificates.yaml', 'onboarding.yaml', 'rooms.yaml'])
       t.match(await readFile(join(out, 'members.yaml'), 'utf8'), /^# Registry version 1\.\nmembers:\n/)
       const again = await importDir(out)
       t.same(again, demo, 'the round trip keeps every member, group, service, grant, catalogue entry and operator-plane section')
@@ -409,7 +411,7 @@ t.test('ura config import and export: YAML into the store as versions, and back'
 
   const first = await ura('config', 'import', DEMO, '--store', file, '--who', 'operatori', '--why', 'the demo registry')
   t.equal(first.code, 0, first.err)
-  t.match(first.out, /registry version 1 by operatori \(the demo registry\): 20 changes/)
+  t.match(first.out, /registry version 1 by operatori \(the demo registry\): 203 changes/)
   t.match(first.out, /\+ member AL-DEV\/GOV\/K71908001C/, '5 members, 6 subsystems, a group, 4 services, 4 grants')
   t.match(first.out, /\+ grant AL-DEV\/NJQV\/L21603004L\/taksat-vendore\/detyrimet/)
 

@@ -67,6 +67,7 @@ export class GatewayMetrics {
   private readonly providerSeconds: LightHistogram
   private readonly clientErrors: Counter<'code'>
   private readonly deliveryAttempts: Counter<'queue' | 'outcome'>
+  private deliveryStats: (() => Promise<QueueStats[]>) | undefined
   private readonly queueDepth: Gauge<'queue'>
   private readonly certificateExpiry: Gauge<'subject' | 'serial' | 'role'>
   private readonly queues = new Map<string, () => number>()
@@ -106,6 +107,33 @@ export class GatewayMetrics {
     })
     this.clientErrors = new Counter({ name: 'ura_client_errors_total', help: 'Requests refused by the HTTP parser before routing', labelNames: ['code'], registers })
     this.deliveryAttempts = new Counter({ name: 'ura_delivery_attempts_total', help: 'Delivery attempts of queued requests and events, delivered or failed', labelNames: ['queue', 'outcome'], registers })
+    let last: Promise<QueueStats[]> | undefined
+    // Both delivery gauges are collected in one scrape: the store is read once for them.
+    const deliveryStats = async (): Promise<QueueStats[]> => {
+      const source = this.deliveryStats
+      if (source === undefined) return []
+      return (last ??= source().finally(() => { setImmediate(() => { last = undefined }) }))
+    }
+    new Gauge({
+      name: 'ura_delivery_jobs',
+      help: 'Delivery queue jobs per state (queued, active, retry, delivered, dead)',
+      labelNames: ['queue', 'state'],
+      registers,
+      async collect () {
+        this.reset()
+        for (const s of await deliveryStats()) for (const state of DELIVERY_STATES) this.set({ queue: s.queue, state }, s[state])
+      },
+    })
+    new Gauge({
+      name: 'ura_delivery_oldest_seconds',
+      help: 'Age of the oldest job of a delivery queue not yet delivered or dead',
+      labelNames: ['queue'],
+      registers,
+      async collect () {
+        this.reset()
+        for (const s of await deliveryStats()) this.set({ queue: s.queue }, s.oldestMs / 1000)
+      },
+    })
 
     new Gauge({ name: 'ura_registry_version', help: 'The registry store version the node serves (0: its registry is not from a store)', registers, collect () { this.set(services().version) } })
     this.registrySwaps = new Counter({ name: 'ura_registry_swaps_total', help: 'New registry versions applied, or refused because they failed to build (the version before goes on serving)', labelNames: ['result'], registers })
@@ -175,32 +203,9 @@ export class GatewayMetrics {
     })
   }
 
-  /** Reads the delivery queues' counts at every scrape. */
+  /** Reads the delivery queues' counts at every scrape (the delivery gauges stay empty without a queue). */
   trackDelivery (stats: () => Promise<QueueStats[]>): void {
-    const registers = [this.registry]
-    let last: Promise<QueueStats[]> | undefined
-    // Both gauges are collected in one scrape: read the store once for them.
-    const read = (): Promise<QueueStats[]> => (last ??= stats().finally(() => { setImmediate(() => { last = undefined }) }))
-    new Gauge({
-      name: 'ura_delivery_jobs',
-      help: 'Delivery queue jobs per state (queued, active, retry, delivered, dead)',
-      labelNames: ['queue', 'state'],
-      registers,
-      async collect () {
-        this.reset()
-        for (const s of await read()) for (const state of DELIVERY_STATES) this.set({ queue: s.queue, state }, s[state])
-      },
-    })
-    new Gauge({
-      name: 'ura_delivery_oldest_seconds',
-      help: 'Age of the oldest job of a delivery queue not yet delivered or dead',
-      labelNames: ['queue'],
-      registers,
-      async collect () {
-        this.reset()
-        for (const s of await read()) this.set({ queue: s.queue }, s.oldestMs / 1000)
-      },
-    })
+    this.deliveryStats = stats
   }
 
   deliveryAttempt (queue: string, outcome: 'delivered' | 'failed'): void {

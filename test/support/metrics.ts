@@ -33,6 +33,10 @@ export const PROMISED_FAMILIES: Record<string, FamilyPromise> = {
   ura_registry_version: { type: 'gauge', labels: [] },
   ura_registry_swaps_total: { type: 'counter', labels: ['result'] },
   ura_queue_depth: { type: 'gauge', labels: ['queue'] },
+  // Empty on a node without a delivery queue (these rigs have none): test/store-and-forward.test.ts reads their values.
+  ura_delivery_jobs: { type: 'gauge', labels: ['queue', 'state'], mayBeEmpty: true },
+  ura_delivery_oldest_seconds: { type: 'gauge', labels: ['queue'], mayBeEmpty: true },
+  ura_delivery_attempts_total: { type: 'counter', labels: ['queue', 'outcome'], mayBeEmpty: true },
   ura_certificate_expiry_timestamp_seconds: { type: 'gauge', labels: ['subject', 'serial', 'role'] },
   // `process_*`, `nodejs_*`: "RSS, open fds, event-loop lag, GC".
   process_resident_memory_bytes: { type: 'gauge', labels: [] },
