@@ -6,7 +6,10 @@
  * writes everything as JSON to bench/results/<time>.json (and to stdout with --json).
  *
  *   npm run bench -- [--duration 9] [--rounds 3] [--only rest-json-1k,soap-xsd-2k] [--no-nginx]
- *                    [--generator wrk|autocannon] [--profile] [--json]
+ *                    [--generator wrk|autocannon] [--profile] [--no-fanout] [--json]
+ *
+ * The last row is the pub/sub fan-out (bench/fanout.ts: 100 events/s for 10 s to 61 push
+ * subscribers); it runs when --only is not given or names `fanout`, and not with --no-fanout.
  *
  * --profile runs ura under `node --cpu-prof` and leaves the profiles in bench/results/profiles/.
  */
@@ -22,6 +25,7 @@ import { BENCH_PASSPHRASE, CLIENT, writeBenchConfig } from './fixtures.ts'
 import { deliveryJobs, startProcess, startRole, withRss, type Proc } from './procs.ts'
 import { hasWrk, probe, runLoad, type ClientTls, type LoadResult, type ProbeResult } from './load.ts'
 import { scenarios, type Scenario } from './scenarios.ts'
+import { describeFanout, runFanout, type FanoutResult } from './fanout.ts'
 
 const { values: opts } = parseArgs({
   options: {
@@ -29,6 +33,7 @@ const { values: opts } = parseArgs({
     rounds: { type: 'string', default: '3' },
     only: { type: 'string' },
     'no-nginx': { type: 'boolean', default: false },
+    'no-fanout': { type: 'boolean', default: false },
     generator: { type: 'string' },
     profile: { type: 'boolean', default: false },
     json: { type: 'boolean', default: false },
@@ -234,8 +239,14 @@ async function main (): Promise<void> {
   } finally {
     await provider.stop()
   }
+  let fanout: FanoutResult | undefined
+  if (!opts['no-fanout'] && (opts.only === undefined || opts.only.split(',').includes('fanout'))) {
+    fanout = await runFanout({ rate: 100, seconds: 10, subscribers: 61, offline: 0, offlineSeconds: 0, fifo: false, keys: 4 })
+    say('')
+    for (const line of describeFanout(fanout)) say(line)
+  }
   const stamp = new Date().toISOString().replace(/[:.]/g, '-')
-  const out = { when: new Date().toISOString(), node: process.version, cpus: cpus().length, loadAverage: loadavg(), generator, durationSeconds: duration, rounds, rows }
+  const out = { when: new Date().toISOString(), node: process.version, cpus: cpus().length, loadAverage: loadavg(), generator, durationSeconds: duration, rounds, rows, ...(fanout === undefined ? {} : { fanout }) }
   await mkdir(RESULTS, { recursive: true })
   const file = join(RESULTS, `${stamp}.json`)
   await writeFile(file, JSON.stringify(out, null, 2))
