@@ -31,7 +31,7 @@ CREATE TABLE IF NOT EXISTS ura_job (
   UNIQUE (queue, id));
 CREATE INDEX IF NOT EXISTS ura_job_due ON ura_job (state, next_at);
 CREATE INDEX IF NOT EXISTS ura_job_key ON ura_job (queue, key, seq) WHERE key IS NOT NULL;
-CREATE INDEX IF NOT EXISTS ura_job_pending ON ura_job (next_at) WHERE state IN ('queued', 'retry', 'active');
+CREATE INDEX IF NOT EXISTS ura_job_queue_pending ON ura_job (queue, next_at) WHERE state IN ('queued', 'retry', 'active');
 CREATE INDEX IF NOT EXISTS ura_job_key_open ON ura_job (queue, key, seq) WHERE key IS NOT NULL AND state <> 'delivered';
 CREATE INDEX IF NOT EXISTS ura_job_id ON ura_job (id);
 CREATE TABLE IF NOT EXISTS ura_room_event (
@@ -75,7 +75,17 @@ export class SqliteQueue implements DeliveryQueue {
   private lastSweep = 0
   private closed = false
   private readonly stmt: Record<'insertJob' | 'getJob' | 'findJobs' | 'claim' | 'done' | 'fail', StatementSync>
-  private readonly due: Record<'queue' | 'prefix', StatementSync>
+  private readonly due: StatementSync
+  private readonly nextDue: StatementSync
+  /**
+   * Per queue, a time before which it has nothing to claim: set when a claim took every claimable job
+   * of the queue (to the queue's next due time), forgotten when anything that could free a job happens
+   * there (an enqueue, an outcome, a redrive). Spares a scan of the queue's waiting jobs on every pass —
+   * FIFO keys held back by a subscriber that is offline would otherwise be walked over and over.
+   */
+  private readonly asleep = new Map<string, number>()
+  /** Where the next claim over a prefix starts (round robin over its queues). */
+  private readonly cursor = new Map<string, number>()
 
   private constructor (db: DatabaseSync) {
     this.db = db
@@ -90,19 +100,17 @@ export class SqliteQueue implements DeliveryQueue {
         WHERE queue = ? AND id = ? AND state = 'active'`),
       fail: db.prepare(`UPDATE ura_job SET state = ?, next_at = ?, finished_at = ?, last_error = ? WHERE queue = ? AND id = ? AND state = 'active'`),
     }
-    // Due jobs in due order, walked on ura_job_pending (only unfinished rows, already in next_at, seq
-    // order: no sort, and the walk stops at the LIMIT). A FIFO job waits while an earlier job with its
-    // key is not delivered; ura_job_key_open holds only those, so the check is one seek however many
-    // delivered jobs the queue keeps.
-    const dueSql = (where: string): string => `SELECT j.seq FROM ura_job j INDEXED BY ura_job_pending JOIN ura_queue q ON q.name = j.queue
-      WHERE ${where} AND j.next_at <= ? AND j.state IN ('queued', 'retry', 'active')
-        AND (q.fifo = 0 OR j.key IS NULL OR NOT EXISTS (
+    // A queue's due jobs in due order, walked on ura_job_queue_pending (unfinished rows only, already in
+    // next_at order: no sort, and the walk stops at the LIMIT). A FIFO job waits while an earlier job
+    // with its key is not delivered; ura_job_key_open holds only those, so the check is one seek however
+    // many delivered jobs the queue keeps.
+    this.due = db.prepare(`SELECT j.seq FROM ura_job j INDEXED BY ura_job_queue_pending
+      WHERE j.queue = ? AND j.next_at <= ? AND j.state IN ('queued', 'retry', 'active')
+        AND (? = 0 OR j.key IS NULL OR NOT EXISTS (
           SELECT 1 FROM ura_job k INDEXED BY ura_job_key_open WHERE k.queue = j.queue AND k.key = j.key AND k.seq < j.seq AND k.key IS NOT NULL AND k.state <> 'delivered'))
-      ORDER BY j.next_at, j.seq LIMIT ?`
-    this.due = {
-      queue: db.prepare(dueSql('j.queue = ?')),
-      prefix: db.prepare(dueSql('substr(j.queue, 1, ?) = ?')),
-    }
+      ORDER BY j.next_at, j.seq LIMIT ?`)
+    this.nextDue = db.prepare(`SELECT MIN(next_at) AS t FROM ura_job INDEXED BY ura_job_queue_pending
+      WHERE queue = ? AND state IN ('queued', 'retry', 'active') AND next_at > ?`)
   }
 
   static open (file: string): SqliteQueue {
@@ -129,6 +137,7 @@ export class SqliteQueue implements DeliveryQueue {
     this.db.prepare('INSERT INTO ura_queue (name, options, fifo) VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE SET options = excluded.options, fifo = excluded.fifo')
       .run(queue, JSON.stringify(options), options.fifo ? 1 : 0)
     this.queues.set(queue, options)
+    this.wake(queue)
   }
 
   enqueue (jobs: NewJob[]): Promise<boolean[]> {
@@ -197,6 +206,7 @@ export class SqliteQueue implements DeliveryQueue {
   async complete (queue: string, id: string, result?: Buffer): Promise<boolean> {
     this.open()
     const now = Date.now()
+    this.wake(queue)
     return Number(this.stmt.done.run(now, now, result ?? null, queue, id).changes) === 1
   }
 
@@ -237,6 +247,7 @@ export class SqliteQueue implements DeliveryQueue {
       const one = this.db.prepare(`${sql} AND id = ?`)
       for (const id of ids) changed += Number(one.run(now, expires, queue, id).changes)
     }
+    this.wake(queue)
     if (changed > 0) this.schedulePump()
     return changed
   }
@@ -279,6 +290,7 @@ export class SqliteQueue implements DeliveryQueue {
   private insertJobs (jobs: NewJob[], now: number): boolean[] {
     const out = jobs.map(job => {
       const ttl = this.options(job.queue).ttlMs
+      this.wake(job.queue)
       return Number(this.stmt.insertJob.run(job.queue, job.id, job.key ?? null, job.payload, now, now, ttl > 0 ? now + ttl : null).changes) === 1
     })
     if (out.includes(true)) this.schedulePump()
@@ -393,6 +405,7 @@ export class SqliteQueue implements DeliveryQueue {
 
   private settle (job: Job, outcome: Awaited<ReturnType<JobHandler>>): void {
     const now = Date.now()
+    this.wake(job.queue)
     if (outcome.ok) {
       this.stmt.done.run(now, now, outcome.result ?? null, job.queue, job.id)
       return
@@ -405,13 +418,36 @@ export class SqliteQueue implements DeliveryQueue {
 
   /** Claims up to `n` due jobs of one queue or of the queues under a prefix, honouring FIFO keys. */
   private claim (now: number, queue: string | undefined, prefix: string | undefined, n: number, leaseMs: number): Job[] {
-    const rows = queue !== undefined ? this.due.queue.all(queue, now, n) : this.due.prefix.all(prefix!.length, prefix!, now, n)
+    const names = queue !== undefined ? [queue] : [...this.queues.keys()].filter(name => name.startsWith(prefix!))
+    // Queues are visited round robin from where the last pass stopped, so every subscriber (every
+    // service) gets its turn; within a queue jobs go in due order.
+    const key = queue ?? prefix!
+    const start = (this.cursor.get(key) ?? 0) % Math.max(1, names.length)
     const out: Job[] = []
-    for (const row of rows) {
-      const claimed = this.stmt.claim.get(now + leaseMs, row.seq as number)
-      if (claimed !== undefined) out.push(jobRow(claimed))
+    for (let i = 0; i < names.length && out.length < n; i++) {
+      const name = names[(start + i) % names.length]
+      if ((this.asleep.get(name) ?? 0) > now) continue
+      const want = n - out.length
+      const rows = this.due.all(name, now, this.queues.get(name)!.fifo ? 1 : 0, want)
+      for (const row of rows) {
+        const claimed = this.stmt.claim.get(now + leaseMs, Number(row.seq))
+        if (claimed !== undefined) out.push(jobRow(claimed))
+      }
+      if (rows.length < want) {
+        // Every claimable job of the queue is taken: nothing more until its next due time (looked at
+        // again within IDLE_MS regardless, like the scheduler's sleep, in case another connection to
+        // the file added work).
+        const next = this.nextDue.get(name, now)
+        this.asleep.set(name, Math.min(now + IDLE_MS, next?.t === null || next?.t === undefined ? Infinity : Number(next.t)))
+      }
+      this.cursor.set(key, (start + i + 1) % names.length)
     }
     return out
+  }
+
+  /** Something happened in `queue` that may have made a job claimable. */
+  private wake (queue: string): void {
+    this.asleep.delete(queue)
   }
 
   /** Expired jobs become dead; finished jobs past their keeping time go. At most once a second. */
