@@ -10,6 +10,8 @@ import { join, resolve } from 'node:path'
 export const INSTANCE = 'BENCH'
 export const CLIENT = `${INSTANCE}/GOV/K11503002N/portali`
 export const REST_SERVICE = `${INSTANCE}/NJQV/L21603004L/taksat/regjistri`
+/** The same register taken asynchronously (`delivery: { mode: async }`): 202 at once, delivered from the queue. */
+export const ASYNC_SERVICE = `${INSTANCE}/NJQV/L21603004L/taksat/njoftime`
 export const BULK_SERVICE = `${INSTANCE}/NJQV/L21603004L/taksat/dokumente`
 export const SOAP_SERVICE = `${INSTANCE}/GOV/L01417001D/regjistri-civil/kerkoShtetas/v1`
 /** REST face of the SOAP registry (the bridge): GET /{nid} becomes a kerkoShtetas v1 call. */
@@ -105,6 +107,8 @@ export interface BenchNodeOptions {
   dataDir?: string
   /** Add the bridged REST face of the SOAP registry. */
   bridge?: boolean
+  /** Add ASYNC_SERVICE, queued in the embedded delivery queue of the data directory. */
+  asyncDelivery?: boolean
 }
 
 /** Writes the ura configuration for the bench into a fresh temp directory and returns it. */
@@ -152,11 +156,11 @@ services:
     wsdl: ${schemas}/regjistri-civil.wsdl
     xsd: ${RC}
     timeoutMs: 30000
-${opts.bridge === true ? BRIDGE_YAML(providerUrl) : ''}access:
+${opts.bridge === true ? BRIDGE_YAML(providerUrl) : ''}${opts.asyncDelivery === true ? ASYNC_YAML(providerUrl) : ''}access:
   - { service: ${REST_SERVICE}, clients: [${CLIENT}] }
   - { service: ${BULK_SERVICE}, clients: [${CLIENT}] }
   - { service: ${INSTANCE}/GOV/L01417001D/regjistri-civil/kerkoShtetas, clients: [${CLIENT}] }
-${opts.bridge === true ? `  - { service: ${BRIDGE_SERVICE}, clients: [${CLIENT}] }\n` : ''}`
+${opts.bridge === true ? `  - { service: ${BRIDGE_SERVICE}, clients: [${CLIENT}] }\n` : ''}${opts.asyncDelivery === true ? `  - { service: ${ASYNC_SERVICE}, clients: [${CLIENT}] }\n` : ''}`
   await writeFile(join(dir, 'ura.yaml'), yaml)
   return dir
 }
@@ -178,4 +182,22 @@ const BRIDGE_YAML = (providerUrl: string): string => `  - provider: ${INSTANCE}/
         params: { $ref: "https://ura.gov.al/schemas/demo/regjistri-civil/v1#/definitions/kerkoShtetasParams" }
         query: { $ref: "https://ura.gov.al/schemas/demo/regjistri-civil/v1#/definitions/kerkoShtetasQuery" }
         response: { $ref: "https://ura.gov.al/schemas/demo/regjistri-civil/v1#/definitions/kerkoShtetasResponse" }
+`
+
+/**
+ * The asynchronous face of the register: validated, logged and queued (202), then delivered by the
+ * node's workers to the same provider path as the synchronous service. Retries are left at their
+ * defaults; the bench provider always answers 200.
+ */
+const ASYNC_YAML = (providerUrl: string): string => `  - provider: ${INSTANCE}/NJQV/L21603004L/taksat
+    code: njoftime
+    type: rest
+    adapter: { kind: rest, url: "${providerUrl}/api/v1/regjistri", connections: 64 }
+    timeoutMs: 30000
+    delivery: { mode: async }
+    endpoints:
+      - method: POST
+        path: /subjekte
+        body: ${JSON.stringify(JSON_SCHEMA)}
+        response: ${JSON.stringify(JSON_SCHEMA)}
 `

@@ -6,22 +6,26 @@
  * writes everything as JSON to bench/results/<time>.json (and to stdout with --json).
  *
  *   npm run bench -- [--duration 9] [--rounds 3] [--only rest-json-1k,soap-xsd-2k] [--no-nginx]
- *                    [--generator wrk|autocannon] [--profile] [--json]
+ *                    [--generator wrk|autocannon] [--profile] [--no-fanout] [--json]
+ *
+ * The last row is the pub/sub fan-out (bench/fanout.ts: 100 events/s for 10 s to 61 push
+ * subscribers); it runs when --only is not given or names `fanout`, and not with --no-fanout.
  *
  * --profile runs ura under `node --cpu-prof` and leaves the profiles in bench/results/profiles/.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { spawnSync } from 'node:child_process'
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { cpus, loadavg, tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
-import { connect } from 'node:net'
 import { initPki } from '../certs/dev-pki.ts'
 import { Keystore } from '../certs/keystore.ts'
 import { loadConfig } from '../config/load.ts'
 import { BENCH_PASSPHRASE, CLIENT, writeBenchConfig } from './fixtures.ts'
+import { deliveryJobs, startProcess, startRole, withRss, type Proc } from './procs.ts'
 import { hasWrk, probe, runLoad, type ClientTls, type LoadResult, type ProbeResult } from './load.ts'
 import { scenarios, type Scenario } from './scenarios.ts'
+import { describeFanout, runFanout, type FanoutResult } from './fanout.ts'
 
 const { values: opts } = parseArgs({
   options: {
@@ -29,6 +33,7 @@ const { values: opts } = parseArgs({
     rounds: { type: 'string', default: '3' },
     only: { type: 'string' },
     'no-nginx': { type: 'boolean', default: false },
+    'no-fanout': { type: 'boolean', default: false },
     generator: { type: 'string' },
     profile: { type: 'boolean', default: false },
     json: { type: 'boolean', default: false },
@@ -40,78 +45,7 @@ const generator = (opts.generator ?? (hasWrk() ? 'wrk' : 'autocannon')) as 'wrk'
 const RESULTS = resolve(import.meta.dirname, 'results')
 const say = (line: string): void => { (opts.json ? process.stderr : process.stdout).write(line + '\n') }
 
-interface Proc { url: string; child: ChildProcess; stop (): Promise<void> }
-
-/** Starts a child that prints `READY <url>` (our roles) or is ready once its port answers (nginx). */
-async function startProcess (cmd: string, args: string[], readyUrl?: string): Promise<Proc> {
-  const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] })
-  let log = ''
-  child.stderr!.on('data', d => { log += d })
-  const url = await new Promise<string>((resolve, reject) => {
-    if (readyUrl !== undefined) {
-      const poll = async (): Promise<void> => {
-        for (let i = 0; i < 100; i++) {
-          if (await listening(readyUrl)) return resolve(readyUrl)
-          await new Promise(r => setTimeout(r, 50))
-        }
-        reject(new Error(`${cmd} did not start: ${log}`))
-      }
-      void poll()
-    }
-    child.stdout!.on('data', d => { const m = /READY (\S+)/.exec(String(d)); if (m !== null) resolve(m[1]) })
-    child.once('exit', code => reject(new Error(`${cmd} ${args.join(' ')} exited (${code}): ${log}`)))
-  })
-  return {
-    url,
-    child,
-    stop: () => new Promise(resolve => {
-      if (child.exitCode !== null) return resolve()
-      child.once('exit', () => resolve())
-      child.kill('SIGTERM')
-      setTimeout(() => child.kill('SIGKILL'), 5000).unref()
-    }),
-  }
-}
-
-/** Whether something accepts TCP connections at the URL's port (HTTPS targets have certificates fetch would refuse). */
-const listening = (url: string): Promise<boolean> => new Promise(resolve => {
-  const { hostname, port } = new URL(url)
-  const socket = connect(Number(port), hostname, () => { socket.destroy(); resolve(true) })
-  socket.once('error', () => resolve(false))
-})
-
-const node = (args: string[], nodeFlags: string[] = []): Promise<Proc> =>
-  startProcess(process.execPath, [...nodeFlags, resolve(import.meta.dirname, 'servers.ts'), ...args])
-
-async function rssMb (pid: number): Promise<number> {
-  try {
-    const status = await readFile(`/proc/${pid}/status`, 'utf8')
-    return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024
-  } catch { return 0 }
-}
-
-/** CPU seconds (user + system) the process has used so far; clock ticks are 1/100 s on Linux. */
-async function cpuSeconds (pid: number): Promise<number> {
-  try {
-    const stat = await readFile(`/proc/${pid}/stat`, 'utf8')
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-    return (Number(fields[11]) + Number(fields[12])) / 100
-  } catch { return NaN }
-}
-
-/** Runs `work` while sampling the process's RSS; returns the result, the peak RSS and the CPU it used. */
-async function withRss<T> (pid: number, work: () => Promise<T>): Promise<{ result: T; peakRssMb: number; cpuSec: number }> {
-  let peak = await rssMb(pid)
-  const cpuBefore = await cpuSeconds(pid)
-  const timer = setInterval(() => { void rssMb(pid).then(v => { peak = Math.max(peak, v) }) }, 200)
-  try {
-    const result = await work()
-    peak = Math.max(peak, await rssMb(pid))
-    return { result, peakRssMb: peak, cpuSec: await cpuSeconds(pid) - cpuBefore }
-  } finally {
-    clearInterval(timer)
-  }
-}
+const node = (args: string[], nodeFlags: string[] = []): Promise<Proc> => startRole(args, nodeFlags)
 
 /** A port the kernel just handed out and released: free for the next moment. */
 async function freePort (): Promise<number> {
@@ -181,6 +115,34 @@ interface Row {
   /** Bare proxy's CPU per request divided by this target's: the ratio with the noise of other processes taken out. */
   cpuRatio?: number
   halfLoad?: ProbeResult
+  /** Async scenarios: the backlog ura was left with after each round, and how it drained. */
+  backlog?: Backlog[]
+}
+
+/** One round of an async scenario: requests accepted (202), how many were delivered within DRAIN_LIMIT_MS of the load's end, how long that took. */
+interface Backlog { accepted: number; delivered: number; drainMs: number; left: number; dead: number }
+
+/** How long the bench waits for an async scenario's backlog after each round. */
+const DRAIN_LIMIT_MS = 30_000
+
+type Jobs = Awaited<ReturnType<typeof deliveryJobs>>
+const allJobs = (j: Jobs): number => j.queued + j.active + j.retry + j.delivered + j.dead
+
+/**
+ * Waits until the node's service queues have nothing queued, active or retrying (read from its
+ * /metrics), at most DRAIN_LIMIT_MS. `before` is what the queues held when the round began (the
+ * node keeps delivered jobs, so the counts only grow).
+ */
+async function drain (url: string, before: Jobs): Promise<Backlog> {
+  const t0 = performance.now()
+  let jobs = await deliveryJobs(url, 'svc.')
+  while (jobs.queued + jobs.active + jobs.retry > 0 && performance.now() - t0 < DRAIN_LIMIT_MS) {
+    await new Promise(resolve => setTimeout(resolve, 200))
+    jobs = await deliveryJobs(url, 'svc.')
+  }
+  const left = jobs.queued + jobs.active + jobs.retry
+  // Counted at the end: a load generator's last requests may still be answered after it returned.
+  return { accepted: allJobs(jobs) - allJobs(before), delivered: jobs.delivered - before.delivered, drainMs: left === 0 ? performance.now() - t0 : NaN, left, dead: jobs.dead - before.dead }
 }
 
 /**
@@ -191,12 +153,23 @@ interface Row {
 async function measureRounds (scenario: Scenario, procs: Array<[string, Proc]>, tls?: ClientTls): Promise<Row[]> {
   const seconds = Math.max(2, Math.round(duration * (scenario.durationScale ?? (scenario.requestBytes !== undefined ? 0.75 : 1)) / rounds))
   const reqFor = (target: string): typeof scenario.ura => target === 'ura' ? scenario.ura : scenario.upstream
-  for (const [target, proc] of procs) await runLoad(proc.url, reqFor(target), scenario.connections, Math.min(2, seconds), generator, tls) // warm-up: JIT, pools
-  const results = new Map<string, Array<{ load: LoadResult; peak: number; cpu: number }>>()
+  // An async ura is loaded and then waited for until its backlog is delivered (the delivery work is
+  // part of its cost: its CPU counts, and it must not spill into the next target's round).
+  const settles = (target: string): boolean => target === 'ura' && scenario.asyncDelivery === true
+  for (const [target, proc] of procs) {
+    const before = settles(target) ? await deliveryJobs(proc.url, 'svc.') : undefined
+    await runLoad(proc.url, reqFor(target), scenario.connections, Math.min(2, seconds), generator, tls) // warm-up: JIT, pools
+    if (before !== undefined) await drain(proc.url, before)
+  }
+  const results = new Map<string, Array<{ load: LoadResult; peak: number; cpu: number; backlog?: Backlog }>>()
   for (let round = 0; round < rounds; round++) {
     for (const [target, proc] of procs) {
-      const { result, peakRssMb, cpuSec } = await withRss(proc.child.pid!, () => runLoad(proc.url, reqFor(target), scenario.connections, seconds, generator, tls))
-      results.set(target, [...(results.get(target) ?? []), { load: result, peak: peakRssMb, cpu: cpuSec }])
+      const before = settles(target) ? await deliveryJobs(proc.url, 'svc.') : undefined
+      const { result, peakRssMb, cpuSec } = await withRss(proc.child.pid!, async () => {
+        const load = await runLoad(proc.url, reqFor(target), scenario.connections, seconds, generator, tls)
+        return { load, backlog: before === undefined ? undefined : await drain(proc.url, before) }
+      })
+      results.set(target, [...(results.get(target) ?? []), { load: result.load, peak: peakRssMb, cpu: cpuSec, ...(result.backlog === undefined ? {} : { backlog: result.backlog }) }])
     }
   }
   return procs.map(([target]) => {
@@ -204,7 +177,8 @@ async function measureRounds (scenario: Scenario, procs: Array<[string, Proc]>, 
     const sorted = [...list].sort((a, b) => a.load.rps - b.load.rps)
     const median = sorted[Math.floor((sorted.length - 1) / 2)]
     const cpuUsPerRequest = 1e6 * list.reduce((n, r) => n + r.cpu, 0) / list.reduce((n, r) => n + r.load.requests, 0)
-    return { scenario: scenario.name, target, load: median.load, rounds: list.map(r => Math.round(r.load.rps)), peakRssMb: Math.max(...list.map(r => r.peak)), cpuUsPerRequest }
+    const backlog = list.flatMap(r => r.backlog === undefined ? [] : [r.backlog])
+    return { scenario: scenario.name, target, load: median.load, rounds: list.map(r => Math.round(r.load.rps)), peakRssMb: Math.max(...list.map(r => r.peak)), cpuUsPerRequest, ...(backlog.length === 0 ? {} : { backlog }) }
   })
 }
 
@@ -225,9 +199,9 @@ async function main (): Promise<void> {
       const onTls = s.transport === 'tls'
       // TLS and signing need keys: a throwaway PKI made by `ura init`'s code in a fresh data directory.
       const dataDir = onTls || s.signing !== undefined ? await mkdtemp(join(tmpdir(), 'ura-bench-data-')) : undefined
-      const configDir = await writeBenchConfig(provider.url, { requestBytes, responseBytes: 10 * 1024 * 1024, mtls: onTls, bridge: s.bridge === true, ...(dataDir === undefined ? {} : { dataDir }) })
+      const configDir = await writeBenchConfig(provider.url, { requestBytes, responseBytes: 10 * 1024 * 1024, mtls: onTls, bridge: s.bridge === true, asyncDelivery: s.asyncDelivery === true, ...(dataDir === undefined ? {} : { dataDir }) })
       const clientTls = dataDir === undefined ? undefined : await makePki(configDir, dataDir, s)
-      const uraArgs = dataDir === undefined ? [] : [dataDir, onTls ? 'tls' : 'plain', s.signing === undefined ? 'nolog' : 'log']
+      const uraArgs = dataDir === undefined ? [] : [dataDir, onTls ? 'tls' : 'plain', s.signing === undefined ? 'nolog' : 'log', ...(s.asyncDelivery === true ? ['delivery'] : [])]
       const starters: Array<[string, () => Promise<Proc>]> = [
         ['ura', () => node(['ura', configDir, ...uraArgs], opts.profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [])],
         ['bare', () => node(['bare', provider.url, String(requestBytes), ...(onTls ? [dataDir!] : [])])],
@@ -260,13 +234,20 @@ async function main (): Promise<void> {
         r.cpuRatio = bare.cpuUsPerRequest / r.cpuUsPerRequest
       }
       rows.push(...mine)
-      report(s, mine)
+      report(s, mine, rows)
     }
   } finally {
     await provider.stop()
   }
+  let fanout: FanoutResult | undefined
+  if (!opts['no-fanout'] && (opts.only === undefined || opts.only.split(',').includes('fanout'))) {
+    // Waits at most 30 s for the backlog (what is left is reported as missing), so the row stays short.
+    fanout = await runFanout({ rate: 100, seconds: 10, subscribers: 61, offline: 0, offlineSeconds: 0, fifo: false, keys: 4, waitMs: 30_000 })
+    say('')
+    for (const line of describeFanout(fanout)) say(line)
+  }
   const stamp = new Date().toISOString().replace(/[:.]/g, '-')
-  const out = { when: new Date().toISOString(), node: process.version, cpus: cpus().length, loadAverage: loadavg(), generator, durationSeconds: duration, rounds, rows }
+  const out = { when: new Date().toISOString(), node: process.version, cpus: cpus().length, loadAverage: loadavg(), generator, durationSeconds: duration, rounds, rows, ...(fanout === undefined ? {} : { fanout }) }
   await mkdir(RESULTS, { recursive: true })
   const file = join(RESULTS, `${stamp}.json`)
   await writeFile(file, JSON.stringify(out, null, 2))
@@ -283,7 +264,7 @@ async function makePki (configDir: string, dataDir: string, s: Scenario): Promis
   return { key: keystore.privateKey(files.key).export({ type: 'pkcs8', format: 'pem' }) as string, cert: await readFile(files.cert, 'utf8') }
 }
 
-function report (s: Scenario, rows: Row[]): void {
+function report (s: Scenario, rows: Row[], all: Row[]): void {
   say(`\n${s.name}: ${s.what}${s.transport === 'tls' ? ` [load by autocannon${generator === 'wrk' ? ': wrk cannot present a client certificate' : ''}]` : ''}`)
   say(`  ${'target'.padEnd(18)} ${'req/s'.padStart(9)} ${'p50 ms'.padStart(8)} ${'p99 ms'.padStart(8)} ${'RSS MB'.padStart(7)} ${'ratio'.padStart(6)} ${'CPU µs/req'.padStart(10)} ${'CPU ratio'.padStart(9)}  errors`)
   for (const r of rows) {
@@ -294,6 +275,29 @@ function report (s: Scenario, rows: Row[]): void {
   const ura = rows.find(r => r.target === 'ura')
   if (s.target !== undefined && ura?.ratio !== undefined) {
     say(`  ura / bare = ${ura.ratio.toFixed(2)} in req/s, ${ura.cpuRatio!.toFixed(2)} in CPU per request (target ≥ ${s.target.toFixed(2)}: ${ura.ratio >= s.target ? 'met' : 'NOT met'} / ${ura.cpuRatio! >= s.target ? 'met' : 'NOT met'})`)
+  }
+  if (ura?.backlog !== undefined) {
+    for (const [i, b] of ura.backlog.entries()) {
+      say(`  backlog after ura round ${i + 1}: ${fmt(b.accepted)} accepted (202), ${fmt(b.delivered)} delivered within ${DRAIN_LIMIT_MS / 1000} s of the load's end` +
+        (b.left === 0 ? `, drained in ${fmt(b.drainMs / 1000, 1)} s` : `, ${fmt(b.left)} NOT delivered yet`) + (b.dead > 0 ? `, ${fmt(b.dead)} dead` : ''))
+    }
+  }
+  if (s.against !== undefined && ura !== undefined) {
+    const sync = all.find(r => r.scenario === s.against!.scenario && r.target === 'ura')
+    if (sync === undefined) {
+      say(`  ${s.against.scenario} is not in this run (--only): no ratio to it`)
+    } else {
+      const ratio = ura.load.rps / sync.load.rps
+      say(`  ura ${s.name} / ura ${s.against.scenario} (same run) = ${ratio.toFixed(2)} in req/s (goal ≥ ${s.against.goal.toFixed(2)}: ${ratio >= s.against.goal ? 'met' : 'NOT met'}), ${(sync.cpuUsPerRequest / ura.cpuUsPerRequest).toFixed(2)} in CPU per request (delivery included)`)
+      const b = ura.backlog?.find(x => x.left === 0)
+      if (ura.backlog !== undefined && ura.backlog.length > 0) {
+        // End to end: everything accepted in a round, delivered, over the load's seconds plus the drain's.
+        const seconds = Math.max(2, Math.round(duration / rounds))
+        const e2e = ura.backlog.map(x => x.left === 0 ? x.delivered / (seconds + x.drainMs / 1000) : NaN).sort((a, c) => a - c)
+        const median = e2e[Math.floor((e2e.length - 1) / 2)]
+        if (b !== undefined && Number.isFinite(median)) say(`  delivered end to end (accepted and delivered, over the load's seconds + the drain): ${fmt(median)} req/s = ${(median / sync.load.rps).toFixed(2)} × the synchronous row`)
+      }
+    }
   }
   const half = rows.filter(r => r.halfLoad !== undefined)
   if (half.length > 0) {

@@ -8,7 +8,7 @@
  */
 import type { KeyType } from '../certs/pki.ts'
 import type { BenchRequest } from './load.ts'
-import { BRIDGE_SERVICE, BULK_SERVICE, CLIENT, JSON_BODY, PROVIDER_PATHS, REST_SERVICE, SOAP_REQUEST } from './fixtures.ts'
+import { ASYNC_SERVICE, BRIDGE_SERVICE, BULK_SERVICE, CLIENT, JSON_BODY, PROVIDER_PATHS, REST_SERVICE, SOAP_REQUEST } from './fixtures.ts'
 
 export interface Scenario {
   name: string
@@ -30,6 +30,13 @@ export interface Scenario {
   signing?: KeyType
   /** ura carries the bridged REST face of the SOAP registry. */
   bridge?: boolean
+  /**
+   * ura takes the call asynchronously (202, embedded delivery queue) and delivers it to the provider
+   * in the background; the run waits for the backlog after each of ura's rounds and reports it.
+   */
+  asyncDelivery?: boolean
+  /** Also compare ura's req/s with ura's in this scenario of the same run, with this goal. */
+  against?: { scenario: string; goal: number }
 }
 
 const json = { 'content-type': 'application/json' }
@@ -92,6 +99,17 @@ export const scenarios: Scenario[] = [
     ura: REST_JSON,
     upstream: UPSTREAM_JSON,
     signing: 'ec-p256',
+  },
+  {
+    name: 'rest-async-ecdsa',
+    what: 'as rest-signed-ecdsa, but the service is `delivery: { mode: async }`: 202 once queued (embedded delivery queue), delivered to the provider in the background',
+    transport: 'http',
+    connections: 50,
+    ura: { ...REST_JSON, path: `/r1/${ASYNC_SERVICE}/subjekte` },
+    upstream: UPSTREAM_JSON,
+    signing: 'ec-p256',
+    asyncDelivery: true,
+    against: { scenario: 'rest-signed-ecdsa', goal: 0.5 },
   },
   {
     name: 'rest-signed-rsa2048',

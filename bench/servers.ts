@@ -3,10 +3,11 @@
  *   node bench/servers.ts provider            the provider system (plain node:http, precomputed answers)
  *   node bench/servers.ts bare <provider> <requestBytes> [dataDir]   the bare proxy: Fastify + undici Pool,
  *                                             no checks; with a data directory over HTTPS with the node's certificate
- *   node bench/servers.ts ura <configDir> [dataDir tls|plain log|nolog]   an ura node on the bench configuration,
- *                                             running on an embedded registry store seeded from it (as `ura start`
- *                                             runs); with a data directory: HTTPS with client certificates and/or the
- *                                             signed embedded message log, from the PKI made there
+ *   node bench/servers.ts ura <configDir> [dataDir tls|plain log|nolog [delivery]]   an ura node on the bench
+ *                                             configuration, running on an embedded registry store seeded from it (as
+ *                                             `ura start` runs); with a data directory: HTTPS with client certificates
+ *                                             and/or the signed embedded message log, from the PKI made there; with
+ *                                             `delivery` also the embedded delivery queue there (async services, rooms)
  * Each prints `READY <url>` on stdout once it listens, and stops on SIGTERM.
  */
 import { mkdtempSync, rmSync } from 'node:fs'
@@ -19,6 +20,7 @@ import { loadConfig } from '../config/load.ts'
 import { buildGateway } from '../gateway/server.ts'
 import { logDestination } from '../gateway/ops/process-log.ts'
 import { openMessageLog, type MessageLog } from '../messagelog/index.ts'
+import { openDelivery, type DeliveryStores } from '../delivery/index.ts'
 import type { GatewayTls } from '../gateway/edge/tls.ts'
 import { Keystore } from '../certs/keystore.ts'
 import { keystoreSigningKeys } from '../certs/keystore-signer.ts'
@@ -78,16 +80,19 @@ async function bare (providerUrl: string, requestBytes: number, dataDir?: string
   return app.listen({ host: '127.0.0.1', port: 0 })
 }
 
-async function ura (configDir: string, dataDir?: string, transport?: string, log?: string): Promise<string> {
+async function ura (configDir: string, dataDir?: string, transport?: string, log?: string, queue?: string): Promise<string> {
   const config = await loadConfig(configDir)
   let tls: GatewayTls | undefined
   let messageLog: MessageLog | undefined
+  let delivery: DeliveryStores | undefined
   if (dataDir !== undefined) {
     const keystore = new Keystore(dataDir, { passphrase: BENCH_PASSPHRASE })
     const trust = TrustStore.load(keystore.paths)
     if (transport === 'tls') tls = { ...keystore.nodeTls(), trust }
     // Members sign with their keys from the data directory; records go to the embedded log there.
     if (log === 'log') messageLog = await openMessageLog(config, keystoreSigningKeys(keystore, trust))
+    // The embedded delivery queue (node.delivery.store, default delivery.sqlite) in the same directory.
+    if (queue === 'delivery') delivery = await openDelivery(config, dataDir)
   }
   // The registry from a store of its own, as `ura start` has it, removed when the process ends.
   const storeDir = mkdtempSync(join(tmpdir(), 'ura-bench-registry-'))
@@ -95,14 +100,14 @@ async function ura (configDir: string, dataDir?: string, transport?: string, log
   const registryStore = await openRegistryStore(join(storeDir, 'registry.sqlite'), { instance: config.node.instance })
   await seedRegistryStore(registryStore, config)
   // One JSON line per exchange, as in production, written where it costs a write but is not kept.
-  const gateway = await buildGateway({ config, registryStore, logger: { level: 'info', stream: logDestination('/dev/null') }, ...(tls === undefined ? {} : { tls }), ...(messageLog === undefined ? {} : { messageLog }) })
+  const gateway = await buildGateway({ config, registryStore, logger: { level: 'info', stream: logDestination('/dev/null') }, ...(tls === undefined ? {} : { tls }), ...(messageLog === undefined ? {} : { messageLog }), ...(delivery === undefined ? {} : { delivery }) })
   return gateway.app.listen({ host: '127.0.0.1', port: 0 })
 }
 
 const [role, ...args] = process.argv.slice(2)
 const url = role === 'provider' ? await provider()
   : role === 'bare' ? await bare(args[0], Number(args[1]), args[2])
-    : role === 'ura' ? await ura(args[0], args[1], args[2], args[3])
+    : role === 'ura' ? await ura(args[0], args[1], args[2], args[3], args[4])
       : (() => { throw new Error(`unknown role ${role}`) })()
 process.once('SIGTERM', () => process.exit(0))
 // The soak asks for a full collection before it measures (needs --expose-gc and an IPC channel).

@@ -31,6 +31,8 @@ CREATE TABLE IF NOT EXISTS ura_job (
   UNIQUE (queue, id));
 CREATE INDEX IF NOT EXISTS ura_job_due ON ura_job (state, next_at);
 CREATE INDEX IF NOT EXISTS ura_job_key ON ura_job (queue, key, seq) WHERE key IS NOT NULL;
+CREATE INDEX IF NOT EXISTS ura_job_queue_pending ON ura_job (queue, next_at) WHERE state IN ('queued', 'retry', 'active');
+CREATE INDEX IF NOT EXISTS ura_job_key_open ON ura_job (queue, key, seq) WHERE key IS NOT NULL AND state <> 'delivered';
 CREATE INDEX IF NOT EXISTS ura_job_id ON ura_job (id);
 CREATE TABLE IF NOT EXISTS ura_room_event (
   room TEXT NOT NULL, seq INTEGER NOT NULL, id TEXT NOT NULL, type TEXT NOT NULL, publisher TEXT NOT NULL,
@@ -65,12 +67,25 @@ export class SqliteQueue implements DeliveryQueue {
   private readonly workers: Worker[] = []
   private readonly running = new Set<Promise<void>>()
   private durable: Pending[] = []
+  /** Outcomes of finished attempts, written together at the start of the next pump (one commit). */
+  private outcomes: Array<{ job: Job; outcome: Awaited<ReturnType<JobHandler>> }> = []
   private flushing = false
   private timer: NodeJS.Timeout | undefined
   private pumpScheduled = false
   private lastSweep = 0
   private closed = false
   private readonly stmt: Record<'insertJob' | 'getJob' | 'findJobs' | 'claim' | 'done' | 'fail', StatementSync>
+  private readonly due: StatementSync
+  private readonly nextDue: StatementSync
+  /**
+   * Per queue, a time before which it has nothing to claim: set when a claim took every claimable job
+   * of the queue (to the queue's next due time), forgotten when anything that could free a job happens
+   * there (an enqueue, an outcome, a redrive). Spares a scan of the queue's waiting jobs on every pass —
+   * FIFO keys held back by a subscriber that is offline would otherwise be walked over and over.
+   */
+  private readonly asleep = new Map<string, number>()
+  /** Where the next claim over a prefix starts (round robin over its queues). */
+  private readonly cursor = new Map<string, number>()
 
   private constructor (db: DatabaseSync) {
     this.db = db
@@ -85,6 +100,17 @@ export class SqliteQueue implements DeliveryQueue {
         WHERE queue = ? AND id = ? AND state = 'active'`),
       fail: db.prepare(`UPDATE ura_job SET state = ?, next_at = ?, finished_at = ?, last_error = ? WHERE queue = ? AND id = ? AND state = 'active'`),
     }
+    // A queue's due jobs in due order, walked on ura_job_queue_pending (unfinished rows only, already in
+    // next_at order: no sort, and the walk stops at the LIMIT). A FIFO job waits while an earlier job
+    // with its key is not delivered; ura_job_key_open holds only those, so the check is one seek however
+    // many delivered jobs the queue keeps.
+    this.due = db.prepare(`SELECT j.seq FROM ura_job j INDEXED BY ura_job_queue_pending
+      WHERE j.queue = ? AND j.next_at <= ? AND j.state IN ('queued', 'retry', 'active')
+        AND (? = 0 OR j.key IS NULL OR NOT EXISTS (
+          SELECT 1 FROM ura_job k INDEXED BY ura_job_key_open WHERE k.queue = j.queue AND k.key = j.key AND k.seq < j.seq AND k.key IS NOT NULL AND k.state <> 'delivered'))
+      ORDER BY j.next_at, j.seq LIMIT ?`)
+    this.nextDue = db.prepare(`SELECT MIN(next_at) AS t FROM ura_job INDEXED BY ura_job_queue_pending
+      WHERE queue = ? AND state IN ('queued', 'retry', 'active') AND next_at > ?`)
   }
 
   static open (file: string): SqliteQueue {
@@ -111,6 +137,7 @@ export class SqliteQueue implements DeliveryQueue {
     this.db.prepare('INSERT INTO ura_queue (name, options, fifo) VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE SET options = excluded.options, fifo = excluded.fifo')
       .run(queue, JSON.stringify(options), options.fifo ? 1 : 0)
     this.queues.set(queue, options)
+    this.wake(queue)
   }
 
   enqueue (jobs: NewJob[]): Promise<boolean[]> {
@@ -179,6 +206,7 @@ export class SqliteQueue implements DeliveryQueue {
   async complete (queue: string, id: string, result?: Buffer): Promise<boolean> {
     this.open()
     const now = Date.now()
+    this.wake(queue)
     return Number(this.stmt.done.run(now, now, result ?? null, queue, id).changes) === 1
   }
 
@@ -219,6 +247,7 @@ export class SqliteQueue implements DeliveryQueue {
       const one = this.db.prepare(`${sql} AND id = ?`)
       for (const id of ids) changed += Number(one.run(now, expires, queue, id).changes)
     }
+    this.wake(queue)
     if (changed > 0) this.schedulePump()
     return changed
   }
@@ -243,6 +272,7 @@ export class SqliteQueue implements DeliveryQueue {
     this.closed = true
     if (this.timer !== undefined) clearTimeout(this.timer)
     while (this.running.size > 0) await Promise.allSettled([...this.running])
+    this.settleOutcomes()
     while (this.durable.length > 0 || this.flushing) await new Promise(resolve => setImmediate(resolve))
     this.db.close()
   }
@@ -260,6 +290,7 @@ export class SqliteQueue implements DeliveryQueue {
   private insertJobs (jobs: NewJob[], now: number): boolean[] {
     const out = jobs.map(job => {
       const ttl = this.options(job.queue).ttlMs
+      this.wake(job.queue)
       return Number(this.stmt.insertJob.run(job.queue, job.id, job.key ?? null, job.payload, now, now, ttl > 0 ? now + ttl : null).changes) === 1
     })
     if (out.includes(true)) this.schedulePump()
@@ -312,25 +343,50 @@ export class SqliteQueue implements DeliveryQueue {
     setImmediate(() => { this.pumpScheduled = false; this.pump() })
   }
 
-  /** Hands due jobs to the push workers with free slots, then sleeps until the next job is due. */
+  /**
+   * Writes the outcomes of the attempts that finished since the last pass, hands due jobs to the
+   * workers with free slots, then sleeps until the next job is due. The outcomes and the claims of
+   * one pass share one transaction (one commit instead of two per job: at thousands of deliveries a
+   * second the commits were the queue's main cost).
+   */
   private pump (): void {
     if (this.closed) return
     if (this.timer !== undefined) { clearTimeout(this.timer); this.timer = undefined }
     const now = Date.now()
     this.sweep(now)
-    for (const worker of this.workers) {
-      const free = worker.concurrency - worker.running
-      if (free <= 0) continue
-      for (const job of this.claim(now, undefined, worker.prefix, free, PUSH_LEASE_MS)) this.run(worker, job)
+    const claimed: Array<[Worker, Job]> = []
+    this.db.exec('BEGIN IMMEDIATE')
+    try {
+      this.settleOutcomes()
+      for (const worker of this.workers) {
+        const free = worker.concurrency - worker.running
+        if (free <= 0) continue
+        for (const job of this.claim(now, undefined, worker.prefix, free, PUSH_LEASE_MS)) {
+          claimed.push([worker, job])
+          worker.running++ // counted now, so the next worker of an overlapping prefix sees it
+        }
+      }
+      this.db.exec('COMMIT')
+    } catch (err) {
+      this.db.exec('ROLLBACK')
+      for (const [worker] of claimed) worker.running--
+      throw err
     }
+    for (const [worker, job] of claimed) this.run(worker, job)
     const next = this.db.prepare(`SELECT MIN(next_at) AS t FROM ura_job WHERE state IN ('queued', 'retry')`).get()
     const wait = next?.t === null || next?.t === undefined ? IDLE_MS : Math.min(IDLE_MS, Math.max(1, Number(next.t) - Date.now()))
     this.timer = setTimeout(() => { this.timer = undefined; this.pump() }, wait)
     this.timer.unref()
   }
 
+  private settleOutcomes (): void {
+    const list = this.outcomes
+    this.outcomes = []
+    for (const { job, outcome } of list) this.settle(job, outcome)
+  }
+
+  /** Runs one claimed job (its worker's slot is already counted). */
   private run (worker: Worker, job: Job): void {
-    worker.running++
     const p = (async () => {
       let outcome
       try {
@@ -338,7 +394,7 @@ export class SqliteQueue implements DeliveryQueue {
       } catch (err) {
         outcome = { ok: false as const, error: (err as Error).message }
       }
-      this.settle(job, outcome)
+      this.outcomes.push({ job, outcome })
     })().finally(() => {
       worker.running--
       this.running.delete(p)
@@ -349,6 +405,7 @@ export class SqliteQueue implements DeliveryQueue {
 
   private settle (job: Job, outcome: Awaited<ReturnType<JobHandler>>): void {
     const now = Date.now()
+    this.wake(job.queue)
     if (outcome.ok) {
       this.stmt.done.run(now, now, outcome.result ?? null, job.queue, job.id)
       return
@@ -361,19 +418,36 @@ export class SqliteQueue implements DeliveryQueue {
 
   /** Claims up to `n` due jobs of one queue or of the queues under a prefix, honouring FIFO keys. */
   private claim (now: number, queue: string | undefined, prefix: string | undefined, n: number, leaseMs: number): Job[] {
-    const where = queue !== undefined ? 'j.queue = ?' : 'substr(j.queue, 1, ?) = ?'
-    const args: Array<string | number> = queue !== undefined ? [queue] : [prefix!.length, prefix!]
-    const rows = this.db.prepare(`SELECT j.seq FROM ura_job j JOIN ura_queue q ON q.name = j.queue
-      WHERE ${where} AND j.next_at <= ? AND j.state IN ('queued', 'retry', 'active')
-        AND (q.fifo = 0 OR j.key IS NULL OR NOT EXISTS (
-          SELECT 1 FROM ura_job k WHERE k.queue = j.queue AND k.key = j.key AND k.seq < j.seq AND k.state <> 'delivered'))
-      ORDER BY j.next_at, j.seq LIMIT ?`).all(...args, now, n)
+    const names = queue !== undefined ? [queue] : [...this.queues.keys()].filter(name => name.startsWith(prefix!))
+    // Queues are visited round robin from where the last pass stopped, so every subscriber (every
+    // service) gets its turn; within a queue jobs go in due order.
+    const key = queue ?? prefix!
+    const start = (this.cursor.get(key) ?? 0) % Math.max(1, names.length)
     const out: Job[] = []
-    for (const row of rows) {
-      const claimed = this.stmt.claim.get(now + leaseMs, row.seq as number)
-      if (claimed !== undefined) out.push(jobRow(claimed))
+    for (let i = 0; i < names.length && out.length < n; i++) {
+      const name = names[(start + i) % names.length]
+      if ((this.asleep.get(name) ?? 0) > now) continue
+      const want = n - out.length
+      const rows = this.due.all(name, now, this.queues.get(name)!.fifo ? 1 : 0, want)
+      for (const row of rows) {
+        const claimed = this.stmt.claim.get(now + leaseMs, Number(row.seq))
+        if (claimed !== undefined) out.push(jobRow(claimed))
+      }
+      if (rows.length < want) {
+        // Every claimable job of the queue is taken: nothing more until its next due time (looked at
+        // again within IDLE_MS regardless, like the scheduler's sleep, in case another connection to
+        // the file added work).
+        const next = this.nextDue.get(name, now)
+        this.asleep.set(name, Math.min(now + IDLE_MS, next?.t === null || next?.t === undefined ? Infinity : Number(next.t)))
+      }
+      this.cursor.set(key, (start + i + 1) % names.length)
     }
     return out
+  }
+
+  /** Something happened in `queue` that may have made a job claimable. */
+  private wake (queue: string): void {
+    this.asleep.delete(queue)
   }
 
   /** Expired jobs become dead; finished jobs past their keeping time go. At most once a second. */
@@ -383,7 +457,8 @@ export class SqliteQueue implements DeliveryQueue {
     this.db.prepare(`UPDATE ura_job SET state = 'dead', last_error = 'expired', finished_at = ?, next_at = ?
       WHERE state IN ('queued', 'retry') AND expires_at IS NOT NULL AND expires_at <= ?`).run(now, now, now)
     for (const [name, options] of this.queues) {
-      this.db.prepare(`DELETE FROM ura_job WHERE queue = ? AND state IN ('delivered', 'dead') AND finished_at < ?`).run(name, now - options.keepMs)
+      // A finished job's next_at is its finishing time: the (state, next_at) index finds the old ones.
+      this.db.prepare(`DELETE FROM ura_job WHERE state IN ('delivered', 'dead') AND next_at < ? AND queue = ? AND finished_at < ?`).run(now - options.keepMs, name, now - options.keepMs)
     }
   }
 }

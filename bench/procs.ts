@@ -1,0 +1,110 @@
+/**
+ * Child processes of the benchmarks (bench/run.ts, bench/fanout.ts): starting a role of
+ * bench/servers.ts (or nginx) and waiting until it is ready, and reading a process's memory and CPU
+ * from /proc, so every bench measures its processes the same way.
+ */
+import { spawn, type ChildProcess } from 'node:child_process'
+import { readFile } from 'node:fs/promises'
+import { connect } from 'node:net'
+import { resolve } from 'node:path'
+
+export interface Proc { url: string; child: ChildProcess; stop (): Promise<void> }
+
+/** Starts a child that prints `READY <url>` (our roles) or is ready once its port answers (nginx). */
+export async function startProcess (cmd: string, args: string[], readyUrl?: string): Promise<Proc> {
+  const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] })
+  let log = ''
+  child.stderr!.on('data', d => { log += d })
+  const url = await new Promise<string>((resolve, reject) => {
+    if (readyUrl !== undefined) {
+      const poll = async (): Promise<void> => {
+        for (let i = 0; i < 100; i++) {
+          if (await listening(readyUrl)) return resolve(readyUrl)
+          await new Promise(r => setTimeout(r, 50))
+        }
+        reject(new Error(`${cmd} did not start: ${log}`))
+      }
+      void poll()
+    }
+    child.stdout!.on('data', d => { const m = /READY (\S+)/.exec(String(d)); if (m !== null) resolve(m[1]) })
+    child.once('exit', code => reject(new Error(`${cmd} ${args.join(' ')} exited (${code}): ${log}`)))
+  })
+  return {
+    url,
+    child,
+    stop: () => new Promise(resolve => {
+      if (child.exitCode !== null) return resolve()
+      child.once('exit', () => resolve())
+      child.kill('SIGTERM')
+      setTimeout(() => child.kill('SIGKILL'), 5000).unref()
+    }),
+  }
+}
+
+/** Whether something accepts TCP connections at the URL's port (HTTPS targets have certificates fetch would refuse). */
+const listening = (url: string): Promise<boolean> => new Promise(resolve => {
+  const { hostname, port } = new URL(url)
+  const socket = connect(Number(port), hostname, () => { socket.destroy(); resolve(true) })
+  socket.once('error', () => resolve(false))
+})
+
+/** A role of bench/servers.ts in a child process on the same Node. */
+export const startRole = (args: string[], nodeFlags: string[] = []): Promise<Proc> =>
+  startProcess(process.execPath, [...nodeFlags, resolve(import.meta.dirname, 'servers.ts'), ...args])
+
+export async function rssMb (pid: number): Promise<number> {
+  try {
+    const status = await readFile(`/proc/${pid}/status`, 'utf8')
+    return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024
+  } catch { return 0 }
+}
+
+/** CPU seconds (user + system) the process has used so far; clock ticks are 1/100 s on Linux. */
+export async function cpuSeconds (pid: number): Promise<number> {
+  try {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8')
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    return (Number(fields[11]) + Number(fields[12])) / 100
+  } catch { return NaN }
+}
+
+/** Runs `work` while sampling the process's RSS; returns the result, the peak RSS and the CPU it used. */
+export async function withRss<T> (pid: number, work: () => Promise<T>): Promise<{ result: T; peakRssMb: number; cpuSec: number }> {
+  let peak = await rssMb(pid)
+  const cpuBefore = await cpuSeconds(pid)
+  const timer = setInterval(() => { void rssMb(pid).then(v => { peak = Math.max(peak, v) }) }, 200)
+  try {
+    const result = await work()
+    peak = Math.max(peak, await rssMb(pid))
+    return { result, peakRssMb: peak, cpuSec: await cpuSeconds(pid) - cpuBefore }
+  } finally {
+    clearInterval(timer)
+  }
+}
+
+/** The values of one gauge or counter in a Prometheus text exposition, with their labels. */
+export function metricSamples (text: string, name: string): Array<{ labels: Record<string, string>; value: number }> {
+  const out: Array<{ labels: Record<string, string>; value: number }> = []
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(name + '{') && !line.startsWith(name + ' ')) continue
+    const m = /^[^{ ]+(?:\{(.*)\})? (\S+)$/.exec(line)
+    if (m === null) continue
+    const labels: Record<string, string> = {}
+    for (const l of (m[1] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)) labels[l[1]] = l[2]
+    out.push({ labels, value: Number(m[2]) })
+  }
+  return out
+}
+
+/** Delivery queue jobs per state over the queues whose name starts with `prefix`, from the node's /metrics. */
+export async function deliveryJobs (nodeUrl: string, prefix: string): Promise<Record<'queued' | 'active' | 'retry' | 'delivered' | 'dead', number>> {
+  const res = await fetch(`${nodeUrl}/metrics`)
+  const text = await res.text()
+  const out = { queued: 0, active: 0, retry: 0, delivered: 0, dead: 0 }
+  for (const s of metricSamples(text, 'ura_delivery_jobs')) {
+    if (!(s.labels.queue ?? '').startsWith(prefix)) continue
+    const state = s.labels.state as keyof typeof out
+    if (state in out) out[state] += s.value
+  }
+  return out
+}
