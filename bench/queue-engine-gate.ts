@@ -21,6 +21,8 @@
  *                   process: every later start of a node
  *   pg-boss-pg      pg-boss on the local PostgreSQL (scratch database, dropped after), on the main thread
  *   nats-js         NATS JetStream on 127.0.0.1:4222 (scratch stream with file storage, deleted after)
+ *   sqlite-queue    the embedded home ura chose (delivery/sqlite-queue.ts): one SQLite file, fsynced
+ *                   enqueues, its own scheduler; jobs pushed to a worker that completes them
  *
  * The gate (embedded engine): RSS delta ≤ 40 MB and p99 main-thread lag ≤ 5 ms at 200 jobs/s.
  * pg-boss, @electric-sql/pglite and the NATS client are devDependencies only: the gate decides which
@@ -37,7 +39,7 @@ import { parseArgs } from 'node:util'
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads'
 import pg from 'pg'
 
-const CANDIDATES = ['baseline', 'pglite-worker', 'pglite-worker-reopen', 'pg-boss-pg', 'nats-js'] as const
+const CANDIDATES = ['baseline', 'sqlite-queue', 'pglite-worker', 'pglite-worker-reopen', 'pg-boss-pg', 'nats-js'] as const
 type Candidate = typeof CANDIDATES[number]
 const PG_SERVER = 'postgres://postgres@127.0.0.1:5432'
 const NATS_SERVER = '127.0.0.1:4222'
@@ -275,6 +277,22 @@ const natsJs: EngineFactory = async onJob => {
   }
 }
 
+// ---------------------------------------------------------------- ura's embedded home (node:sqlite)
+
+const sqliteQueue: EngineFactory = async onJob => {
+  const { SqliteQueue } = await import('../delivery/sqlite-queue.ts')
+  const dir = await mkdtemp(join(tmpdir(), 'ura-queue-gate-'))
+  const q = SqliteQueue.open(join(dir, 'delivery.sqlite'))
+  await q.define(QUEUE, { retry: { limit: 3, delayMs: 1000, backoff: false, maxDelayMs: 1000 }, ttlMs: 0, fifo: false, keepMs: 60_000 })
+  q.work(QUEUE, async job => { onJob(Number(job.payload.toString())); return { ok: true } }, { concurrency: 32 })
+  let n = 0
+  return {
+    note: 'node:sqlite, WAL, synchronous=FULL for enqueues (one fsync per event-loop turn), claims and outcomes with NORMAL',
+    send: async sentAt => { await q.enqueue([{ queue: QUEUE, id: `job-${n++}`, payload: Buffer.from(String(sentAt)) }]) },
+    stop: async () => { await q.close(); await rm(dir, { recursive: true, force: true }) },
+  }
+}
+
 // ---------------------------------------------------------------- baseline: no engine
 
 const baseline: EngineFactory = async onJob => ({
@@ -283,7 +301,7 @@ const baseline: EngineFactory = async onJob => ({
   stop: async () => {}
 })
 
-const FACTORIES: Record<Candidate, EngineFactory> = { baseline, 'pglite-worker': pgliteWorker(false), 'pglite-worker-reopen': pgliteWorker(true), 'pg-boss-pg': pgBossPg, 'nats-js': natsJs }
+const FACTORIES: Record<Candidate, EngineFactory> = { baseline, 'sqlite-queue': sqliteQueue, 'pglite-worker': pgliteWorker(false), 'pglite-worker-reopen': pgliteWorker(true), 'pg-boss-pg': pgBossPg, 'nats-js': natsJs }
 
 // ---------------------------------------------------------------- the driver (one candidate, in a child)
 
