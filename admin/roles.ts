@@ -102,6 +102,10 @@ export const ACTIONS = {
   'access-request.list': { roles: [SA, SVC, OBS], scope: 'member', summary: 'list and read access requests for a member\'s services or from its clients' },
   'access-request.create': { roles: [SA, SVC], scope: 'member', summary: 'ask for access to a service for one of a member\'s clients' },
   'access-request.decide': { roles: [SA, SVC], scope: 'member', summary: 'approve or refuse an access request for one\'s service' },
+  'subscription.list': { roles: [SA, SVC, OBS], scope: 'member', summary: 'list and read subscriptions of a member\'s clients or to its rooms' },
+  'subscription.create': { roles: [SA, SVC], scope: 'member', summary: 'ask for a room\'s events for one of a member\'s clients (push to its own service, or pull)' },
+  'subscription.decide': { roles: [SA, SVC], scope: 'member', summary: 'approve or refuse a subscription to one\'s room' },
+  'subscription.withdraw': { roles: [SA, SVC], scope: 'member', summary: 'withdraw a pending or approved subscription of one\'s client' },
   'outbox.list': { roles: [SA, RO, OBS], scope: 'node', summary: 'read the outbox of notices' },
 
   'log.read': { roles: [SA, SVC, SEC, OBS], scope: 'member', summary: 'search the message log, read an exchange\'s records (without bodies) and download its evidence' },

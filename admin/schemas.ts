@@ -195,6 +195,33 @@ export const ACCESS_REQUEST_BODY: Schema = {
     purpose: { type: 'string', minLength: 1, maxLength: 2000 },
   },
 }
+const subscriptionItem = copy(registrySectionSchemas.subscriptions.items)
+export const SUBSCRIPTION_BODY: Schema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['room', 'eventTypes', 'subscriber', 'mode'],
+  properties: {
+    room: { ...copy(subscriptionItem.properties.room), maxLength: 300, description: 'the room: a subsystem of its owner (`AL-DEV/NJQV/L21603004L/transparenca`)' },
+    eventTypes: { ...copy(subscriptionItem.properties.eventTypes), uniqueItems: true, description: 'the room\'s event types to receive' },
+    subscriber: { ...copy(subscriptionItem.properties.subscriber), maxLength: 300, description: 'the member or subsystem that receives the events (`AL-DEV/NJQV/M51305009K/gjendja-civile`)' },
+    mode: copy(subscriptionItem.properties.mode),
+    push: (() => {
+      const p = copy(subscriptionItem.properties.push)
+      p.properties.service.maxLength = 300
+      p.properties.path.maxLength = 500
+      p.description = 'push only: a service of the subscriber\'s own member that receives each event, and a path under it'
+      return p
+    })(),
+    fifo: { ...copy(subscriptionItem.properties.fifo), description: 'one delivery at a time per ordering key, in publication order' },
+    purpose: copy(subscriptionItem.properties.purpose),
+  },
+  if: copy(subscriptionItem.if),
+  then: copy(subscriptionItem.then),
+}
+export const OPTIONAL_REASON_BODY: Schema = {
+  type: 'object', additionalProperties: false,
+  properties: { reason: { type: 'string', minLength: 1, maxLength: 2000 } },
+}
 export const CERTIFICATE_BODY: Schema = {
   type: 'object',
   additionalProperties: false,

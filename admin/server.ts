@@ -37,6 +37,7 @@ import { operatorRoutes } from './resources/operators.ts'
 import { outboxRoutes } from './resources/outbox.ts'
 import { queueRoutes } from './resources/queues.ts'
 import { serviceRoutes } from './resources/services.ts'
+import { subscriptionRoutes } from './resources/subscriptions.ts'
 import { trafficRoutes } from './resources/traffic.ts'
 import { versionRoutes } from './resources/versions.ts'
 
@@ -167,6 +168,7 @@ export async function buildAdmin (opts: AdminOptions): Promise<Admin> {
     await scope.register(async s => versionRoutes(s, context))
     await scope.register(async s => applicationRoutes(s, context))
     await scope.register(async s => accessRequestRoutes(s, context))
+    await scope.register(async s => subscriptionRoutes(s, context))
     await scope.register(async s => certificateRoutes(s, context))
     await scope.register(async s => outboxRoutes(s, context))
     await scope.register(async s => logRoutes(s, context))

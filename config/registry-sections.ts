@@ -298,10 +298,15 @@ export const registrySectionSchemas = {
           },
         },
         state: { enum: ['pending', 'approved', 'refused', 'withdrawn'], default: 'approved' },
+        // Why the subscriber asks (shown to the room owner when it decides).
+        purpose: text(2000),
         requestedBy: text(200),
         requestedAt: time,
         decidedBy: text(200),
         decidedAt: time,
+        withdrawnBy: text(200),
+        withdrawnAt: time,
+        // Why it was refused or withdrawn.
         reason: text(2000),
       },
       if: { properties: { mode: { const: 'push' } } },
@@ -447,10 +452,13 @@ export interface SubscriptionConfig {
   ttlMs?: number
   retry?: RoomRetry
   state: 'pending' | 'approved' | 'refused' | 'withdrawn'
+  purpose?: string
   requestedBy?: string
   requestedAt?: string
   decidedBy?: string
   decidedAt?: string
+  withdrawnBy?: string
+  withdrawnAt?: string
   reason?: string
 }
 

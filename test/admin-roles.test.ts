@@ -28,6 +28,10 @@ interface Target {
   request: string
   service: string
   serial: string
+  /** The member's room with one of its event types, and a pending pull subscription of its spare subsystem to it (seeded). */
+  room: string
+  eventType: string
+  subscription: string
   /** A CSR for the member's spare subsystem. */
   csr: string
   /** An exchange with one of the member's services in the message log, and its request record (body kept). */
@@ -35,8 +39,8 @@ interface Target {
   bodySeq: number
 }
 const TARGETS: Record<string, Target> = {
-  tirana: { member: TIRANA, official: 'K16102045M', request: 'ar-tirana', service: `${TIRANA}/taksat-vendore/detyrimet`, serial: '', csr: csr(`${TIRANA}/rezerve`).pem, message: 'mesazh-tirana', bodySeq: 0 },
-  civil: { member: CIVIL, official: nid('A', '11223344'), request: 'ar-civil', service: `${CIVIL}/regjistri-civil/kerkoShtetas`, serial: '', csr: csr(`${CIVIL}/rezerve`).pem, message: 'mesazh-civil', bodySeq: 0 },
+  tirana: { member: TIRANA, official: 'K16102045M', request: 'ar-tirana', room: `${TIRANA}/transparenca`, eventType: 'vendim', subscription: 'sub-tirana', service: `${TIRANA}/taksat-vendore/detyrimet`, serial: '', csr: csr(`${TIRANA}/rezerve`).pem, message: 'mesazh-tirana', bodySeq: 0 },
+  civil: { member: CIVIL, official: nid('A', '11223344'), request: 'ar-civil', room: `${CIVIL}/ngjarje-civile`, eventType: 'lindje', subscription: 'sub-civil', service: `${CIVIL}/regjistri-civil/kerkoShtetas`, serial: '', csr: csr(`${CIVIL}/rezerve`).pem, message: 'mesazh-civil', bodySeq: 0 },
 }
 /** The submitted application the onboarding routes are walked on (seeded). */
 let application = ''
@@ -152,6 +156,13 @@ const CASES: Case[] = [
   { method: 'POST', url: '/admin/v1/access-requests/:request/approve', targeted: true, call: x => ({ path: `/admin/v1/access-requests/${x.request}/approve`, ifMatch: `/admin/v1/access-requests/${x.request}`, status: 200, member: x.member }) },
   { method: 'POST', url: '/admin/v1/access-requests/:request/refuse', targeted: true, call: x => ({ path: `/admin/v1/access-requests/${x.request}/refuse`, body: { reason: 'pa bazë ligjore' }, ifMatch: `/admin/v1/access-requests/${x.request}`, status: 200, member: x.member }) },
 
+  { method: 'GET', url: '/admin/v1/subscriptions', list: true, call: () => ({ path: '/admin/v1/subscriptions?state=pending', status: 200 }) },
+  { method: 'GET', url: '/admin/v1/subscriptions/:subscription', targeted: true, call: x => ({ path: `/admin/v1/subscriptions/${x.subscription}`, status: 200, member: x.member }) },
+  { method: 'POST', url: '/admin/v1/subscriptions', targeted: true, call: x => ({ path: '/admin/v1/subscriptions', body: { room: x.room, eventTypes: [x.eventType], subscriber: `${x.member}/bosh`, mode: 'pull' }, ifMatch: '*', status: 201, member: x.member }) },
+  { method: 'POST', url: '/admin/v1/subscriptions/:subscription/approve', targeted: true, call: x => ({ path: `/admin/v1/subscriptions/${x.subscription}/approve`, ifMatch: `/admin/v1/subscriptions/${x.subscription}`, status: 200, member: x.member }) },
+  { method: 'POST', url: '/admin/v1/subscriptions/:subscription/refuse', targeted: true, call: x => ({ path: `/admin/v1/subscriptions/${x.subscription}/refuse`, body: { reason: 'jo për këtë sistem' }, ifMatch: `/admin/v1/subscriptions/${x.subscription}`, status: 200, member: x.member }) },
+  { method: 'POST', url: '/admin/v1/subscriptions/:subscription/withdraw', targeted: true, call: x => ({ path: `/admin/v1/subscriptions/${x.subscription}/withdraw`, ifMatch: `/admin/v1/subscriptions/${x.subscription}`, status: 200, member: x.member }) },
+
   { method: 'GET', url: '/admin/v1/certificates', list: true, call: () => ({ path: '/admin/v1/certificates', status: 200 }) },
   { method: 'GET', url: '/admin/v1/certificates/:serial', targeted: true, call: x => ({ path: `/admin/v1/certificates/${x.serial}`, status: 200, member: x.member }) },
   { method: 'POST', url: '/admin/v1/certificates', targeted: true, call: x => ({ path: '/admin/v1/certificates', body: { role: 'tls', owner: `${x.member}/rezerve`, csr: x.csr }, ifMatch: '*', status: 201, member: x.member }) },
@@ -211,6 +222,7 @@ t.before(async () => {
       const issue = caIssuer(createRootCa())
       for (const x of Object.values(TARGETS)) {
         c.accessRequests.push({ id: x.request, client: E_ALBANIA_CLIENT, service: x.service, purpose: 'prova', state: 'pending', requestedBy: 'ealbania-admin', requestedAt: now.toISOString() })
+        c.subscriptions.push({ id: x.subscription, room: x.room, eventTypes: [x.eventType], subscriber: `${x.member}/rezerve`, mode: 'pull', state: 'pending', requestedBy: 'test', requestedAt: now.toISOString() })
         const issued = issueCertificate(c, { csr: csr(`${x.member}/rezerve`).pem, role: 'tls', owner: `${x.member}/rezerve`, by: 'test', now, issue })
         x.serial = issued.certificate.serial
         Object.assign(c, issued.content)

@@ -11,5 +11,6 @@ export { EXPIRY_NOTICE_DAYS, expiringCertificates, expiryNotices, type ExpiringC
 export { applicantOperatorId, memberIdOf, normalSerial } from './ids.ts'
 export { caIssuer } from './issuer.ts'
 export { applicationCertificates, applicationStatus, approveApplication, findApplication, issueApplicantToken, markActive, MAX_OPEN_APPLICATIONS, rejectApplication, setApplicantLogin, statusTokenMatches, submitApplication, USERNAME, type ApplicantLoginInput, type ApproveInput, type ApproveResult, type DecideInput, type SubmitInput } from './lifecycle.ts'
+export { decideSubscription, findSubscription, requestSubscription, subscriptionParties, subscriptionSlug, withdrawSubscription, withState, type DecideSubscriptionInput, type RequestSubscriptionInput } from './subscriptions.ts'
 export { toMemberRole, toRole, withNotices, type Notice } from './outbox.ts'
 export { publicOnboardingRoutes, type OnboardingAudit, type PublicOnboardingOptions } from './public-routes.ts'
