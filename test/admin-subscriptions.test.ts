@@ -39,6 +39,7 @@ let durres: SwitchableProvider
 t.before(async () => {
   durres = await startSwitchableProvider()
   rig = await startAdminRig({
+    bashki: true,
     seed: c => {
       c.operators.push(operator('svc-durres', DURRES), operator('svc-civil', CIVIL))
       // The council publishes and Durrës's office asks the room over plain HTTP; Durrës's push service is this test's server.

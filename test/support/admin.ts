@@ -104,12 +104,14 @@ export interface RigOptions {
   now?: () => Date
   /** Give the admin API a delivery queue: the embedded one in the data directory (`true`), or pg-boss on PostgreSQL at this URL. */
   delivery?: true | string
+  /** Seed the 61 municipalities and the pub/sub rooms too (config/demo/bashki.yaml, rooms.yaml). */
+  bashki?: boolean
 }
 
 export async function startAdminRig (opts: RigOptions = {}): Promise<AdminRig> {
   process.env.URA_KEY_PASSPHRASE = TEST_PASSPHRASE
   const dataDir = await mkdtemp(join(tmpdir(), 'ura-admin-'))
-  const config = await demoConfig({ 'node.yaml': text => text.replace(/dataDir: .*/, `dataDir: ${dataDir}`).replace(/port: 8444/, 'port: 0') })
+  const config = await demoConfig({ 'node.yaml': text => text.replace(/dataDir: .*/, `dataDir: ${dataDir}`).replace(/port: 8444/, 'port: 0') }, {}, { bashki: opts.bashki === true })
   initPki({ keystore: new Keystore(dataDir, { passphrase: TEST_PASSPHRASE }), config })
   const pki = openNodePki(dataDir, { passphrase: TEST_PASSPHRASE })
   const store = await openRegistryStore(opts.storeUrl ?? join(dataDir, REGISTRY_FILE), { instance: config.node.instance, ...(opts.duringCommit === undefined ? {} : { duringCommit: opts.duringCommit }) })
