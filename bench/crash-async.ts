@@ -18,9 +18,9 @@ import { createServer as netServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
-import pg from 'pg'
 import { request } from 'undici'
 import type { DeliveryQueue } from '../delivery/queue.ts'
+import { freshDatabase } from './scratch-db.ts'
 
 const { values } = parseArgs({
   options: {
@@ -151,13 +151,7 @@ function exited (child: ChildProcess): Promise<void> {
   return child.exitCode !== null || child.signalCode !== null ? Promise.resolve() : new Promise(r => child.once('exit', () => r()))
 }
 
-async function resetPg (): Promise<void> {
-  const admin = new pg.Client('postgres://postgres@127.0.0.1:5432/postgres')
-  await admin.connect()
-  await admin.query(`DROP DATABASE IF EXISTS ${PG_DB} WITH (FORCE)`)
-  await admin.query(`CREATE DATABASE ${PG_DB}`)
-  await admin.end()
-}
+const resetPg = (): Promise<void> => freshDatabase(PG_DB)
 
 interface Round { round: number; killedAfterMs: number; accepted: number; inFlightAtKill: number; recoveredMs: number }
 

@@ -12,7 +12,6 @@ import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { createInterface } from 'node:readline'
 import { parseArgs } from 'node:util'
-import pg from 'pg'
 import { Agent, request } from 'undici'
 import { pkiPaths } from '../certs/keystore.ts'
 import { anchorsOnly } from '../certs/verifier.ts'
@@ -20,6 +19,7 @@ import { PgLogStore } from '../messagelog/pg-store.ts'
 import { SqliteLogStore } from '../messagelog/sqlite-store.ts'
 import type { LogStore } from '../messagelog/store.ts'
 import { verifyStore } from '../messagelog/verify.ts'
+import { freshDatabase } from './scratch-db.ts'
 
 const { values } = parseArgs({
   options: {
@@ -53,13 +53,7 @@ async function openStore (data: string): Promise<LogStore> {
   return values.store === 'postgres' ? PgLogStore.open(PG_URL) : SqliteLogStore.open(join(data, 'message-log.sqlite'))
 }
 
-async function resetPg (): Promise<void> {
-  const admin = new pg.Client('postgres://postgres@127.0.0.1:5432/postgres')
-  await admin.connect()
-  await admin.query(`DROP DATABASE IF EXISTS ${PG_DB} WITH (FORCE)`)
-  await admin.query(`CREATE DATABASE ${PG_DB}`)
-  await admin.end()
-}
+const resetPg = (): Promise<void> => freshDatabase(PG_DB)
 
 interface RunResult { acked: number; records: number; verified: boolean; missing: string[]; problem?: string; killedAfterMs: number }
 

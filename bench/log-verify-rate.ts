@@ -25,6 +25,7 @@ import { loadConfig } from '../config/load.ts'
 import { openMessageLog } from '../messagelog/index.ts'
 import { sha512, type RecordContent } from '../messagelog/record.ts'
 import { memberOf } from '../protocol/identifiers.ts'
+import { freshDatabase } from './scratch-db.ts'
 
 const { values } = parseArgs({
   options: {
@@ -55,13 +56,7 @@ function writeConfig (): void {
   writeFileSync(join(configDir, 'node.yaml'), node)
 }
 
-async function resetPg (): Promise<void> {
-  const admin = new pg.Client('postgres://postgres@127.0.0.1:5432/postgres')
-  await admin.connect()
-  await admin.query(`DROP DATABASE IF EXISTS ${PG_DB} WITH (FORCE)`)
-  await admin.query(`CREATE DATABASE ${PG_DB}`)
-  await admin.end()
-}
+const resetPg = (): Promise<void> => freshDatabase(PG_DB)
 
 /** One record's content: requests and responses of a few clients and services, as the gateway logs them. */
 function content (i: number): RecordContent {

@@ -36,6 +36,18 @@ const roleGrant = {
   properties: { role: { enum: OPERATOR_ROLES }, member: memberText },
 }
 
+/** A room's or a subscription's retry policy: any field, each over the one below it (docs/pubsub.md). */
+const roomRetry = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    limit: { type: 'integer', minimum: 0, maximum: 1000 },
+    delayMs: { type: 'integer', minimum: 1000, maximum: 86400000 },
+    backoff: { type: 'boolean' },
+    maxDelayMs: { type: 'integer', minimum: 1000, maximum: 86400000 },
+  },
+}
+
 export const registrySectionSchemas = {
   operators: {
     type: 'array',
@@ -248,16 +260,7 @@ export const registrySectionSchemas = {
           type: 'object',
           additionalProperties: false,
           properties: {
-            retry: {
-              type: 'object',
-              additionalProperties: false,
-              properties: {
-                limit: { type: 'integer', minimum: 0, maximum: 1000 },
-                delayMs: { type: 'integer', minimum: 1000, maximum: 86400000 },
-                backoff: { type: 'boolean' },
-                maxDelayMs: { type: 'integer', minimum: 1000, maximum: 86400000 },
-              },
-            },
+            retry: roomRetry,
             ttlMs: { type: 'integer', minimum: 0 },
             keepMs: { type: 'integer', minimum: 60000 },
           },
@@ -287,16 +290,7 @@ export const registrySectionSchemas = {
         // One delivery at a time per ordering key, in publication order.
         fifo: { type: 'boolean' },
         ttlMs: { type: 'integer', minimum: 0 },
-        retry: {
-          type: 'object',
-          additionalProperties: false,
-          properties: {
-            limit: { type: 'integer', minimum: 0, maximum: 1000 },
-            delayMs: { type: 'integer', minimum: 1000, maximum: 86400000 },
-            backoff: { type: 'boolean' },
-            maxDelayMs: { type: 'integer', minimum: 1000, maximum: 86400000 },
-          },
-        },
+        retry: roomRetry,
         state: { enum: ['pending', 'approved', 'refused', 'withdrawn'], default: 'approved' },
         // Why the subscriber asks (shown to the room owner when it decides).
         purpose: text(2000),

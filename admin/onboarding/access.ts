@@ -33,7 +33,7 @@ export interface RequestAccessInput {
  * Registered clients without their instance part (content does not name its instance): a request's
  * client is matched on the rest, and must be in the instance of the service it asks for.
  */
-function registeredClients (content: RegistryContent): Set<string> {
+export function registeredClients (content: RegistryContent): Set<string> {
   const out = new Set<string>()
   for (const m of content.members) {
     out.add(`${m.class}/${m.code}`)

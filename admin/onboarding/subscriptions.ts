@@ -10,6 +10,7 @@
 import type { SubscriptionConfig as Stored } from '../../config/registry-sections.ts'
 import { memberOf } from '../../protocol/identifiers.ts'
 import type { RegistryContent } from '../../registry/store/index.ts'
+import { registeredClients } from './access.ts'
 import { OnboardingError } from './errors.ts'
 import { randomId } from './ids.ts'
 import { toMemberRole, withNotices, type Notice } from './outbox.ts'
@@ -40,15 +41,6 @@ const live = (s: Stored): boolean => { const st = withState(s).state; return st 
 
 const withoutInstance = (id: string): string => id.split('/').slice(1).join('/')
 
-/** Registered members and subsystems, without their instance part (content does not name it). */
-function registeredClients (content: RegistryContent): Set<string> {
-  const out = new Set<string>()
-  for (const m of content.members) {
-    out.add(`${m.class}/${m.code}`)
-    for (const s of m.subsystems) out.add(`${m.class}/${m.code}/${s.code}`)
-  }
-  return out
-}
 
 const serviceDefined = (content: RegistryContent, service: string): boolean => content.services.some(s => `${s.provider}/${s.code}` === service)
 

@@ -105,29 +105,48 @@ function withLang (path: string, lang: Lang, query: Record<string, string | unde
   return qs === '' ? path : `${path}?${qs}`
 }
 
-function page (lang: Lang, title: string, switchTo: { sq: string; en: string }, body: string, feeds = false): string {
-  const t = L[lang]
-  const langLink = (l: Lang, name: string): string =>
-    `<a href="${esc(switchTo[l])}" lang="${l}" hreflang="${l}"${l === lang ? ' aria-current="true"' : ''}>${name}</a>`
+/** The public pages' frame (catalogue, feeds): head with the shared style, skip link, brand, language switch, main, footer. */
+export interface PublicPage {
+  lang: 'sq' | 'en'
+  title: string
+  switchTo: { sq: string; en: string }
+  /** Extra `<head>` elements (feed links). */
+  head?: string
+  brand: { href: string; text: string }
+  skip: string
+  languages: string
+  body: string
+  footer: string
+}
+
+export function publicPage (p: PublicPage): string {
+  const langLink = (l: 'sq' | 'en', name: string): string =>
+    `<a href="${esc(p.switchTo[l])}" lang="${l}" hreflang="${l}"${l === p.lang ? ' aria-current="true"' : ''}>${name}</a>`
   return `<!doctype html>
-<html lang="${lang}">
+<html lang="${p.lang}">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${esc(title)} — ura</title>
-<style>${CSS}</style>
+<title>${esc(p.title)} — ura</title>
+${p.head ?? ''}<style>${CSS}</style>
 </head>
 <body>
-<a class="skip" href="#main">${t.skip}</a>
-<header><div class="wrap bar"><a class="brand" href="${esc(withLang('/catalogue', lang))}">ura · ${esc(t.title)}</a>
-<nav class="langs" aria-label="${t.languages}">${langLink('sq', 'Shqip')}${langLink('en', 'English')}</nav></div></header>
+<a class="skip" href="#main">${p.skip}</a>
+<header><div class="wrap bar"><a class="brand" href="${esc(p.brand.href)}">ura · ${p.brand.text}</a>
+<nav class="langs" aria-label="${p.languages}">${langLink('sq', 'Shqip')}${langLink('en', 'English')}</nav></div></header>
 <main id="main" class="wrap">
-${body}
+${p.body}
 </main>
-<footer><div class="wrap"><a href="/docs">${t.docs}</a> · <a href="/catalogue?format=json">${t.footer}</a> · <a href="/listClients">${t.clients}</a>${feeds ? ` · <a href="${esc(withLang('/feeds', lang))}">${t.feeds}</a>` : ''}</div></footer>
+<footer><div class="wrap">${p.footer}</div></footer>
 </body>
 </html>
 `
+}
+
+function page (lang: Lang, title: string, switchTo: { sq: string; en: string }, body: string, feeds = false): string {
+  const t = L[lang]
+  const footer = `<a href="/docs">${t.docs}</a> · <a href="/catalogue?format=json">${t.footer}</a> · <a href="/listClients">${t.clients}</a>${feeds ? ` · <a href="${esc(withLang('/feeds', lang))}">${t.feeds}</a>` : ''}`
+  return publicPage({ lang, title, switchTo, brand: { href: withLang('/catalogue', lang), text: esc(t.title) }, skip: t.skip, languages: t.languages, body, footer })
 }
 
 function options (values: Array<{ value: string; label: string }>, selected: string | undefined, allLabel: string): string {

@@ -7,7 +7,7 @@
  */
 import type { Lang } from '../../config/catalogue-labels.ts'
 import type { Bashki } from '../../schemas/bashki.ts'
-import { CSS, esc } from '../catalogue/html.ts'
+import { esc, publicPage } from '../catalogue/html.ts'
 import { kindLabel, TYPE_LABELS, type FeedEntry, type LangText } from './entries.ts'
 import { feedPath, rfc3339, type FeedPage } from './page.ts'
 
@@ -43,27 +43,8 @@ function langText (t: LangText, pageLang: Lang, tag = 'span'): string {
 
 function shell (lang: Lang, title: string, switchTo: Record<Lang, string>, head: string, body: string): string {
   const t = L[lang]
-  const langLink = (l: Lang, name: string): string =>
-    `<a href="${esc(switchTo[l])}" lang="${l}" hreflang="${l}"${l === lang ? ' aria-current="true"' : ''}>${name}</a>`
-  return `<!doctype html>
-<html lang="${lang}">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${esc(title)} — ura</title>
-${head}<style>${CSS}</style>
-</head>
-<body>
-<a class="skip" href="#main">${t.skip}</a>
-<header><div class="wrap bar"><a class="brand" href="${esc(withLang('/feeds', lang))}">ura · ${t.site}</a>
-<nav class="langs" aria-label="${t.languages}">${langLink('sq', 'Shqip')}${langLink('en', 'English')}</nav></div></header>
-<main id="main" class="wrap">
-${body}
-</main>
-<footer><div class="wrap"><a href="${esc(withLang('/catalogue', lang))}">${t.catalogue}</a></div></footer>
-</body>
-</html>
-`
+  const footer = `<a href="${esc(withLang('/catalogue', lang))}">${t.catalogue}</a>`
+  return publicPage({ lang, title, switchTo, head, brand: { href: withLang('/feeds', lang), text: t.site }, skip: t.skip, languages: t.languages, body, footer })
 }
 
 function entryHtml (e: FeedEntry, lang: Lang, i: number): string {
