@@ -222,6 +222,8 @@ t.before(async () => {
       const issue = caIssuer(createRootCa())
       for (const x of Object.values(TARGETS)) {
         c.accessRequests.push({ id: x.request, client: E_ALBANIA_CLIENT, service: x.service, purpose: 'prova', state: 'pending', requestedBy: 'ealbania-admin', requestedAt: now.toISOString() })
+        // Each target member owns a room (the demo's rooms file is not part of this rig's seed).
+        c.rooms.push({ room: x.room, publishers: [], eventTypes: [{ name: x.eventType, schema: { type: 'object' } }], maxEventBytes: 65536, autoApprove: false })
         c.subscriptions.push({ id: x.subscription, room: x.room, eventTypes: [x.eventType], subscriber: `${x.member}/rezerve`, mode: 'pull', state: 'pending', requestedBy: 'test', requestedAt: now.toISOString() })
         const issued = issueCertificate(c, { csr: csr(`${x.member}/rezerve`).pem, role: 'tls', owner: `${x.member}/rezerve`, by: 'test', now, issue })
         x.serial = issued.certificate.serial
