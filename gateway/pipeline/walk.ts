@@ -5,9 +5,10 @@
  * request hash, the provider request, reading the answer). The order, the rate limit and the two
  * log records are written here once, so no protocol can skip one.
  *
- *   1 identify → 2 resolve (or a metaservice) → 3 authorise (3a official, if the service requires
- *   one) → 3b rate limit → 4 validate →
- *   request hash → 5 record → 6 forward (or answer locally) → 7 check response → 8 record → answer
+ *   1 identify → 2 resolve (or a metaservice, or a room operation) → 3 authorise (3a official, if the
+ *   service requires one) → 3b rate limit → 4 validate → request hash → (Idempotency-Key: a known key
+ *   replays its answer) → 5 record → 6 forward, answer locally, or queue for later delivery (202,
+ *   spool.ts) → 7 check response → 8 record → answer
  *
  * The registry is read once, when the walk begins: that snapshot serves every stage and the
  * metaservice's answer, and is held until the walk ends, so a registry version applied meanwhile
