@@ -329,5 +329,7 @@ t.test('two nodes on one database: what node A enqueued, node B works', async tt
   await c.close()
   await until('both worked', async () => worked.length === 2)
   tt.same(worked.sort(), ['x1', 'x2'])
+  // The handler has run; its outcome commits a moment later.
+  await until('x1 delivered', async () => (await b.get('sub.later', 'x1'))?.state === 'delivered')
   tt.equal((await b.get('sub.later', 'x1'))?.state, 'delivered')
 })
