@@ -20,20 +20,8 @@ const CLIENT = /^[^/]+(\/[^/]+){2,3}$/
 /** What a room's own schema says of a subscription's id: the slug stays inside it. */
 const SLUG_MAX = 56
 
-export interface RequestSubscriptionInput {
-  /** The room (a subsystem id, as `rooms:` names it). */
-  room: string
-  eventTypes: string[]
-  /** The client (member or subsystem) that receives the events. */
-  subscriber: string
-  mode: 'push' | 'pull'
-  /** Push only: the subscriber's member's service that receives each event, and a path under it. */
-  push?: { service: string; path?: string }
-  fifo?: boolean
-  purpose?: string
-  by: string
-  now: Date
-}
+/** What the subscriber's side asks for (the fields of a stored subscription it chooses), and who asks when. */
+export type RequestSubscriptionInput = Pick<Stored, 'room' | 'eventTypes' | 'subscriber' | 'mode' | 'push' | 'fifo' | 'purpose'> & { by: string; now: Date }
 
 /** A subscription with its state spelt out: one without a `state` (written by hand in YAML) is approved, as the rooms read it. */
 export const withState = (s: Stored): Stored => s.state === undefined ? { ...s, state: 'approved' } : s

@@ -5,9 +5,9 @@
  * holds across event types (a birth before the same citizen's change of residence); pull
  * subscriptions get one queue per subscription and type (`pull.<id>.<type>`), as GovStack pulls by type.
  */
-import type { NewJob, QueueOptions } from '../../delivery/queue.ts'
+import type { NewJob } from '../../delivery/queue.ts'
 import { orderingKeyOf, type EventTypeEntry, type RoomEntry, type SubscriptionEntry } from '../../registry/rooms.ts'
-import type { AsyncExchange } from './spool.ts'
+import { defineOnce, type AsyncExchange } from './spool.ts'
 
 export const PUSH_QUEUE_PREFIX = 'sub.'
 export const PULL_QUEUE_PREFIX = 'pull.'
@@ -36,14 +36,6 @@ export interface Published {
   subscribers: number
 }
 
-async function define (d: AsyncExchange, queue: string, s: SubscriptionEntry): Promise<void> {
-  const options: QueueOptions = { retry: s.delivery.retry, ttlMs: s.delivery.ttlMs, fifo: s.delivery.fifo, keepMs: s.delivery.keepMs }
-  const text = JSON.stringify(options)
-  if (d.defined.get(queue) === text) return
-  await d.queue.define(queue, options)
-  d.defined.set(queue, text)
-}
-
 export async function publishEvent (d: AsyncExchange, room: RoomEntry, type: EventTypeEntry, event: { id: string; publisher: string; data: Buffer; parsed: unknown }): Promise<Published> {
   const subscribers = room.subscriptions.filter(s => s.types.has(type.name))
   const publishedAt = new Date()
@@ -51,7 +43,7 @@ export async function publishEvent (d: AsyncExchange, room: RoomEntry, type: Eve
   const key = orderingKeyOf(type, event.parsed)
   for (const s of subscribers) {
     const queue = s.config.mode === 'push' ? pushQueueOf(s) : pullQueueOf(s, type.name)
-    await define(d, queue, s)
+    await defineOnce(d, queue, { retry: s.delivery.retry, ttlMs: s.delivery.ttlMs, fifo: s.delivery.fifo, keepMs: s.delivery.keepMs })
     const job: EventJob = { v: 1, room: room.key, subscription: s.config.id, type: type.name, id: event.id, publisher: event.publisher, publishedAt: publishedAt.toISOString(), data: event.data.toString('utf8') }
     jobs.push({ queue, id: event.id, payload: Buffer.from(JSON.stringify(job)), ...(s.delivery.fifo && key !== undefined ? { key } : {}) })
   }

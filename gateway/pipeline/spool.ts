@@ -59,21 +59,12 @@ export function queueOptions (d: ServiceDeliveryConfig): QueueOptions {
   return { retry: { ...d.retry }, ttlMs: d.ttlMs, fifo: d.fifo, keepMs: d.keepMs }
 }
 
-/** The service's settings, or the defaults a service without a `delivery` block gets when it falls back. */
-export function deliveryOf (service: ServiceEntry): ServiceDeliveryConfig {
-  return service.config.delivery ?? { mode: 'sync', fallback: false, retry: { limit: 8, delayMs: 5000, backoff: true, maxDelayMs: 600000 }, ttlMs: 0, fifo: false, keepMs: 86400000 }
-}
-
-/** Defines (or updates) the service's queue the first time this node needs it, or when its settings change. */
-export async function queueFor (d: AsyncExchange, service: ServiceEntry): Promise<string> {
-  const name = queueOf(service)
-  const options = queueOptions(deliveryOf(service))
+/** Defines (or updates) a queue the first time this node needs it, or when its options change. */
+export async function defineOnce (d: AsyncExchange, queue: string, options: QueueOptions): Promise<void> {
   const text = JSON.stringify(options)
-  if (d.defined.get(name) !== text) {
-    await d.queue.define(name, options)
-    d.defined.set(name, text)
-  }
-  return name
+  if (d.defined.get(queue) === text) return
+  await d.queue.define(queue, options)
+  d.defined.set(queue, text)
 }
 
 export function spooled (ex: Exchange, out: OutboundRequest, body: Buffer | undefined): SpooledRequest {
@@ -110,11 +101,12 @@ export function readSpooled (payload: Buffer): SpooledRequest {
  * Makes the request durable and composes the 202. A message id this client already had accepted
  * for the service is not queued again: the answer names the existing delivery.
  */
-export async function accept (d: AsyncExchange, ex: Exchange, service: ServiceEntry, out: OutboundRequest, body: Buffer | undefined, opts: { orderingKey?: string; preferred: boolean }): Promise<Answer> {
+export async function accept (d: AsyncExchange, ex: Exchange, service: ServiceEntry, delivery: ServiceDeliveryConfig, out: OutboundRequest, body: Buffer | undefined, opts: { orderingKey?: string; preferred: boolean }): Promise<Answer> {
   const job = spooled(ex, out, body)
   let state = 'queued'
   try {
-    const queue = await queueFor(d, service)
+    const queue = queueOf(service)
+    await defineOnce(d, queue, queueOptions(delivery))
     const id = jobIdOf(job.client, job.messageId)
     const [fresh] = await d.queue.enqueue([{ queue, id, payload: Buffer.from(JSON.stringify(job)), ...(opts.orderingKey === undefined ? {} : { key: opts.orderingKey }) }])
     if (!fresh) state = (await d.queue.get(queue, id))?.state ?? state

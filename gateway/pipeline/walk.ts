@@ -112,7 +112,7 @@ export async function walk<R> (ctx: GatewayPipeline, call: ProtocolCall<R>): Pro
         const delivery = service.config.delivery
         const preferred = hints?.preferAsync === true
         if (async !== undefined && delivery !== undefined && (delivery.mode === 'async' || (delivery.mode === 'auto' && preferred))) {
-          answer = await accept(async, ex, service, call.outbound(service, headers), call.body, { preferred, ...(hints?.orderingKey === undefined ? {} : { orderingKey: hints.orderingKey }) })
+          answer = await accept(async, ex, service, delivery, call.outbound(service, headers), call.body, { preferred, ...(hints?.orderingKey === undefined ? {} : { orderingKey: hints.orderingKey }) })
         } else {
           const out = call.outbound(service, headers)
           try {
@@ -120,7 +120,7 @@ export async function walk<R> (ctx: GatewayPipeline, call: ProtocolCall<R>): Pro
           } catch (err) {
             // Only a request that changes something falls back to the queue: a read that cannot be answered now fails now.
             if (async === undefined || delivery?.fallback !== true || call.method === 'GET' || call.method === 'HEAD' || !queueable(err)) throw err
-            answer = await accept(async, ex, service, out, call.body, { preferred, ...(hints?.orderingKey === undefined ? {} : { orderingKey: hints.orderingKey }) })
+            answer = await accept(async, ex, service, delivery, out, call.body, { preferred, ...(hints?.orderingKey === undefined ? {} : { orderingKey: hints.orderingKey }) })
           }
         }
       }
