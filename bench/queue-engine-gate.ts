@@ -21,7 +21,7 @@
  *                   process: every later start of a node
  *   pg-boss-pg      pg-boss on the local PostgreSQL (scratch database, dropped after), on the main thread
  *   nats-js         NATS JetStream on 127.0.0.1:4222 (scratch stream with file storage, deleted after)
- *   sqlite-queue    the embedded home ura chose (delivery/sqlite-queue.ts): one SQLite file, fsynced
+ *   sqlite-queue    the embedded home ura chose (delivery/threaded-sqlite.ts): one SQLite file in its own thread, fsynced
  *                   enqueues, its own scheduler; jobs pushed to a worker that completes them
  *
  * The gate (embedded engine): RSS delta ≤ 40 MB and p99 main-thread lag ≤ 5 ms at 200 jobs/s.
@@ -280,14 +280,14 @@ const natsJs: EngineFactory = async onJob => {
 // ---------------------------------------------------------------- ura's embedded home (node:sqlite)
 
 const sqliteQueue: EngineFactory = async onJob => {
-  const { SqliteQueue } = await import('../delivery/sqlite-queue.ts')
+  const { openThreadedSqlite } = await import('../delivery/threaded-sqlite.ts')
   const dir = await mkdtemp(join(tmpdir(), 'ura-queue-gate-'))
-  const q = SqliteQueue.open(join(dir, 'delivery.sqlite'))
+  const { queue: q } = await openThreadedSqlite(join(dir, 'delivery.sqlite'))
   await q.define(QUEUE, { retry: { limit: 3, delayMs: 1000, backoff: false, maxDelayMs: 1000 }, ttlMs: 0, fifo: false, keepMs: 60_000 })
   q.work(QUEUE, async job => { onJob(Number(job.payload.toString())); return { ok: true } }, { concurrency: 32 })
   let n = 0
   return {
-    note: 'node:sqlite, WAL, synchronous=FULL for enqueues (one fsync per event-loop turn), claims and outcomes with NORMAL',
+    note: 'node:sqlite in its own thread, WAL, synchronous=FULL for enqueues (one fsync per turn), claims and outcomes with NORMAL',
     send: async sentAt => { await q.enqueue([{ queue: QUEUE, id: `job-${n++}`, payload: Buffer.from(String(sentAt)) }]) },
     stop: async () => { await q.close(); await rm(dir, { recursive: true, force: true }) },
   }

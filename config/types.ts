@@ -68,6 +68,8 @@ export interface LogConfig {
   batchMs: number
   /** Batch signing: most records under one signature. */
   batchMax: number
+  /** Batch signing: how long the records of the node's own delivery attempts (queued requests, pushed events) may wait to share a signature. */
+  deliveryBatchMs: number
   /** `ura log prune` removes records older than this many days; 0 keeps everything. */
   retentionDays: number
 }

@@ -4,9 +4,9 @@
  */
 import { isAbsolute, join } from 'node:path'
 import type { UraConfig } from '../config/types.ts'
-import { PgIdempotency, SqliteIdempotency, type IdempotencyStore } from './idempotency.ts'
+import { PgIdempotency, type IdempotencyStore } from './idempotency.ts'
 import type { DeliveryQueue } from './queue.ts'
-import { SqliteQueue } from './sqlite-queue.ts'
+import { openThreadedSqlite } from './threaded-sqlite.ts'
 
 export interface DeliveryStores {
   queue: DeliveryQueue
@@ -28,6 +28,7 @@ export async function openDelivery (config: UraConfig, dataDir: string): Promise
     return { queue, idempotency: await PgIdempotency.open(d.store), ...common }
   }
   const file = isAbsolute(d.store) ? d.store : join(dataDir, d.store)
-  const queue = SqliteQueue.open(file)
-  return { queue, idempotency: new SqliteIdempotency(file), ...common }
+  // The SQLite queue and keys run in a thread of their own (threaded-sqlite.ts): no fsync, claim or
+  // outcome of theirs blocks the exchanges on the main thread.
+  return { ...await openThreadedSqlite(file), ...common }
 }

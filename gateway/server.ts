@@ -121,7 +121,7 @@ export async function buildGateway (opts: GatewayOptions): Promise<Gateway> {
   }
   const context: GatewayContext = {
     registry,
-    recorder: opts.recorder ?? (opts.messageLog === undefined ? unloggedRecorder : messageLogRecorder(opts.messageLog.recorder)),
+    recorder: opts.recorder ?? (opts.messageLog === undefined ? unloggedRecorder : messageLogRecorder(opts.messageLog.recorder, config.node.log.deliveryBatchMs)),
     library,
     ready: true,
     metrics,

@@ -18,9 +18,13 @@ export class SigningRecorder {
     this.signer = signer
   }
 
-  /** `keepBody`: the service logs bodies in full (Law 124/2024: else only the digest is kept). */
-  async record (content: RecordContent, body: Buffer, keepBody: boolean): Promise<void> {
-    const { signature, proof } = await this.signer.sign(content.signer, recordLeaf(content))
+  /**
+   * `keepBody`: the service logs bodies in full (Law 124/2024: else only the digest is kept).
+   * `waitMs`: how long the record may wait to share its key's next signature (the node's own
+   * delivery attempts; an exchange a client waits for passes 0).
+   */
+  async record (content: RecordContent, body: Buffer, keepBody: boolean, waitMs = 0): Promise<void> {
+    const { signature, proof } = await this.signer.sign(content.signer, recordLeaf(content), waitMs)
     await this.store.append({ ...content, body: keepBody ? body : null, signatureId: signature.id, proof }, signature)
   }
 }

@@ -152,6 +152,31 @@ function content (i: number, direction: 'request' | 'response', body: Buffer): R
 }
 
 /** What the recorder does: sign the record's leaf (batched), then append it durably. */
+t.test('batch signer: leaves that may wait share a signature across turns; one that may not closes the batch', async t => {
+  const keys = testSigningKeys({ [CLIENT_MEMBER]: 'ec-p256' })
+  const signer = new BatchSigner(keys, { batchMs: 0, batchMax: 64 })
+  // Three delivery attempts' records arriving in three different turns, each allowed to wait 200 ms.
+  const waiting: Array<Promise<{ signature: BatchSignature }>> = []
+  for (let i = 0; i < 3; i++) {
+    waiting.push(signer.sign(CLIENT_MEMBER, leafHash(`push ${i}`), 200))
+    await new Promise(resolve => setTimeout(resolve, 20))
+  }
+  t.equal(signer.stats.batches, 0, 'nothing signed while every leaf may still wait')
+  const started = Date.now()
+  const first = await Promise.all(waiting)
+  t.ok(Date.now() - started < 200, 'the batch closed at the first leaf\'s deadline, not later')
+  t.equal(new Set(first.map(r => r.signature.id)).size, 1, 'one signature for the three')
+  // A record a client waits for joins the waiting ones and the batch is signed at once.
+  const more = [signer.sign(CLIENT_MEMBER, leafHash('push 3'), 5000), signer.sign(CLIENT_MEMBER, leafHash('push 4'), 5000)]
+  const t0 = Date.now()
+  const sync = await signer.sign(CLIENT_MEMBER, leafHash('exchange'))
+  const rest = await Promise.all(more)
+  t.ok(Date.now() - t0 < 1000, 'not held for the 5 s the waiting leaves allowed')
+  t.equal(rest[0].signature.id, sync.signature.id)
+  t.equal(rest[1].signature.id, sync.signature.id)
+  t.equal(signer.stats.batches, 2)
+})
+
 async function record (store: LogStore, signer: BatchSigner, c: RecordContent, body: Buffer | null): Promise<StoredRecord> {
   const { signature, proof } = await signer.sign(c.signer, recordLeaf(c))
   return store.append({ ...c, body, signatureId: signature.id, proof }, signature)

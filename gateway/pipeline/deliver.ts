@@ -62,6 +62,7 @@ async function attempt (pipeline: GatewayPipeline, job: Job): Promise<Outcome> {
       ...(req.requestHash === null ? {} : { requestHash: req.requestHash }),
       ...(req.bodyDigest === null ? {} : { requestBodyDigest: req.bodyDigest }),
       requestHeaders: headers,
+      delivery: true,
     }
     const body = req.body === null ? undefined : Buffer.from(req.body, 'base64')
     try {

@@ -68,6 +68,7 @@ async function attempt (pipeline: GatewayPipeline, job: Job): Promise<Outcome> {
       path: target.path ?? '',
       query: '',
       requestHeaders: headers,
+      delivery: true,
     }
     try {
       const res = await loggedAttempt(pipeline, ex, service, { method: 'POST', path: target.path ?? '', headers, body, timeoutMs: service.config.timeoutMs, exchange: ex })

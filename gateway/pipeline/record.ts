@@ -41,11 +41,15 @@ export function recordContent (ex: Exchange, direction: Direction, body: Buffer)
   }
 }
 
-/** The message log as the pipeline's recorder. */
-export function messageLogRecorder (log: SigningRecorder): ExchangeRecorder {
+/**
+ * The message log as the pipeline's recorder. `deliveryBatchMs`: how long the records of the node's
+ * own delivery attempts (`ex.delivery`) may wait to share a signature (node.log.deliveryBatchMs).
+ */
+export function messageLogRecorder (log: SigningRecorder, deliveryBatchMs = 0): ExchangeRecorder {
+  const waitOf = (ex: Exchange): number => ex.delivery === true ? deliveryBatchMs : 0
   return {
-    recordRequest: (ex, body) => log.record(recordContent(ex, 'request', body ?? EMPTY), body ?? EMPTY, keepsBodies(ex)),
-    recordResponse: (ex, body) => log.record(recordContent(ex, 'response', body), body, keepsBodies(ex)),
+    recordRequest: (ex, body) => log.record(recordContent(ex, 'request', body ?? EMPTY), body ?? EMPTY, keepsBodies(ex), waitOf(ex)),
+    recordResponse: (ex, body) => log.record(recordContent(ex, 'response', body), body, keepsBodies(ex), waitOf(ex)),
   }
 }
 
