@@ -144,7 +144,7 @@ export const configFileSchema = {
             batchMax: { type: 'integer', minimum: 1, maximum: 10000, default: 256 },
             // Records of the node's own delivery attempts (queued requests, pushed events) may wait this
             // long to share their key's signature: nobody waits at the door for them.
-            deliveryBatchMs: { type: 'integer', minimum: 0, maximum: 1000, default: 20 },
+            deliveryBatchMs: { type: 'integer', minimum: 0, maximum: 1000, default: 50 },
             retentionDays: { type: 'integer', minimum: 0, default: 0 },
           },
           if: { properties: { store: { const: 'postgres' } }, required: ['store'] },
@@ -160,7 +160,7 @@ export const configFileSchema = {
             // A SQLite file relative to the data directory (one node), or a postgres:// URL (pg-boss, shared by a cluster).
             store: { type: 'string', minLength: 1, default: 'delivery.sqlite' },
             // Deliveries this node runs at once, over all services and subscriptions.
-            concurrency: { type: 'integer', minimum: 1, maximum: 10000, default: 1024 },
+            concurrency: { type: 'integer', minimum: 1, maximum: 10000, default: 2048 },
             // How long an Idempotency-Key is remembered (IETF draft: the server states its window).
             idempotencyHours: { type: 'integer', minimum: 1, maximum: 8760, default: 24 },
           },

@@ -62,7 +62,8 @@ async function attempt (pipeline: GatewayPipeline, job: Job): Promise<Outcome> {
       ...(req.requestHash === null ? {} : { requestHash: req.requestHash }),
       ...(req.bodyDigest === null ? {} : { requestBodyDigest: req.bodyDigest }),
       requestHeaders: headers,
-      delivery: true,
+      // An attempt in a FIFO chain holds back the next one of its key: its records do not wait.
+      ...(job.key === null ? { delivery: true as const } : {}),
     }
     const body = req.body === null ? undefined : Buffer.from(req.body, 'base64')
     try {

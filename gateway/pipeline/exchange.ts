@@ -40,7 +40,10 @@ export interface Exchange {
   requestHash?: string
   /** Base64 SHA-512 of the request body, when the request hash has computed it (the log reuses it). */
   requestBodyDigest?: string
-  /** The node's own delivery attempt (a queued request, a pushed event): nobody waits at the door, so its records may wait to share a signature. */
+  /**
+   * The node's own delivery attempt (a queued request, a pushed event) outside a FIFO chain: nobody
+   * waits for it at the door, nor does a next attempt, so its records may wait to share a signature.
+   */
   delivery?: true
   providerStatus?: number
   providerMs?: number

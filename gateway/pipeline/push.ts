@@ -68,7 +68,8 @@ async function attempt (pipeline: GatewayPipeline, job: Job): Promise<Outcome> {
       path: target.path ?? '',
       query: '',
       requestHeaders: headers,
-      delivery: true,
+      // An attempt in a FIFO chain holds back the next one of its key: its records do not wait.
+      ...(job.key === null ? { delivery: true as const } : {}),
     }
     try {
       const res = await loggedAttempt(pipeline, ex, service, { method: 'POST', path: target.path ?? '', headers, body, timeoutMs: service.config.timeoutMs, exchange: ex })
