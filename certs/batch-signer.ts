@@ -14,7 +14,7 @@
  * its leaves. A push to 61 municipalities brings 61 answers signed with 61 keys; waiting a few tens of
  * milliseconds lets each key sign its answers of several events at once instead of one by one.
  */
-import { randomUUID, type KeyObject } from 'node:crypto'
+import { randomBytes, type KeyObject } from 'node:crypto'
 import { buildTree, type ProofStep } from './merkle.ts'
 import { algorithmFor, signAsync, type SignatureAlgorithm } from './signature.ts'
 
@@ -165,7 +165,7 @@ export class BatchSigner {
       const header: BatchHeader = { format: 'ura-batch/1', alg, signer: memberId, time: new Date().toISOString(), root: root.toString('base64'), count: batch.length }
       const text = JSON.stringify(header)
       const value = await signAsync(alg, Buffer.from(text, 'utf8'), identity.key)
-      const signature: BatchSignature = { id: randomUUID(), header: text, value: value.toString('base64'), chain: identity.chain }
+      const signature: BatchSignature = { id: timeOrderedId(), header: text, value: value.toString('base64'), chain: identity.chain }
       this.stats.batches++
       this.stats.leaves += batch.length
       batch.forEach((p, i) => p.resolve({ signature, proof: proofs[i] }))
@@ -173,4 +173,18 @@ export class BatchSigner {
       for (const p of batch) p.reject(err as Error)
     }
   }
+}
+
+/**
+ * A UUID in the version 7 layout (RFC 9562): 48 bits of Unix milliseconds, then random bits. The
+ * log indexes its records by signature id; ids that grow with time land at the end of that index
+ * instead of at a random page of it, which the writer measured as the cheaper insert.
+ */
+export function timeOrderedId (now = Date.now()): string {
+  const b = randomBytes(16)
+  b.writeUIntBE(now, 0, 6)
+  b[6] = (b[6] & 0x0f) | 0x70
+  b[8] = (b[8] & 0x3f) | 0x80
+  const h = b.toString('hex')
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`
 }

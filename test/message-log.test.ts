@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t from 'tap'
 import { scratchDatabases } from './support/postgres.ts'
-import { BatchSigner, type BatchSignature } from '../certs/batch-signer.ts'
+import { BatchSigner, timeOrderedId, type BatchSignature } from '../certs/batch-signer.ts'
 import { buildTree, leafHash, rootFromProof, type ProofStep } from '../certs/merkle.ts'
 import { createRootCa } from '../certs/pki.ts'
 import { anchorsOnly, SignatureInvalid, verifyBatchSignature } from '../certs/verifier.ts'
@@ -152,6 +152,14 @@ function content (i: number, direction: 'request' | 'response', body: Buffer): R
 }
 
 /** What the recorder does: sign the record's leaf (batched), then append it durably. */
+t.test('batch signature ids are version 7 UUIDs: they sort by the time they were made', async t => {
+  const ids = [timeOrderedId(1_700_000_000_000), timeOrderedId(1_700_000_000_001), timeOrderedId(1_800_000_000_000)]
+  for (const id of ids) t.match(id, /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/)
+  t.same([...ids].sort(), ids, 'later ids sort after earlier ones')
+  t.equal(ids[0].slice(0, 13), '018bcfe5-6800', 'the first 48 bits are the milliseconds')
+  t.not(timeOrderedId(1_700_000_000_000), ids[0], 'random after the time')
+})
+
 t.test('batch signer: leaves that may wait share a signature across turns; one that may not closes the batch', async t => {
   const keys = testSigningKeys({ [CLIENT_MEMBER]: 'ec-p256' })
   const signer = new BatchSigner(keys, { batchMs: 0, batchMax: 64 })
