@@ -7,7 +7,7 @@
  *
  * Two homes like the queue: a table in the embedded delivery file, or in PostgreSQL for a cluster.
  */
-import pg from 'pg'
+import type pg from 'pg'
 import { DatabaseSync } from 'node:sqlite'
 
 export interface StoredAnswer {
@@ -92,7 +92,9 @@ export class PgIdempotency implements IdempotencyStore {
   }
 
   static async open (url: string): Promise<PgIdempotency> {
-    const pool = new pg.Pool({ connectionString: url, max: 4 })
+    // Loaded here, not at the top: the embedded home's thread imports this file and never needs pg.
+    const { default: pgLib } = await import('pg')
+    const pool = new pgLib.Pool({ connectionString: url, max: 4 })
     await pool.query(`CREATE TABLE IF NOT EXISTS ura_idempotency (client text NOT NULL, key text NOT NULL, fingerprint text NOT NULL,
       answer text, locked_until bigint NOT NULL, expires_at bigint NOT NULL, PRIMARY KEY (client, key))`)
     return new PgIdempotency(pool)

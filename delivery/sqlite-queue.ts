@@ -140,7 +140,7 @@ export class SqliteQueue implements DeliveryQueue {
     mkdirSync(dirname(file), { recursive: true })
     const db = new DatabaseSync(file)
     try {
-      db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000; PRAGMA cache_size = -16384;')
+      db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;')
       db.exec(SCHEMA)
       // A process that stopped mid-delivery left these: each is due again, its attempt counted.
       db.prepare(`UPDATE ura_job SET state = 'retry', next_at = ? WHERE state = 'active'`).run(Date.now())

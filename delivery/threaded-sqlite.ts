@@ -36,7 +36,13 @@ class StoreThread {
 
   static async start (file: string): Promise<StoreThread> {
     // No inherited loader flags (test runners, profilers): the thread needs plain Node.
-    const thread = new Worker(new URL('./sqlite-thread.ts', import.meta.url), { name: 'ura-delivery', workerData: { uraDeliveryStore: file }, execArgv: [] })
+    const thread = new Worker(new URL('./sqlite-thread.ts', import.meta.url), {
+      name: 'ura-delivery',
+      workerData: { uraDeliveryStore: file },
+      execArgv: [],
+      // It allocates little and briefly (rows in, messages out): a small young generation keeps its RSS down.
+      resourceLimits: { maxYoungGenerationSizeMb: 4 },
+    })
     let onMessage!: (msg: ThreadOut) => void
     let onError!: (err: Error) => void
     let onExit!: (code: number) => void
