@@ -68,6 +68,8 @@ interface Pending {
   leaf: Buffer
   /** When this leaf's batch must close at the latest (ms since the epoch). */
   deadline: number
+  /** It asked to wait longer than the signer's own window (a delivery attempt's record). */
+  patient: boolean
   resolve (value: SignedLeaf): void
   reject (err: Error): void
 }
@@ -111,7 +113,7 @@ export class BatchSigner {
       let queue = this.queues.get(memberId)
       if (queue === undefined) { queue = { pending: [], busy: false, signing: 0, closesAt: Infinity }; this.queues.set(memberId, queue) }
       const deadline = Date.now() + Math.max(this.opts.batchMs, waitMs)
-      queue.pending.push({ leaf, deadline, resolve, reject })
+      queue.pending.push({ leaf, deadline, patient: waitMs > this.opts.batchMs, resolve, reject })
       if (queue.pending.length >= this.opts.batchMax) this.flush(memberId, queue)
       else if (!queue.busy) this.schedule(memberId, queue, deadline)
     })
@@ -148,9 +150,10 @@ export class BatchSigner {
       queue.busy = false
       queue.signing -= batch.length
       if (queue.pending.length === 0) return
-      // What gathered while the key was busy: signed now if any of it is due, else when the first is.
+      // What gathered while the key was busy is signed now, unless all of it may still wait: then
+      // when the first of it is due.
       let due = Infinity
-      for (const p of queue.pending) due = Math.min(due, p.deadline)
+      for (const p of queue.pending) due = p.patient ? Math.min(due, p.deadline) : -Infinity
       if (due <= Date.now()) this.flush(memberId, queue)
       else this.schedule(memberId, queue, due)
     })
