@@ -28,7 +28,7 @@ import { initPki } from '../certs/dev-pki.ts'
 import { Keystore } from '../certs/keystore.ts'
 import { loadConfig } from '../config/load.ts'
 import { BENCH_PASSPHRASE, INSTANCE } from './fixtures.ts'
-import { cpuSeconds, rssMb, startRole } from './procs.ts'
+import { cpuSeconds, rssMb, startRole, threadCpuSeconds } from './procs.ts'
 
 export interface FanoutOptions {
   rate: number
@@ -74,6 +74,10 @@ export interface FanoutResult {
   cpuSeconds: number
   /** Mean CPU use of the node over the run, in cores. */
   cpuCores: number
+  /** The node's CPU over the run by kind of thread, in µs per delivery made (Linux only; empty elsewhere). */
+  cpuPerDeliveryUs: Record<string, number>
+  /** This process's CPU (publisher and subscriber server) in µs per delivery made. */
+  benchCpuPerDeliveryUs: number
 }
 
 const ROOM_OWNER = `${INSTANCE}/GOV/L01417001D`
@@ -198,6 +202,8 @@ export async function runFanout (o: FanoutOptions): Promise<FanoutResult> {
   let peakRss = await rssMb(pid)
   const rssTimer = setInterval(() => { void rssMb(pid).then(v => { peakRss = Math.max(peakRss, v) }) }, 250)
   const cpu0 = await cpuSeconds(pid)
+  const threads0 = await threadCpuSeconds(pid)
+  const bench0 = process.cpuUsage()
   try {
     // Publish at a fixed rate (open loop): event i is due at t0 + i / rate, whatever the node's answers.
     const total = Math.round(o.rate * o.seconds)
@@ -234,6 +240,10 @@ export async function runFanout (o: FanoutOptions): Promise<FanoutResult> {
     // A moment more for repeats to show up, if there are any.
     await new Promise(ok => setTimeout(ok, 500))
     const cpu = await cpuSeconds(pid) - cpu0
+    const threads = await threadCpuSeconds(pid)
+    const bench = process.cpuUsage(bench0)
+    const perDelivery = (seconds: number): number => firstDeliveries === 0 ? NaN : seconds * 1e6 / firstDeliveries
+    const cpuPerDeliveryUs = Object.fromEntries(Object.entries(threads).map(([kind, s]) => [kind, perDelivery(s - (threads0[kind] ?? 0))]))
     const wallS = (performance.now() - t0) / 1000
     // FIFO promises the node's publication order, which concurrent publications may not share with
     // the publisher's sending order: the node tells each event's sequence in the room.
@@ -290,6 +300,8 @@ export async function runFanout (o: FanoutOptions): Promise<FanoutResult> {
       peakRssMb: peakRss,
       cpuSeconds: cpu,
       cpuCores: cpu / wallS,
+      cpuPerDeliveryUs,
+      benchCpuPerDeliveryUs: perDelivery((bench.user + bench.system) / 1e6),
     }
   } finally {
     clearInterval(rssTimer)
@@ -315,6 +327,8 @@ export function describeFanout (r: FanoutResult): string[] {
     `  latency publish sent → subscriber received: ${l(r.latency)}${o.offline > 0 ? `; subscribers never offline: ${l(r.onlineLatency)}` : ''}`,
     `  node: peak RSS ${fmt(r.peakRssMb)} MB, CPU ${fmt(r.cpuSeconds, 1)} s (${fmt(r.cpuCores, 2)} cores on average)`,
   ]
+  const byThread = Object.entries(r.cpuPerDeliveryUs).filter(([, us]) => us >= 0.5).sort((a, b) => b[1] - a[1])
+  if (byThread.length > 0) out.push(`  CPU per delivery: ${byThread.map(([kind, us]) => `${kind} ${fmt(us)} µs`).join(', ')}; this bench (publisher, subscriber server) ${fmt(r.benchCpuPerDeliveryUs)} µs`)
   const goal = o.offline > 0 ? r.onlineLatency : r.latency
   if (o.rate >= 100) out.push(`  p99 < 1 s at ${fmt(o.rate)} events/s${o.offline > 0 ? ' (subscribers never offline)' : ''}: ${goal.p99Ms < 1000 && r.missing === 0 ? 'met' : 'NOT met'}`)
   out.push(`  check: ${r.missing === 0 ? 'every subscriber got every event' : `${fmt(r.missing)} deliveries MISSING`}, ${fmt(r.duplicates)} repeated, ${fifo ? `${fmt(r.outOfOrder)} out of the node's publication order per key` : 'order not checked (FIFO off)'}, ${fmt(r.refused)} refused while offline`)

@@ -4,7 +4,7 @@
  * from /proc, so every bench measures its processes the same way.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
-import { readFile } from 'node:fs/promises'
+import { readdir, readFile } from 'node:fs/promises'
 import { connect } from 'node:net'
 import { resolve } from 'node:path'
 
@@ -66,6 +66,26 @@ export async function cpuSeconds (pid: number): Promise<number> {
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
     return (Number(fields[11]) + Number(fields[12])) / 100
   } catch { return NaN }
+}
+
+/**
+ * CPU seconds per kind of thread of a process (Linux: /proc/<pid>/task): the main thread, each named
+ * worker thread (`ura-delivery`, `ura-log-writer`), libuv's pool and V8's own helpers (GC, compiler).
+ */
+export async function threadCpuSeconds (pid: number): Promise<Record<string, number>> {
+  const out: Record<string, number> = {}
+  let tasks: string[]
+  try { tasks = await readdir(`/proc/${pid}/task`) } catch { return out }
+  await Promise.all(tasks.map(async tid => {
+    try {
+      const [stat, comm] = await Promise.all([readFile(`/proc/${pid}/task/${tid}/stat`, 'utf8'), readFile(`/proc/${pid}/task/${tid}/comm`, 'utf8')])
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+      const name = comm.trim()
+      const kind = name === 'MainThread' ? 'main' : name === 'libuv-worker' ? 'thread pool' : name.startsWith('V8') ? 'V8 (GC, compiler)' : name
+      out[kind] = (out[kind] ?? 0) + (Number(fields[11]) + Number(fields[12])) / 100
+    } catch {} // a thread that ended meanwhile
+  }))
+  return out
 }
 
 /** Runs `work` while sampling the process's RSS; returns the result, the peak RSS and the CPU it used. */

@@ -66,7 +66,7 @@ export class SqliteLogStore implements LogStore {
       throw err
     }
     // No inherited loader flags (test runners, profilers): the writer needs plain Node and starts in milliseconds.
-    const writer = new Worker(new URL('./sqlite-writer.ts', import.meta.url), { workerData: { uraLogWriter: file }, execArgv: [] })
+    const writer = new Worker(new URL('./sqlite-writer.ts', import.meta.url), { name: 'ura-log-writer', workerData: { uraLogWriter: file }, execArgv: [] })
     let onMessage!: () => void
     let onError!: (err: Error) => void
     let onExit!: (code: number) => void
