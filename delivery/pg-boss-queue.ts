@@ -18,6 +18,7 @@ import pg from 'pg'
 import { PgBoss } from 'pg-boss'
 import type { Db as BossDb, JobWithMetadata } from 'pg-boss'
 import {
+  perQueueSlots,
   QueueError,
   type DeliveryQueue, type EventQuery, type Job, type JobHandler, type JobQuery, type JobState, type NewJob,
   type NewRoomEvent, type Outcome, type QueueOptions, type QueueStats, type RoomEvent
@@ -134,7 +135,7 @@ function asBossDb (client: pg.PoolClient): BossDb {
   return { executeSql: async (text, values) => await client.query(text, values as unknown[]) }
 }
 
-interface Worker { prefix: string; handler: JobHandler; concurrency: number; running: number }
+interface Worker { prefix: string; handler: JobHandler; concurrency: number; perQueue: number; running: number }
 
 export class PgBossQueue implements DeliveryQueue {
   readonly home = 'postgres' as const
@@ -143,6 +144,8 @@ export class PgBossQueue implements DeliveryQueue {
   readonly #schema: string
   readonly #workers: Worker[] = []
   readonly #inFlight = new Set<Promise<void>>()
+  /** Jobs of each queue (encoded name) this node's push workers are running now. */
+  readonly #busy = new Map<string, number>()
   #timer: NodeJS.Timeout | undefined
   #looping = false
   #again = false
@@ -397,7 +400,8 @@ export class PgBossQueue implements DeliveryQueue {
 
   work (prefix: string, handler: JobHandler, opts: { concurrency: number }): void {
     this.#open()
-    this.#workers.push({ prefix: encodeName(prefix), handler, concurrency: Math.max(1, opts.concurrency), running: 0 })
+    const concurrency = Math.max(1, opts.concurrency)
+    this.#workers.push({ prefix: encodeName(prefix), handler, concurrency, perQueue: perQueueSlots(concurrency), running: 0 })
     this.#wake()
   }
 
@@ -431,7 +435,9 @@ export class PgBossQueue implements DeliveryQueue {
          WHERE starts_with(j.name, $1) AND j.state < 'active' AND j.start_after <= now()`, [worker.prefix])
       for (const { name } of rows.sort(() => Math.random() - 0.5)) {
         if (free <= 0 || this.#closed) break
-        const jobs = await this.#claim(name, free)
+        const room = Math.min(free, worker.perQueue - (this.#busy.get(name) ?? 0))
+        if (room <= 0) continue
+        const jobs = await this.#claim(name, room)
         for (const row of jobs) {
           free--
           this.#run(worker, row)
@@ -442,6 +448,7 @@ export class PgBossQueue implements DeliveryQueue {
 
   #run (worker: Worker, row: JobRow): void {
     worker.running++
+    this.#busy.set(row.name, (this.#busy.get(row.name) ?? 0) + 1)
     const running = (async () => {
       let outcome: Outcome
       try {
@@ -470,6 +477,9 @@ export class PgBossQueue implements DeliveryQueue {
     void running.finally(() => {
       this.#inFlight.delete(running)
       worker.running--
+      const left = (this.#busy.get(row.name) ?? 1) - 1
+      if (left > 0) this.#busy.set(row.name, left)
+      else this.#busy.delete(row.name)
       this.#wake()
     })
   }

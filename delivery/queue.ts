@@ -38,6 +38,15 @@ export interface NewJob {
   payload: Buffer
 }
 
+/**
+ * How many of a push worker's `concurrency` slots one queue (one subscription, one service) may hold
+ * at once, in both homes: an eighth, so a subscriber that hangs (every attempt waits for its timeout)
+ * leaves the other slots to the others.
+ */
+export function perQueueSlots (concurrency: number): number {
+  return Math.max(1, Math.ceil(concurrency / 8))
+}
+
 /** queued: waiting for its turn; active: a worker (or a puller) has it; retry: failed, waiting for the next attempt; delivered; dead: attempts exhausted, expired or refused for good. */
 export type JobState = 'queued' | 'active' | 'retry' | 'delivered' | 'dead'
 

@@ -16,7 +16,7 @@ import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { DatabaseSync, type StatementSync } from 'node:sqlite'
 import {
-  QueueError, retryDelay,
+  perQueueSlots, QueueError, retryDelay,
   type DeliveryQueue, type EventQuery, type Job, type JobHandler, type JobQuery, type JobState, type NewJob, type NewRoomEvent,
   type QueueOptions, type QueueStats, type RoomEvent,
 } from './queue.ts'
@@ -47,11 +47,6 @@ const IDLE_MS = 500
 
 /** The shortest time between two passes of the scheduler (outcomes written, due jobs claimed). */
 const PASS_MS = 2
-/**
- * The share of a worker's slots one queue may hold: a subscriber that hangs (every attempt waits for
- * its timeout) keeps the rest of the slots free for the others.
- */
-const PER_QUEUE_SHARE = 1 / 8
 /** Most jobs one claim takes from one queue in one pass. */
 const CLAIM_BATCH = 64
 
@@ -215,7 +210,7 @@ export class SqliteQueue implements DeliveryQueue {
   work (prefix: string, handler: JobHandler, opts: { concurrency: number }): void {
     this.open()
     const concurrency = Math.max(1, opts.concurrency)
-    this.workers.push({ prefix, handler, concurrency, perQueue: Math.max(1, Math.ceil(concurrency * PER_QUEUE_SHARE)), running: 0 })
+    this.workers.push({ prefix, handler, concurrency, perQueue: perQueueSlots(concurrency), running: 0 })
     this.schedulePump()
   }
 

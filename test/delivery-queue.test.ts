@@ -68,27 +68,3 @@ t.test('a job a killed worker left active is worked again, with the same id', as
   t.same(seen, ['msg-7#2'])
   await restarted.close()
 })
-
-t.test('a queue whose jobs hang holds at most an eighth of the slots: the other queues go on', async t => {
-  const q = SqliteQueue.open(join(dir, 'hang.db'))
-  await q.define('sub.hangs', OPTIONS)
-  await q.define('sub.fine', OPTIONS)
-  await q.enqueue(Array.from({ length: 20 }, (_, i) => ({ queue: 'sub.hangs', id: `h${i}`, payload: Buffer.from('h') })))
-  await q.enqueue(Array.from({ length: 20 }, (_, i) => ({ queue: 'sub.fine', id: `f${i}`, payload: Buffer.from('f') })))
-  let release!: () => void
-  const hanging = new Promise<void>(resolve => { release = resolve })
-  let hangingNow = 0
-  let most = 0
-  q.work('sub.', async job => {
-    if (job.queue === 'sub.fine') return { ok: true }
-    most = Math.max(most, ++hangingNow)
-    await hanging
-    hangingNow--
-    return { ok: true }
-  }, { concurrency: 16 })
-  await until('the other queue delivered', async () => (await q.list({ queue: 'sub.fine', state: 'delivered', limit: 100 })).length === 20)
-  t.equal(most, 2, 'the hanging queue got 16 / 8 = 2 slots, no more')
-  release()
-  await until('the hanging queue drained', async () => (await q.list({ queue: 'sub.hangs', state: 'delivered', limit: 100 })).length === 20)
-  await q.close()
-})

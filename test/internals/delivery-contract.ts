@@ -193,4 +193,28 @@ export function deliveryContract (t: Test, home: ContractHome): void {
     t.equal(job?.state, 'delivered', 'the outcome of a handler that finished during close is kept')
     await after.close()
   })
+
+  t.test('a queue whose jobs hang holds at most an eighth of the slots: the other queues go on', async t => {
+    const q = await home.open()
+    await q.define('sub.hangs', OPTIONS)
+    await q.define('sub.fine', OPTIONS)
+    await q.enqueue(Array.from({ length: 20 }, (_, i) => ({ queue: 'sub.hangs', id: `h${i}`, payload: Buffer.from('h') })))
+    await q.enqueue(Array.from({ length: 20 }, (_, i) => ({ queue: 'sub.fine', id: `f${i}`, payload: Buffer.from('f') })))
+    let release!: () => void
+    const hanging = new Promise<void>(resolve => { release = resolve })
+    let hangingNow = 0
+    let most = 0
+    q.work('sub.', async job => {
+      if (job.queue === 'sub.fine') return { ok: true }
+      most = Math.max(most, ++hangingNow)
+      await hanging
+      hangingNow--
+      return { ok: true }
+    }, { concurrency: 16 })
+    await until('the other queue delivered', async () => (await q.list({ queue: 'sub.fine', state: 'delivered', limit: 100 })).length === 20)
+    t.equal(most, 2, 'the hanging queue got 16 / 8 = 2 slots, no more')
+    release()
+    await until('the hanging queue drained', async () => (await q.list({ queue: 'sub.hangs', state: 'delivered', limit: 100 })).length === 20)
+    await q.close()
+  })
 }
