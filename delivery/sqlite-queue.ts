@@ -27,13 +27,13 @@ CREATE TABLE IF NOT EXISTS ura_job (
   seq INTEGER PRIMARY KEY AUTOINCREMENT,
   queue TEXT NOT NULL, id TEXT NOT NULL, key TEXT, state TEXT NOT NULL, attempts INTEGER NOT NULL,
   payload BLOB NOT NULL, created_at INTEGER NOT NULL, next_at INTEGER NOT NULL, expires_at INTEGER,
-  finished_at INTEGER, last_error TEXT, result BLOB,
-  UNIQUE (queue, id));
+  finished_at INTEGER, last_error TEXT, result BLOB);
 CREATE INDEX IF NOT EXISTS ura_job_due ON ura_job (state, next_at);
 DROP INDEX IF EXISTS ura_job_key;
 CREATE INDEX IF NOT EXISTS ura_job_queue_pending ON ura_job (queue, next_at) WHERE state IN ('queued', 'retry', 'active');
 CREATE INDEX IF NOT EXISTS ura_job_key_open ON ura_job (queue, key, seq) WHERE key IS NOT NULL AND state <> 'delivered';
-CREATE INDEX IF NOT EXISTS ura_job_id ON ura_job (id);
+CREATE UNIQUE INDEX IF NOT EXISTS ura_job_id_queue ON ura_job (id, queue);
+DROP INDEX IF EXISTS ura_job_id;
 CREATE TABLE IF NOT EXISTS ura_room_event (
   room TEXT NOT NULL, seq INTEGER NOT NULL, id TEXT NOT NULL, type TEXT NOT NULL, publisher TEXT NOT NULL,
   published_at INTEGER NOT NULL, data BLOB NOT NULL, PRIMARY KEY (room, id));

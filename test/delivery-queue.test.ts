@@ -68,3 +68,30 @@ t.test('a job a killed worker left active is worked again, with the same id', as
   t.same(seen, ['msg-7#2'])
   await restarted.close()
 })
+
+t.test('a queue file made by an earlier ura (unique on queue and id, an index on id) opens and keeps working', async t => {
+  const file = join(dir, 'earlier.db')
+  const { DatabaseSync } = await import('node:sqlite')
+  const old = new DatabaseSync(file)
+  old.exec(`CREATE TABLE ura_queue (name TEXT PRIMARY KEY, options TEXT NOT NULL, fifo INTEGER NOT NULL);
+    CREATE TABLE ura_job (seq INTEGER PRIMARY KEY AUTOINCREMENT, queue TEXT NOT NULL, id TEXT NOT NULL, key TEXT, state TEXT NOT NULL,
+      attempts INTEGER NOT NULL, payload BLOB NOT NULL, created_at INTEGER NOT NULL, next_at INTEGER NOT NULL, expires_at INTEGER,
+      finished_at INTEGER, last_error TEXT, result BLOB, UNIQUE (queue, id));
+    CREATE INDEX ura_job_id ON ura_job (id);
+    CREATE INDEX ura_job_key ON ura_job (queue, key, seq) WHERE key IS NOT NULL;`)
+  old.prepare(`INSERT INTO ura_queue VALUES ('svc.old', ?, 0)`).run(JSON.stringify(OPTIONS))
+  old.prepare(`INSERT INTO ura_job (queue, id, state, attempts, payload, created_at, next_at) VALUES ('svc.old', 'kept', 'queued', 0, ?, 1, 1)`).run(Buffer.from('from before'))
+  old.close()
+  const q = SqliteQueue.open(file)
+  t.same(await q.enqueue([{ queue: 'svc.old', id: 'kept', payload: Buffer.from('again') }, { queue: 'svc.old', id: 'new', payload: Buffer.from('n') }]), [false, true], 'an id already there is still refused')
+  t.same((await q.find('kept')).map(j => j.payload.toString()), ['from before'])
+  const seen: string[] = []
+  q.work('svc.', async job => { seen.push(job.id); return { ok: true } }, { concurrency: 4 })
+  await until('both delivered', async () => (await q.list({ queue: 'svc.old', state: 'delivered', limit: 10 })).length === 2)
+  t.same(seen.sort(), ['kept', 'new'])
+  await q.close()
+  const check = new DatabaseSync(file)
+  const indexes = check.prepare(`SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'ura_job' AND name NOT LIKE 'sqlite_%' ORDER BY name`).all().map(r => r.name)
+  check.close()
+  t.same(indexes, ['ura_job_due', 'ura_job_id_queue', 'ura_job_key_open', 'ura_job_queue_pending'], 'the old indexes went, the new ones came')
+})
