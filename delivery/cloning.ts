@@ -16,13 +16,16 @@ export function detached (value: unknown): unknown {
   return value
 }
 
+/** In place: a value that arrived by structured cloning belongs to its receiver alone. */
 export function revived<T> (value: unknown): T {
   if (value instanceof Uint8Array) return (Buffer.isBuffer(value) ? value : Buffer.from(value.buffer, value.byteOffset, value.byteLength)) as T
-  if (Array.isArray(value)) return value.map(v => revived(v)) as T
-  if (isPlainObject(value)) {
-    const out: Record<string, unknown> = {}
-    for (const [k, v] of Object.entries(value)) out[k] = revived(v)
-    return out as T
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) value[i] = revived(value[i])
+  } else if (isPlainObject(value)) {
+    for (const k in value) {
+      const v = value[k]
+      if (v !== null && typeof v === 'object') value[k] = revived(v)
+    }
   }
   return value as T
 }

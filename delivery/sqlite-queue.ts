@@ -513,6 +513,12 @@ export class SqliteQueue implements DeliveryQueue {
   }
 }
 
+/** A BLOB column as a Buffer over the array SQLite returned (a fresh one per row: no copy needed). */
+function bytes (value: unknown): Buffer {
+  const u8 = value as Uint8Array
+  return Buffer.from(u8.buffer, u8.byteOffset, u8.byteLength)
+}
+
 function jobRow (row: Record<string, unknown>): Job {
   return {
     queue: row.queue as string,
@@ -520,12 +526,12 @@ function jobRow (row: Record<string, unknown>): Job {
     key: row.key as string | null,
     state: row.state as JobState,
     attempts: Number(row.attempts),
-    payload: Buffer.from(row.payload as Uint8Array),
+    payload: bytes(row.payload),
     createdAt: new Date(Number(row.created_at)),
     nextAt: new Date(Number(row.next_at)),
     finishedAt: row.finished_at === null ? null : new Date(Number(row.finished_at)),
     lastError: row.last_error as string | null,
-    result: row.result === null ? null : Buffer.from(row.result as Uint8Array),
+    result: row.result === null ? null : bytes(row.result),
   }
 }
 
@@ -537,6 +543,6 @@ function eventRow (row: Record<string, unknown>): RoomEvent {
     type: row.type as string,
     publisher: row.publisher as string,
     publishedAt: new Date(Number(row.published_at)),
-    data: Buffer.from(row.data as Uint8Array),
+    data: bytes(row.data),
   }
 }

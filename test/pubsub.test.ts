@@ -193,6 +193,12 @@ t.test('every publication and push is an exchange in the message log, and the lo
   t.ok(records.some(r => r.service === `${ROOM}/pub` && r.direction === 'response' && r.status === 201), 'its 201')
   t.ok(records.some(r => r.client === ROOM && r.service === `${TIRANA_CIVIL}/ngjarje` && r.status === 200), 'the push to Tiranë')
   t.ok(records.some(r => r.client === ROOM && r.service === `${DURRES}/ngjarje` && r.status === 200), 'the push to Durrës')
+  // The event's digest is hashed once, at publication: each push's request record carries the digest
+  // of the very body the publisher sent (and the subscriber got).
+  const published = records.find(r => r.service === `${ROOM}/pub` && r.direction === 'request')!
+  const pushes = records.filter(r => r.client === ROOM && r.direction === 'request')
+  t.equal(pushes.length, 2)
+  for (const p of pushes) t.equal(p.bodyDigest, published.bodyDigest, `the push to ${p.service} logs the event's digest`)
   t.equal((await verifyLog(log.store)).ok, true)
 })
 

@@ -6,6 +6,7 @@
  * subscriptions get one queue per subscription and type (`pull.<id>.<type>`), as GovStack pulls by type.
  */
 import type { NewJob } from '../../delivery/queue.ts'
+import { sha512 } from '../../messagelog/record.ts'
 import { orderingKeyOf, type EventTypeEntry, type RoomEntry, type SubscriptionEntry } from '../../registry/rooms.ts'
 import { defineOnce, type AsyncExchange } from './spool.ts'
 
@@ -26,6 +27,8 @@ export interface EventJob {
   publishedAt: string
   /** The event's JSON text as published. */
   data: string
+  /** Base64 SHA-512 of `data` (the body digest of every push's request record: hashed once per event). Absent in jobs queued by an earlier ura. */
+  digest?: string
 }
 
 export interface Published {
@@ -41,10 +44,12 @@ export async function publishEvent (d: AsyncExchange, room: RoomEntry, type: Eve
   const publishedAt = new Date()
   const jobs: NewJob[] = []
   const key = orderingKeyOf(type, event.parsed)
+  const data = event.data.toString('utf8')
+  const digest = sha512(event.data)
   for (const s of subscribers) {
     const queue = s.config.mode === 'push' ? pushQueueOf(s) : pullQueueOf(s, type.name)
     await defineOnce(d, queue, { retry: s.delivery.retry, ttlMs: s.delivery.ttlMs, fifo: s.delivery.fifo, keepMs: s.delivery.keepMs })
-    const job: EventJob = { v: 1, room: room.key, subscription: s.config.id, type: type.name, id: event.id, publisher: event.publisher, publishedAt: publishedAt.toISOString(), data: event.data.toString('utf8') }
+    const job: EventJob = { v: 1, room: room.key, subscription: s.config.id, type: type.name, id: event.id, publisher: event.publisher, publishedAt: publishedAt.toISOString(), data, digest }
     jobs.push({ queue, id: event.id, payload: Buffer.from(JSON.stringify(job)), ...(s.delivery.fifo && key !== undefined ? { key } : {}) })
   }
   const result = await d.queue.publish({ room: room.key, type: type.name, id: event.id, publisher: event.publisher, publishedAt, data: event.data }, jobs)

@@ -21,9 +21,18 @@ export function pushEvent (ctx: () => GatewayPipeline, observe?: AttemptObserver
   return observed(async job => attempt(ctx(), job), observe)
 }
 
+/** Push service ids as parsed, by their text (a handful of subscriptions, each pushed to thousands of times). */
+const serviceIds = new Map<string, ServiceId>()
+
 function serviceIdOf (text: string): ServiceId {
-  const parts = text.split('/')
-  return { ...parseClientText(parts.slice(0, 4).join('/')), serviceCode: parts[4], ...(parts[5] === undefined ? {} : { serviceVersion: parts[5] }) }
+  let id = serviceIds.get(text)
+  if (id === undefined) {
+    const parts = text.split('/')
+    id = { ...parseClientText(parts.slice(0, 4).join('/')), serviceCode: parts[4], ...(parts[5] === undefined ? {} : { serviceVersion: parts[5] }) }
+    if (serviceIds.size > 10_000) serviceIds.clear()
+    serviceIds.set(text, id)
+  }
+  return id
 }
 
 async function attempt (pipeline: GatewayPipeline, job: Job): Promise<Outcome> {
@@ -68,6 +77,7 @@ async function attempt (pipeline: GatewayPipeline, job: Job): Promise<Outcome> {
       path: target.path ?? '',
       query: '',
       requestHeaders: headers,
+      ...(ev.digest === undefined ? {} : { requestBodyDigest: ev.digest }),
       // An attempt in a FIFO chain holds back the next one of its key: its records do not wait.
       ...(job.key === null ? { delivery: true as const } : {}),
     }
