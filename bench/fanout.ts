@@ -7,7 +7,7 @@
  * when each municipality got each event. Reported: fan-out latency (publish sent → received) p50/p99/
  * max, deliveries/s, errors, the node's RSS and CPU.
  *
- *   npm run bench:fanout -- [--rate 100] [--seconds 20] [--subscribers 61] [--concurrency N]
+ *   npm run bench:fanout -- [--rate 100] [--seconds 20] [--warmup-seconds 5] [--subscribers 61] [--concurrency N]
  *                           [--offline 10 --offline-seconds 60] [--fifo] [--keys 4] [--profile] [--json]
  *
  * --offline N: N subscribers answer 503 from the start for --offline-seconds while events are
@@ -32,6 +32,8 @@ import { cpuSeconds, rssMb, startRole, threadCpuSeconds } from './procs.ts'
 
 export interface FanoutOptions {
   rate: number
+  /** Seconds of publishing at `rate` before the measured ones: their deliveries are checked but their latency is reported apart (the node starts cold: JIT, connections, caches). */
+  warmupSeconds: number
   seconds: number
   subscribers: number
   /** Subscribers that answer 503 from the start, for offlineSeconds. */
@@ -62,7 +64,10 @@ export interface FanoutResult {
   duplicates: number
   outOfOrder: number
   refused: number
+  /** Events published after the warm-up. */
   latency: Percentiles
+  /** Events published during the warm-up. */
+  warmupLatency: Percentiles
   /** The subscribers that were never offline. */
   onlineLatency: Percentiles
   deliveriesPerSecond: number
@@ -206,7 +211,9 @@ export async function runFanout (o: FanoutOptions): Promise<FanoutResult> {
   const bench0 = process.cpuUsage()
   try {
     // Publish at a fixed rate (open loop): event i is due at t0 + i / rate, whatever the node's answers.
-    const total = Math.round(o.rate * o.seconds)
+    const total = Math.round(o.rate * (o.warmupSeconds + o.seconds))
+    const warmupEnds = Math.round(o.rate * o.warmupSeconds)
+    const warmup = new Set<string>()
     const keys = Array.from({ length: Math.max(1, o.keys) }, (_, i) => `J0010${String(1000 + i).padStart(4, '0')}X`)
     let publishErrors = 0
     let published = 0
@@ -221,6 +228,7 @@ export async function runFanout (o: FanoutOptions): Promise<FanoutResult> {
       const id = randomUUID()
       const at = performance.now()
       sentAt.set(id, at)
+      if (i < warmupEnds) warmup.add(id)
       const body = JSON.stringify({ nid: keys[i % keys.length], n: i, sentAt: at, emri: `Fëmija ${i}` })
       const p = pool.request({ method: 'POST', path: `/r1/${ROOM}/pub/v1/lindje`, headers: { 'content-type': 'application/json', 'x-road-client': PUBLISHER, 'x-road-id': id }, body })
         .then(async res => {
@@ -257,6 +265,7 @@ export async function runFanout (o: FanoutOptions): Promise<FanoutResult> {
     }
 
     const all: number[] = []
+    const warm: number[] = []
     const online: number[] = []
     let missing = 0
     let duplicates = 0
@@ -268,6 +277,7 @@ export async function runFanout (o: FanoutOptions): Promise<FanoutResult> {
       for (const [id, sent] of sentAt) {
         const got = box.first.get(id)
         if (got === undefined) { missing++; continue }
+        if (warmup.has(id)) { warm.push(got - sent); continue }
         all.push(got - sent)
         if (!offline.has(m.slug)) online.push(got - sent)
       }
@@ -293,6 +303,7 @@ export async function runFanout (o: FanoutOptions): Promise<FanoutResult> {
       outOfOrder,
       refused,
       latency: percentiles(all),
+      warmupLatency: percentiles(warm),
       onlineLatency: percentiles(online),
       deliveriesPerSecond: firstDeliveries / (spanMs / 1000),
       spanMs,
@@ -322,9 +333,10 @@ export function describeFanout (r: FanoutResult): string[] {
   const fifo = o.fifo || o.offline > 0
   const l = (p: Percentiles): string => `p50 ${fmt(p.p50Ms)} ms, p99 ${fmt(p.p99Ms)} ms, max ${fmt(p.maxMs)} ms`
   const out = [
-    `fan-out: ${o.subscribers} push subscribers, ${fmt(o.rate)} events/s for ${o.seconds} s${fifo ? `, FIFO over ${o.keys} keys` : ''}${o.offline > 0 ? `, ${o.offline} subscribers offline (503) for the first ${o.offlineSeconds} s` : ''}`,
+    `fan-out: ${o.subscribers} push subscribers, ${fmt(o.rate)} events/s for ${o.seconds} s after ${o.warmupSeconds} s of warm-up at the same rate${fifo ? `, FIFO over ${o.keys} keys` : ''}${o.offline > 0 ? `, ${o.offline} subscribers offline (503) for the first ${o.offlineSeconds} s` : ''}`,
     `  published ${fmt(r.published)} (${fmt(r.publishErrors)} errors, publish p99 ${fmt(r.publishP99Ms, 1)} ms); deliveries ${fmt(r.delivered)} of ${fmt(r.expected)} in ${fmt(r.spanMs / 1000, 1)} s = ${fmt(r.deliveriesPerSecond)} deliveries/s`,
     `  latency publish sent → subscriber received: ${l(r.latency)}${o.offline > 0 ? `; subscribers never offline: ${l(r.onlineLatency)}` : ''}`,
+    ...(o.warmupSeconds > 0 ? [`  during the warm-up (node just started, not in the figures above): ${l(r.warmupLatency)}`] : []),
     `  node: peak RSS ${fmt(r.peakRssMb)} MB, CPU ${fmt(r.cpuSeconds, 1)} s (${fmt(r.cpuCores, 2)} cores on average)`,
   ]
   const byThread = Object.entries(r.cpuPerDeliveryUs).filter(([, us]) => us >= 0.5).sort((a, b) => b[1] - a[1])
@@ -341,6 +353,7 @@ if (process.argv[1] === import.meta.filename) {
     options: {
       rate: { type: 'string', default: '100' },
       seconds: { type: 'string', default: '20' },
+      'warmup-seconds': { type: 'string', default: '5' },
       subscribers: { type: 'string', default: '61' },
       offline: { type: 'string', default: '0' },
       'offline-seconds': { type: 'string', default: '60' },
@@ -354,6 +367,7 @@ if (process.argv[1] === import.meta.filename) {
   const options: FanoutOptions = {
     rate: Number(values.rate),
     seconds: Number(values.seconds),
+    warmupSeconds: Number(values['warmup-seconds']),
     subscribers: Number(values.subscribers),
     offline: Number(values.offline),
     offlineSeconds: Number(values['offline-seconds']),

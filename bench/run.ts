@@ -242,7 +242,7 @@ async function main (): Promise<void> {
   let fanout: FanoutResult | undefined
   if (!opts['no-fanout'] && (opts.only === undefined || opts.only.split(',').includes('fanout'))) {
     // Waits at most 30 s for the backlog (what is left is reported as missing), so the row stays short.
-    fanout = await runFanout({ rate: 100, seconds: 10, subscribers: 61, offline: 0, offlineSeconds: 0, fifo: false, keys: 4, waitMs: 30_000 })
+    fanout = await runFanout({ rate: 100, warmupSeconds: 5, seconds: 10, subscribers: 61, offline: 0, offlineSeconds: 0, fifo: false, keys: 4, waitMs: 30_000 })
     say('')
     for (const line of describeFanout(fanout)) say(line)
   }

@@ -21,10 +21,11 @@ export class SigningRecorder {
   /**
    * `keepBody`: the service logs bodies in full (Law 124/2024: else only the digest is kept).
    * `waitMs`: how long the record may wait to share its key's next signature (the node's own
-   * delivery attempts; an exchange a client waits for passes 0).
+   * delivery attempts; an exchange a client waits for passes 0). Such a record is also written
+   * after the ones clients wait for (the store's background lane).
    */
   async record (content: RecordContent, body: Buffer, keepBody: boolean, waitMs = 0): Promise<void> {
     const { signature, proof } = await this.signer.sign(content.signer, recordLeaf(content), waitMs)
-    await this.store.append({ ...content, body: keepBody ? body : null, signatureId: signature.id, proof }, signature)
+    await this.store.append({ ...content, body: keepBody ? body : null, signatureId: signature.id, proof }, signature, waitMs > 0)
   }
 }

@@ -92,8 +92,8 @@ export class SqliteLogStore implements LogStore {
 
   get waiting (): number { return this.group.waiting }
 
-  append (record: NewRecord, signature: BatchSignature): Promise<StoredRecord> {
-    return this.group.append(record, signature)
+  append (record: NewRecord, signature: BatchSignature, background = false): Promise<StoredRecord> {
+    return this.group.append(record, signature, background)
   }
 
   private async writeGroup (records: NewRecord[], signatures: BatchSignature[]): Promise<StoredRecord[]> {

@@ -17,7 +17,8 @@ export interface LogStore {
   readonly kind: 'embedded' | 'postgres'
   readonly location: LogLocation
   /** Appends one record (and its batch signature, once) durably; resolves with its sequence number and chain hash. */
-  append (record: NewRecord, signature: BatchSignature): Promise<StoredRecord>
+  /** `background`: nobody waits for this record at the door (a delivery attempt's): it yields its place in a group to those someone waits for. */
+  append (record: NewRecord, signature: BatchSignature, background?: boolean): Promise<StoredRecord>
   /** Records appended and not yet durable: queued for the next group or in the group being written (`ura_queue_depth{queue="log"}`). */
   readonly waiting: number
   /** Every record carrying this message id, in log order. */
@@ -84,9 +85,16 @@ interface Waiting {
   reject (err: Error): void
 }
 
-/** The group-commit queue: `write` stores a whole group in one transaction, one group at a time. */
+/**
+ * The group-commit queue: `write` stores a whole group in one transaction, one group at a time.
+ * Two lanes: a group takes the records someone waits for first (an exchange's), then fills up with
+ * background ones (the node's own delivery attempts), so a backlog of deliveries being worked off
+ * does not make a client's exchange wait behind it; a quarter of a full group is kept for the
+ * background lane, so it is never starved either.
+ */
 export class GroupCommit {
   private queue: Waiting[] = []
+  private background: Waiting[] = []
   private writing = false
   /** Records in the group being written. */
   private inFlight = 0
@@ -104,13 +112,13 @@ export class GroupCommit {
 
   /** Records appended and not yet durable (read at each metrics scrape). */
   get waiting (): number {
-    return this.queue.length + this.inFlight
+    return this.queue.length + this.background.length + this.inFlight
   }
 
-  append (record: NewRecord, signature: BatchSignature): Promise<StoredRecord> {
+  append (record: NewRecord, signature: BatchSignature, background = false): Promise<StoredRecord> {
     if (this.closed) return Promise.reject(new Error('the message log is closed'))
     return new Promise((resolve, reject) => {
-      this.queue.push({ record, signature, resolve, reject })
+      (background ? this.background : this.queue).push({ record, signature, resolve, reject })
       this.schedule()
     })
   }
@@ -123,9 +131,12 @@ export class GroupCommit {
   }
 
   private async flush (): Promise<void> {
-    if (this.writing || this.queue.length === 0) return
+    if (this.writing || this.queue.length + this.background.length === 0) return
     this.writing = true
-    const group = this.queue.splice(0, this.groupMax)
+    // A quarter of a full group stays for the background lane, so it is never starved.
+    const reserve = Math.min(this.background.length, this.groupMax >> 2)
+    const group = this.queue.splice(0, this.groupMax - reserve)
+    group.push(...this.background.splice(0, this.groupMax - group.length))
     this.inFlight = group.length
     const signatures = new Map<string, BatchSignature>()
     for (const w of group) signatures.set(w.signature.id, w.signature)
@@ -139,16 +150,16 @@ export class GroupCommit {
     } finally {
       this.writing = false
       this.inFlight = 0
-      if (this.queue.length > 0) this.schedule()
+      if (this.queue.length + this.background.length > 0) this.schedule()
     }
   }
 
   /** Refuses new appends and waits for queued ones to be written. */
   async drain (): Promise<void> {
     this.closed = true
-    while (this.writing || this.queue.length > 0) {
+    while (this.writing || this.queue.length + this.background.length > 0) {
       await new Promise(resolve => setImmediate(resolve))
-      if (!this.writing && this.queue.length > 0) await this.flush()
+      if (!this.writing && this.queue.length + this.background.length > 0) await this.flush()
     }
   }
 }

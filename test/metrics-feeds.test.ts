@@ -73,6 +73,25 @@ t.test('queue depth sources: records not yet durable, read when asked', async t 
     t.equal(group.waiting, 0, 'a failed group does not stay counted')
   })
 
+  t.test('group commit: records someone waits for go first, a quarter of a group stays for the background', async t => {
+    const groups: string[][] = []
+    const group = new GroupCommit(async records => {
+      groups.push(records.map(r => (r as unknown as { tag: string }).tag))
+      return records as unknown as StoredRecord[]
+    }, 8)
+    const signature: BatchSignature = { id: 's', header: '{}', value: '', chain: [] }
+    const all = [
+      ...Array.from({ length: 10 }, (_, i) => group.append({ tag: `b${i}` } as unknown as NewRecord, signature, true)),
+      ...Array.from({ length: 10 }, (_, i) => group.append({ tag: `f${i}` } as unknown as NewRecord, signature)),
+    ]
+    await Promise.all(all)
+    t.same(groups, [
+      ['f0', 'f1', 'f2', 'f3', 'f4', 'f5', 'b0', 'b1'],
+      ['f6', 'f7', 'f8', 'f9', 'b2', 'b3', 'b4', 'b5'],
+      ['b6', 'b7', 'b8', 'b9'],
+    ], 'appended background first, written after: each lane in its own order')
+  })
+
   t.test('batch signer: leaves gathering into a batch and being signed', async t => {
     const MEMBER = 'AL-DEV/GOV/K11503002N'
     // A window far longer than the test: only a full batch is signed.
