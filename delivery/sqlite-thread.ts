@@ -59,8 +59,9 @@ function serve (file: string): void {
       queue.work(msg.prefix, job => new Promise<Outcome>(resolve => {
         const key = ++nextKey
         waiting.set(key, resolve)
-        // The jobs one pass claims leave together.
-        if (outgoing.push({ key, worker: msg.worker, job: detached(job) as Job }) === 1) setImmediate(send)
+        // The jobs one pass claims leave together. A claimed job's bytes already own their memory
+        // (the queue wraps each BLOB SQLite returned): nothing to detach.
+        if (outgoing.push({ key, worker: msg.worker, job }) === 1) setImmediate(send)
       }), { concurrency: msg.concurrency })
       return
     }

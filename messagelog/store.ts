@@ -16,8 +16,11 @@ export type LogLocation = { kind: 'embedded'; file: string } | { kind: 'postgres
 export interface LogStore {
   readonly kind: 'embedded' | 'postgres'
   readonly location: LogLocation
-  /** Appends one record (and its batch signature, once) durably; resolves with its sequence number and chain hash. */
-  /** `background`: nobody waits for this record at the door (a delivery attempt's): it yields its place in a group to those someone waits for. */
+  /**
+   * Appends one record (and its batch signature, once) durably; resolves with its sequence number and
+   * chain hash. `background`: nobody waits for this record at the door (a delivery attempt's): it
+   * yields its place in a group to those someone waits for.
+   */
   append (record: NewRecord, signature: BatchSignature, background?: boolean): Promise<StoredRecord>
   /** Records appended and not yet durable: queued for the next group or in the group being written (`ura_queue_depth{queue="log"}`). */
   readonly waiting: number
@@ -112,7 +115,12 @@ export class GroupCommit {
 
   /** Records appended and not yet durable (read at each metrics scrape). */
   get waiting (): number {
-    return this.queue.length + this.background.length + this.inFlight
+    return this.queued + this.inFlight
+  }
+
+  /** Records in either lane, not yet in a group. */
+  private get queued (): number {
+    return this.queue.length + this.background.length
   }
 
   append (record: NewRecord, signature: BatchSignature, background = false): Promise<StoredRecord> {
@@ -131,7 +139,7 @@ export class GroupCommit {
   }
 
   private async flush (): Promise<void> {
-    if (this.writing || this.queue.length + this.background.length === 0) return
+    if (this.writing || this.queued === 0) return
     this.writing = true
     // A quarter of a full group stays for the background lane, so it is never starved.
     const reserve = Math.min(this.background.length, this.groupMax >> 2)
@@ -150,16 +158,16 @@ export class GroupCommit {
     } finally {
       this.writing = false
       this.inFlight = 0
-      if (this.queue.length + this.background.length > 0) this.schedule()
+      if (this.queued > 0) this.schedule()
     }
   }
 
   /** Refuses new appends and waits for queued ones to be written. */
   async drain (): Promise<void> {
     this.closed = true
-    while (this.writing || this.queue.length + this.background.length > 0) {
+    while (this.writing || this.queued > 0) {
       await new Promise(resolve => setImmediate(resolve))
-      if (!this.writing && this.queue.length + this.background.length > 0) await this.flush()
+      if (!this.writing && this.queued > 0) await this.flush()
     }
   }
 }

@@ -6,7 +6,7 @@
  */
 import type { ValidateFunction } from 'ajv'
 import type { RoomConfig, RoomRetry, SubscriptionConfig } from '../config/registry-sections.ts'
-import { parseClientText, type ClientId } from '../protocol/identifiers.ts'
+import { parseClientText, type ClientId, type ServiceId } from '../protocol/identifiers.ts'
 import type { SchemaLibrary } from '../schemas/library.ts'
 
 export interface EventTypeEntry {
@@ -28,6 +28,14 @@ export interface SubscriptionEntry {
   config: SubscriptionConfig
   types: Set<string>
   delivery: SubscriptionDelivery
+  /** A push subscription's service (`config.push.service`), parsed once with the snapshot. */
+  pushService?: ServiceId
+}
+
+/** `AL/NJQV/L21603004L/gjendja-civile/ngjarje[/v1]` as a service id. */
+function serviceIdOf (text: string): ServiceId {
+  const parts = text.split('/')
+  return { ...parseClientText(parts.slice(0, 4).join('/')), serviceCode: parts[4], ...(parts[5] === undefined ? {} : { serviceVersion: parts[5] }) }
 }
 
 export interface RoomEntry {
@@ -77,6 +85,7 @@ export function buildRooms (rooms: RoomConfig[], subscriptions: SubscriptionConf
         fifo: s.fifo ?? false,
         keepMs: room.config.delivery?.keepMs ?? ROOM_DEFAULTS.keepMs,
       },
+      ...(s.push === undefined ? {} : { pushService: serviceIdOf(s.push.service) }),
     })
   }
   return out

@@ -11,7 +11,6 @@
 import { randomUUID } from 'node:crypto'
 import type { Job, Outcome } from '../../delivery/queue.ts'
 import { isXRoadError } from '../../protocol/errors.ts'
-import { parseClientText, type ServiceId } from '../../protocol/identifiers.ts'
 import { loggedAttempt, observed, TRY_LATER, type AttemptObserver } from './attempt.ts'
 import type { GatewayPipeline } from './context.ts'
 import type { Exchange } from './exchange.ts'
@@ -19,20 +18,6 @@ import { readEventJob } from './publish.ts'
 
 export function pushEvent (ctx: () => GatewayPipeline, observe?: AttemptObserver): (job: Job) => Promise<Outcome> {
   return observed(async job => attempt(ctx(), job), observe)
-}
-
-/** Push service ids as parsed, by their text (a handful of subscriptions, each pushed to thousands of times). */
-const serviceIds = new Map<string, ServiceId>()
-
-function serviceIdOf (text: string): ServiceId {
-  let id = serviceIds.get(text)
-  if (id === undefined) {
-    const parts = text.split('/')
-    id = { ...parseClientText(parts.slice(0, 4).join('/')), serviceCode: parts[4], ...(parts[5] === undefined ? {} : { serviceVersion: parts[5] }) }
-    if (serviceIds.size > 10_000) serviceIds.clear()
-    serviceIds.set(text, id)
-  }
-  return id
 }
 
 async function attempt (pipeline: GatewayPipeline, job: Job): Promise<Outcome> {
@@ -49,8 +34,8 @@ async function attempt (pipeline: GatewayPipeline, job: Job): Promise<Outcome> {
     const sub = room?.subscriptions.find(s => s.config.id === ev.subscription)
     if (room === undefined || sub === undefined) return { ok: false, error: `subscription ${ev.subscription} is no longer approved`, retry: false }
     const target = sub.config.push
-    if (target === undefined) return { ok: false, error: `subscription ${ev.subscription} is not a push subscription`, retry: false }
-    const serviceId = serviceIdOf(target.service)
+    const serviceId = sub.pushService
+    if (target === undefined || serviceId === undefined) return { ok: false, error: `subscription ${ev.subscription} is not a push subscription`, retry: false }
     const service = registry.findService(serviceId)
     if (service === undefined) return { ok: false, error: `push service ${target.service} is not defined`, retry: false }
     const requestId = randomUUID()
