@@ -22,7 +22,7 @@ import { initPki } from '../certs/dev-pki.ts'
 import { Keystore } from '../certs/keystore.ts'
 import { loadConfig } from '../config/load.ts'
 import { BENCH_PASSPHRASE, CLIENT, writeBenchConfig } from './fixtures.ts'
-import { deliveryJobs, startProcess, startRole, withRss, type Proc } from './procs.ts'
+import { deliveryJobs, startProcess, startRole, threadCpuSeconds, withRss, type Proc } from './procs.ts'
 import { hasWrk, probe, runLoad, type ClientTls, type LoadResult, type ProbeResult } from './load.ts'
 import { scenarios, type Scenario } from './scenarios.ts'
 import { describeFanout, runFanout, type FanoutResult } from './fanout.ts'
@@ -111,6 +111,8 @@ interface Row {
   peakRssMb: number
   /** CPU time the target process spent per request (µs), over all rounds: steadier than req/s on a busy machine. */
   cpuUsPerRequest: number
+  /** The same by kind of thread (main, ura-log-writer, thread pool, V8 helpers…): shows whether a change moved work or removed it. */
+  cpuUsByThread?: Record<string, number>
   ratio?: number
   /** Bare proxy's CPU per request divided by this target's: the ratio with the noise of other processes taken out. */
   cpuRatio?: number
@@ -161,24 +163,30 @@ async function measureRounds (scenario: Scenario, procs: Array<[string, Proc]>, 
     await runLoad(proc.url, reqFor(target), scenario.connections, Math.min(2, seconds), generator, tls) // warm-up: JIT, pools
     if (before !== undefined) await drain(proc.url, before)
   }
-  const results = new Map<string, Array<{ load: LoadResult; peak: number; cpu: number; backlog?: Backlog }>>()
+  const results = new Map<string, Array<{ load: LoadResult; peak: number; cpu: number; threads: Record<string, number>; backlog?: Backlog }>>()
   for (let round = 0; round < rounds; round++) {
     for (const [target, proc] of procs) {
       const before = settles(target) ? await deliveryJobs(proc.url, 'svc.') : undefined
+      const threadsBefore = await threadCpuSeconds(proc.child.pid!)
       const { result, peakRssMb, cpuSec } = await withRss(proc.child.pid!, async () => {
         const load = await runLoad(proc.url, reqFor(target), scenario.connections, seconds, generator, tls)
         return { load, backlog: before === undefined ? undefined : await drain(proc.url, before) }
       })
-      results.set(target, [...(results.get(target) ?? []), { load: result.load, peak: peakRssMb, cpu: cpuSec, ...(result.backlog === undefined ? {} : { backlog: result.backlog }) }])
+      const threadsAfter = await threadCpuSeconds(proc.child.pid!)
+      const threads = Object.fromEntries(Object.entries(threadsAfter).map(([kind, sec]) => [kind, sec - (threadsBefore[kind] ?? 0)]))
+      results.set(target, [...(results.get(target) ?? []), { load: result.load, peak: peakRssMb, cpu: cpuSec, threads, ...(result.backlog === undefined ? {} : { backlog: result.backlog }) }])
     }
   }
   return procs.map(([target]) => {
     const list = results.get(target)!
     const sorted = [...list].sort((a, b) => a.load.rps - b.load.rps)
     const median = sorted[Math.floor((sorted.length - 1) / 2)]
-    const cpuUsPerRequest = 1e6 * list.reduce((n, r) => n + r.cpu, 0) / list.reduce((n, r) => n + r.load.requests, 0)
+    const requests = list.reduce((n, r) => n + r.load.requests, 0)
+    const cpuUsPerRequest = 1e6 * list.reduce((n, r) => n + r.cpu, 0) / requests
+    const cpuUsByThread: Record<string, number> = {}
+    for (const r of list) for (const [kind, sec] of Object.entries(r.threads)) cpuUsByThread[kind] = (cpuUsByThread[kind] ?? 0) + 1e6 * sec / requests
     const backlog = list.flatMap(r => r.backlog === undefined ? [] : [r.backlog])
-    return { scenario: scenario.name, target, load: median.load, rounds: list.map(r => Math.round(r.load.rps)), peakRssMb: Math.max(...list.map(r => r.peak)), cpuUsPerRequest, ...(backlog.length === 0 ? {} : { backlog }) }
+    return { scenario: scenario.name, target, load: median.load, rounds: list.map(r => Math.round(r.load.rps)), peakRssMb: Math.max(...list.map(r => r.peak)), cpuUsPerRequest, cpuUsByThread, ...(backlog.length === 0 ? {} : { backlog }) }
   })
 }
 
@@ -273,6 +281,8 @@ function report (s: Scenario, rows: Row[], all: Row[]): void {
     say(`  ${r.target.padEnd(18)} ${fmt(r.load.rps).padStart(9)} ${fmt(r.load.p50Ms, 2).padStart(8)} ${fmt(r.load.p99Ms, 2).padStart(8)} ${fmt(r.peakRssMb).padStart(7)} ${fmt(r.ratio ?? NaN, 2).padStart(6)} ${fmt(r.cpuUsPerRequest).padStart(10)} ${fmt(r.cpuRatio ?? NaN, 2).padStart(9)}  ${errs === 0 ? '' : errs}${r.rounds.length > 1 ? `  rounds: ${r.rounds.join(' / ')}` : ''}`)
   }
   const ura = rows.find(r => r.target === 'ura')
+  const byThread = Object.entries(ura?.cpuUsByThread ?? {}).filter(([, us]) => us >= 0.5).sort((a, b) => b[1] - a[1])
+  if (byThread.length > 1) say(`  ura CPU µs/req by thread: ${byThread.map(([kind, us]) => `${kind} ${fmt(us)}`).join(', ')}`)
   if (s.target !== undefined && ura?.ratio !== undefined) {
     say(`  ura / bare = ${ura.ratio.toFixed(2)} in req/s, ${ura.cpuRatio!.toFixed(2)} in CPU per request (target ≥ ${s.target.toFixed(2)}: ${ura.ratio >= s.target ? 'met' : 'NOT met'} / ${ura.cpuRatio! >= s.target ? 'met' : 'NOT met'})`)
   }

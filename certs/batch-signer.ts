@@ -57,6 +57,12 @@ export interface SignedLeaf {
   proof: ProofStep[]
 }
 
+export interface SignedLeaves {
+  signature: BatchSignature
+  /** Each leaf's inclusion proof, in the order of the leaves. */
+  proofs: ProofStep[][]
+}
+
 export interface BatchSignerOptions {
   /** Longest a leaf waits for others to join its batch. 0 = only those arriving in the same event-loop turn. */
   batchMs: number
@@ -163,12 +169,7 @@ export class BatchSigner {
     try {
       const identity = this.keys.identityFor(memberId)
       if (identity === undefined) throw new Error(`no signing key for member ${memberId}`)
-      const alg = algorithmFor(identity.key)
-      const { root, proofs } = buildTree(batch.map(p => p.leaf))
-      const header: BatchHeader = { format: 'ura-batch/1', alg, signer: memberId, time: new Date().toISOString(), root: root.toString('base64'), count: batch.length }
-      const text = JSON.stringify(header)
-      const value = await signAsync(alg, Buffer.from(text, 'utf8'), identity.key)
-      const signature: BatchSignature = { id: timeOrderedId(), header: text, value: value.toString('base64'), chain: identity.chain }
+      const { signature, proofs } = await signLeaves(memberId, identity, batch.map(p => p.leaf))
       this.stats.batches++
       this.stats.leaves += batch.length
       batch.forEach((p, i) => p.resolve({ signature, proof: proofs[i] }))
@@ -176,6 +177,20 @@ export class BatchSigner {
       for (const p of batch) p.reject(err as Error)
     }
   }
+}
+
+/**
+ * One batch signature over `leaves` with `identity`'s key: the Merkle root in a signed header, and
+ * every leaf's inclusion proof. The key is used on libuv's thread pool, so an RSA signature does not
+ * stall the thread that asked for it.
+ */
+export async function signLeaves (memberId: string, identity: SigningIdentity, leaves: Buffer[]): Promise<SignedLeaves> {
+  const alg = algorithmFor(identity.key)
+  const { root, proofs } = buildTree(leaves)
+  const header: BatchHeader = { format: 'ura-batch/1', alg, signer: memberId, time: new Date().toISOString(), root: root.toString('base64'), count: leaves.length }
+  const text = JSON.stringify(header)
+  const value = await signAsync(alg, Buffer.from(text, 'utf8'), identity.key)
+  return { signature: { id: timeOrderedId(), header: text, value: value.toString('base64'), chain: identity.chain }, proofs }
 }
 
 /**

@@ -10,6 +10,7 @@ import type { LogStore } from './store.ts'
 
 export interface MessageLog {
   store: LogStore
+  /** The node's batch signer for what is signed outside the message log (the audit trail). */
   signer: BatchSigner
   recorder: SigningRecorder
   /** Waits for queued records to be written, then closes the store. */
@@ -18,12 +19,13 @@ export interface MessageLog {
 
 export async function openLogStore (config: UraConfig): Promise<LogStore> {
   const log = config.node.log
-  if (log.store === 'postgres') return PgLogStore.open(log.url!)
-  return SqliteLogStore.open(resolve(dataDirOf(config), log.file))
+  const opts = { windowMs: log.batchMs, batchMax: log.batchMax }
+  if (log.store === 'postgres') return PgLogStore.open(log.url!, opts)
+  return SqliteLogStore.open(resolve(dataDirOf(config), log.file), opts)
 }
 
 export async function openMessageLog (config: UraConfig, keys: SigningKeyProvider): Promise<MessageLog> {
   const store = await openLogStore(config)
   const signer = new BatchSigner(keys, { batchMs: config.node.log.batchMs, batchMax: config.node.log.batchMax })
-  return { store, signer, recorder: new SigningRecorder(store, signer), close: () => store.close() }
+  return { store, signer, recorder: new SigningRecorder(store, keys), close: () => store.close() }
 }

@@ -1,14 +1,16 @@
 /**
  * The PostgreSQL message log (cluster mode: several nodes, one database, one chain). Each group is
  * one transaction that locks the chain head row, so nodes append in turn and the chain never forks;
- * with PostgreSQL's default `synchronous_commit = on`, COMMIT returns once the WAL is flushed.
+ * with PostgreSQL's default `synchronous_commit = on`, COMMIT returns once the WAL is flushed. A group
+ * is sealed (signed per key, seal.ts) right before its transaction, and inserted in one statement.
  */
 import pg from 'pg'
-import type { BatchSignature } from '../certs/batch-signer.ts'
+import type { BatchSignature, SigningIdentity } from '../certs/batch-signer.ts'
 import { POSTGRES_TIME, searchSql, summaryRow, trafficRow, trafficSql, type ExchangeQuery, type ExchangeSummary, type TrafficCell, type TrafficQuery } from './exchanges.ts'
 import { chainGroup, type NewRecord, type StoredRecord } from './record.ts'
 import { logTables } from './schema.ts'
-import { certFingerprint, GroupCommit, RECORD_COLUMNS, recordRow, rowRecord, type ChainAnchor, type LogLocation, type LogStore } from './store.ts'
+import { SealKeys, sealedResults, sealGroup, signedPart, type KeyedEntry, type LogEntry } from './seal.ts'
+import { certFingerprint, GroupCommit, RECORD_COLUMNS, recordRow, rowRecord, type ChainAnchor, type GroupResult, type LogLocation, type LogStore, type LogStoreOptions } from './store.ts'
 
 const SCHEMA = logTables({ seq: 'BIGINT', bytes: 'BYTEA' }) + `
 CREATE TABLE IF NOT EXISTS ura_log_head (id INTEGER PRIMARY KEY CHECK (id = 1), seq BIGINT NOT NULL, hash TEXT NOT NULL, anchor_seq BIGINT, anchor_hash TEXT);
@@ -58,19 +60,22 @@ export class PgLogStore implements LogStore {
   readonly kind = 'postgres'
   readonly location: LogLocation
   private readonly pool: pg.Pool
-  private readonly group: GroupCommit
+  private readonly group: GroupCommit<KeyedEntry>
+  private readonly keys = new SealKeys()
+  private readonly batchMax: number
   /** Certificates by fingerprint, read once: thousands of batch signatures share a few. */
   private readonly certificates = new Map<string, string>()
   private closed = false
 
-  private constructor (pool: pg.Pool, url: string) {
+  private constructor (pool: pg.Pool, url: string, opts: LogStoreOptions) {
     this.pool = pool
     this.location = { kind: 'postgres', url }
-    this.group = new GroupCommit((records, signatures) => this.writeGroup(records, signatures))
+    this.batchMax = opts.batchMax ?? 256
+    this.group = new GroupCommit(items => this.writeGroup(items), { windowMs: opts.windowMs ?? 0 })
   }
 
   /** Connects and creates the tables if they are missing. */
-  static async open (url: string): Promise<PgLogStore> {
+  static async open (url: string, opts: LogStoreOptions = {}): Promise<PgLogStore> {
     const pool = new pg.Pool({ connectionString: url, max: 4 })
     // A connection the server drops while idle must not crash the node; the next query reconnects.
     pool.on('error', () => {})
@@ -88,22 +93,28 @@ export class PgLogStore implements LogStore {
       await pool.end()
       throw err
     }
-    return new PgLogStore(pool, url)
+    return new PgLogStore(pool, url, opts)
   }
 
-  get stats (): GroupCommit['stats'] { return this.group.stats }
+  get stats (): GroupCommit<unknown>['stats'] { return this.group.stats }
 
   get waiting (): number { return this.group.waiting }
 
-  append (record: NewRecord, signature: BatchSignature, background = false): Promise<StoredRecord> {
-    return this.group.append(record, signature, background)
+  append (entry: LogEntry, identity: SigningIdentity, waitMs = 0): Promise<number> {
+    return this.group.append({ ...entry, key: this.keys.numberOf(identity) }, waitMs)
   }
 
-  private async writeGroup (records: NewRecord[], signatures: BatchSignature[]): Promise<StoredRecord[]> {
+  private async writeGroup (entries: KeyedEntry[]): Promise<GroupResult[]> {
     if (this.closed) throw new Error('the message log is closed')
+    const sealed = await sealGroup(entries, this.keys, this.batchMax)
+    const { records, leaves, signatures } = signedPart(sealed)
+    return sealedResults(sealed, records.length === 0 ? 0 : (await this.insertGroup(records, leaves, signatures))[0].seq)
+  }
+
+  private async insertGroup (records: NewRecord[], leaves: Buffer[], signatures: BatchSignature[]): Promise<StoredRecord[]> {
     return inTransaction(this.pool, async client => {
       const head = (await client.query('SELECT seq, hash FROM ura_log_head WHERE id = 1 FOR UPDATE')).rows[0] as { seq: string; hash: string }
-      const stored = chainGroup({ seq: Number(head.seq), hash: head.hash }, records)
+      const stored = chainGroup({ seq: Number(head.seq), hash: head.hash }, records, leaves)
       for (const s of signatures) {
         const fingerprints: string[] = []
         for (const pem of s.chain) {

@@ -55,7 +55,7 @@ export interface StoredRecord extends NewRecord {
 /** Chain hash before the first record. */
 export const GENESIS_HASH = Buffer.alloc(64).toString('base64')
 
-const CONTENT_FIELDS = [
+export const CONTENT_FIELDS = [
   'time', 'direction', 'protocol', 'messageId', 'requestId', 'client', 'service', 'userId', 'issue',
   'representedParty', 'method', 'path', 'status', 'fault', 'requestHash', 'headersDigest', 'bodyDigest', 'signer',
 ] as const satisfies ReadonlyArray<keyof RecordContent>
@@ -63,6 +63,20 @@ const CONTENT_FIELDS = [
 /** The exact text the leaf hashes: a JSON array of the content fields in their fixed order. */
 export function contentText (r: RecordContent): string {
   return JSON.stringify(['ura-record/1', ...CONTENT_FIELDS.map(f => r[f] ?? null)])
+}
+
+/** The content's values in the fixed field order: the compact form a record crosses to the log's thread in. */
+export function contentValues (r: RecordContent): unknown[] {
+  const out = new Array<unknown>(CONTENT_FIELDS.length)
+  for (let i = 0; i < CONTENT_FIELDS.length; i++) out[i] = r[CONTENT_FIELDS[i]] ?? null
+  return out
+}
+
+/** The content back from its values (contentValues), starting at `from` in `values`. */
+export function contentFromValues (values: unknown[], from = 0): RecordContent {
+  const r: Record<string, unknown> = {}
+  for (let i = 0; i < CONTENT_FIELDS.length; i++) r[CONTENT_FIELDS[i]] = values[from + i]
+  return r as unknown as RecordContent
 }
 
 export function recordLeaf (r: RecordContent): Buffer {
@@ -77,13 +91,19 @@ export function sha512 (data: Buffer | string): string {
   return hash('sha512', data, 'base64')
 }
 
-/** Assigns sequence numbers and chain hashes to a group of records following `tail`. */
-export function chainGroup (tail: { seq: number; hash: string }, group: NewRecord[]): StoredRecord[] {
+/**
+ * Assigns sequence numbers and chain hashes to a group of records following `tail`: each record of
+ * `group` becomes a stored record in place (a group is chained once, right before its insert).
+ * `leaves`: the records' leaf hashes when the caller has them already (the group was just sealed).
+ */
+export function chainGroup (tail: { seq: number; hash: string }, group: NewRecord[], leaves?: Buffer[]): StoredRecord[] {
   let { seq, hash } = tail
-  return group.map(r => {
+  return group.map((r, i) => {
     seq += 1
-    const stored: StoredRecord = { ...r, seq, prevHash: hash, hash: chainHash(seq, hash, recordLeaf(r), r.signatureId, r.proof) }
-    hash = stored.hash
+    const stored = r as StoredRecord
+    stored.seq = seq
+    stored.prevHash = hash
+    stored.hash = hash = chainHash(seq, hash, leaves?.[i] ?? recordLeaf(r), r.signatureId, r.proof)
     return stored
   })
 }

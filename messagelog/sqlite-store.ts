@@ -1,19 +1,23 @@
 /**
  * The embedded message log: one SQLite database (Node's built-in `node:sqlite`) in the node's data
  * directory. WAL journal with `synchronous=FULL`, so a committed group is on disk (fsynced) before any
- * of its appends resolve; one transaction per group, written by a worker thread (sqlite-writer.ts)
- * so commits never stall the event loop. Reads use their own connection on the main thread.
+ * of its appends resolve; one transaction per group, sealed (signed) and written by a worker thread
+ * (sqlite-writer.ts) so neither hashing nor commits stall the event loop. Reads use their own
+ * connection on the main thread.
  */
 import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { DatabaseSync, type StatementSync } from 'node:sqlite'
 import { Worker } from 'node:worker_threads'
-import type { BatchSignature } from '../certs/batch-signer.ts'
+import type { BatchSignature, SigningIdentity } from '../certs/batch-signer.ts'
 import { searchSql, SQLITE_TIME, summaryRow, trafficRow, trafficSql, type ExchangeQuery, type ExchangeSummary, type Sql, type TrafficCell, type TrafficQuery } from './exchanges.ts'
-import type { NewRecord, StoredRecord } from './record.ts'
-import type { ChainEntry, WriteReply, WriteRequest } from './sqlite-writer.ts'
+import { contentValues, type StoredRecord } from './record.ts'
+import type { WireEntry, WriteReply, WriteRequest } from './sqlite-writer.ts'
 import { logTables } from './schema.ts'
-import { arrayRecord, GroupCommit, RECORD_COLUMNS, rowRecord, type ChainAnchor, type LogLocation, type LogStore } from './store.ts'
+import { SealKeys, type LogEntry } from './seal.ts'
+import { arrayRecord, GroupCommit, RECORD_COLUMNS, rowRecord, type ChainAnchor, type GroupResult, type LogLocation, type LogStore, type LogStoreOptions } from './store.ts'
+
+interface Appending { entry: LogEntry; identity: SigningIdentity }
 
 const SCHEMA = logTables({ seq: 'INTEGER', bytes: 'BLOB' }) + `
 CREATE TABLE IF NOT EXISTS ura_log_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -26,24 +30,27 @@ export class SqliteLogStore implements LogStore {
   private readonly writer: Worker
   readonly location: LogLocation
   private readonly reader: SqliteLogReader
-  private readonly group: GroupCommit
-  private readonly pending = new Map<number, { resolve (chain: ChainEntry[]): void; reject (err: Error): void }>()
+  private readonly group: GroupCommit<Appending>
+  private readonly keys = new SealKeys()
+  private readonly batchMax: number
+  private readonly pending = new Map<number, { resolve (results: Array<number | string>): void; reject (err: Error): void }>()
   private nextId = 0
   private stopped: Error | undefined
   private closed = false
 
-  private constructor (db: DatabaseSync, writer: Worker, file: string) {
+  private constructor (db: DatabaseSync, writer: Worker, file: string, opts: LogStoreOptions) {
     this.db = db
     this.location = { kind: 'embedded', file }
     this.reader = new SqliteLogReader(db)
     this.writer = writer
-    this.group = new GroupCommit((records, signatures) => this.writeGroup(records, signatures))
+    this.batchMax = opts.batchMax ?? 256
+    this.group = new GroupCommit(items => this.writeGroup(items), { windowMs: opts.windowMs ?? 0, depth: 2 })
     writer.on('message', (reply: WriteReply) => {
       const p = this.pending.get(reply.id)
       if (p === undefined) return
       this.pending.delete(reply.id)
       if ('error' in reply) p.reject(new Error(reply.error))
-      else p.resolve(reply.chain)
+      else p.resolve(reply.results)
     })
     const stop = (err: Error): void => {
       this.stopped ??= err
@@ -55,7 +62,7 @@ export class SqliteLogStore implements LogStore {
   }
 
   /** Opens (creating if needed) the database file and starts its writer thread. */
-  static async open (file: string): Promise<SqliteLogStore> {
+  static async open (file: string, opts: LogStoreOptions = {}): Promise<SqliteLogStore> {
     mkdirSync(dirname(file), { recursive: true })
     const db = new DatabaseSync(file)
     try {
@@ -85,25 +92,28 @@ export class SqliteLogStore implements LogStore {
       // Only these: Node's own listeners on the worker keep its message port working.
       writer.off('message', onMessage).off('error', onError).off('exit', onExit)
     }
-    return new SqliteLogStore(db, writer, file)
+    return new SqliteLogStore(db, writer, file, opts)
   }
 
-  get stats (): GroupCommit['stats'] { return this.group.stats }
+  get stats (): GroupCommit<unknown>['stats'] { return this.group.stats }
 
   get waiting (): number { return this.group.waiting }
 
-  append (record: NewRecord, signature: BatchSignature, background = false): Promise<StoredRecord> {
-    return this.group.append(record, signature, background)
+  append (entry: LogEntry, identity: SigningIdentity, waitMs = 0): Promise<number> {
+    return this.group.append({ entry, identity }, waitMs)
   }
 
-  private async writeGroup (records: NewRecord[], signatures: BatchSignature[]): Promise<StoredRecord[]> {
+  /** One message for the whole group, one answer back: the writer thread seals, chains and commits it. */
+  private async writeGroup (items: Appending[]): Promise<GroupResult[]> {
     if (this.stopped !== undefined) throw this.stopped
     const id = this.nextId++
-    const chain = await new Promise<ChainEntry[]>((resolve, reject) => {
+    const keys: WriteRequest['keys'] = []
+    const entries = items.map(({ entry, identity }): WireEntry => [this.keys.numberOf(identity, keys), entry.body, ...contentValues(entry.content)])
+    const results = await new Promise<Array<number | string>>((resolve, reject) => {
       this.pending.set(id, { resolve, reject })
-      this.writer.postMessage({ id, records, signatures } satisfies WriteRequest)
+      this.writer.postMessage({ id, keys, entries, batchMax: this.batchMax } satisfies WriteRequest)
     })
-    return records.map((r, i) => ({ ...r, ...chain[i] }))
+    return results.map(r => typeof r === 'number' ? r : new Error(r))
   }
 
   async byMessageId (messageId: string): Promise<StoredRecord[]> {

@@ -1,22 +1,41 @@
 /**
  * The embedded log's writer, run in a worker thread: `node:sqlite` is synchronous, and a commit
  * waits for fsync, so on the main thread every commit would stall all exchanges. Here the main thread
- * goes on handling requests (and gathering the next group) while this thread writes and syncs.
- * The chain tail is read inside the write transaction, so even two processes writing the same file
- * keep one chain.
+ * goes on handling requests (and gathering the next group) while this thread seals the group (leaf
+ * hashes, Merkle trees, one batch signature per key: seal.ts), chains it, writes and syncs it, and
+ * answers once for the whole group. The chain tail is read inside the write transaction, so even two
+ * processes writing the same file keep one chain.
  */
 import { DatabaseSync } from 'node:sqlite'
 import { parentPort, workerData } from 'node:worker_threads'
-import type { BatchSignature } from '../certs/batch-signer.ts'
-import { chainGroup, GENESIS_HASH, type NewRecord } from './record.ts'
+import type { BatchSignature, SigningIdentity } from '../certs/batch-signer.ts'
+import { chainGroup, contentFromValues, GENESIS_HASH, type NewRecord } from './record.ts'
+import { SealKeys, sealedResults, sealGroup, signedPart, type KeyedEntry, type Sealed } from './seal.ts'
 import { certFingerprint, RECORD_COLUMNS, recordRow, type ChainAnchor } from './store.ts'
 
-export interface WriteRequest { id: number; records: NewRecord[]; signatures: BatchSignature[] }
-/** Only what the main thread does not know yet: sequence numbers and chain hashes. */
-export interface ChainEntry { seq: number; prevHash: string; hash: string }
-export type WriteReply = { id: number; chain: ChainEntry[] } | { id: number; error: string }
+/**
+ * One entry as it crosses: its key's number, the body kept (or null), then the content's values in
+ * their fixed order (contentValues) — an array clones cheaper than an object of named fields.
+ */
+export type WireEntry = [key: number, body: Uint8Array | null, ...content: unknown[]]
 
-function openWriter (file: string): (req: WriteRequest) => ChainEntry[] {
+export interface WriteRequest {
+  id: number
+  /** Keys this group uses for the first time, by number. */
+  keys: Array<[number, SigningIdentity]>
+  entries: WireEntry[]
+  /** Records under one signature at most (node.log.batchMax). */
+  batchMax: number
+}
+/** Per entry: its sequence number, or why it could not be signed. */
+export type WriteReply = { id: number; results: Array<number | string> } | { id: number; error: string }
+
+function keyedEntry (w: WireEntry): KeyedEntry {
+  const body = w[1]
+  return { key: w[0], body: body === null ? null : Buffer.from(body.buffer, body.byteOffset, body.byteLength), content: contentFromValues(w, 2) }
+}
+
+function openWriter (file: string): (records: NewRecord[], leaves: Buffer[], signatures: BatchSignature[]) => number {
   const db = new DatabaseSync(file)
   db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 5000;')
   const lastRecord = db.prepare('SELECT seq, hash FROM ura_log_records ORDER BY seq DESC LIMIT 1')
@@ -24,12 +43,12 @@ function openWriter (file: string): (req: WriteRequest) => ChainEntry[] {
   const insertRecord = db.prepare(`INSERT INTO ura_log_records (${RECORD_COLUMNS.map(c => c[1]).join(', ')}) VALUES (${RECORD_COLUMNS.map(() => '?').join(', ')})`)
   const insertSignature = db.prepare('INSERT OR IGNORE INTO ura_log_signatures (id, header, value, chain) VALUES (?, ?, ?, ?)')
   const insertCert = db.prepare('INSERT OR IGNORE INTO ura_log_certificates (fingerprint, pem) VALUES (?, ?)')
-  return ({ records, signatures }) => {
+  return (records, leaves, signatures) => {
     db.exec('BEGIN IMMEDIATE')
     try {
       const anchorRow = anchor.get() as { value: string } | undefined
       const tail = (lastRecord.get() as ChainAnchor | undefined) ?? (anchorRow === undefined ? undefined : JSON.parse(anchorRow.value) as ChainAnchor) ?? { seq: 0, hash: GENESIS_HASH }
-      const stored = chainGroup(tail, records)
+      const stored = chainGroup(tail, records, leaves)
       for (const s of signatures) {
         const fingerprints = s.chain.map(pem => {
           const fp = certFingerprint(pem)
@@ -40,7 +59,7 @@ function openWriter (file: string): (req: WriteRequest) => ChainEntry[] {
       }
       for (const r of stored) insertRecord.run(...(recordRow(r) as Array<string | number | null | Uint8Array>))
       db.exec('COMMIT')
-      return stored.map(r => ({ seq: r.seq, prevHash: r.prevHash, hash: r.hash }))
+      return stored[0].seq
     } catch (err) {
       if (db.isTransaction) db.exec('ROLLBACK')
       throw err
@@ -48,17 +67,32 @@ function openWriter (file: string): (req: WriteRequest) => ChainEntry[] {
   }
 }
 
+/** Commits a sealed group; entries that could not be signed are left out of the chain. */
+function commitGroup (id: number, sealed: Sealed[], write: ReturnType<typeof openWriter>): WriteReply {
+  const { records, leaves, signatures } = signedPart(sealed)
+  const results = sealedResults(sealed, records.length === 0 ? 0 : write(records, leaves, signatures))
+  return { id, results: results.map(r => typeof r === 'number' ? r : r.message) }
+}
+
 if (parentPort !== null && (workerData as { uraLogWriter?: string } | undefined)?.uraLogWriter !== undefined) {
   const port = parentPort
   const write = openWriter((workerData as { uraLogWriter: string }).uraLogWriter)
+  const keys = new SealKeys()
+  // Groups are signed as soon as they arrive (on libuv's pool, while this thread commits the group
+  // before) and committed one at a time, in the order they came: the chain must not interleave.
+  let previous = Promise.resolve()
   port.on('message', (req: WriteRequest) => {
-    let reply: WriteReply
-    try {
-      reply = { id: req.id, chain: write(req) }
-    } catch (err) {
-      reply = { id: req.id, error: (err as Error).message }
-    }
-    port.postMessage(reply)
+    keys.learn(req.keys)
+    const sealing = sealGroup(req.entries.map(keyedEntry), keys, req.batchMax)
+    previous = previous.then(async () => {
+      let reply: WriteReply
+      try {
+        reply = commitGroup(req.id, await sealing, write)
+      } catch (err) {
+        reply = { id: req.id, error: (err as Error).message }
+      }
+      port.postMessage(reply)
+    })
   })
   port.postMessage({ ready: true })
 }

@@ -4,11 +4,20 @@
  * exchanges share one durable commit (one fsync), and an append resolves only once its record is durable.
  */
 import { createHash } from 'node:crypto'
-import type { BatchSignature } from '../certs/batch-signer.ts'
+import type { BatchSignature, SigningIdentity } from '../certs/batch-signer.ts'
 import type { ExchangeQuery, ExchangeSummary, TrafficCell, TrafficQuery } from './exchanges.ts'
-import type { NewRecord, StoredRecord } from './record.ts'
+import type { StoredRecord } from './record.ts'
+import type { LogEntry } from './seal.ts'
 
 export interface ChainAnchor { seq: number; hash: string }
+
+/** How a store forms its commit groups (node.log.batchMs, node.log.batchMax). */
+export interface LogStoreOptions {
+  /** How long a group stays open for records someone waits for (0: the event-loop turn). */
+  windowMs?: number
+  /** Records under one signature at most. */
+  batchMax?: number
+}
 
 /** Where a store keeps the log: enough for another thread to open it and read. */
 export type LogLocation = { kind: 'embedded'; file: string } | { kind: 'postgres'; url: string }
@@ -17,11 +26,12 @@ export interface LogStore {
   readonly kind: 'embedded' | 'postgres'
   readonly location: LogLocation
   /**
-   * Appends one record (and its batch signature, once) durably; resolves with its sequence number and
-   * chain hash. `background`: nobody waits for this record at the door (a delivery attempt's): it
-   * yields its place in a group to those someone waits for.
+   * Appends one record durably, signed with `identity`'s key in a batch with the other records of its
+   * commit group for that key; resolves with its sequence number once it is durable. `waitMs` > 0:
+   * nobody waits for this record at the door (a delivery attempt's): it yields its place in a group to
+   * those someone waits for, and may wait that long for others to share its key's signature.
    */
-  append (record: NewRecord, signature: BatchSignature, background?: boolean): Promise<StoredRecord>
+  append (entry: LogEntry, identity: SigningIdentity, waitMs?: number): Promise<number>
   /** Records appended and not yet durable: queued for the next group or in the group being written (`ura_queue_depth{queue="log"}`). */
   readonly waiting: number
   /** Every record carrying this message id, in log order. */
@@ -81,36 +91,64 @@ export function certFingerprint (pem: string): string {
   return createHash('sha256').update(pem.trim()).digest('hex')
 }
 
-interface Waiting {
-  record: NewRecord
-  signature: BatchSignature
-  resolve (r: StoredRecord): void
+interface Waiting<T> {
+  item: T
+  resolve (seq: number): void
   reject (err: Error): void
 }
 
+/** What a group's write gives each of its items: its sequence number, or why it was not written. */
+export type GroupResult = number | Error
+
+export interface GroupCommitOptions {
+  /** Records in one group at most. */
+  groupMax?: number
+  /**
+   * How long a group stays open for records someone waits for (node.log.batchMs): 0 closes it at the
+   * end of the event-loop turn its first record arrived in.
+   */
+  windowMs?: number
+  /**
+   * Groups handed to `write` and not yet answered, at most (default 1). The embedded store's writer
+   * signs the next group on libuv's pool while it commits the one before, so it takes two.
+   */
+  depth?: number
+}
+
 /**
- * The group-commit queue: `write` stores a whole group in one transaction, one group at a time.
- * Two lanes: a group takes the records someone waits for first (an exchange's), then fills up with
- * background ones (the node's own delivery attempts), so a backlog of deliveries being worked off
- * does not make a client's exchange wait behind it; a quarter of a full group is kept for the
- * background lane, so it is never starved either.
+ * The group-commit queue: `write` seals and stores a whole group in one step, `depth` groups at a
+ * time (they are chained and committed in the order they were handed over); records that arrive
+ * meanwhile form the next group, so a busy log writes bigger groups instead of queueing commits. Two lanes: a group takes the records someone waits for first (an exchange's), then
+ * fills up with background ones (the node's own delivery attempts), so a backlog of deliveries does not
+ * make a client's exchange wait behind it; a quarter of a full group is kept for the background lane,
+ * so it is never starved either. A background record may say how long it can wait (`waitMs`): while
+ * only such records are queued, the group closes at the earliest of their deadlines, so their keys
+ * sign more of them under one signature.
  */
-export class GroupCommit {
-  private queue: Waiting[] = []
-  private background: Waiting[] = []
-  private writing = false
-  /** Records in the group being written. */
+export class GroupCommit<T> {
+  private queue: Array<Waiting<T>> = []
+  private background: Array<Waiting<T>> = []
+  /** When the earliest background record must be written (ms since the epoch). */
+  private backgroundDue = Infinity
+  /** Groups being written. */
+  private writing = 0
+  /** Records in the groups being written. */
   private inFlight = 0
-  private scheduled = false
+  private timer: NodeJS.Timeout | NodeJS.Immediate | undefined
+  private timerAt = Infinity
   private closed = false
-  private readonly write: (records: NewRecord[], signatures: BatchSignature[]) => Promise<StoredRecord[]>
+  private readonly write: (items: T[]) => Promise<GroupResult[]>
   private readonly groupMax: number
+  private readonly windowMs: number
+  private readonly depth: number
   /** Groups committed and records in them (for tests and the benchmark). */
   readonly stats = { groups: 0, records: 0 }
 
-  constructor (write: (records: NewRecord[], signatures: BatchSignature[]) => Promise<StoredRecord[]>, groupMax = 500) {
+  constructor (write: (items: T[]) => Promise<GroupResult[]>, opts: GroupCommitOptions = {}) {
     this.write = write
-    this.groupMax = groupMax
+    this.groupMax = opts.groupMax ?? 500
+    this.windowMs = opts.windowMs ?? 0
+    this.depth = opts.depth ?? 1
   }
 
   /** Records appended and not yet durable (read at each metrics scrape). */
@@ -123,51 +161,75 @@ export class GroupCommit {
     return this.queue.length + this.background.length
   }
 
-  append (record: NewRecord, signature: BatchSignature, background = false): Promise<StoredRecord> {
+  /** Resolves with the record's sequence number once it is durable. `waitMs` > 0: a background record. */
+  append (item: T, waitMs = 0): Promise<number> {
     if (this.closed) return Promise.reject(new Error('the message log is closed'))
     return new Promise((resolve, reject) => {
-      (background ? this.background : this.queue).push({ record, signature, resolve, reject })
-      this.schedule()
+      const now = Date.now()
+      if (waitMs > 0) {
+        this.background.push({ item, resolve, reject })
+        this.backgroundDue = Math.min(this.backgroundDue, now + waitMs)
+      } else {
+        this.queue.push({ item, resolve, reject })
+      }
+      this.schedule(now)
     })
   }
 
-  private schedule (): void {
-    if (this.writing || this.scheduled) return
-    this.scheduled = true
-    // Wait one event-loop turn so the appends of every exchange handled in this turn join the group.
-    setImmediate(() => { this.scheduled = false; void this.flush() })
+  /** Sets the timer for the next group: now for records someone waits for, later for background ones alone. */
+  private schedule (now = Date.now()): void {
+    if (this.writing >= this.depth || this.queued === 0) return
+    let at: number
+    if (this.queued >= this.groupMax || this.closed) at = now
+    else if (this.queue.length > 0) at = this.windowMs === 0 ? now : Math.min(this.timerAt, now + this.windowMs)
+    else at = this.backgroundDue
+    if (this.timer !== undefined) {
+      if (this.timerAt <= at) return
+      clearTimeout(this.timer as NodeJS.Timeout)
+      clearImmediate(this.timer as NodeJS.Immediate)
+    }
+    this.timerAt = at
+    const wait = at - now
+    // Within the turn: every exchange handled in this turn joins the group.
+    this.timer = wait > 0 ? setTimeout(() => { void this.flush() }, wait) : setImmediate(() => { void this.flush() })
   }
 
   private async flush (): Promise<void> {
-    if (this.writing || this.queued === 0) return
-    this.writing = true
+    this.timer = undefined
+    this.timerAt = Infinity
+    if (this.writing >= this.depth || this.queued === 0) return
+    this.writing++
     // A quarter of a full group stays for the background lane, so it is never starved.
     const reserve = Math.min(this.background.length, this.groupMax >> 2)
     const group = this.queue.splice(0, this.groupMax - reserve)
-    group.push(...this.background.splice(0, this.groupMax - group.length))
-    this.inFlight = group.length
-    const signatures = new Map<string, BatchSignature>()
-    for (const w of group) signatures.set(w.signature.id, w.signature)
+    if (this.background.length > 0) {
+      group.push(...this.background.splice(0, this.groupMax - group.length))
+      // What stays in the lane has waited since before this group: it goes with the next one.
+      this.backgroundDue = this.background.length > 0 ? Date.now() : Infinity
+    }
+    this.inFlight += group.length
     try {
-      const stored = await this.write(group.map(w => w.record), [...signatures.values()])
+      const results = await this.write(group.map(w => w.item))
       this.stats.groups++
-      this.stats.records += group.length
-      group.forEach((w, i) => w.resolve(stored[i]))
+      group.forEach((w, i) => {
+        const r = results[i]
+        if (typeof r === 'number') { this.stats.records++; w.resolve(r) } else w.reject(r)
+      })
     } catch (err) {
       for (const w of group) w.reject(err as Error)
     } finally {
-      this.writing = false
-      this.inFlight = 0
-      if (this.queued > 0) this.schedule()
+      this.writing--
+      this.inFlight -= group.length
+      this.schedule()
     }
   }
 
   /** Refuses new appends and waits for queued ones to be written. */
   async drain (): Promise<void> {
     this.closed = true
-    while (this.writing || this.queued > 0) {
+    while (this.writing > 0 || this.queued > 0) {
+      this.schedule()
       await new Promise(resolve => setImmediate(resolve))
-      if (!this.writing && this.queued > 0) await this.flush()
     }
   }
 }

@@ -234,9 +234,10 @@ t.test('without a message log the log and traffic routes answer 503 Admin.LogUna
 
 t.test('an exchange through the gateway is found on the admin API', async t => {
   const rig = await startAdminRig({ messageLog: true })
-  const signer = new BatchSigner(keystoreSigningKeys(rig.pki.keystore, rig.pki.trust), { batchMs: 0, batchMax: 64 })
+  const keys = keystoreSigningKeys(rig.pki.keystore, rig.pki.trust)
+  const signer = new BatchSigner(keys, { batchMs: 0, batchMax: 64 })
   const log = rig.log!
-  const gateway = await startRig({ config: rig.config, messageLog: { store: log.store, signer, recorder: new SigningRecorder(log.store, signer), close: async () => {} } })
+  const gateway = await startRig({ config: rig.config, messageLog: { store: log.store, signer, recorder: new SigningRecorder(log.store, keys), close: async () => {} } })
   t.teardown(async () => { await gateway.close(); await rig.close() })
   const res = await request(`${gateway.url}/r1/${TAX}/subjekte/K81305012I/detyrime?viti=2026`, { headers: { 'X-Road-Client': E_ALBANIA, 'X-Road-Id': 'shkembim-1', 'X-Road-UserId': 'AL-I50314123V' } })
   await res.body.text()

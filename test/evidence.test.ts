@@ -204,7 +204,8 @@ t.test('PostgreSQL log, RSA-2048 keys: evidence verifies; a lost database or a r
   // Concurrent exchanges: all logged, batch-signed, verifiable.
   const results = await Promise.all(Array.from({ length: 20 }, (_, i) => call(rig, TAX, { 'X-Road-Client': E_ALBANIA, 'X-Road-Id': `pg-${i}` })))
   t.same(results.map(r => r.status), Array(20).fill(200))
-  t.ok(rig.log.signer.stats.batches < 40, `40 records under ${rig.log.signer.stats.batches} RSA signatures`)
+  const signatures = new Set((await rig.log.store.scan(0, 100)).map(r => r.signatureId)).size
+  t.ok(signatures < 40, `40 records under ${signatures} RSA signatures`)
   const doc = (await evidence(rig, 'pg-7', E_ALBANIA)).doc!
   t.match(JSON.parse(doc.signatures[0].header), { alg: 'RSASSA-PSS-SHA512' })
   t.ok(verifyEvidence(doc, trust).ok)

@@ -33,7 +33,7 @@ type Store = LogStore & { exec (sql: string, ...params: unknown[]): Promise<void
 
 /** 30 exchanges, 60 records, 5 at a time so batches hold several records. */
 async function fill (store: LogStore): Promise<void> {
-  const recorder = new SigningRecorder(store, new BatchSigner(keys, { batchMs: 0, batchMax: 256 }))
+  const recorder = new SigningRecorder(store, keys)
   for (let i = 0; i < 30; i += 5) {
     await Promise.all(Array.from({ length: 5 }, (_, j) => logExchange(recorder, { client: CLIENT, service: SERVICE, at: new Date(Date.now() - (60 - i - j) * 1000), keepBody: (i + j) % 3 === 0 })))
   }

@@ -14,15 +14,14 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import pg from 'pg'
 import t from 'tap'
 import { request } from 'undici'
-import { BatchSigner, type BatchSignature } from '../certs/batch-signer.ts'
+import { BatchSigner } from '../certs/batch-signer.ts'
 import { initPki } from '../certs/dev-pki.ts'
 import { Keystore, recordIssued } from '../certs/keystore.ts'
 import { keystoreSigningKeys } from '../certs/keystore-signer.ts'
 import { generateKeyPair, issueCertificate, splitPemCertificates } from '../certs/pki.ts'
 import { TrustStore } from '../certs/trust-store.ts'
 import { openMessageLog } from '../messagelog/index.ts'
-import type { NewRecord, StoredRecord } from '../messagelog/record.ts'
-import { GroupCommit } from '../messagelog/store.ts'
+import { GroupCommit, type GroupResult } from '../messagelog/store.ts'
 import { demoConfig, E_ALBANIA, startTlsRig, TAX_SERVICE, TEST_PASSPHRASE } from './support/gateway.ts'
 import { scratchDatabase } from './support/postgres.ts'
 import { testSigningKeys } from './support/signing.ts'
@@ -52,19 +51,17 @@ const serialOf = (c: X509Certificate): string => c.serialNumber.toUpperCase().re
 t.test('queue depth sources: records not yet durable, read when asked', async t => {
   t.test('group commit: queued and in-flight records count until their group is written', async t => {
     const writes: Array<{ release (): void; fail (err: Error): void }> = []
-    const group = new GroupCommit(records => new Promise<StoredRecord[]>((resolve, reject) => {
-      writes.push({ release: () => resolve(records as unknown as StoredRecord[]), fail: reject })
-    }), 2)
-    const signature: BatchSignature = { id: 's', header: '{}', value: '', chain: [] }
-    const record = {} as NewRecord
+    const group = new GroupCommit<string>(items => new Promise<GroupResult[]>((resolve, reject) => {
+      writes.push({ release: () => resolve(items.map((_, i) => i + 1)), fail: reject })
+    }), { groupMax: 2 })
     t.equal(group.waiting, 0, 'idle')
-    const first = [group.append(record, signature), group.append(record, signature), group.append(record, signature)]
+    const first = [group.append('a'), group.append('b'), group.append('c')]
     t.equal(group.waiting, 3, 'queued for the next group')
     await new Promise(resolve => setImmediate(resolve))
     t.equal(writes.length, 1, 'a group of two is being written')
     t.equal(group.waiting, 3, 'two in the group being written, one queued behind it')
     writes[0].release()
-    await Promise.all(first.slice(0, 2))
+    t.same(await Promise.all(first.slice(0, 2)), [1, 2], 'each append resolves with what the write gave it')
     t.equal(group.waiting, 1, 'the written group no longer counts')
     await new Promise(resolve => setImmediate(resolve))
     t.equal(writes.length, 2)
@@ -73,16 +70,24 @@ t.test('queue depth sources: records not yet durable, read when asked', async t 
     t.equal(group.waiting, 0, 'a failed group does not stay counted')
   })
 
+  t.test('group commit: one record of a group may fail alone', async t => {
+    const group = new GroupCommit<string>(async items => items.map((item, i) => item === 'bad' ? new Error('no signing key') : i + 10))
+    const [good, bad, other] = [group.append('x'), group.append('bad'), group.append('y')]
+    t.equal(await good, 10)
+    await t.rejects(bad, /no signing key/)
+    t.equal(await other, 12)
+    t.same(group.stats, { groups: 1, records: 2 }, 'only written records count')
+  })
+
   t.test('group commit: records someone waits for go first, a quarter of a group stays for the background', async t => {
     const groups: string[][] = []
-    const group = new GroupCommit(async records => {
-      groups.push(records.map(r => (r as unknown as { tag: string }).tag))
-      return records as unknown as StoredRecord[]
-    }, 8)
-    const signature: BatchSignature = { id: 's', header: '{}', value: '', chain: [] }
+    const group = new GroupCommit<string>(async items => {
+      groups.push([...items])
+      return items.map((_, i) => i)
+    }, { groupMax: 8 })
     const all = [
-      ...Array.from({ length: 10 }, (_, i) => group.append({ tag: `b${i}` } as unknown as NewRecord, signature, true)),
-      ...Array.from({ length: 10 }, (_, i) => group.append({ tag: `f${i}` } as unknown as NewRecord, signature)),
+      ...Array.from({ length: 10 }, (_, i) => group.append(`b${i}`, 1)),
+      ...Array.from({ length: 10 }, (_, i) => group.append(`f${i}`)),
     ]
     await Promise.all(all)
     t.same(groups, [
@@ -90,6 +95,41 @@ t.test('queue depth sources: records not yet durable, read when asked', async t 
       ['f6', 'f7', 'f8', 'f9', 'b2', 'b3', 'b4', 'b5'],
       ['b6', 'b7', 'b8', 'b9'],
     ], 'appended background first, written after: each lane in its own order')
+  })
+
+  t.test('group commit: background records alone wait for their earliest deadline; one someone waits for takes them along', async t => {
+    const groups: string[][] = []
+    const group = new GroupCommit<string>(async items => {
+      groups.push([...items])
+      return items.map((_, i) => i)
+    })
+    const started = Date.now()
+    const early = [group.append('p0', 150)]
+    await new Promise(resolve => setTimeout(resolve, 30))
+    early.push(group.append('p1', 5000))
+    t.same(groups, [], 'nothing written while every record may still wait')
+    await Promise.all(early)
+    const took = Date.now() - started
+    t.ok(took >= 140 && took < 2000, `written at the first record's deadline (${took} ms)`)
+    t.same(groups, [['p0', 'p1']], 'both in one group')
+    const later = [group.append('p2', 5000), group.append('p3', 5000)]
+    const t0 = Date.now()
+    await group.append('exchange')
+    await Promise.all(later)
+    t.ok(Date.now() - t0 < 1000, 'not held for the 5 s the background records allowed')
+    t.same(groups[1], ['exchange', 'p2', 'p3'])
+  })
+
+  t.test('group commit: a window keeps the group open for records someone waits for', async t => {
+    const groups: string[][] = []
+    const group = new GroupCommit<string>(async items => { groups.push([...items]); return items.map((_, i) => i) }, { windowMs: 60 })
+    const a = group.append('a')
+    await new Promise(resolve => setTimeout(resolve, 20))
+    const b = group.append('b')
+    await Promise.all([a, b])
+    t.same(groups, [['a', 'b']], 'two turns, one group')
+    await group.drain()
+    await t.rejects(group.append('c'), /closed/, 'a drained group commit refuses appends')
   })
 
   t.test('batch signer: leaves gathering into a batch and being signed', async t => {
@@ -182,7 +222,7 @@ t.test('a node with its PKI and a PostgreSQL message log feeds both gauges', asy
     t.same(series.filter(s => s.labels.role === 'tls-server').map(s => s.value), [seconds(served)], 'the served TLS certificate')
   })
 
-  t.test('ura_queue_depth: 0 when idle, the record while the signer or the store holds it', async t => {
+  t.test('ura_queue_depth: 0 when idle, the record while the store holds it', async t => {
     const depth = (text: string): Record<string, number> => Object.fromEntries(samples(text, 'ura_queue_depth').map(s => [s.labels.queue, s.value]))
     const until = async (what: string, ok: (d: Record<string, number>) => boolean): Promise<Record<string, number>> => {
       for (const end = Date.now() + 15_000; Date.now() < end; await sleep(10)) {
@@ -200,8 +240,7 @@ t.test('a node with its PKI and a PostgreSQL message log feeds both gauges', asy
     await peer.query('BEGIN')
     await peer.query('SELECT seq FROM ura_log_head WHERE id = 1 FOR UPDATE')
     const exchange = request(`${rig.plainUrl}${TAX}`, { headers: { 'X-Road-Client': E_ALBANIA } })
-    t.same(await until('the request record in the signer', d => d.signer === 1), { signer: 1, log: 0 }, 'the request record waits for its batch signature')
-    t.same(await until('the request record in the store', d => d.log === 1), { signer: 0, log: 1 }, 'signed, it waits for the group commit')
+    t.same(await until('the request record in the store', d => d.log === 1), { signer: 0, log: 1 }, 'the request record waits for its group: signed with it, then committed')
     await sleep(200)
     t.same(depth(await scrape()), { signer: 0, log: 1 }, 'and keeps waiting while the chain head is held')
     await peer.query('ROLLBACK')

@@ -55,9 +55,10 @@ export interface Exchange {
  * log in here; until then the node runs with `unloggedRecorder`. A recorder that throws fails the
  * exchange with `Server.ClientProxy.LoggingFailed`, and the request never leaves the node.
  */
+/** Settles once the record is durable (what it resolves with is the recorder's own: the message log gives the sequence number). */
 export interface ExchangeRecorder {
-  recordRequest (exchange: Exchange, body: Buffer | undefined): Promise<void>
-  recordResponse (exchange: Exchange, body: Buffer): Promise<void>
+  recordRequest (exchange: Exchange, body: Buffer | undefined): Promise<unknown>
+  recordResponse (exchange: Exchange, body: Buffer): Promise<unknown>
 }
 
 export const unloggedRecorder: ExchangeRecorder = {

@@ -59,20 +59,29 @@ const keepsBodies = (ex: Exchange): boolean => ex.service?.config.bodyLogging ==
 /** A node without a message log has nothing to wait for (undefined), which spares every exchange two promises. */
 export function recordRequest (recorder: ExchangeRecorder, exchange: Exchange, body: Buffer | undefined): Promise<void> | undefined {
   if (recorder === unloggedRecorder) return undefined
-  return recordWith(() => recorder.recordRequest(exchange, body), 'request')
+  try {
+    return recorder.recordRequest(exchange, body).then(settled, requestFailed)
+  } catch (err) {
+    return Promise.reject(loggingFailed(err, 'request'))
+  }
 }
 
 export function recordResponse (recorder: ExchangeRecorder, exchange: Exchange, body: Buffer): Promise<void> | undefined {
   if (recorder === unloggedRecorder) return undefined
-  return recordWith(() => recorder.recordResponse(exchange, body), 'response')
+  try {
+    return recorder.recordResponse(exchange, body).then(settled, responseFailed)
+  } catch (err) {
+    return Promise.reject(loggingFailed(err, 'response'))
+  }
 }
 
-async function recordWith (record: () => Promise<void>, what: 'request' | 'response'): Promise<void> {
-  try {
-    await record()
-  } catch (err) {
-    throw new XRoadError('Server.ClientProxy.LoggingFailed', `The ${what} could not be logged: ${(err as Error).message}`, undefined, { cause: err })
-  }
+// One handler each, made once: an exchange's record costs one promise beyond the recorder's own.
+const settled = (): void => {}
+const requestFailed = (err: unknown): never => { throw loggingFailed(err, 'request') }
+const responseFailed = (err: unknown): never => { throw loggingFailed(err, 'response') }
+
+function loggingFailed (err: unknown, what: 'request' | 'response'): XRoadError {
+  return new XRoadError('Server.ClientProxy.LoggingFailed', `The ${what} could not be logged: ${(err as Error).message}`, undefined, { cause: err })
 }
 
 /** A header record (as Fastify takes it) as an alternating name/value list. */

@@ -127,7 +127,8 @@ export async function startAdminRig (opts: RigOptions = {}): Promise<AdminRig> {
   opts.seed?.(content)
   await store.commit(content, { who: 'test', why: 'the test registry', expectedVersion: 0 })
 
-  const signer = new BatchSigner(keystoreSigningKeys(pki.keystore, pki.trust), { batchMs: 0, batchMax: 64 })
+  const keys = keystoreSigningKeys(pki.keystore, pki.trust)
+  const signer = new BatchSigner(keys, { batchMs: 0, batchMax: 64 })
   const trail = await openAuditTrail(config, signer)
   const logStore = opts.messageLog === undefined ? undefined : opts.messageLog === true ? await SqliteLogStore.open(join(dataDir, 'message-log.sqlite')) : await PgLogStore.open(opts.messageLog)
   const queue = opts.delivery === undefined ? undefined : opts.delivery === true ? SqliteQueue.open(join(dataDir, 'delivery.sqlite')) : await (await import('../../delivery/pg-boss-queue.ts')).PgBossQueue.open(opts.delivery)
@@ -158,7 +159,7 @@ export async function startAdminRig (opts: RigOptions = {}): Promise<AdminRig> {
 
   return {
     url, admin, store, trail, config, dataDir, pki, caPem, tokens,
-    ...(logStore === undefined ? {} : { log: { store: logStore, recorder: new SigningRecorder(logStore, signer) } }),
+    ...(logStore === undefined ? {} : { log: { store: logStore, recorder: new SigningRecorder(logStore, keys) } }),
     ...(queue === undefined ? {} : { queue }),
     async call (method, path, o = {}) {
       const headers: Record<string, string> = { ...o.headers }
