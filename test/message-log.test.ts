@@ -3,6 +3,7 @@
  * against both stores — embedded SQLite and PostgreSQL — covering group commit, the hash chain,
  * pruning and tampering (`verifyStore` must name the first bad record).
  */
+import { generateKeyPairSync } from 'node:crypto'
 import { mkdtemp } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -245,6 +246,42 @@ function storeSuite (h: Harness, keys: TestKeys): void {
     t.equal(more[0].seq, 49)
     t.equal(more[0].prevHash, records[47].hash)
     t.equal((await verifyStore(again, { trust })).records, 52)
+  })
+
+  t.test(`${h.name}: a record whose key cannot sign fails alone; its group is written`, async t => {
+    const { store } = await h.fresh()
+    t.teardown(() => store.close())
+    const good = keys.identityFor(CLIENT_MEMBER)!
+    // A key the node does not sign with (RSA under 2048 bits): its batch fails when the group is sealed.
+    const weak = { key: generateKeyPairSync('rsa', { modulusLength: 1024 }).privateKey, chain: good.chain }
+    const body = Buffer.from('{}')
+    const results = await Promise.allSettled([
+      store.append({ content: content(1, 'request', body), body: null }, good),
+      store.append({ content: content(2, 'request', body), body: null }, weak),
+      store.append({ content: content(3, 'request', body), body: null }, good),
+    ])
+    t.same(results.map(r => r.status), ['fulfilled', 'rejected', 'fulfilled'])
+    t.match((results[1] as PromiseRejectedResult).reason.message, /at least 2048 bits/)
+    t.same(results.map(r => r.status === 'fulfilled' ? r.value : null), [1, null, 2], 'the chain skips the failed record: no gap')
+    const written = await store.scan(0, 10)
+    t.same(written.map(r => r.messageId), ['msg-1', 'msg-3'])
+    t.equal(written[0].signatureId, written[1].signatureId, 'the two of one key in one group share a signature')
+    t.ok((await verifyStore(store, { trust })).ok)
+  })
+
+  t.test(`${h.name}: a renewed certificate for the same key signs with its new chain`, async t => {
+    const { store } = await h.fresh()
+    t.teardown(() => store.close())
+    const first = keys.identityFor(PROVIDER_MEMBER)!
+    const body = Buffer.from('{}')
+    await store.append({ content: content(1, 'response', body), body: null }, first)
+    const renewed = { key: first.key, chain: [...first.chain].reverse() }
+    await store.append({ content: content(2, 'response', body), body: null }, renewed)
+    await store.append({ content: content(3, 'response', body), body: null }, { key: first.key, chain: [...first.chain] })
+    const [a, b, c] = await store.scan(0, 10)
+    t.same((await store.signature(a.signatureId))?.chain, first.chain)
+    t.same((await store.signature(b.signatureId))?.chain, renewed.chain, 'the chain current when the record was signed')
+    t.same((await store.signature(c.signatureId))?.chain, first.chain, 'an equal chain in a new array is the same identity')
   })
 
   t.test(`${h.name}: many concurrent exchanges share one commit`, async t => {
