@@ -1,11 +1,12 @@
 /**
  * Load generators. Throughput runs use wrk when it is installed (C, two threads: it leaves the
  * most CPU to the servers on a small machine) and autocannon otherwise. The half-load latency
- * probe is open-loop at a fixed rate with microsecond timing (autocannon and wrk report whole
- * milliseconds or need a closed loop).
+ * probe and the signed soak are open-loop at a fixed rate with microsecond timing (autocannon and
+ * wrk report whole milliseconds or need a closed loop).
  */
 import { spawn, spawnSync } from 'node:child_process'
 import { mkdtemp, writeFile } from 'node:fs/promises'
+import { connect, type Socket } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 
@@ -90,67 +91,129 @@ export function runLoad (url: string, req: BenchRequest, connections: number, se
 export interface ProbeResult { rate: number; sent: number; p50Ms: number; p90Ms: number; p99Ms: number; errors: number }
 
 /**
- * Open loop: `rate` requests per second for `seconds` on raw keep-alive sockets (the probe must cost
- * little CPU, or it would take the machine from the servers it measures). Each latency runs from
- * the moment the request was due, so time spent waiting for a free connection counts too.
+ * The half-load latency probe: `rate` requests per second for `seconds`, open loop (see openLoop).
+ * Answers other than 2xx/3xx and failed requests count as errors and have no latency.
  */
 export async function probe (url: string, req: BenchRequest, rate: number, seconds: number, connections = 64): Promise<ProbeResult> {
+  const latencies: number[] = []
+  const r = await openLoop(url, req, { rate, seconds, connections, onResult: (_due, ms, status) => { if (status >= 200 && status < 400) latencies.push(ms) } })
+  latencies.sort((a, b) => a - b)
+  const at = (q: number): number => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? NaN
+  return { rate, sent: r.sent, p50Ms: at(0.5), p90Ms: at(0.9), p99Ms: at(0.99), errors: r.sent - latencies.length }
+}
+
+export interface OpenLoopOptions {
+  rate: number
+  seconds: number
+  /** Keep-alive connections (default 64); a request due while all are busy waits for one. */
+  connections?: number
+  /**
+   * Called once per request: when it was due (performance.now() ms), its latency from then, and the
+   * answer's status — 0 when the connection failed or closed before the answer was complete.
+   */
+  onResult?: (dueAt: number, latencyMs: number, status: number) => void
+  /** How long to wait for the last answers once every request is sent (default 30 s). */
+  tailMs?: number
+  /** Called once the connections are open, with the time (performance.now() ms) the first request is due. */
+  onStart?: (t0: number) => void
+}
+
+export interface OpenLoopResult {
+  sent: number
+  /** Requests with a complete answer, by status code. */
+  statuses: Record<string, number>
+  /** Requests whose connection failed or closed before the answer was complete. */
+  transportErrors: number
+  /** Requests still without an answer `tailMs` after the last one was sent. */
+  unanswered: number
+}
+
+/**
+ * Open loop: `rate` requests per second for `seconds` on raw keep-alive sockets (the generator must
+ * cost little CPU, or it would take the machine from the servers it measures). Each latency runs
+ * from the moment the request was due, so time spent waiting for a free connection counts too.
+ * Idle connections are used in turn (all stay warm); one that closes is replaced, and a request it
+ * carried counts as a transport error.
+ */
+export async function openLoop (url: string, req: BenchRequest, opts: OpenLoopOptions): Promise<OpenLoopResult> {
   const { hostname, port } = new URL(url)
   const head = `${req.method} ${req.path} HTTP/1.1\r\nHost: ${hostname}:${port}\r\n` +
     Object.entries(req.headers).map(([k, v]) => `${k}: ${v}\r\n`).join('') +
     (req.body === undefined ? '' : `content-length: ${req.body.length}\r\n`) + '\r\n'
   const bytes = Buffer.concat([Buffer.from(head, 'latin1'), req.body ?? Buffer.alloc(0)])
-  const total = Math.floor(rate * seconds)
-  const latencies: number[] = []
-  let errors = 0
+  const { rate } = opts
+  const total = Math.floor(rate * opts.seconds)
+  const statuses: Record<string, number> = {}
+  let transportErrors = 0
   const due: number[] = []
   const idle: Conn[] = []
-  const conns: Conn[] = []
+  const conns = new Set<Conn>()
   let started = 0
   let finished = 0
+  let over = false
   let resolveAll: () => void = () => {}
   const all = new Promise<void>(resolve => { resolveAll = resolve })
 
-  interface Conn { socket: import('node:net').Socket; buf: Buffer; dueAt: number }
-  const { connect } = await import('node:net')
-  const complete = (conn: Conn, ok: boolean): void => {
-    if (ok) latencies.push(performance.now() - conn.dueAt)
-    else errors++
+  interface Conn { socket: Socket; buf: Buffer; dueAt: number; busy: boolean; connected: boolean }
+  const settle = (conn: Conn, status: number): void => {
+    conn.busy = false
+    if (status === 0) transportErrors++
+    else statuses[status] = (statuses[status] ?? 0) + 1
+    opts.onResult?.(conn.dueAt, performance.now() - conn.dueAt, status)
     if (++finished === total) resolveAll()
-    const next = due.shift()
-    if (next !== undefined) send(conn, next)
+  }
+  const next = (conn: Conn): void => {
+    const dueAt = due.shift()
+    if (dueAt !== undefined) send(conn, dueAt)
     else idle.push(conn)
   }
   const send = (conn: Conn, dueAt: number): void => {
     conn.dueAt = dueAt
+    conn.busy = true
     conn.buf = Buffer.alloc(0)
     conn.socket.write(bytes)
   }
-  for (let i = 0; i < connections; i++) {
+  const open = (): Promise<void> => new Promise(resolve => {
     const socket = connect(Number(port), hostname)
     socket.setNoDelay(true)
-    const conn: Conn = { socket, buf: Buffer.alloc(0), dueAt: 0 }
+    const conn: Conn = { socket, buf: Buffer.alloc(0), dueAt: 0, busy: false, connected: false }
+    conns.add(conn)
+    socket.once('connect', () => { conn.connected = true; next(conn); resolve() })
     socket.on('data', chunk => {
       conn.buf = conn.buf.length === 0 ? chunk : Buffer.concat([conn.buf, chunk])
       const end = conn.buf.indexOf('\r\n\r\n')
       if (end === -1) return
-      const length = Number(/\r\ncontent-length: *(\d+)/i.exec(conn.buf.subarray(0, end).toString('latin1'))?.[1] ?? 0)
-      if (conn.buf.length < end + 4 + length) return
-      complete(conn, conn.buf.subarray(9, 10).toString() !== '4' && conn.buf.subarray(9, 10).toString() !== '5')
+      const header = conn.buf.subarray(0, end).toString('latin1')
+      const length = Number(/\r\ncontent-length: *(\d+)/i.exec(header)?.[1] ?? 0)
+      if (conn.buf.length < end + 4 + length || !conn.busy) return
+      settle(conn, Number(header.slice(9, 12)))
+      // A server that says it closes the connection gets no further request on it.
+      if (/\r\nconnection: *close/i.test(header)) socket.destroy()
+      else next(conn)
     })
-    socket.on('error', () => {})
-    await new Promise(resolve => socket.once('connect', resolve))
-    idle.push(conn)
-    conns.push(conn)
-  }
+    socket.on('error', () => {}) // 'close' follows
+    socket.once('close', () => {
+      conns.delete(conn)
+      const i = idle.indexOf(conn)
+      if (i !== -1) idle.splice(i, 1)
+      if (over) return resolve()
+      if (conn.busy) settle(conn, 0)
+      // A refused connection is tried again a little later, not in a tight loop.
+      if (conn.connected) void open()
+      else setTimeout(() => { if (!over) void open() }, 100)
+      resolve()
+    })
+  })
+  await Promise.all(Array.from({ length: opts.connections ?? 64 }, open))
   const t0 = performance.now()
+  opts.onStart?.(t0)
   await new Promise<void>(resolve => {
     const tick = (): void => {
       const now = performance.now()
       while (started < total && t0 + (started * 1000) / rate <= now) {
         const dueAt = t0 + (started * 1000) / rate
         started++
-        const conn = idle.pop()
+        const conn = idle.shift()
         if (conn !== undefined) send(conn, dueAt)
         else due.push(dueAt)
       }
@@ -159,9 +222,8 @@ export async function probe (url: string, req: BenchRequest, rate: number, secon
     }
     tick()
   })
-  await Promise.race([all, new Promise(resolve => setTimeout(resolve, 30_000))])
+  if (total > 0) await Promise.race([all, new Promise(resolve => setTimeout(resolve, opts.tailMs ?? 30_000))])
+  over = true
   for (const c of conns) c.socket.destroy()
-  latencies.sort((a, b) => a - b)
-  const at = (q: number): number => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? NaN
-  return { rate, sent: total, p50Ms: at(0.5), p90Ms: at(0.9), p99Ms: at(0.99), errors: errors + (total - finished) }
+  return { sent: total, statuses, transportErrors, unanswered: total - finished }
 }

@@ -9,11 +9,10 @@
  *
  * `--dir` keeps the scratch directory (and reuses the log in it when it is already there).
  */
-import { execFile } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
+import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import pg from 'pg'
 import { initPki } from '../certs/dev-pki.ts'
@@ -26,6 +25,7 @@ import { openMessageLog } from '../messagelog/index.ts'
 import { sha512, type RecordContent } from '../messagelog/record.ts'
 import { memberOf } from '../protocol/identifiers.ts'
 import { freshDatabase } from './scratch-db.ts'
+import { runLogVerify } from './log-verify.ts'
 
 const { values } = parseArgs({
   options: {
@@ -39,7 +39,6 @@ const { values } = parseArgs({
 const RECORDS = Number(values.records)
 const PG_DB = 'ura_bench_verify'
 const PG_URL = `postgres://postgres@127.0.0.1:5432/${PG_DB}`
-const URA = resolve(import.meta.dirname, '../cli/main.ts')
 const CLIENTS = ['AL-DEV/GOV/K11503002N/e-albania', 'AL-DEV/NJQV/L21603004L/gjendja-civile']
 const SERVICES = ['AL-DEV/NJQV/L21603004L/taksat-vendore/detyrimet', 'AL-DEV/GOV/L01417001D/regjistri-civil/te-dhenat-personale']
 
@@ -109,25 +108,13 @@ async function writeLog (): Promise<void> {
   writeFileSync(done, String(RECORDS))
 }
 
-/** One `ura log verify` under /usr/bin/time: wall seconds and CPU seconds (user + system, all threads). */
-function verifyOnce (): Promise<{ wall: number; cpu: number; out: string; checked: string }> {
-  return new Promise((ok, fail) => {
-    const started = process.hrtime.bigint()
-    execFile('/usr/bin/time', ['-f', 'cpu %U %S', process.execPath, URA, 'log', 'verify', '--config', configDir], { maxBuffer: 1 << 20 }, (err, stdout, stderr) => {
-      const wall = Number(process.hrtime.bigint() - started) / 1e9
-      if (err !== null) { fail(new Error(`ura log verify failed: ${stdout}${stderr}`)); return }
-      const m = /cpu ([\d.]+) ([\d.]+)/.exec(stderr)
-      ok({ wall, cpu: m === null ? NaN : Number(m[1]) + Number(m[2]), out: stdout.trim(), checked: /^checked .*$/m.exec(stderr)?.[0] ?? '' })
-    })
-  })
-}
-
 try {
   if (!existsSync(done)) await writeLog()
   else console.log(`reusing the log in ${scratch}`)
   for (let run = 1; run <= Number(values.runs); run++) {
-    const r = await verifyOnce()
-    console.log(`run ${run}: ${r.out}`)
+    const r = await runLogVerify(configDir)
+    if (!r.ok) throw new Error(`ura log verify failed: ${r.verdict}`)
+    console.log(`run ${run}: ${r.verdict}`)
     console.log(`  verification: ${r.checked}`)
     console.log(`  whole command: ${(RECORDS / r.wall).toFixed(0)} records/s (${r.wall.toFixed(2)} s wall, process start included), CPU ${r.cpu.toFixed(2)} s (${(r.cpu / r.wall * 100).toFixed(0)} % of one core)`)
   }

@@ -14,14 +14,13 @@
  * --profile runs ura under `node --cpu-prof` and leaves the profiles in bench/results/profiles/.
  */
 import { spawnSync } from 'node:child_process'
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { cpus, loadavg, tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
-import { initPki } from '../certs/dev-pki.ts'
 import { Keystore } from '../certs/keystore.ts'
-import { loadConfig } from '../config/load.ts'
-import { BENCH_PASSPHRASE, CLIENT, writeBenchConfig } from './fixtures.ts'
+import { BENCH_PASSPHRASE, writeBenchConfig } from './fixtures.ts'
+import { makeBenchPki } from './pki.ts'
 import { deliveryJobs, startProcess, startRole, threadCpuSeconds, withRss, type Proc } from './procs.ts'
 import { hasWrk, probe, runLoad, type ClientTls, type LoadResult, type ProbeResult } from './load.ts'
 import { scenarios, type Scenario } from './scenarios.ts'
@@ -208,7 +207,7 @@ async function main (): Promise<void> {
       // TLS and signing need keys: a throwaway PKI made by `ura init`'s code in a fresh data directory.
       const dataDir = onTls || s.signing !== undefined ? await mkdtemp(join(tmpdir(), 'ura-bench-data-')) : undefined
       const configDir = await writeBenchConfig(provider.url, { requestBytes, responseBytes: 10 * 1024 * 1024, mtls: onTls, bridge: s.bridge === true, asyncDelivery: s.asyncDelivery === true, ...(dataDir === undefined ? {} : { dataDir }) })
-      const clientTls = dataDir === undefined ? undefined : await makePki(configDir, dataDir, s)
+      const clientTls = dataDir === undefined ? undefined : await makeBenchPki(configDir, dataDir, s)
       const uraArgs = dataDir === undefined ? [] : [dataDir, onTls ? 'tls' : 'plain', s.signing === undefined ? 'nolog' : 'log', ...(s.asyncDelivery === true ? ['delivery'] : [])]
       const starters: Array<[string, () => Promise<Proc>]> = [
         ['ura', () => node(['ura', configDir, ...uraArgs], opts.profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [])],
@@ -261,15 +260,6 @@ async function main (): Promise<void> {
   await writeFile(file, JSON.stringify(out, null, 2))
   say(`\nresults: ${file}`)
   if (opts.json) process.stdout.write(JSON.stringify(out, null, 2) + '\n')
-}
-
-/** Makes the node's PKI (member keys of the scenario's type); on TLS returns the calling subsystem's client certificate. */
-async function makePki (configDir: string, dataDir: string, s: Scenario): Promise<ClientTls | undefined> {
-  const keystore = new Keystore(dataDir, { passphrase: BENCH_PASSPHRASE })
-  initPki({ keystore, config: await loadConfig(configDir), ...(s.signing === undefined ? {} : { memberKeyType: s.signing }) })
-  if (s.transport !== 'tls') return undefined
-  const files = keystore.paths.client(CLIENT)
-  return { key: keystore.privateKey(files.key).export({ type: 'pkcs8', format: 'pem' }) as string, cert: await readFile(files.cert, 'utf8') }
 }
 
 function report (s: Scenario, rows: Row[], all: Row[]): void {

@@ -8,7 +8,8 @@
  *                                             `ura start` runs); with a data directory: HTTPS with client certificates
  *                                             and/or the signed embedded message log, from the PKI made there; with
  *                                             `delivery` also the embedded delivery queue there (async services, rooms)
- * Each prints `READY <url>` on stdout once it listens, and stops on SIGTERM.
+ * Each prints `READY <url>` on stdout once it listens, and stops on SIGTERM: ura as `ura start` does
+ * (in-flight exchanges finish, the message log writes what it holds and closes), then exits 0.
  */
 import { mkdtempSync, rmSync } from 'node:fs'
 import { createServer } from 'node:http'
@@ -80,6 +81,9 @@ async function bare (providerUrl: string, requestBytes: number, dataDir?: string
   return app.listen({ host: '127.0.0.1', port: 0 })
 }
 
+/** What the role must close before the process exits (ura: the gateway, its log and its registry store). */
+let closeRole: () => Promise<void> = async () => {}
+
 async function ura (configDir: string, dataDir?: string, transport?: string, log?: string, queue?: string): Promise<string> {
   const config = await loadConfig(configDir)
   let tls: GatewayTls | undefined
@@ -101,6 +105,10 @@ async function ura (configDir: string, dataDir?: string, transport?: string, log
   await seedRegistryStore(registryStore, config)
   // One JSON line per exchange, as in production, written where it costs a write but is not kept.
   const gateway = await buildGateway({ config, registryStore, logger: { level: 'info', stream: logDestination('/dev/null') }, ...(tls === undefined ? {} : { tls }), ...(messageLog === undefined ? {} : { messageLog }), ...(delivery === undefined ? {} : { delivery }) })
+  closeRole = async () => {
+    await gateway.close()
+    await registryStore.close()
+  }
   return gateway.app.listen({ host: '127.0.0.1', port: 0 })
 }
 
@@ -109,7 +117,9 @@ const url = role === 'provider' ? await provider()
   : role === 'bare' ? await bare(args[0], Number(args[1]), args[2])
     : role === 'ura' ? await ura(args[0], args[1], args[2], args[3], args[4])
       : (() => { throw new Error(`unknown role ${role}`) })()
-process.once('SIGTERM', () => process.exit(0))
+process.once('SIGTERM', () => {
+  closeRole().then(() => process.exit(0), (err: unknown) => { console.error(err); process.exit(1) })
+})
 // The soak asks for a full collection before it measures (needs --expose-gc and an IPC channel).
 process.on('message', message => {
   if (message !== 'gc') return
