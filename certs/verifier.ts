@@ -71,12 +71,18 @@ interface ChainFacts {
  */
 export class BatchVerifier {
   private readonly opts: VerifyOptions
-  private readonly chains = new Map<string, ChainFacts | SignatureInvalid>()
+  /**
+   * Facts by the chain's leaf certificate, then the whole chain. Not by the chain's joined text: the
+   * stores hand out the same PEM strings again, whose hash V8 keeps, while a joined text is new
+   * each time and hashed in full.
+   */
+  private readonly chains = new Map<string, Array<{ pems: string[]; facts: ChainFacts | SignatureInvalid }>>()
   constructor (opts: VerifyOptions = {}) { this.opts = opts }
 
   private facts (pems: string[]): ChainFacts {
-    const id = pems.join('\n')
-    let facts = this.chains.get(id)
+    let known = this.chains.get(pems[0])
+    if (known === undefined) { known = []; this.chains.set(pems[0], known) }
+    let facts = known.find(k => k.pems.length === pems.length && k.pems.every((pem, i) => pem === pems[i]))?.facts
     if (facts === undefined) {
       try {
         const chain = pems.map(pem => new X509Certificate(pem))
@@ -87,7 +93,7 @@ export class BatchVerifier {
       } catch {
         facts = new SignatureInvalid('a certificate in the chain cannot be parsed')
       }
-      this.chains.set(id, facts)
+      known.push({ pems: [...pems], facts })
     }
     if (facts instanceof SignatureInvalid) throw facts
     return facts

@@ -8,9 +8,9 @@ import { anchorsOnly } from '../certs/verifier.ts'
 import { ConfigError, loadConfig } from '../config/load.ts'
 import type { UraConfig } from '../config/types.ts'
 import { verifyEvidence } from '../messagelog/evidence.ts'
-import { openLogStore } from '../messagelog/index.ts'
+import { openLogForVerifying, openLogStore } from '../messagelog/index.ts'
 import { dataDirOf } from '../certs/node-pki.ts'
-import { recordsToVerify, verifyLog } from '../messagelog/verify-log.ts'
+import { recordsToVerify, verifyLog, VerifyWorkers } from '../messagelog/verify-log.ts'
 import { progressReporter } from './progress.ts'
 import { DEMO_CONFIG_DIR } from '../config/defaults.ts'
 
@@ -60,18 +60,24 @@ export function reportVerdict (what: string, verdict: { ok: boolean; records: nu
  * 1 at the first bad record. Progress goes to stderr unless `--quiet`.
  */
 export async function logVerify (values: { config?: string; ca?: string; quiet?: boolean }): Promise<number> {
-  const config = await configFrom(values.config)
-  if (config === undefined) return 2
-  const anchors = trustedCas(config, values.ca)
-  const store = await openLogStore(config)
+  // The verification threads load their modules while this one reads the configuration and opens the log.
+  const workers = VerifyWorkers.start()
   try {
-    const progress = values.quiet === true ? undefined : progressReporter({ total: await recordsToVerify(store) })
-    const verdict = await verifyLog(store, anchors.length === 0 ? {} : { trust: anchorsOnly(anchors) }, progress === undefined ? {} : { onProgress: n => { progress.add(n) } })
-    progress?.done()
-    const bad = verdict.firstBad
-    return reportVerdict(`message log (${store.kind})`, verdict, bad?.messageId === undefined ? '' : ` (message ${bad.messageId})`)
+    const config = await configFrom(values.config)
+    if (config === undefined) return 2
+    const anchors = trustedCas(config, values.ca)
+    const store = await openLogForVerifying(config)
+    try {
+      const progress = values.quiet === true ? undefined : progressReporter({ total: await recordsToVerify(store) })
+      const verdict = await verifyLog(store, anchors.length === 0 ? {} : { trust: anchorsOnly(anchors) }, { workers, ...(progress === undefined ? {} : { onProgress: n => { progress.add(n) } }) })
+      progress?.done()
+      const bad = verdict.firstBad
+      return reportVerdict(`message log (${store.kind})`, verdict, bad?.messageId === undefined ? '' : ` (message ${bad.messageId})`)
+    } finally {
+      await store.close()
+    }
   } finally {
-    await store.close()
+    await workers.close()
   }
 }
 

@@ -1,12 +1,14 @@
 /** Opens the message log a configuration asks for: the store, the batch signer and the recorder on top. */
+import { existsSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { BatchSigner, type SigningKeyProvider } from '../certs/batch-signer.ts'
 import { dataDirOf } from '../certs/node-pki.ts'
 import type { UraConfig } from '../config/types.ts'
 import { PgLogStore } from './pg-store.ts'
 import { SigningRecorder } from './recorder.ts'
-import { SqliteLogStore } from './sqlite-store.ts'
+import { SqliteLogReader, SqliteLogStore } from './sqlite-store.ts'
 import type { LogStore } from './store.ts'
+import type { VerifiableLog } from './verify-log.ts'
 
 export interface MessageLog {
   store: LogStore
@@ -22,6 +24,18 @@ export async function openLogStore (config: UraConfig): Promise<LogStore> {
   const opts = { windowMs: log.batchMs, batchMax: log.batchMax }
   if (log.store === 'postgres') return PgLogStore.open(log.url!, opts)
   return SqliteLogStore.open(resolve(dataDirOf(config), log.file), opts)
+}
+
+/**
+ * The message log opened to be read and verified (`ura log verify`): an embedded log read-only, with
+ * no writer thread started and no schema touched — a running node may be writing it meanwhile. A log
+ * not written yet is created as openLogStore creates it.
+ */
+export async function openLogForVerifying (config: UraConfig): Promise<VerifiableLog> {
+  const log = config.node.log
+  const file = resolve(dataDirOf(config), log.file)
+  if (log.store === 'postgres' || !existsSync(file)) return openLogStore(config)
+  return SqliteLogReader.open(file)
 }
 
 export async function openMessageLog (config: UraConfig, keys: SigningKeyProvider): Promise<MessageLog> {

@@ -160,6 +160,12 @@ export class PgLogStore implements LogStore {
     return rows.map(rowRecord)
   }
 
+  /** scan's rows as read: arrays of the RECORD_COLUMNS in their order (what a verification walks), no object per row. */
+  async scanRows (afterSeq: number, limit: number): Promise<unknown[][]> {
+    const { rows } = await this.pool.query<unknown[]>({ text: `SELECT ${RECORD_COLUMNS.map(c => c[1]).join(', ')} FROM ura_log_records WHERE seq > $1 ORDER BY seq LIMIT $2`, values: [afterSeq, limit], rowMode: 'array' })
+    return rows
+  }
+
   async searchExchanges (query: ExchangeQuery): Promise<ExchangeSummary[]> {
     const sql = searchSql(query)
     return (await this.pool.query(sql.text, sql.params)).rows.map(summaryRow)

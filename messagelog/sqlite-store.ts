@@ -41,7 +41,7 @@ export class SqliteLogStore implements LogStore {
   private constructor (db: DatabaseSync, writer: Worker, file: string, opts: LogStoreOptions) {
     this.db = db
     this.location = { kind: 'embedded', file }
-    this.reader = new SqliteLogReader(db)
+    this.reader = new SqliteLogReader(db, file)
     this.writer = writer
     this.batchMax = opts.batchMax ?? 256
     this.group = new GroupCommit(items => this.writeGroup(items), { windowMs: opts.windowMs ?? 0, depth: 2 })
@@ -124,6 +124,8 @@ export class SqliteLogStore implements LogStore {
 
   scan (afterSeq: number, limit: number): Promise<StoredRecord[]> { return this.reader.scan(afterSeq, limit) }
 
+  scanRows (afterSeq: number, limit: number): Promise<unknown[][]> { return this.reader.scanRows(afterSeq, limit) }
+
   extent (): Promise<{ first: number; last: number } | undefined> { return this.reader.extent() }
 
   async searchExchanges (query: ExchangeQuery): Promise<ExchangeSummary[]> {
@@ -176,17 +178,22 @@ export class SqliteLogStore implements LogStore {
  * them thousands of times): the store's own, or a read-only one a verification thread opens.
  */
 export class SqliteLogReader {
+  readonly kind = 'embedded'
+  readonly location: LogLocation
   private readonly db: DatabaseSync
   private readonly statements = new Map<string, StatementSync>()
   /** Certificates by fingerprint, read once per connection: thousands of batch signatures share a few. */
   private readonly certificates = new Map<string, string>()
-  constructor (db: DatabaseSync) { this.db = db }
+  constructor (db: DatabaseSync, file: string) {
+    this.db = db
+    this.location = { kind: 'embedded', file }
+  }
 
-  /** A read-only connection to an existing log file. */
+  /** A read-only connection to an existing log file (no writer thread, no schema changes). */
   static open (file: string): SqliteLogReader {
     const db = new DatabaseSync(file, { readOnly: true })
     db.exec('PRAGMA busy_timeout = 5000;')
-    return new SqliteLogReader(db)
+    return new SqliteLogReader(db, file)
   }
 
   private statement (sql: string): StatementSync {
@@ -222,13 +229,18 @@ export class SqliteLogReader {
   }
 
   async scan (afterSeq: number, limit: number): Promise<StoredRecord[]> {
+    return (await this.scanRows(afterSeq, limit)).map(arrayRecord)
+  }
+
+  /** scan's rows as read: arrays of the RECORD_COLUMNS in their order (what a verification walks). */
+  async scanRows (afterSeq: number, limit: number): Promise<unknown[][]> {
     let scan = this.statements.get('scan')
     if (scan === undefined) {
       scan = this.db.prepare(`SELECT ${RECORD_COLUMNS.map(c => c[1]).join(', ')} FROM ura_log_records WHERE seq > ? ORDER BY seq LIMIT ?`)
       scan.setReturnArrays(true)
       this.statements.set('scan', scan)
     }
-    return (scan.all(afterSeq, limit) as unknown as unknown[][]).map(arrayRecord)
+    return scan.all(afterSeq, limit) as unknown as unknown[][]
   }
 
   async extent (): Promise<{ first: number; last: number } | undefined> {

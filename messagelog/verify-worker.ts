@@ -1,37 +1,41 @@
 /**
- * One range of the message log verified in a worker thread (see verify-log.ts): opens the store
- * read-only by its location, walks the range, reports progress a page at a time and, at the end,
- * the walk the main thread joins to its neighbours.
+ * A verification thread (see verify-log.ts): started ahead, it loads its modules and waits for its
+ * job; then it opens the store by its location (the embedded log read-only), claims chunks of the
+ * log from the counter it shares with the other threads, walks each, and sends each chunk's walk —
+ * and progress a page at a time — to the main thread, which joins them.
  */
-import { parentPort, workerData } from 'node:worker_threads'
+import { once } from 'node:events'
+import { parentPort } from 'node:worker_threads'
 import { anchorsOnly } from '../certs/verifier.ts'
-import type { LogLocation } from './store.ts'
-import { recordProblems, SignatureCache, verifyRange, type RangeWalk } from './verify.ts'
-import type { StoredRecord } from './record.ts'
+import { SignatureCache, verifyRange } from './verify.ts'
+import { chunkBounds, ChunkClaims, rowSource, walkFoundBad, type ChunkMessage, type WorkerJob } from './verify-chunks.ts'
+import { RowChecker, type LogRow } from './verify-rows.ts'
 
-export interface RangeJob {
-  location: LogLocation
-  /** PEM CA certificates to trust; absent: chains checked for consistency only. */
-  anchors?: string[]
-  after: number
-  upTo: number
-  pageSize: number
-}
-export type RangeMessage = { progress: number } | { walk: RangeWalk<Pick<StoredRecord, 'seq' | 'messageId'>> }
-
-const job = workerData as RangeJob
 const port = parentPort!
-// Only the store this log is in: the other's modules would only slow the thread's start.
+// The embedded store's modules load while the job is awaited; PostgreSQL's only when the log is there.
+const embedded = import('./sqlite-store.ts')
+embedded.catch(() => {}) // seen when awaited, for an embedded log
+const [{ job }] = await once(port, 'message') as [WorkerJob]
 const store = job.location.kind === 'embedded'
-  ? (await import('./sqlite-store.ts')).SqliteLogReader.open(job.location.file)
+  ? (await embedded).SqliteLogReader.open(job.location.file)
   : await (await import('./pg-store.ts')).PgLogStore.open(job.location.url)
 try {
+  const rows = rowSource(store)
   const cache = new SignatureCache(job.anchors === undefined ? {} : { trust: anchorsOnly(job.anchors) })
-  const walk = await verifyRange(store, recordProblems, cache, job.after, job.upTo, progress => { port.postMessage({ progress } satisfies RangeMessage) }, job.pageSize)
-  // Only what the main thread reports of a bad record: its sequence number and message id.
-  const slim = <T extends { record: StoredRecord }>(x: T | undefined) => x === undefined ? undefined : { ...x, record: { seq: x.record.seq, messageId: x.record.messageId } }
-  const { first, firstBad, ...rest } = walk
-  port.postMessage({ walk: { ...rest, ...(first === undefined ? {} : { first: slim(first)! }), ...(firstBad === undefined ? {} : { firstBad: slim(firstBad)! }) } } satisfies RangeMessage)
+  const checker = new RowChecker()
+  const problemsOf = checker.problems.bind(checker)
+  const claims = new ChunkClaims(job.claims)
+  const progress = (n: number): void => { port.postMessage({ progress: n } satisfies ChunkMessage) }
+  for (let i = claims.claim(); i >= 0; i = claims.claim()) {
+    const { after, upTo } = chunkBounds(job.after, job.span, job.chunks, i)
+    const walk = await verifyRange(rows, problemsOf, cache, after, upTo, progress, job.pageSize)
+    if (walkFoundBad(walk)) claims.bad(i)
+    // Only what the main thread reports of a bad record: its sequence number and message id.
+    const slim = <T extends { record: LogRow }>(x: T | undefined) => x === undefined ? undefined : { ...x, record: { seq: x.record.seq, messageId: x.record.messageId } }
+    const { first, firstBad, ...rest } = walk
+    port.postMessage({ chunk: i, walk: { ...rest, ...(first === undefined ? {} : { first: slim(first)! }), ...(firstBad === undefined ? {} : { firstBad: slim(firstBad)! }) } } satisfies ChunkMessage)
+  }
+  port.postMessage({ finished: true } satisfies ChunkMessage)
 } finally {
   await store.close()
 }

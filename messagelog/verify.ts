@@ -127,8 +127,9 @@ export async function verifyRange<R extends ChainedRecord> (source: Pick<ChainSo
   const sigIds = new Set<string>()
   let prev: ChainAnchor | undefined
   let cursor = after
-  for (;;) {
-    const page = await source.scan(cursor, pageSize)
+  while (cursor < upTo) {
+    // No more rows than the range can hold (fewer are read when some are missing).
+    const page = await source.scan(cursor, Math.min(pageSize, upTo - cursor))
     if (page.length === 0) break
     let walked = 0
     const fresh = source.signatures === undefined ? [] : [...new Set(page.filter(r => !cache.has(r.signatureId)).map(r => r.signatureId))]
@@ -217,7 +218,7 @@ export async function verifyChain<R extends ChainedRecord> (source: ChainSource<
 }
 
 /** Walks the whole message log in order: chain links, sequence, proofs, signatures. Stops at the first bad record. */
-export async function verifyStore (store: LogStore, opts: VerifyOptions = {}, pageSize = 1000, onProgress?: OnProgress): Promise<StoreVerdict> {
+export async function verifyStore (store: Pick<LogStore, 'anchor' | 'scan' | 'signature'> & Pick<ChainSource<StoredRecord>, 'signatures'>, opts: VerifyOptions = {}, pageSize = 1000, onProgress?: OnProgress): Promise<StoreVerdict> {
   return storeVerdict(await verifyChain<StoredRecord>(store, recordProblems, opts, pageSize, onProgress))
 }
 

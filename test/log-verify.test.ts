@@ -1,8 +1,9 @@
 /**
- * `ura log verify` on long logs: the log cut into ranges verified in worker threads gives exactly the
- * verdict of the one-thread walk (tampering at and across range boundaries included), on both
- * stores; progress counts every record; the command prints progress lines off a terminal and none
- * with `--quiet`.
+ * `ura log verify` on long logs: the log cut into chunks verified in worker threads gives exactly the
+ * verdict of the reference one-thread walk, verifyStore (tampering at and across chunk boundaries
+ * included), on both stores; records checked the fast way on their rows (verify-rows.ts) are
+ * reported exactly as the reference reports them, whatever the fast path remembered of their batch;
+ * progress counts every record; the command prints progress lines off a terminal and none with `--quiet`.
  */
 import { execFile } from 'node:child_process'
 import { cpSync, readFileSync, writeFileSync } from 'node:fs'
@@ -10,18 +11,24 @@ import { mkdtemp } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import t, { type Test } from 'tap'
-import { BatchSigner } from '../certs/batch-signer.ts'
+import type { ProofStep } from '../certs/merkle.ts'
 import { anchorsOnly } from '../certs/verifier.ts'
 import { DEMO_CONFIG_DIR } from '../config/defaults.ts'
 import { PgLogStore } from '../messagelog/pg-store.ts'
 import { SigningRecorder } from '../messagelog/recorder.ts'
 import { SqliteLogStore } from '../messagelog/sqlite-store.ts'
 import type { LogStore } from '../messagelog/store.ts'
-import { verifyLog } from '../messagelog/verify-log.ts'
-import { verifyStore } from '../messagelog/verify.ts'
+import { verifyLog, VerifyWorkers } from '../messagelog/verify-log.ts'
+import { chainHash, recordLeaf } from '../messagelog/record.ts'
+import { arrayRecord, RECORD_COLUMNS } from '../messagelog/store.ts'
+import { recordProblems, SignatureCache, verifyStore } from '../messagelog/verify.ts'
+import { LogRow, RowChecker } from '../messagelog/verify-rows.ts'
 import { logExchange } from './support/message-log.ts'
 import { scratchDatabase } from './support/postgres.ts'
 import { testSigningKeys } from './support/signing.ts'
+
+// Every case walks a fresh log several ways, on both stores: more than the default time on a busy machine.
+t.setTimeout(300_000)
 
 const URA = resolve(import.meta.dirname, '../cli/main.ts')
 const CLIENT = 'AL-DEV/GOV/K11503002N/e-albania'
@@ -39,7 +46,7 @@ async function fill (store: LogStore): Promise<void> {
   }
 }
 
-/** Tampering, each on a fresh log of 60 records; with 3 ranges of 20, records 21 and 41 start a range. */
+/** Tampering, each on a fresh log of 60 records; with 3 chunks of 20, records 21 and 41 start a chunk. */
 const tampers: Array<{ name: string; sql: string[] }> = [
   { name: 'sound', sql: [] },
   { name: 'the first record of the second range deleted', sql: ['DELETE FROM ura_log_records WHERE seq = 21'] },
@@ -51,6 +58,9 @@ const tampers: Array<{ name: string; sql: string[] }> = [
   { name: 'its chain hash altered', sql: ["UPDATE ura_log_records SET hash = 'x' WHERE seq = 20"] },
   { name: 'a body altered in the third range', sql: ["UPDATE ura_log_records SET body = $1 WHERE seq = (SELECT MIN(seq) FROM ura_log_records WHERE seq > 45 AND body IS NOT NULL)"] },
   { name: 'two bad records: the earlier wins', sql: ["UPDATE ura_log_records SET path = '/x' WHERE seq = 50", "UPDATE ura_log_records SET path = '/x' WHERE seq = 30"] },
+  // The last (topmost) step of a proof, shared with the batch's records walked before it: its sibling's first character changed.
+  { name: 'an upper proof step altered inside a batch', sql: [`UPDATE ura_log_records SET proof = substr(proof, 1, length(proof) - 91) || CASE WHEN substr(proof, length(proof) - 90, 1) = 'A' THEN 'B' ELSE 'A' END || substr(proof, length(proof) - 89)
+    WHERE seq = (SELECT MIN(r.seq) FROM ura_log_records r WHERE r.seq > 30 AND length(r.proof) >= 195 AND EXISTS (SELECT 1 FROM ura_log_records o WHERE o.signature_id = r.signature_id AND o.seq < r.seq))`] },
 ]
 
 async function suite (t: Test, name: string, fresh: () => Promise<Store>): Promise<void> {
@@ -61,8 +71,15 @@ async function suite (t: Test, name: string, fresh: () => Promise<Store>): Promi
       for (const sql of c.sql) await store.exec(sql, ...(sql.includes('$1') ? [Buffer.from('{}')] : []))
       const one = await verifyStore(store, { trust })
       let progressed = 0
-      const threaded = await verifyLog(store, { trust }, { threads: 3, parallelFrom: 0, pageSize: 7, onProgress: n => { progressed += n } })
-      t.same(threaded, one, `${name}, ${c.name}: threads and one thread agree (${one.ok ? 'sound' : `record ${one.firstBad?.seq}: ${one.firstBad?.problems.join(' | ')}`})`)
+      const threaded = await verifyLog(store, { trust }, { threads: 3, parallelFrom: 0, pageSize: 7, chunkSize: 20, onProgress: n => { progressed += n } })
+      t.same(threaded, one, `${name}, ${c.name}: threads and the reference agree (${one.ok ? 'sound' : `record ${one.firstBad?.seq}: ${one.firstBad?.problems.join(' | ')}`})`)
+      t.same(await verifyLog(store, { trust }, { threads: 1 }), one, `${name}, ${c.name}: one thread, rows checked the fast way, agrees`)
+      const ahead = VerifyWorkers.start(2)
+      try {
+        t.same(await verifyLog(store, { trust }, { workers: ahead, parallelFrom: 0, pageSize: 5 }), one, `${name}, ${c.name}: two threads started ahead, claiming small chunks, agree`)
+      } finally {
+        await ahead.close()
+      }
       t.equal(one.ok, c.sql.length === 0, `${name}, ${c.name}: ${c.sql.length === 0 ? 'sound' : 'detected'}`)
       if (one.ok) {
         t.equal(one.records, 60)
@@ -94,6 +111,84 @@ t.test('PostgreSQL log: ranges in worker threads give the one-thread verdict', a
   for (let i = 0; i < tampers.length; i++) urls.push((await scratchDatabase(t, `ura_test_log_verify_${i}`)).url)
   let n = 0
   await suite(t, 'postgres', () => PgLogStore.open(urls[n++]))
+})
+
+t.test('rows checked the fast way: every tampering reported as the reference reports it, for that record', async t => {
+  const dir = await mkdtemp(join(tmpdir(), 'ura-log-verify-rows-'))
+  const store = await SqliteLogStore.open(join(dir, 'rows.sqlite'))
+  t.teardown(() => store.close())
+  // 12 exchanges at a time: batches of 12 requests and 12 responses, proofs of up to 4 steps.
+  const recorder = new SigningRecorder(store, keys)
+  for (let i = 0; i < 48; i += 12) {
+    await Promise.all(Array.from({ length: 12 }, (_, j) => logExchange(recorder, { client: CLIENT, service: SERVICE, at: new Date(Date.now() - (96 - i - j) * 1000), keepBody: (i + j) % 3 === 0 })))
+  }
+  const col = (f: string): number => RECORD_COLUMNS.findIndex(c => c[0] === f)
+  const rows = await store.scanRows(0, 1000)
+  const cache = new SignatureCache({ trust })
+  const headers = new Map<string, Awaited<ReturnType<typeof cache.check>>>()
+  for (const r of rows) {
+    const id = r[col('signatureId')] as string
+    if (!headers.has(id)) headers.set(id, cache.check(await store.signature(id), id))
+  }
+  const headerOf = (r: unknown[]) => headers.get(r[col('signatureId')] as string)!
+  const reference = (r: unknown[]): string[] => recordProblems(arrayRecord(r), headerOf(r))
+
+  const sound = new RowChecker()
+  for (const r of rows) t.same(sound.problems(new LogRow(r), headerOf(r)), [], `record ${String(r[0])} sound`)
+  const steps = rows.reduce((n, r) => n + (JSON.parse(r[col('proof')] as string) as unknown[]).length, 0)
+  t.equal(sound.stats.slow, 0, 'a sound log: every record the fast way')
+  t.ok(sound.stats.nodes < steps / 2, `each batch's tree hashed about once (${sound.stats.nodes} inner nodes hashed for ${steps} proof steps)`)
+
+  // Records with a proof of 3 steps or more that are not the first of their batch: their upper steps are shared with records before them.
+  const targets = rows.filter((r, i) => (r[col('proof')] as string).length >= 292 && rows.slice(0, i).some(o => o[col('signatureId')] === r[col('signatureId')]))
+  t.ok(targets.length >= 4, `${targets.length} records to tamper with`)
+  const flip = (c: string): string => c === 'A' ? 'B' : 'A'
+  const proofOf = (r: unknown[]): Array<[string, string]> => JSON.parse(r[col('proof')] as string) as Array<[string, string]>
+  const withProof = (r: unknown[], proof: string): unknown[] => r.map((v, i) => i === col('proof') ? proof : v)
+  const mutations: Array<{ name: string; detected: boolean; change (r: unknown[]): unknown[] }> = [
+    ...[0, 1, 2].map(j => ({ name: `step ${j}'s sibling altered`, detected: true, change: (r: unknown[]) => withProof(r, JSON.stringify(proofOf(r).map((s, k) => k === j ? [s[0], flip(s[1][0]) + s[1].slice(1)] : s))) })),
+    ...[0, 2].map(j => ({ name: `step ${j}'s side turned round`, detected: true, change: (r: unknown[]) => withProof(r, JSON.stringify(proofOf(r).map((s, k) => k === j ? [s[0] === 'L' ? 'R' : 'L', s[1]] : s))) })),
+    { name: 'the top step dropped', detected: true, change: r => withProof(r, JSON.stringify(proofOf(r).slice(0, -1))) },
+    { name: 'no proof at all', detected: true, change: r => withProof(r, '[]') },
+    {
+      name: 'a sibling in base64 that is not canonical (the same bytes)',
+      detected: true,
+      change: r => withProof(r, JSON.stringify(proofOf(r).map((s, k) => k === 1 ? [s[0], s[1].slice(0, 85) + String.fromCharCode(s[1].charCodeAt(85) + 1) + '=='] : s))),
+    },
+    { name: 'the proof re-spaced (the same proof once parsed)', detected: false, change: r => withProof(r, JSON.stringify(proofOf(r), null, 1)) },
+    {
+      name: 'the top step altered and the chain hash recomputed',
+      detected: true,
+      change: r => {
+        const proof = proofOf(r).map((s, k, all) => k === all.length - 1 ? [s[0], flip(s[1][0]) + s[1].slice(1)] as [string, string] : s)
+        const x = arrayRecord(r)
+        return r.map((v, i) => i === col('proof') ? JSON.stringify(proof) : i === col('hash') ? chainHash(x.seq, x.prevHash, recordLeaf(x), x.signatureId, proof as ProofStep[]) : v)
+      },
+    },
+    { name: 'the status as text (the same number)', detected: false, change: r => r.map((v, i) => i === col('status') && v !== null ? String(v) : v) },
+    { name: 'the path altered', detected: true, change: r => r.map((v, i) => i === col('path') ? '/x' : v) },
+    { name: 'the previous hash with a quote', detected: true, change: r => r.map((v, i) => i === col('prevHash') ? `"${String(v)}` : v) },
+    { name: 'the signer altered', detected: true, change: r => r.map((v, i) => i === col('signer') ? 'AL-DEV/GOV/L01417001D' : v) },
+    { name: 'a body where none was kept', detected: true, change: r => r.map((v, i) => i === col('body') ? Buffer.from('{}') : v) },
+  ]
+  for (const m of mutations) {
+    const mismatches: string[] = []
+    let detected = 0
+    for (const target of targets) {
+      const bad = m.change(target)
+      const expected = reference(bad)
+      if (expected.length > 0) detected++
+      // Checked after the batch's sound records (all it remembers of the batch), and before them.
+      const after = new RowChecker()
+      for (const r of rows) if (r !== target) after.problems(new LogRow(r), headerOf(r))
+      const before = new RowChecker()
+      const got = [after.problems(new LogRow(bad), headerOf(bad)), before.problems(new LogRow(bad), headerOf(bad))]
+      for (const r of rows) if (r !== target && before.problems(new LogRow(r), headerOf(r)).length > 0) mismatches.push(`record ${String(r[0])} no longer sound after the tampered one`)
+      for (const g of got) if (JSON.stringify(g) !== JSON.stringify(expected)) mismatches.push(`record ${String(target[0])}: ${g.join(' | ')} ≠ ${expected.join(' | ')}`)
+    }
+    t.same(mismatches, [], `${m.name}: the reference's problems, for that record`)
+    t.equal(detected, m.detected ? targets.length : 0, `${m.name}: ${m.detected ? 'detected' : 'sound'} for the reference too`)
+  }
 })
 
 function ura (...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
