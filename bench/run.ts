@@ -21,7 +21,7 @@ import { parseArgs } from 'node:util'
 import { Keystore } from '../certs/keystore.ts'
 import { BENCH_PASSPHRASE, writeBenchConfig } from './fixtures.ts'
 import { makeBenchPki } from './pki.ts'
-import { deliveryJobs, startProcess, startRole, threadCpuSeconds, withRss, type Proc } from './procs.ts'
+import { deliveryJobs, rssMb, startProcess, startRole, threadCpuSeconds, withRss, type Proc } from './procs.ts'
 import { hasWrk, probe, runLoad, type ClientTls, type LoadResult, type ProbeResult } from './load.ts'
 import { scenarios, type Scenario } from './scenarios.ts'
 import { describeFanout, runFanout, type FanoutResult } from './fanout.ts'
@@ -107,6 +107,9 @@ interface Row {
   target: string
   load: LoadResult
   rounds: number[]
+  /** The process's RSS once it was ready, before any load: code, compiled schemas, the heap it started with. */
+  startRssMb: number
+  /** Highest RSS sampled (every 200 ms) during the measured rounds; a process keeps most of it afterwards. */
   peakRssMb: number
   /** CPU time the target process spent per request (µs), over all rounds: steadier than req/s on a busy machine. */
   cpuUsPerRequest: number
@@ -157,6 +160,8 @@ async function measureRounds (scenario: Scenario, procs: Array<[string, Proc]>, 
   // An async ura is loaded and then waited for until its backlog is delivered (the delivery work is
   // part of its cost: its CPU counts, and it must not spill into the next target's round).
   const settles = (target: string): boolean => target === 'ura' && scenario.asyncDelivery === true
+  const startRss = new Map<string, number>()
+  for (const [target, proc] of procs) startRss.set(target, await rssMb(proc.child.pid!))
   for (const [target, proc] of procs) {
     const before = settles(target) ? await deliveryJobs(proc.url, 'svc.') : undefined
     await runLoad(proc.url, reqFor(target), scenario.connections, Math.min(2, seconds), generator, tls) // warm-up: JIT, pools
@@ -185,7 +190,7 @@ async function measureRounds (scenario: Scenario, procs: Array<[string, Proc]>, 
     const cpuUsByThread: Record<string, number> = {}
     for (const r of list) for (const [kind, sec] of Object.entries(r.threads)) cpuUsByThread[kind] = (cpuUsByThread[kind] ?? 0) + 1e6 * sec / requests
     const backlog = list.flatMap(r => r.backlog === undefined ? [] : [r.backlog])
-    return { scenario: scenario.name, target, load: median.load, rounds: list.map(r => Math.round(r.load.rps)), peakRssMb: Math.max(...list.map(r => r.peak)), cpuUsPerRequest, cpuUsByThread, ...(backlog.length === 0 ? {} : { backlog }) }
+    return { scenario: scenario.name, target, load: median.load, rounds: list.map(r => Math.round(r.load.rps)), startRssMb: startRss.get(target)!, peakRssMb: Math.max(...list.map(r => r.peak)), cpuUsPerRequest, cpuUsByThread, ...(backlog.length === 0 ? {} : { backlog }) }
   })
 }
 
@@ -228,7 +233,7 @@ async function main (): Promise<void> {
             row.halfLoad = await probe(proc.url, row.target === 'ura' ? s.ura : s.upstream, rate, seconds)
           }
           const direct = await probe(provider.url, s.upstream, rate, seconds)
-          mine.push({ scenario: s.name, target: 'provider (direct)', load: { generator, requests: 0, rps: NaN, p50Ms: NaN, p99Ms: NaN, errors: 0, non2xx: 0 }, rounds: [], peakRssMb: NaN, cpuUsPerRequest: NaN, halfLoad: direct })
+          mine.push({ scenario: s.name, target: 'provider (direct)', load: { generator, requests: 0, rps: NaN, p50Ms: NaN, p99Ms: NaN, errors: 0, non2xx: 0 }, rounds: [], startRssMb: NaN, peakRssMb: NaN, cpuUsPerRequest: NaN, halfLoad: direct })
         }
       } finally {
         for (const [, proc] of procs) await proc.stop()
@@ -275,6 +280,11 @@ function report (s: Scenario, rows: Row[], all: Row[]): void {
   if (byThread.length > 1) say(`  ura CPU µs/req by thread: ${byThread.map(([kind, us]) => `${kind} ${fmt(us)}`).join(', ')}`)
   if (s.target !== undefined && ura?.ratio !== undefined) {
     say(`  ura / bare = ${ura.ratio.toFixed(2)} in req/s, ${ura.cpuRatio!.toFixed(2)} in CPU per request (target ≥ ${s.target.toFixed(2)}: ${ura.ratio >= s.target ? 'met' : 'NOT met'} / ${ura.cpuRatio! >= s.target ? 'met' : 'NOT met'})`)
+  }
+  if (s.rssGoalMb !== undefined && ura !== undefined) {
+    const bare = rows.find(r => r.target === 'bare')
+    const mb = (r: Row): string => `${fmt(r.peakRssMb)} MB (${fmt(r.startRssMb)} MB at start)`
+    say(`  peak RSS under this load: ura ${mb(ura)}${bare === undefined ? '' : `, bare proxy ${mb(bare)}`} (goal for ura ≤ ${s.rssGoalMb} MB: ${ura.peakRssMb <= s.rssGoalMb ? 'met' : 'NOT met'})`)
   }
   if (ura?.backlog !== undefined) {
     for (const [i, b] of ura.backlog.entries()) {

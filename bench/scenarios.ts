@@ -24,6 +24,8 @@ export interface Scenario {
   durationScale?: number
   /** Minimum ratio to the bare proxy the project aims at (reported, not enforced). */
   target?: number
+  /** Highest RSS ura should reach under this load (MB); the row then says what ura and the bare proxy reach. */
+  rssGoalMb?: number
   /** Also measure the latency ura adds at half of its own maximum rate. */
   halfLoad?: boolean
   /** ura signs every record with member keys of this type and keeps them in the embedded durable log. */
@@ -73,6 +75,7 @@ export const scenarios: Scenario[] = [
     connections: 1000,
     ura: REST_JSON,
     upstream: UPSTREAM_JSON,
+    rssGoalMb: 200,
   },
   {
     name: 'rest-50mb',

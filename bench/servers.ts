@@ -17,18 +17,17 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import Fastify from 'fastify'
 import { Pool } from 'undici'
-import { loadConfig } from '../config/load.ts'
-import { buildGateway } from '../gateway/server.ts'
-import { logDestination } from '../gateway/ops/process-log.ts'
-import { openMessageLog, type MessageLog } from '../messagelog/index.ts'
-import { openDelivery, type DeliveryStores } from '../delivery/index.ts'
+import type { MessageLog } from '../messagelog/index.ts'
+import type { DeliveryStores } from '../delivery/index.ts'
 import type { GatewayTls } from '../gateway/edge/tls.ts'
-import { Keystore } from '../certs/keystore.ts'
-import { keystoreSigningKeys } from '../certs/keystore-signer.ts'
-import { TrustStore } from '../certs/trust-store.ts'
-import { seedRegistryStore } from '../registry/node-store.ts'
-import { openRegistryStore } from '../registry/store/index.ts'
+import type { Keystore } from '../certs/keystore.ts'
 import { BENCH_PASSPHRASE, JSON_BODY, PROVIDER_PATHS, SOAP_RESPONSE } from './fixtures.ts'
+
+// ura's own modules are loaded by the roles that use them (the `ura` role, the bare proxy on TLS
+// for the node's key): the provider and the bare proxy stay the minimal processes they stand for,
+// and their RSS holds no code or compiled schemas of ura's.
+const keystoreOf = async (dataDir: string): Promise<Keystore> =>
+  new (await import('../certs/keystore.ts')).Keystore(dataDir, { passphrase: BENCH_PASSPHRASE })
 
 async function provider (): Promise<string> {
   const server = createServer((req, res) => {
@@ -62,7 +61,7 @@ async function bare (providerUrl: string, requestBytes: number, dataDir?: string
   const pool = new Pool(providerUrl, { connections: 64, pipelining: 1, keepAliveTimeout: 30_000 })
   // On TLS: the ura node's own key and certificate, and the same handshake (a client certificate is
   // asked for, OpenSSL rejects nobody), so the only difference left is what happens per request.
-  const tls = dataDir === undefined ? undefined : new Keystore(dataDir, { passphrase: BENCH_PASSPHRASE }).nodeTls()
+  const tls = dataDir === undefined ? undefined : (await keystoreOf(dataDir)).nodeTls()
   const https = tls === undefined ? null : { key: tls.key.export({ type: 'pkcs8', format: 'pem' }), cert: tls.certChainPem, requestCert: true, rejectUnauthorized: false, minVersion: 'TLSv1.2' as const }
   const app = Fastify({ logger: false, bodyLimit: requestBytes, keepAliveTimeout: 65_000, https })
   app.removeAllContentTypeParsers()
@@ -85,12 +84,16 @@ async function bare (providerUrl: string, requestBytes: number, dataDir?: string
 let closeRole: () => Promise<void> = async () => {}
 
 async function ura (configDir: string, dataDir?: string, transport?: string, log?: string, queue?: string): Promise<string> {
+  const [{ loadConfig }, { buildGateway }, { logDestination }, { openMessageLog }, { openDelivery }, { keystoreSigningKeys }, { TrustStore }, { seedRegistryStore }, { openRegistryStore }] = await Promise.all([
+    import('../config/load.ts'), import('../gateway/server.ts'), import('../gateway/ops/process-log.ts'), import('../messagelog/index.ts'), import('../delivery/index.ts'),
+    import('../certs/keystore-signer.ts'), import('../certs/trust-store.ts'), import('../registry/node-store.ts'), import('../registry/store/index.ts'),
+  ])
   const config = await loadConfig(configDir)
   let tls: GatewayTls | undefined
   let messageLog: MessageLog | undefined
   let delivery: DeliveryStores | undefined
   if (dataDir !== undefined) {
-    const keystore = new Keystore(dataDir, { passphrase: BENCH_PASSPHRASE })
+    const keystore = await keystoreOf(dataDir)
     const trust = TrustStore.load(keystore.paths)
     if (transport === 'tls') tls = { ...keystore.nodeTls(), trust }
     // Members sign with their keys from the data directory; records go to the embedded log there.
