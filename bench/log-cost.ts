@@ -6,7 +6,10 @@
  * the CPU per exchange by thread (main, the log writer, libuv's pool, V8's helpers), which stays
  * comparable on a busy machine where req/s does not: it shows what a change moved and what it removed.
  *
- *   npm run bench:log [-- --connections 50 --seconds 10 --keys ec-p256|rsa-2048 --store embedded|postgres]
+ * `--provider-ms N`: the provider's answer takes a random 0–N ms instead of one event-loop turn, so
+ * the connections fall out of step as they do behind a real provider (smaller commit groups).
+ *
+ *   npm run bench:log [-- --connections 50 --seconds 10 --keys ec-p256|rsa-2048 --store embedded|postgres --provider-ms 0]
  */
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -27,6 +30,7 @@ const { values } = parseArgs({
     seconds: { type: 'string', default: '10' },
     keys: { type: 'string', default: 'ec-p256' },
     store: { type: 'string', default: 'embedded' },
+    'provider-ms': { type: 'string', default: '0' },
   },
 })
 const connections = Number(values.connections)
@@ -35,6 +39,8 @@ const keyType = values.keys
 if (!Number.isInteger(connections) || connections < 1) throw new Error('--connections must be a whole number ≥ 1')
 if (!(seconds > 0)) throw new Error('--seconds must be a number > 0')
 if (keyType !== 'ec-p256' && keyType !== 'rsa-2048') throw new Error('--keys must be ec-p256 or rsa-2048')
+const providerMs = Number(values['provider-ms'])
+if (!(providerMs >= 0)) throw new Error('--provider-ms must be a number ≥ 0')
 if (values.store !== 'embedded' && values.store !== 'postgres') throw new Error('--store must be embedded or postgres')
 
 const CLIENT_MEMBER = 'AL-DEV/GOV/K11503002N'
@@ -70,7 +76,7 @@ async function connection (): Promise<void> {
     const n = next++
     const started = performance.now()
     await recorder.record(content('request', n), body, false)
-    await new Promise(resolve => setImmediate(resolve))
+    await new Promise(resolve => providerMs === 0 ? setImmediate(resolve) : setTimeout(resolve, Math.random() * providerMs))
     await recorder.record(content('response', n), body, false)
     latencies.push(performance.now() - started)
   }
@@ -95,7 +101,7 @@ const groups = store.stats.groups - groups0.groups
 const records = store.stats.records - groups0.records
 const byThread = Object.entries(cpu1).map(([kind, s]) => [kind, (s - (cpu0[kind] ?? 0)) * 1e6 / exchanges] as const).filter(([, us]) => us >= 0.5).sort((a, b) => b[1] - a[1])
 const total = byThread.reduce((n, [, us]) => n + us, 0)
-console.log(`message log, ${values.store}, ${keyType} keys, ${connections} connections, ${seconds} s`)
+console.log(`message log, ${values.store}, ${keyType} keys, ${connections} connections, ${seconds} s${providerMs === 0 ? '' : `, provider answers in 0–${providerMs} ms`}`)
 console.log(`  ${Math.round(exchanges / elapsed).toLocaleString('en-US')} exchanges/s (2 records each); both records p50 ${at(0.5)} ms, p99 ${at(0.99)} ms; ${(records / groups).toFixed(1)} records per commit group`)
 console.log(`  CPU per exchange ${total.toFixed(0)} µs: ${byThread.map(([kind, us]) => `${kind} ${us.toFixed(0)}`).join(', ')}`)
 console.log('  (CPU ticks are 10 ms: short runs round; this process also runs the virtual connections, ≈ 8 µs per exchange on main)')

@@ -16,7 +16,7 @@
  */
 import { randomBytes, type KeyObject } from 'node:crypto'
 import { buildTree, type ProofStep } from './merkle.ts'
-import { algorithmFor, signAsync, type SignatureAlgorithm } from './signature.ts'
+import { algorithmFor, signAsync, signHere, type SignatureAlgorithm } from './signature.ts'
 
 /** A member's e-seal: its private signing key and certificate chain (PEM, leaf first). */
 export interface SigningIdentity {
@@ -182,14 +182,16 @@ export class BatchSigner {
 /**
  * One batch signature over `leaves` with `identity`'s key: the Merkle root in a signed header, and
  * every leaf's inclusion proof. The key is used on libuv's thread pool, so an RSA signature does not
- * stall the thread that asked for it.
+ * stall the thread that asked for it — unless `ecdsaHere` and the key is an ECDSA key: then in this
+ * thread (the log's writer, which would only wait for the pool).
  */
-export async function signLeaves (memberId: string, identity: SigningIdentity, leaves: Buffer[]): Promise<SignedLeaves> {
+export async function signLeaves (memberId: string, identity: SigningIdentity, leaves: Buffer[], ecdsaHere = false): Promise<SignedLeaves> {
   const alg = algorithmFor(identity.key)
   const { root, proofs } = buildTree(leaves)
   const header: BatchHeader = { format: 'ura-batch/1', alg, signer: memberId, time: new Date().toISOString(), root: root.toString('base64'), count: leaves.length }
   const text = JSON.stringify(header)
-  const value = await signAsync(alg, Buffer.from(text, 'utf8'), identity.key)
+  const data = Buffer.from(text, 'utf8')
+  const value = ecdsaHere && alg !== 'RSASSA-PSS-SHA512' ? signHere(alg, data, identity.key) : await signAsync(alg, data, identity.key)
   return { signature: { id: timeOrderedId(), header: text, value: value.toString('base64'), chain: identity.chain }, proofs }
 }
 
