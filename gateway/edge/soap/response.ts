@@ -6,18 +6,23 @@
 import { XmlDocument, XmlElement } from 'libxml2-wasm'
 import { XRoadError } from '../../../protocol/errors.ts'
 import { clientKey, serviceText } from '../../../protocol/identifiers.ts'
+import type { HookElement } from '../../../schemas/xsd-hooks.ts'
 import { scannedBody } from './request.ts'
 import { childElements, envelopeParts, nsAttributes, parseXml, requestHashElement, xmlEscape } from '../../../protocol/soap/xml.ts'
 import { byteOffset, scanEnvelope, type EnvelopeScan } from './scan.ts'
 import { SOAP_ENV } from '../../../protocol/soap/namespaces.ts'
 import { NotSure } from './xml-text.ts'
+import { TextElement } from './text-element.ts'
 import { domFields, readXRoadHeader, type XRoadSoapHeader } from '../../../protocol/soap/xroad-header.ts'
 
 export interface ProviderSoapResponse {
   /** The Fault's code, normalised later for the log; undefined for a normal response. */
   faultCode?: string
-  /** The body's wrapper element, for XSD validation while the document is alive. */
-  withBody: <T>(use: (body: XmlElement) => T) => T
+  /**
+   * The body's wrapper element, for XSD validation while the document is alive, and the same
+   * element read from the response's text when the answer is spliced (for the XSD hooks).
+   */
+  withBody: <T>(use: (body: XmlElement, text?: HookElement) => T) => T
   /** The response to send (UTF-8), built on demand. */
   build: () => Buffer
   dispose: () => void
@@ -61,7 +66,7 @@ export function responseFromBytes (doc: XmlDocument, bytes: Buffer, request: Ech
     throw err
   }
   const body = scannedBody(doc)
-  return { withBody: use => use(body), build: () => splice(bytes, scan, request), dispose: () => doc.dispose(), spliced: true }
+  return { withBody: use => use(body, TextElement.body(scan)), build: () => splice(bytes, scan, request), dispose: () => doc.dispose(), spliced: true }
 }
 
 function responseFromTree (doc: XmlDocument, bytes: Buffer, request: EchoSource): ProviderSoapResponse {

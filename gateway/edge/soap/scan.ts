@@ -44,18 +44,29 @@ export interface EnvelopeScan {
   /** Index of the Body start tag's '<'. */
   bodyStart: number
   /** The Body's one element. */
-  body: { ns: string; name: string }
+  body: BodyElement
+}
+
+/** The Body's one element: its name, and where it lies for a reader of its content. */
+export interface BodyElement {
+  ns: string
+  name: string
+  tag: StartTag
+  /** Declarations in scope inside it, its own included. */
+  scope: Scope | undefined
+  /** Index of its end tag's '<' (of the index after its start tag when it is empty). */
+  contentEnd: number
 }
 
 /** In-scope namespace declarations: one frame per element that declares any, innermost first. */
-interface Scope {
+export interface Scope {
   readonly decls: ReadonlyArray<readonly [prefix: string, uri: string]>
   readonly parent: Scope | undefined
 }
 
 const XML_NS = 'http://www.w3.org/XML/1998/namespace'
 
-function lookup (scope: Scope | undefined, prefix: string): string | undefined {
+export function lookup (scope: Scope | undefined, prefix: string): string | undefined {
   for (let s = scope; s !== undefined; s = s.parent) {
     for (const [p, uri] of s.decls) if (p === prefix) return uri
   }
@@ -65,7 +76,7 @@ function lookup (scope: Scope | undefined, prefix: string): string | undefined {
 const isDeclaration = (name: string): boolean => name === 'xmlns' || name.startsWith('xmlns:')
 
 /** The scope inside an element with these attributes. */
-function declare (scope: Scope | undefined, attrs: RawAttribute[]): Scope | undefined {
+export function declare (scope: Scope | undefined, attrs: RawAttribute[]): Scope | undefined {
   let decls: Array<readonly [string, string]> | undefined
   for (const a of attrs) {
     if (!isDeclaration(a.name)) continue
@@ -78,7 +89,7 @@ function declare (scope: Scope | undefined, attrs: RawAttribute[]): Scope | unde
 }
 
 /** Local name and namespace of a qualified element name. */
-function resolve (scope: Scope | undefined, qname: string): { ns: string; name: string } {
+export function resolve (scope: Scope | undefined, qname: string): { ns: string; name: string } {
   const colon = qname.indexOf(':')
   if (colon === -1) return { ns: lookup(scope, '') ?? '', name: qname }
   const prefix = qname.slice(0, colon)
@@ -137,17 +148,22 @@ class TextField implements HeaderField {
   }
 
   private attribute (local: string, ns: string): RawAttribute | undefined {
-    for (const a of this.attrs) {
-      if (isDeclaration(a.name)) continue
-      const colon = a.name.indexOf(':')
-      if ((colon === -1 ? a.name : a.name.slice(colon + 1)) !== local) continue
-      const prefix = colon === -1 ? '' : a.name.slice(0, colon)
-      const attrNs = prefix === '' ? '' : prefix === 'xml' ? XML_NS : lookup(this.scope, prefix)
-      if (attrNs === undefined) throw new NotSure(`attribute ${a.name}`)
-      if (attrNs === ns) return a
-    }
-    return undefined
+    return findAttribute(this.attrs, this.scope, local, ns)
   }
+}
+
+/** The attribute `{ns}local` ('' for no namespace) among an element's, with `scope` in force there. */
+export function findAttribute (attrs: RawAttribute[], scope: Scope | undefined, local: string, ns: string): RawAttribute | undefined {
+  for (const a of attrs) {
+    if (isDeclaration(a.name)) continue
+    const colon = a.name.indexOf(':')
+    if ((colon === -1 ? a.name : a.name.slice(colon + 1)) !== local) continue
+    const prefix = colon === -1 ? '' : a.name.slice(0, colon)
+    const attrNs = prefix === '' ? '' : prefix === 'xml' ? XML_NS : lookup(scope, prefix)
+    if (attrNs === undefined) throw new NotSure(`attribute ${a.name}`)
+    if (attrNs === ns) return a
+  }
+  return undefined
 }
 
 
@@ -198,9 +214,9 @@ function scanHeader (src: string, at: number, tag: StartTag, scope: Scope | unde
 }
 
 /** The Body's only element and the index after the Body; undefined unless there is exactly one. */
-function scanBody (src: string, tag: StartTag, scope: Scope | undefined): { element: { ns: string; name: string }; end: number } | undefined {
+function scanBody (src: string, tag: StartTag, scope: Scope | undefined): { element: BodyElement; end: number } | undefined {
   if (tag.empty) return undefined
-  let element: { ns: string; name: string } | undefined
+  let element: BodyElement | undefined
   let depth = 1
   let i = tag.end
   for (;;) {
@@ -216,12 +232,14 @@ function scanBody (src: string, tag: StartTag, scope: Scope | undefined): { elem
       const close = src.indexOf('>', lt)
       if (close === -1) return undefined
       if (--depth === 0) return element === undefined ? undefined : { element, end: close + 1 }
+      if (depth === 1) element!.contentEnd = lt
       i = close + 1
     } else if (depth === 1) {
       if (element !== undefined) return undefined // a second element
       const t = readStartTag(src, lt)
       if (t === undefined) return undefined
-      element = resolve(declare(scope, t.attrs), t.name)
+      const inner = declare(scope, t.attrs)
+      element = { ...resolve(inner, t.name), tag: t, scope: inner, contentEnd: t.end }
       if (!t.empty) depth++
       i = t.end
     } else {
@@ -254,7 +272,7 @@ function scan (src: string, contentStart: number, ascii: boolean): EnvelopeScan 
   const root = resolve(envScope, env.name)
   if (root.name !== 'Envelope' || root.ns !== SOAP_ENV) return undefined
   let header: HeaderScan | undefined
-  let body: { ns: string; name: string } | undefined
+  let body: BodyElement | undefined
   let bodyStart = -1
   i = env.end
   for (;;) {
