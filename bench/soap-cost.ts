@@ -40,7 +40,7 @@ const steps: Array<[string, () => void]> = [
   }],
   ['request: hash', () => { soapRequestHash(request) }],
   ['response: parse + dispose', () => parseXml(response, 'Server.ServerProxy.ServiceFailed.InvalidSoap').dispose()],
-  ['response: byte scan', () => { scanEnvelope(response) }],
+  ['response: byte scan', () => { scanEnvelope(response, { text: echo.headerXml, bytes: Buffer.from(echo.headerXml), namespaces: echo.headerNamespaces }) }],
   ['response: read (parse, scan, echo check)', () => readProviderResponse(response, echo).dispose()],
   ['response: + XSD and hooks', () => {
     const r = readProviderResponse(response, echo)

@@ -12,7 +12,7 @@
  */
 import { SOAP_ENV, XROAD_ID } from '../../../protocol/soap/namespaces.ts'
 import type { HeaderField } from '../../../protocol/soap/xroad-header.ts'
-import { BANG, BRACKET, QUESTION, SLASH, attributeValue, elementText, isSpace, NotSure, readStartTag, skipMisc, skipSpecial, tagEnd, utf8ContentStart, type RawAttribute, type StartTag } from './xml-text.ts'
+import { BANG, BRACKET, GT, LT, QUESTION, SLASH, attributeValue, elementText, isSpace, NotSure, readStartTag, skipMisc, skipSpecial, tagEnd, utf8ContentStart, type RawAttribute, type StartTag } from './xml-text.ts'
 
 /** Positions are indices into `EnvelopeScan.text`. */
 export interface HeaderScan {
@@ -27,6 +27,19 @@ export interface HeaderScan {
   /** Namespace declarations in scope at the Header, in libxml2's order (the Header's own first). */
   namespaces: () => Record<string, string>
   fields: HeaderField[]
+  /**
+   * The content is the request's Header content, character for character, under the same
+   * namespace bindings (see `echoedHeader`): its X-Road fields are the request's, so they were not
+   * read (`fields` is empty).
+   */
+  echoed?: true
+}
+
+/** A request's Header content as text and as UTF-8, and the namespace bindings in force there. */
+export interface RequestHeaderText {
+  text: string
+  bytes: Buffer
+  namespaces: Record<string, string>
 }
 
 export interface EnvelopeScan {
@@ -213,6 +226,31 @@ function scanHeader (src: string, at: number, tag: StartTag, scope: Scope | unde
   }
 }
 
+/**
+ * A provider answer's Header whose content is the request's Header content as sent, under the same
+ * namespace bindings, without reading its elements: the same characters in the same context are
+ * the same elements with the same text. The request's content is a run of complete elements,
+ * comments and whitespace, so when the Header's end tag follows it, that end tag closes the Header.
+ * Undefined when anything differs (the caller reads the Header).
+ */
+function echoedHeader (doc: Doc, at: number, tag: StartTag, scope: Scope | undefined, request: RequestHeaderText): HeaderScan | undefined {
+  if (tag.empty) return undefined
+  const src = doc.src
+  // Compared as bytes: comparing a one-byte with a two-byte string goes character by character.
+  const from = doc.contentStart + (doc.ascii ? tag.end : Buffer.byteLength(src.slice(0, tag.end), 'utf8'))
+  const length = request.bytes.length
+  if (from + length > doc.bytes.length || doc.bytes.compare(request.bytes, 0, length, from, from + length) !== 0) return undefined
+  const contentEnd = tag.end + request.text.length
+  if (src.charCodeAt(contentEnd) !== LT || src.charCodeAt(contentEnd + 1) !== SLASH || !src.startsWith(tag.name, contentEnd + 2)) return undefined
+  let close = contentEnd + 2 + tag.name.length
+  while (isSpace(src.charCodeAt(close))) close++
+  if (src.charCodeAt(close) !== GT) return undefined
+  const namespaces = namespaceList(scope)
+  const keys = Object.keys(namespaces)
+  if (keys.length !== Object.keys(request.namespaces).length || keys.some(k => request.namespaces[k] !== namespaces[k])) return undefined
+  return { start: at, contentStart: tag.end, contentEnd, end: close + 1, clean: true, namespaces: () => namespaces, fields: [], echoed: true }
+}
+
 /** The Body's only element and the index after the Body; undefined unless there is exactly one. */
 function scanBody (src: string, tag: StartTag, scope: Scope | undefined): { element: BodyElement; end: number } | undefined {
   if (tag.empty) return undefined
@@ -250,20 +288,33 @@ function scanBody (src: string, tag: StartTag, scope: Scope | undefined): { elem
   }
 }
 
-/** The envelope's layout from its bytes, or undefined when it is not the plain shape described above. */
-export function scanEnvelope (bytes: Buffer): EnvelopeScan | undefined {
+/**
+ * The envelope's layout from its bytes, or undefined when it is not the plain shape described above.
+ * `request`: a provider answer's Header that repeats this request Header is not read (`echoed`).
+ */
+export function scanEnvelope (bytes: Buffer, request?: RequestHeaderText): EnvelopeScan | undefined {
   const contentStart = utf8ContentStart(bytes)
   if (contentStart === -1) return undefined
   try {
     const src = bytes.toString('utf8', contentStart)
-    return scan(src, contentStart, src.length === bytes.length - contentStart)
+    return scan({ src, bytes, contentStart, ascii: src.length === bytes.length - contentStart }, request)
   } catch (err) {
     if (err instanceof NotSure) return undefined
     throw err
   }
 }
 
-function scan (src: string, contentStart: number, ascii: boolean): EnvelopeScan | undefined {
+/** The document being scanned: its text from `contentStart` on, and its bytes. */
+interface Doc {
+  src: string
+  bytes: Buffer
+  contentStart: number
+  /** Every character is one byte. */
+  ascii: boolean
+}
+
+function scan (doc: Doc, request: RequestHeaderText | undefined): EnvelopeScan | undefined {
+  const { src, contentStart, ascii } = doc
   let i = skipMisc(src, 0)
   if (i === -1) return undefined
   const env = readStartTag(src, i)
@@ -285,7 +336,7 @@ function scan (src: string, contentStart: number, ascii: boolean): EnvelopeScan 
     const el = resolve(scope, tag.name)
     if (el.ns !== SOAP_ENV) return undefined
     if (el.name === 'Header' && header === undefined && body === undefined) {
-      header = scanHeader(src, i, tag, scope)
+      header = (request === undefined ? undefined : echoedHeader(doc, i, tag, scope, request)) ?? scanHeader(src, i, tag, scope)
       if (header === undefined) return undefined
       i = header.end
     } else if (el.name === 'Body' && body === undefined) {
