@@ -453,6 +453,17 @@ t.test('an answer whose Header repeats the request Header as sent is not read ag
   t.equal(echoed(swapped, echo), undefined, 'swapped bindings: read')
   t.equal(echoed(swapping.replace('<rc:kerkoShtetas><rc:nid>I50314123V</rc:nid></rc:kerkoShtetas>', ANSWER), echo), true, 'as sent: not read')
   sameResponse(t, 'swapped bindings', swapped, echo)
+  // A prefix named like an object property is bound in no list of bindings: such answers are read.
+  const proto = request(`${CLIENT_EL}${SERVICE_EL}<__proto__:id>other</__proto__:id><xrd:id>msg-1</xrd:id><xrd:protocolVersion>4.0</xrd:protocolVersion>`, { envAttrs: ' xmlns:__proto__="urn:q"' })
+  // Read as the edge reads it (from the bytes), so its bindings are listed the way the answer's are.
+  const read = parseRequestEnvelope(Buffer.from(proto))
+  read.doc.dispose()
+  t.ok(read.readFromBytes, 'the request is read from its bytes')
+  const protoEcho: EchoSource = { header: read.header, headerXml: read.headerXml, headerIsText: read.headerIsText, headerNamespaces: read.headerNamespaces, requestHash: 'aGFzaA==' }
+  const protoSwapped = proto.replace('xmlns:__proto__="urn:q"', `xmlns:__proto__="${XRD}"`).replace('<rc:kerkoShtetas><rc:nid>I50314123V</rc:nid></rc:kerkoShtetas>', ANSWER)
+  t.equal(echoed(protoSwapped, protoEcho), undefined, 'a __proto__ prefix: read')
+  sameResponse(t, 'a __proto__ prefix rebound', protoSwapped, protoEcho)
+  t.match(readResponse(Buffer.from(protoSwapped), protoEcho, 'auto').outcome, { error: { code: 'Server.ClientProxy.InconsistentResponse' } }, 'the rebound id is caught')
   t.match(readResponse(Buffer.from(swapped), echo, 'auto').outcome, { error: { code: 'Server.ClientProxy.InconsistentResponse', message: /id/ } }, 'the swapped id is caught')
 })
 

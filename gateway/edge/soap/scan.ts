@@ -245,9 +245,11 @@ function echoedHeader (doc: Doc, at: number, tag: StartTag, scope: Scope | undef
   let close = contentEnd + 2 + tag.name.length
   while (isSpace(src.charCodeAt(close))) close++
   if (src.charCodeAt(close) !== GT) return undefined
+  // Bindings are compared as lists of plain properties, where a prefix `__proto__` cannot appear.
+  for (let s = scope; s !== undefined; s = s.parent) if (s.decls.some(([prefix]) => prefix === '__proto__')) return undefined
   const namespaces = namespaceList(scope)
   const keys = Object.keys(namespaces)
-  if (keys.length !== Object.keys(request.namespaces).length || keys.some(k => request.namespaces[k] !== namespaces[k])) return undefined
+  if (keys.length !== Object.keys(request.namespaces).length || keys.some(k => !Object.hasOwn(request.namespaces, k) || request.namespaces[k] !== namespaces[k])) return undefined
   return { start: at, contentStart: tag.end, contentEnd, end: close + 1, clean: true, namespaces: () => namespaces, fields: [], echoed: true }
 }
 
