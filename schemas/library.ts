@@ -15,7 +15,7 @@ import addFormatsModule from 'ajv-formats'
 import { isFullDate } from './full-date.ts'
 import { XmlBufferInputProvider, XmlC14NMode, XmlDocument, XmlElement, XsdValidator, xmlRegisterInputProvider, type XmlLibError } from 'libxml2-wasm'
 import { ibanProblem, nidProblem, niptProblem } from './checks.ts'
-import { coreHooks, hookedXsd, type HookOptions, type LibraryXsd, type TypeHooks } from './xsd-hooks.ts'
+import { coreHooks, hookedXsd, type HookElement, type HookOptions, type LibraryXsd, type TypeHooks } from './xsd-hooks.ts'
 import { XsdModel } from './xsd-model.ts'
 
 // ajv-formats ships CommonJS; under nodenext its default export is the module object.
@@ -232,10 +232,13 @@ function xmlErrorText (err: unknown): string {
   return (err as Error).message
 }
 
-/** The violations of an element against an XSD; empty when it is valid. */
-export function xsdViolations (xsd: LibraryXsd, el: XmlElement): string[] {
+/**
+ * The violations of an element against an XSD; empty when it is valid. `text`: the same element
+ * read from the document's text, for the hooks (see xsd-hooks.ts).
+ */
+export function xsdViolations (xsd: LibraryXsd, el: XmlElement, text?: HookElement): string[] {
   try {
-    xsd.validate(el)
+    xsd.validate(el, text)
     return []
   } catch (err) {
     return xmlViolations(err)

@@ -1,24 +1,72 @@
 /**
  * Post-validation hooks for the rules XSD 1.0 cannot state (check letters, check digits,
  * co-constraints between sibling elements). Hooks are keyed by type: after libxml2 has validated
- * an element, the tree is walked along the schema model and every element (or attribute) whose
+ * an element, the element is walked along the schema model and every element (or attribute) whose
  * type is — or derives from — a hooked type gets that type's check. No element names are wired in;
  * a new message type that uses `al:NID` is checked without any change here.
+ *
+ * The walk reads elements through `HookElement`. libxml2's tree (`treeElement`) is the reference;
+ * an edge that holds the document's text can pass the same element read from the text, which
+ * spares a call into wasm and a wrapper object per node. A text walk that finds nothing wrong
+ * settles the matter; one that finds a problem, or gives up, hands over to the tree walk, so every
+ * violation is reported from the tree, with its line.
  */
 import { XmlElement, type XsdValidator } from 'libxml2-wasm'
 import { bashkiaByName } from './bashki.ts'
 import { ibanProblem, nidProblem, niptProblem } from './checks.ts'
 import { CORE_NS } from './generate.ts'
-import { XSI, qname, textOf, type ComplexTypeDef, type ElementDecl, type QName, type TypeDef, type XsdModel } from './xsd-model.ts'
+import { XSI, qname, textOf, type AttributeDecl, type ComplexTypeDef, type ElementDecl, type QName, type TypeDef, type XsdModel } from './xsd-model.ts'
 
 export type TextCheck = (text: string) => string | undefined
-export type ElementCheck = (el: XmlElement) => string | undefined
+export type ElementCheck = (el: HookElement) => string | undefined
 
 export interface TypeHooks {
   /** Checks of a simple type's text (elements and attributes of that type). */
   text: Map<QName, TextCheck>
   /** Checks of a whole element of a complex type. */
   element: Map<QName, ElementCheck>
+}
+
+/** What the walk and the hooks read of one element, as libxml2 reports it. */
+export interface HookElement {
+  /** Namespace name ('' for none). */
+  readonly ns: string
+  /** Local name. */
+  readonly name: string
+  /** The text and CDATA directly inside (not in child elements). */
+  text (): string
+  /** All descendant text and CDATA, as libxml2's `content`. */
+  content (): string
+  /** The value of the attribute `{ns}name` ('' for no namespace), normalised as the parser does. */
+  attribute (name: string, ns: string): string | undefined
+  /** Child elements, in order. */
+  children (): HookElement[]
+}
+
+/** The reference reader: an element of libxml2's tree. */
+export function treeElement (el: XmlElement): HookElement {
+  return new TreeElement(el)
+}
+
+class TreeElement implements HookElement {
+  readonly el: XmlElement
+  constructor (el: XmlElement) {
+    this.el = el
+  }
+
+  get ns (): string { return this.el.namespaceUri ?? '' }
+  get name (): string { return this.el.name }
+  text (): string { return textOf(this.el) }
+  content (): string { return this.el.content }
+  attribute (name: string, ns: string): string | undefined {
+    return this.el.attrs.find(a => a.name === name && (a.namespaceUri ?? '') === ns)?.value
+  }
+
+  children (): HookElement[] {
+    const out: HookElement[] = []
+    for (let c = this.el.firstChild; c !== null; c = c.next) if (c instanceof XmlElement) out.push(new TreeElement(c))
+    return out
+  }
 }
 
 export interface HookOptions {
@@ -38,23 +86,29 @@ export function coreHooks (opts: HookOptions = {}): TypeHooks {
 }
 
 /** bashkia and qarku of one address must belong together (the JSON side: bashkiaNeQark). */
-function addressProblem (el: XmlElement): string | undefined {
+function addressProblem (el: HookElement): string | undefined {
   let bashkia: string | undefined
   let qarku: string | undefined
-  for (let c = el.firstChild; c !== null; c = c.next) {
-    if (!(c instanceof XmlElement) || c.namespaceUri !== CORE_NS) continue
-    if (c.name === 'bashkia') bashkia = c.content
-    else if (c.name === 'qarku') qarku = c.content
+  for (const c of el.children()) {
+    if (c.ns !== CORE_NS) continue
+    if (c.name === 'bashkia') bashkia = c.content()
+    else if (c.name === 'qarku') qarku = c.content()
   }
   if (bashkia === undefined || qarku === undefined) return undefined
   const expected = bashkiaByName(bashkia)?.qarku
   return expected === undefined || expected === qarku ? undefined : `bashkia ${bashkia} lies in qarku ${expected}, not ${qarku}`
 }
 
-/** What an edge calls: validate against the XSD, then run the type hooks over the element's tree. */
+/** What an edge calls: validate against the XSD, then run the type hooks over the element. */
 export interface LibraryXsd {
   readonly namespace: string
-  validate (el: XmlElement): void
+  /**
+   * libxml2 validates `el`; the hooks then walk `text` when given (the same element read from the
+   * document's text), else the tree. Throws libxml2's error or an `XsdHookError`.
+   */
+  validate (el: XmlElement, text?: HookElement): void
+  /** The hooks' findings alone, without libxml2 (for tests that hold two readers against each other). */
+  hookProblems (el: HookElement): string[]
 }
 
 /** Thrown with libxml2's error shape (`details`), so the edges list hook violations like XSD ones. */
@@ -67,19 +121,50 @@ export class XsdHookError extends Error {
   }
 }
 
+interface Problem<E> { message: string; at: E }
+
 export function hookedXsd (namespace: string, validator: XsdValidator, model: XsdModel, hooks: TypeHooks): LibraryXsd {
   const walker = new HookWalker(model, hooks)
+  const problems = <E extends HookElement>(el: E): Array<Problem<E>> => {
+    const found: Array<Problem<E>> = []
+    const decl = model.element(qname(el.ns, el.name))
+    if (decl !== undefined) walker.walk(el, decl, found)
+    return found
+  }
   return {
     namespace,
-    validate (el: XmlElement): void {
+    validate (el: XmlElement, text?: HookElement): void {
       validator.validate(el)
-      const decl = model.element(qname(el.namespaceUri ?? '', el.name))
-      if (decl === undefined) return
-      const problems: XsdHookError['details'] = []
-      walker.walk(el, decl, problems)
-      if (problems.length > 0) throw new XsdHookError(problems)
+      if (text !== undefined) {
+        let clean = false
+        try {
+          clean = problems(text).length === 0
+        } catch {
+          // The text reader met something it does not read like libxml2: the tree decides.
+        }
+        if (clean) return
+      }
+      const found = problems(new TreeElement(el))
+      if (found.length > 0) throw new XsdHookError(found.map(p => ({ message: p.message, line: p.at.el.line, col: 0 })))
     },
+    hookProblems: el => problems(el).map(p => p.message),
   }
+}
+
+/** What the walk does at an element of one type, worked out once (the model never changes). */
+interface Plan {
+  /** Checks of the element itself, in the order of its type's derivation chain. */
+  checks: Array<{ text: TextCheck } | { element: ElementCheck }>
+  /** Checks of a complex type's simple content. */
+  contentChecks: TextCheck[]
+  /** Attributes with checks. */
+  attributes: Array<{ decl: AttributeDecl; checks: TextCheck[] }>
+  /**
+   * The child declarations whose type needs a walk, by local name. Declarations of one name and
+   * namespace in a content model share their type (XSD's Element Declarations Consistent), so the
+   * first match is the one the element belongs to.
+   */
+  wanted: Map<string, ElementDecl[]>
 }
 
 class HookWalker {
@@ -87,76 +172,73 @@ class HookWalker {
   private readonly hooks: TypeHooks
   /** Per type: does anything at or below it carry a hook? Most subtrees can be skipped. */
   private readonly needed = new Map<TypeDef | QName, boolean>()
-  /** Per type: derivation chain and the children worth walking into, computed once (the model never changes). */
-  private readonly chains = new Map<TypeDef | QName, QName[]>()
-  private readonly children = new Map<ComplexTypeDef, Map<string, ElementDecl[]>>()
+  /** Per type that needs a walk: what to check there. */
+  private readonly plans = new Map<TypeDef | QName, Plan>()
 
   constructor (model: XsdModel, hooks: TypeHooks) {
     this.model = model
     this.hooks = hooks
   }
 
-  walk (el: XmlElement, declared: ElementDecl, problems: XsdHookError['details']): void {
+  walk<E extends HookElement> (el: E, declared: ElementDecl, problems: Array<Problem<E>>): void {
     const decl = this.model.resolve(declared)
     const type = this.model.typeOf(decl)
-    // The type test first: it needs nothing from the element, and every read of the element is a
-    // call into wasm.
+    // The type test first: it needs nothing from the element, and every read of a tree element is
+    // a call into wasm.
     if (!this.needsWalk(type)) return
-    if (el.attrs.some(a => a.name === 'nil' && a.namespaceUri === XSI && (a.value === 'true' || a.value === '1'))) return
-    const where = `Element '{${decl.ns}}${decl.name}'`
-    for (const name of this.chain(type)) {
-      const textCheck = this.hooks.text.get(name)
-      if (textCheck !== undefined) report(problems, el, where, textCheck(textOf(el)))
-      const elementCheck = this.hooks.element.get(name)
-      if (elementCheck !== undefined) report(problems, el, where, elementCheck(el))
+    const nil = el.attribute('nil', XSI)
+    if (nil === 'true' || nil === '1') return
+    const plan = this.plan(type)
+    let text: string | undefined
+    for (const check of plan.checks) report(problems, el, decl, 'text' in check ? check.text(text ??= el.text()) : check.element(el))
+    for (const check of plan.contentChecks) report(problems, el, decl, check(text ??= el.text()))
+    for (const { decl: attr, checks } of plan.attributes) {
+      const value = el.attribute(attr.name, attr.ns)
+      if (value === undefined) continue
+      for (const check of checks) report(problems, el, decl, check(value), attr.name)
     }
-    const def = this.model.lookup(type)
-    if (typeof def === 'string' || def.kind !== 'complex') return
-    const textType = this.model.textTypeOf(def)
-    if (textType !== undefined) {
-      for (const name of this.chain(textType)) report(problems, el, where, this.hooks.text.get(name)?.(textOf(el)))
-    }
-    for (const attr of this.model.attributesOf(def)) {
-      const a = el.attrs.find(x => x.name === attr.name && (x.namespaceUri ?? '') === attr.ns)
-      if (a === undefined) continue
-      for (const name of this.chain(this.model.typeOf(attr))) report(problems, el, `${where} attribute '${attr.name}'`, this.hooks.text.get(name)?.(a.value))
-    }
-    const wanted = this.wantedChildren(def)
+    const wanted = plan.wanted
     if (wanted.size === 0) return
-    for (let c = el.firstChild; c !== null; c = c.next) {
-      if (!(c instanceof XmlElement)) continue
+    for (const c of el.children() as E[]) {
       const candidates = wanted.get(c.name)
       if (candidates === undefined) continue
-      const ns = c.namespaceUri ?? ''
+      const ns = c.ns
       const child = candidates.find(d => d.ns === ns)
       if (child !== undefined) this.walk(c, child, problems)
     }
   }
 
-  /**
-   * The child declarations whose type needs a walk, by local name. Declarations of one name and
-   * namespace in a content model share their type (XSD's Element Declarations Consistent), so the
-   * first match is the one the element belongs to.
-   */
-  private wantedChildren (def: ComplexTypeDef): Map<string, ElementDecl[]> {
-    let wanted = this.children.get(def)
-    if (wanted === undefined) {
-      wanted = new Map()
+  private plan (type: TypeDef | QName): Plan {
+    let plan = this.plans.get(type)
+    if (plan !== undefined) return plan
+    plan = { checks: [], contentChecks: [], attributes: [], wanted: new Map() }
+    for (const name of this.model.chain(type)) {
+      const text = this.hooks.text.get(name)
+      if (text !== undefined) plan.checks.push({ text })
+      const element = this.hooks.element.get(name)
+      if (element !== undefined) plan.checks.push({ element })
+    }
+    const def = this.model.lookup(type)
+    if (typeof def !== 'string' && def.kind === 'complex') {
+      const textType = this.model.textTypeOf(def)
+      if (textType !== undefined) plan.contentChecks = this.textChecks(textType)
+      for (const decl of this.model.attributesOf(def)) {
+        const checks = this.textChecks(this.model.typeOf(decl))
+        if (checks.length > 0) plan.attributes.push({ decl, checks })
+      }
       for (const d of this.model.childrenOf(def).map(c => this.model.resolve(c))) {
         if (!this.needsWalk(this.model.typeOf(d))) continue
-        const same = wanted.get(d.name)
-        if (same === undefined) wanted.set(d.name, [d])
+        const same = plan.wanted.get(d.name)
+        if (same === undefined) plan.wanted.set(d.name, [d])
         else same.push(d)
       }
-      this.children.set(def, wanted)
     }
-    return wanted
+    this.plans.set(type, plan)
+    return plan
   }
 
-  private chain (type: TypeDef | QName): QName[] {
-    let chain = this.chains.get(type)
-    if (chain === undefined) this.chains.set(type, chain = this.model.chain(type))
-    return chain
+  private textChecks (type: TypeDef | QName): TextCheck[] {
+    return this.model.chain(type).flatMap(name => this.hooks.text.get(name) ?? [])
   }
 
   private needsWalk (type: TypeDef | QName): boolean {
@@ -179,6 +261,7 @@ class HookWalker {
   }
 }
 
-function report (problems: XsdHookError['details'], el: XmlElement, where: string, problem: string | undefined): void {
-  if (problem !== undefined) problems.push({ message: `${where}: ${problem}.`, line: el.line, col: 0 })
+function report<E> (problems: Array<Problem<E>>, at: E, decl: ElementDecl, problem: string | undefined, attribute?: string): void {
+  if (problem === undefined) return
+  problems.push({ message: `Element '{${decl.ns}}${decl.name}'${attribute === undefined ? '' : ` attribute '${attribute}'`}: ${problem}.`, at })
 }

@@ -12,6 +12,7 @@ import { XRoadError } from '../../protocol/errors.ts'
 import { parseRequestEnvelope, requestFromBytes } from '../../gateway/edge/soap/request.ts'
 import { parseXml } from '../../protocol/soap/xml.ts'
 import { readProviderResponse, responseFromBytes, type EchoSource } from '../../gateway/edge/soap/response.ts'
+import { scanEnvelope } from '../../gateway/edge/soap/scan.ts'
 import { DEMO_ENVELOPE } from '../support/http.ts'
 import { withDoc } from '../support/xml.ts'
 
@@ -424,6 +425,46 @@ t.test('hand-written responses: both readers agree, whatever the request looked 
       if (c.fast === false) t.notOk(spliced, `${c.name} (${echoName} request): left to the tree reader`)
     }
   }
+})
+
+t.test('an answer whose Header repeats the request Header as sent is not read again', async t => {
+  const sent = (echo: EchoSource): { text: string; bytes: Buffer; namespaces: Record<string, string> } => ({ text: echo.headerXml, bytes: Buffer.from(echo.headerXml), namespaces: echo.headerNamespaces })
+  const echoed = (xml: string | Buffer, echo: EchoSource): boolean | undefined => scanEnvelope(typeof xml === 'string' ? Buffer.from(xml) : xml, sent(echo))?.header?.echoed
+  const answer = request().replace('<rc:kerkoShtetas><rc:nid>I50314123V</rc:nid></rc:kerkoShtetas>', ANSWER)
+  const benchEcho = echoOf(SOAP_REQUEST)
+  t.equal(echoed(SOAP_RESPONSE, benchEcho), true, 'the bench answer repeats the bench request Header')
+  t.equal(echoed(answer, ECHO_PLAIN), true, 'same text, same bindings')
+  t.equal(echoed(answer.replace('</soapenv:Header>', '</soapenv:Header\n >'), ECHO_PLAIN), true, 'whitespace in the end tag')
+  const cases: Array<{ name: string; xml: string; echoed: boolean }> = [
+    { name: 'same text, the X-Road prefix bound elsewhere', xml: answer.replace(`xmlns:xrd="${XRD}"`, 'xmlns:xrd="urn:not-x-road"'), echoed: false },
+    { name: 'same text, one binding more', xml: answer.replace('<soapenv:Header>', '<soapenv:Header xmlns:o="urn:o">'), echoed: false },
+    { name: 'the same text and one element more', xml: answer.replace('</soapenv:Header>', '<o:x xmlns:o="urn:o"/></soapenv:Header>'), echoed: false },
+    { name: 'another id', xml: answer.replace('<xrd:id>msg-1</xrd:id>', '<xrd:id>msg-2</xrd:id>'), echoed: false },
+    { name: 'empty-element Header', xml: answer.replace(/<soapenv:Header>[\s\S]*<\/soapenv:Header>/, '<soapenv:Header/>'), echoed: false },
+  ]
+  for (const c of cases) {
+    t.equal(echoed(c.xml, ECHO_PLAIN) === true, c.echoed, `${c.name}: ${c.echoed ? 'not read' : 'read'}`)
+    sameResponse(t, c.name, c.xml, ECHO_PLAIN)
+  }
+  // The same characters under swapped bindings are other fields: the answer echoes id 'other'.
+  const swapping = request(`${CLIENT_EL}${SERVICE_EL}<xrd:id>msg-1</xrd:id><q:id>other</q:id><xrd:protocolVersion>4.0</xrd:protocolVersion>`, { envAttrs: ' xmlns:q="urn:q"' })
+  const echo = echoOf(swapping)
+  const swapped = swapping.replace(`xmlns:xrd="${XRD}"`, 'xmlns:xrd="urn:q"').replace('xmlns:q="urn:q"', `xmlns:q="${XRD}"`).replace('<rc:kerkoShtetas><rc:nid>I50314123V</rc:nid></rc:kerkoShtetas>', ANSWER)
+  t.equal(echoed(swapped, echo), undefined, 'swapped bindings: read')
+  t.equal(echoed(swapping.replace('<rc:kerkoShtetas><rc:nid>I50314123V</rc:nid></rc:kerkoShtetas>', ANSWER), echo), true, 'as sent: not read')
+  sameResponse(t, 'swapped bindings', swapped, echo)
+  // A prefix named like an object property is bound in no list of bindings: such answers are read.
+  const proto = request(`${CLIENT_EL}${SERVICE_EL}<__proto__:id>other</__proto__:id><xrd:id>msg-1</xrd:id><xrd:protocolVersion>4.0</xrd:protocolVersion>`, { envAttrs: ' xmlns:__proto__="urn:q"' })
+  // Read as the edge reads it (from the bytes), so its bindings are listed the way the answer's are.
+  const read = parseRequestEnvelope(Buffer.from(proto))
+  read.doc.dispose()
+  t.ok(read.readFromBytes, 'the request is read from its bytes')
+  const protoEcho: EchoSource = { header: read.header, headerXml: read.headerXml, headerIsText: read.headerIsText, headerNamespaces: read.headerNamespaces, requestHash: 'aGFzaA==' }
+  const protoSwapped = proto.replace('xmlns:__proto__="urn:q"', `xmlns:__proto__="${XRD}"`).replace('<rc:kerkoShtetas><rc:nid>I50314123V</rc:nid></rc:kerkoShtetas>', ANSWER)
+  t.equal(echoed(protoSwapped, protoEcho), undefined, 'a __proto__ prefix: read')
+  sameResponse(t, 'a __proto__ prefix rebound', protoSwapped, protoEcho)
+  t.match(readResponse(Buffer.from(protoSwapped), protoEcho, 'auto').outcome, { error: { code: 'Server.ClientProxy.InconsistentResponse' } }, 'the rebound id is caught')
+  t.match(readResponse(Buffer.from(swapped), echo, 'auto').outcome, { error: { code: 'Server.ClientProxy.InconsistentResponse', message: /id/ } }, 'the swapped id is caught')
 })
 
 t.test('generated requests meet generated answers', async t => {

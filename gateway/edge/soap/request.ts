@@ -4,10 +4,12 @@
  */
 import { XmlC14NMode, XmlComment, XmlDocument, XmlElement, XmlText } from 'libxml2-wasm'
 import { XRoadError } from '../../../protocol/errors.ts'
+import type { HookElement } from '../../../schemas/xsd-hooks.ts'
 import { XROAD } from '../../../protocol/soap/namespaces.ts'
 import { childElements, envelopeParts, parseXml } from '../../../protocol/soap/xml.ts'
 import { headerContentRange } from './header-text.ts'
 import { scanEnvelope } from './scan.ts'
+import { TextElement } from './text-element.ts'
 import { NotSure } from './xml-text.ts'
 import { domFields, readXRoadHeader, type HeaderField, type XRoadSoapHeader } from '../../../protocol/soap/xroad-header.ts'
 
@@ -28,6 +30,8 @@ export interface ParsedEnvelope {
   /** Namespace declarations in scope at the request's Header, to re-declare where the echo lands. */
   headerNamespaces: Record<string, string>
   body: XmlElement
+  /** The body element read from the request's text, for the XSD hooks; only when `readFromBytes`. */
+  bodyText?: HookElement
   /** The header was read from the request bytes rather than from libxml2's tree (see envelope-scan.ts). */
   readFromBytes: boolean
 }
@@ -76,6 +80,7 @@ export function requestFromBytes (doc: XmlDocument, bytes: Buffer): ParsedEnvelo
       headerIsText: true,
       headerNamespaces: h.namespaces(),
       body: scannedBody(doc),
+      bodyText: TextElement.body(scan),
       readFromBytes: true,
     }
   } catch (err) {

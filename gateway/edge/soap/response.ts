@@ -6,18 +6,23 @@
 import { XmlDocument, XmlElement } from 'libxml2-wasm'
 import { XRoadError } from '../../../protocol/errors.ts'
 import { clientKey, serviceText } from '../../../protocol/identifiers.ts'
+import type { HookElement } from '../../../schemas/xsd-hooks.ts'
 import { scannedBody } from './request.ts'
 import { childElements, envelopeParts, nsAttributes, parseXml, requestHashElement, xmlEscape } from '../../../protocol/soap/xml.ts'
 import { byteOffset, scanEnvelope, type EnvelopeScan } from './scan.ts'
 import { SOAP_ENV } from '../../../protocol/soap/namespaces.ts'
 import { NotSure } from './xml-text.ts'
+import { TextElement } from './text-element.ts'
 import { domFields, readXRoadHeader, type XRoadSoapHeader } from '../../../protocol/soap/xroad-header.ts'
 
 export interface ProviderSoapResponse {
   /** The Fault's code, normalised later for the log; undefined for a normal response. */
   faultCode?: string
-  /** The body's wrapper element, for XSD validation while the document is alive. */
-  withBody: <T>(use: (body: XmlElement) => T) => T
+  /**
+   * The body's wrapper element, for XSD validation while the document is alive, and the same
+   * element read from the response's text when the answer is spliced (for the XSD hooks).
+   */
+  withBody: <T>(use: (body: XmlElement, text?: HookElement) => T) => T
   /** The response to send (UTF-8), built on demand. */
   build: () => Buffer
   dispose: () => void
@@ -52,16 +57,18 @@ export function readProviderResponse (bytes: Buffer, request: EchoSource, reader
  * the tree reader, which also keeps deciding every error the scan does not rule out.
  */
 export function responseFromBytes (doc: XmlDocument, bytes: Buffer, request: EchoSource): ProviderSoapResponse | undefined {
-  const scan = scanEnvelope(bytes)
+  const headerBytes = request.headerIsText ? Buffer.from(request.headerXml, 'utf8') : undefined
+  const scan = scanEnvelope(bytes, headerBytes === undefined ? undefined : { text: request.headerXml, bytes: headerBytes, namespaces: request.headerNamespaces })
   if (scan === undefined || (scan.body.ns === SOAP_ENV && scan.body.name === 'Fault')) return undefined
   try {
-    if (scan.header !== undefined) checkConsistent(readXRoadHeader(scan.header.fields, false), request.header)
+    // A Header that repeats the request's as sent echoes what was sent: nothing to compare.
+    if (scan.header !== undefined && scan.header.echoed !== true) checkConsistent(readXRoadHeader(scan.header.fields, false), request.header)
   } catch (err) {
     if (err instanceof NotSure) return undefined
     throw err
   }
   const body = scannedBody(doc)
-  return { withBody: use => use(body), build: () => splice(bytes, scan, request), dispose: () => doc.dispose(), spliced: true }
+  return { withBody: use => use(body, TextElement.body(scan)), build: () => splice(bytes, scan, request, headerBytes), dispose: () => doc.dispose(), spliced: true }
 }
 
 function responseFromTree (doc: XmlDocument, bytes: Buffer, request: EchoSource): ProviderSoapResponse {
@@ -127,12 +134,14 @@ const DECLARATION_BYTES = Buffer.from(DECLARATION)
  * scan covers nothing else), so under our declaration they mean what they meant; the Envelope start
  * tag is the provider's, so the Body sees the same namespace bindings it was written with.
  */
-function splice (bytes: Buffer, scan: EnvelopeScan, request: EchoSource): Buffer {
+function splice (bytes: Buffer, scan: EnvelopeScan, request: EchoSource, headerBytes: Buffer | undefined): Buffer {
   const { open, close } = headerTags(scan.prefix, scan.declaresDefault, request)
   const at = byteOffset(scan, scan.header?.start ?? scan.bodyStart)
   const resume = scan.header === undefined ? at : byteOffset(scan, scan.header.end)
-  const header = Buffer.from(open + request.headerXml + requestHashElement(request.requestHash) + close, 'utf8')
-  return Buffer.concat([DECLARATION_BYTES, bytes.subarray(scan.contentStart, at), header, bytes.subarray(resume)])
+  const end = requestHashElement(request.requestHash) + close
+  // The echo as UTF-8 when the scan already has it (`headerBytes`), else encoded here.
+  const header = headerBytes === undefined ? [Buffer.from(open + request.headerXml + end, 'utf8')] : [Buffer.from(open, 'utf8'), headerBytes, Buffer.from(end, 'utf8')]
+  return Buffer.concat([DECLARATION_BYTES, bytes.subarray(scan.contentStart, at), ...header, bytes.subarray(resume)])
 }
 
 /** The answer re-serialised from the tree, for responses the scan does not cover. */

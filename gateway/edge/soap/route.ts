@@ -85,7 +85,7 @@ class SoapCall implements ProtocolCall<FastifyReply> {
 
   validate (service: ServiceEntry): void {
     if (service.xsd === undefined) return
-    const violations = xsdViolations(service.xsd, this.envelope!.body)
+    const violations = xsdViolations(service.xsd, this.envelope!.body, this.envelope!.bodyText)
     if (violations.length > 0) throw schemaMismatch('Client.InvalidBody', violations)
   }
 
@@ -114,7 +114,7 @@ class SoapCall implements ProtocolCall<FastifyReply> {
         ex.errorCode = response.faultCode
       } else {
         const xsd = service.xsd
-        if (xsd !== undefined) checkResponse(service, ex, this.req.log, () => response.withBody(el => xsdViolations(xsd, el)))
+        if (xsd !== undefined) checkResponse(service, ex, this.req.log, () => response.withBody((el, text) => xsdViolations(xsd, el, text)))
         out = response.build()
       }
     } finally {

@@ -12,7 +12,7 @@
  */
 import { SOAP_ENV, XROAD_ID } from '../../../protocol/soap/namespaces.ts'
 import type { HeaderField } from '../../../protocol/soap/xroad-header.ts'
-import { BANG, BRACKET, QUESTION, SLASH, attributeValue, elementText, isSpace, NotSure, readStartTag, skipMisc, skipSpecial, tagEnd, utf8ContentStart, type RawAttribute, type StartTag } from './xml-text.ts'
+import { BANG, BRACKET, GT, LT, QUESTION, SLASH, attributeValue, elementText, isSpace, NotSure, readStartTag, skipMisc, skipSpecial, tagEnd, utf8ContentStart, type RawAttribute, type StartTag } from './xml-text.ts'
 
 /** Positions are indices into `EnvelopeScan.text`. */
 export interface HeaderScan {
@@ -27,6 +27,19 @@ export interface HeaderScan {
   /** Namespace declarations in scope at the Header, in libxml2's order (the Header's own first). */
   namespaces: () => Record<string, string>
   fields: HeaderField[]
+  /**
+   * The content is the request's Header content, character for character, under the same
+   * namespace bindings (see `echoedHeader`): its X-Road fields are the request's, so they were not
+   * read (`fields` is empty).
+   */
+  echoed?: true
+}
+
+/** A request's Header content as text and as UTF-8, and the namespace bindings in force there. */
+export interface RequestHeaderText {
+  text: string
+  bytes: Buffer
+  namespaces: Record<string, string>
 }
 
 export interface EnvelopeScan {
@@ -44,18 +57,29 @@ export interface EnvelopeScan {
   /** Index of the Body start tag's '<'. */
   bodyStart: number
   /** The Body's one element. */
-  body: { ns: string; name: string }
+  body: BodyElement
+}
+
+/** The Body's one element: its name, and where it lies for a reader of its content. */
+export interface BodyElement {
+  ns: string
+  name: string
+  tag: StartTag
+  /** Declarations in scope inside it, its own included. */
+  scope: Scope | undefined
+  /** Index of its end tag's '<' (of the index after its start tag when it is empty). */
+  contentEnd: number
 }
 
 /** In-scope namespace declarations: one frame per element that declares any, innermost first. */
-interface Scope {
+export interface Scope {
   readonly decls: ReadonlyArray<readonly [prefix: string, uri: string]>
   readonly parent: Scope | undefined
 }
 
 const XML_NS = 'http://www.w3.org/XML/1998/namespace'
 
-function lookup (scope: Scope | undefined, prefix: string): string | undefined {
+export function lookup (scope: Scope | undefined, prefix: string): string | undefined {
   for (let s = scope; s !== undefined; s = s.parent) {
     for (const [p, uri] of s.decls) if (p === prefix) return uri
   }
@@ -65,7 +89,7 @@ function lookup (scope: Scope | undefined, prefix: string): string | undefined {
 const isDeclaration = (name: string): boolean => name === 'xmlns' || name.startsWith('xmlns:')
 
 /** The scope inside an element with these attributes. */
-function declare (scope: Scope | undefined, attrs: RawAttribute[]): Scope | undefined {
+export function declare (scope: Scope | undefined, attrs: RawAttribute[]): Scope | undefined {
   let decls: Array<readonly [string, string]> | undefined
   for (const a of attrs) {
     if (!isDeclaration(a.name)) continue
@@ -78,7 +102,7 @@ function declare (scope: Scope | undefined, attrs: RawAttribute[]): Scope | unde
 }
 
 /** Local name and namespace of a qualified element name. */
-function resolve (scope: Scope | undefined, qname: string): { ns: string; name: string } {
+export function resolve (scope: Scope | undefined, qname: string): { ns: string; name: string } {
   const colon = qname.indexOf(':')
   if (colon === -1) return { ns: lookup(scope, '') ?? '', name: qname }
   const prefix = qname.slice(0, colon)
@@ -137,17 +161,22 @@ class TextField implements HeaderField {
   }
 
   private attribute (local: string, ns: string): RawAttribute | undefined {
-    for (const a of this.attrs) {
-      if (isDeclaration(a.name)) continue
-      const colon = a.name.indexOf(':')
-      if ((colon === -1 ? a.name : a.name.slice(colon + 1)) !== local) continue
-      const prefix = colon === -1 ? '' : a.name.slice(0, colon)
-      const attrNs = prefix === '' ? '' : prefix === 'xml' ? XML_NS : lookup(this.scope, prefix)
-      if (attrNs === undefined) throw new NotSure(`attribute ${a.name}`)
-      if (attrNs === ns) return a
-    }
-    return undefined
+    return findAttribute(this.attrs, this.scope, local, ns)
   }
+}
+
+/** The attribute `{ns}local` ('' for no namespace) among an element's, with `scope` in force there. */
+export function findAttribute (attrs: RawAttribute[], scope: Scope | undefined, local: string, ns: string): RawAttribute | undefined {
+  for (const a of attrs) {
+    if (isDeclaration(a.name)) continue
+    const colon = a.name.indexOf(':')
+    if ((colon === -1 ? a.name : a.name.slice(colon + 1)) !== local) continue
+    const prefix = colon === -1 ? '' : a.name.slice(0, colon)
+    const attrNs = prefix === '' ? '' : prefix === 'xml' ? XML_NS : lookup(scope, prefix)
+    if (attrNs === undefined) throw new NotSure(`attribute ${a.name}`)
+    if (attrNs === ns) return a
+  }
+  return undefined
 }
 
 
@@ -197,10 +226,37 @@ function scanHeader (src: string, at: number, tag: StartTag, scope: Scope | unde
   }
 }
 
-/** The Body's only element and the index after the Body; undefined unless there is exactly one. */
-function scanBody (src: string, tag: StartTag, scope: Scope | undefined): { element: { ns: string; name: string }; end: number } | undefined {
+/**
+ * A provider answer's Header whose content is the request's Header content as sent, under the same
+ * namespace bindings, without reading its elements: the same characters in the same context are
+ * the same elements with the same text. The request's content is a run of complete elements,
+ * comments and whitespace, so when the Header's end tag follows it, that end tag closes the Header.
+ * Undefined when anything differs (the caller reads the Header).
+ */
+function echoedHeader (doc: Doc, at: number, tag: StartTag, scope: Scope | undefined, request: RequestHeaderText): HeaderScan | undefined {
   if (tag.empty) return undefined
-  let element: { ns: string; name: string } | undefined
+  const src = doc.src
+  // Compared as bytes: comparing a one-byte with a two-byte string goes character by character.
+  const from = doc.contentStart + (doc.ascii ? tag.end : Buffer.byteLength(src.slice(0, tag.end), 'utf8'))
+  const length = request.bytes.length
+  if (from + length > doc.bytes.length || doc.bytes.compare(request.bytes, 0, length, from, from + length) !== 0) return undefined
+  const contentEnd = tag.end + request.text.length
+  if (src.charCodeAt(contentEnd) !== LT || src.charCodeAt(contentEnd + 1) !== SLASH || !src.startsWith(tag.name, contentEnd + 2)) return undefined
+  let close = contentEnd + 2 + tag.name.length
+  while (isSpace(src.charCodeAt(close))) close++
+  if (src.charCodeAt(close) !== GT) return undefined
+  // Bindings are compared as lists of plain properties, where a prefix `__proto__` cannot appear.
+  for (let s = scope; s !== undefined; s = s.parent) if (s.decls.some(([prefix]) => prefix === '__proto__')) return undefined
+  const namespaces = namespaceList(scope)
+  const keys = Object.keys(namespaces)
+  if (keys.length !== Object.keys(request.namespaces).length || keys.some(k => !Object.hasOwn(request.namespaces, k) || request.namespaces[k] !== namespaces[k])) return undefined
+  return { start: at, contentStart: tag.end, contentEnd, end: close + 1, clean: true, namespaces: () => namespaces, fields: [], echoed: true }
+}
+
+/** The Body's only element and the index after the Body; undefined unless there is exactly one. */
+function scanBody (src: string, tag: StartTag, scope: Scope | undefined): { element: BodyElement; end: number } | undefined {
+  if (tag.empty) return undefined
+  let element: BodyElement | undefined
   let depth = 1
   let i = tag.end
   for (;;) {
@@ -216,12 +272,14 @@ function scanBody (src: string, tag: StartTag, scope: Scope | undefined): { elem
       const close = src.indexOf('>', lt)
       if (close === -1) return undefined
       if (--depth === 0) return element === undefined ? undefined : { element, end: close + 1 }
+      if (depth === 1) element!.contentEnd = lt
       i = close + 1
     } else if (depth === 1) {
       if (element !== undefined) return undefined // a second element
       const t = readStartTag(src, lt)
       if (t === undefined) return undefined
-      element = resolve(declare(scope, t.attrs), t.name)
+      const inner = declare(scope, t.attrs)
+      element = { ...resolve(inner, t.name), tag: t, scope: inner, contentEnd: t.end }
       if (!t.empty) depth++
       i = t.end
     } else {
@@ -232,20 +290,33 @@ function scanBody (src: string, tag: StartTag, scope: Scope | undefined): { elem
   }
 }
 
-/** The envelope's layout from its bytes, or undefined when it is not the plain shape described above. */
-export function scanEnvelope (bytes: Buffer): EnvelopeScan | undefined {
+/**
+ * The envelope's layout from its bytes, or undefined when it is not the plain shape described above.
+ * `request`: a provider answer's Header that repeats this request Header is not read (`echoed`).
+ */
+export function scanEnvelope (bytes: Buffer, request?: RequestHeaderText): EnvelopeScan | undefined {
   const contentStart = utf8ContentStart(bytes)
   if (contentStart === -1) return undefined
   try {
     const src = bytes.toString('utf8', contentStart)
-    return scan(src, contentStart, src.length === bytes.length - contentStart)
+    return scan({ src, bytes, contentStart, ascii: src.length === bytes.length - contentStart }, request)
   } catch (err) {
     if (err instanceof NotSure) return undefined
     throw err
   }
 }
 
-function scan (src: string, contentStart: number, ascii: boolean): EnvelopeScan | undefined {
+/** The document being scanned: its text from `contentStart` on, and its bytes. */
+interface Doc {
+  src: string
+  bytes: Buffer
+  contentStart: number
+  /** Every character is one byte. */
+  ascii: boolean
+}
+
+function scan (doc: Doc, request: RequestHeaderText | undefined): EnvelopeScan | undefined {
+  const { src, contentStart, ascii } = doc
   let i = skipMisc(src, 0)
   if (i === -1) return undefined
   const env = readStartTag(src, i)
@@ -254,7 +325,7 @@ function scan (src: string, contentStart: number, ascii: boolean): EnvelopeScan 
   const root = resolve(envScope, env.name)
   if (root.name !== 'Envelope' || root.ns !== SOAP_ENV) return undefined
   let header: HeaderScan | undefined
-  let body: { ns: string; name: string } | undefined
+  let body: BodyElement | undefined
   let bodyStart = -1
   i = env.end
   for (;;) {
@@ -267,7 +338,7 @@ function scan (src: string, contentStart: number, ascii: boolean): EnvelopeScan 
     const el = resolve(scope, tag.name)
     if (el.ns !== SOAP_ENV) return undefined
     if (el.name === 'Header' && header === undefined && body === undefined) {
-      header = scanHeader(src, i, tag, scope)
+      header = (request === undefined ? undefined : echoedHeader(doc, i, tag, scope, request)) ?? scanHeader(src, i, tag, scope)
       if (header === undefined) return undefined
       i = header.end
     } else if (el.name === 'Body' && body === undefined) {

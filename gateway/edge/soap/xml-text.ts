@@ -175,26 +175,31 @@ function characterData (raw: string, references: boolean): string {
 /**
  * What libxml2 returns as an element's `content` for the content between `start` and `end`: the
  * text of every descendant text and CDATA node, in order; comments and tags contribute nothing.
+ * With `own`, only the element's own text and CDATA children count, as the schema model's
+ * `textOf` reads them (not the text inside child elements).
  */
-export function elementText (src: string, start: number, end: number): string {
+export function elementText (src: string, start: number, end: number, own = false): string {
   let out = ''
+  let depth = 0 // open child elements
   let i = start
   while (i < end) {
     let lt = src.indexOf('<', i)
     if (lt === -1 || lt > end) lt = end
-    if (lt > i) out += characterData(src.slice(i, lt), true)
+    if (lt > i && (depth === 0 || !own)) out += characterData(src.slice(i, lt), true)
     if (lt === end) break
     const next = src.charCodeAt(lt + 1)
     if (next === 0x21) { // '<!'
       const close = skipSpecial(src, lt)
       if (close === -1 || close > end) throw new NotSure('markup declaration')
-      if (src.charCodeAt(lt + 2) === 0x5b) out += characterData(src.slice(lt + 9, close - 3), false) // CDATA
+      if (src.charCodeAt(lt + 2) === 0x5b && (depth === 0 || !own)) out += characterData(src.slice(lt + 9, close - 3), false) // CDATA
       i = close
     } else if (next === 0x3f) {
       throw new NotSure('processing instruction')
     } else {
       i = tagEnd(src, lt)
       if (i === -1 || i > end) throw new NotSure('tag')
+      if (next === SLASH) depth--
+      else if (src.charCodeAt(i - 2) !== SLASH) depth++
     }
   }
   return out
