@@ -11,7 +11,7 @@
  * `--dir` keeps the scratch directory (and reuses the log in it when it is already there).
  */
 import { randomUUID } from 'node:crypto'
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { availableParallelism, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
@@ -105,6 +105,11 @@ async function writeLog (): Promise<void> {
   await Promise.all(Array.from({ length: Number(values.concurrency) }, worker))
   await log.close()
   console.log(`wrote ${RECORDS} records (${values.store}) in ${((Date.now() - started) / 1000).toFixed(1)} s (the verdict below counts their batch signatures)`)
+  if (values.store === 'embedded') {
+    // The database file with its WAL and shared-memory index, as the node leaves them.
+    const bytes = readdirSync(dataDir).filter(f => f.startsWith('message-log')).reduce((n, f) => n + statSync(join(dataDir, f)).size, 0)
+    console.log(`log on disk: ${(bytes / 1e6).toFixed(1)} MB, ${Math.round(bytes / RECORDS)} bytes per record, ${Math.round(2 * bytes / RECORDS)} per exchange (request and response)`)
+  }
   writeFileSync(done, String(RECORDS))
 }
 
