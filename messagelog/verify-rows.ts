@@ -21,7 +21,7 @@ import { hash } from 'node:crypto'
 import type { BatchHeader } from '../certs/batch-signer.ts'
 import { buildTree, leafHash } from '../certs/merkle.ts'
 import { memberOf } from '../protocol/identifiers.ts'
-import { chainHash, contentText, recordLeaf, type RecordContent, type StoredRecord } from './record.ts'
+import { chainHash, CONTENT_FIELDS, contentText, recordLeaf, type RecordContent, type StoredRecord } from './record.ts'
 import { arrayRecord, RECORD_COLUMNS } from './store.ts'
 import { recordProblems, type ChainedRecord } from './verify.ts'
 
@@ -40,8 +40,7 @@ const PROOF = column('proof')
 const PREV_HASH = column('prevHash')
 const HASH = column('hash')
 /** The columns of the leaf's content text, in its order (record.ts); checked against contentText below. */
-const CONTENT = (['time', 'direction', 'protocol', 'messageId', 'requestId', 'client', 'service', 'userId', 'issue',
-  'representedParty', 'method', 'path', 'status', 'fault', 'requestHash', 'headersDigest', 'bodyDigest', 'signer'] as const).map(column)
+const CONTENT = CONTENT_FIELDS.map(column)
 
 /** One scanned row as the chain walk sees it: its links read in place. */
 export class LogRow implements ChainedRecord {

@@ -15,6 +15,7 @@ import { readProviderResponse, responseFromBytes, type EchoSource } from '../../
 import { scanEnvelope } from '../../gateway/edge/soap/scan.ts'
 import { DEMO_ENVELOPE } from '../support/http.ts'
 import { withDoc } from '../support/xml.ts'
+import { seededRandom as random } from '../support/seeded-random.ts'
 
 const SOAP = 'http://schemas.xmlsoap.org/soap/envelope/'
 const SOAP12 = 'http://www.w3.org/2003/05/soap-envelope'
@@ -225,18 +226,6 @@ t.test('hand-written requests: both readers agree', async t => {
 })
 
 // ---- generated requests ---------------------------------------------------------------------------
-
-/** A small seeded generator, so a failure names a case that can be rebuilt. */
-function random (seed: number): { pick: <T>(xs: readonly T[]) => T; chance: (p: number) => boolean } {
-  let s = seed >>> 0
-  const next = (): number => {
-    s = (s + 0x6d2b79f5) >>> 0
-    let x = Math.imul(s ^ (s >>> 15), 1 | s)
-    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296
-  }
-  return { pick: xs => xs[Math.floor(next() * xs.length)], chance: p => next() < p }
-}
 
 /** Writes a value the way a client might: references, CDATA, comments, padding, line ends. */
 function spell (r: ReturnType<typeof random>, value: string): string {

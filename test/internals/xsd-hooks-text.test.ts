@@ -13,6 +13,7 @@ import { parseRequestEnvelope } from '../../gateway/edge/soap/request.ts'
 import { readProviderResponse, type EchoSource } from '../../gateway/edge/soap/response.ts'
 import { PROJECT_SCHEMA_DIR, SchemaLibrary, xsdViolations } from '../../schemas/library.ts'
 import { treeElement, type HookElement, type LibraryXsd } from '../../schemas/xsd-hooks.ts'
+import { seededRandom as random } from '../support/seeded-random.ts'
 
 const SOAP = 'http://schemas.xmlsoap.org/soap/envelope/'
 const XRD = 'http://x-road.eu/xsd/xroad.xsd'
@@ -146,17 +147,6 @@ t.test('a text reader that gives up leaves the verdict to the tree', async t => 
 })
 
 // ---- generated bodies -------------------------------------------------------------------------------
-
-function random (seed: number): { pick: <T>(xs: readonly T[]) => T; chance: (p: number) => boolean } {
-  let s = seed >>> 0
-  const next = (): number => {
-    s = (s + 0x6d2b79f5) >>> 0
-    let x = Math.imul(s ^ (s >>> 15), 1 | s)
-    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296
-  }
-  return { pick: xs => xs[Math.floor(next() * xs.length)], chance: p => next() < p }
-}
 
 /** A value as a client might write it: references, CDATA, comments, padding. */
 function spell (r: ReturnType<typeof random>, value: string): string {
