@@ -9,9 +9,12 @@
  * `--provider-ms N`: the provider's answer takes a random 0–N ms instead of one event-loop turn, so
  * the connections fall out of step as they do behind a real provider (smaller commit groups).
  *
- *   npm run bench:log [-- --connections 50 --seconds 10 --keys ec-p256|rsa-2048 --store embedded|postgres --provider-ms 0]
+ * `--format 1`: the store writes records as earlier versions did (proofs and previous hashes stored,
+ * the JSON chain hash), for a before/after of the lean format 2 in the same run of the same code.
+ *
+ *   npm run bench:log [-- --connections 50 --seconds 10 --keys ec-p256|rsa-2048 --store embedded|postgres --provider-ms 0 --format 2]
  */
-import { mkdtempSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
@@ -31,8 +34,11 @@ const { values } = parseArgs({
     keys: { type: 'string', default: 'ec-p256' },
     store: { type: 'string', default: 'embedded' },
     'provider-ms': { type: 'string', default: '0' },
+    format: { type: 'string', default: '2' },
   },
 })
+if (values.format !== '1' && values.format !== '2') throw new Error('--format must be 1 or 2')
+const format = Number(values.format) as 1 | 2
 const connections = Number(values.connections)
 const seconds = Number(values.seconds)
 const keyType = values.keys
@@ -50,9 +56,9 @@ const dir = mkdtempSync(join(tmpdir(), 'ura-log-cost-'))
 let store: LogStore & { stats: { groups: number; records: number } }
 if (values.store === 'postgres') {
   await freshDatabase('ura_bench_log_cost')
-  store = await PgLogStore.open('postgres://postgres@127.0.0.1:5432/ura_bench_log_cost')
+  store = await PgLogStore.open('postgres://postgres@127.0.0.1:5432/ura_bench_log_cost', { format })
 } else {
-  store = await SqliteLogStore.open(join(dir, 'message-log.sqlite'))
+  store = await SqliteLogStore.open(join(dir, 'message-log.sqlite'), { format })
 }
 const recorder = new SigningRecorder(store, keys)
 const body = Buffer.from(JSON.stringify({ nipt: 'K81305012I', viti: 2026, shenim: 'x'.repeat(940) }))
@@ -92,6 +98,9 @@ await Promise.all(Array.from({ length: connections }, connection))
 const elapsed = (performance.now() - started) / 1000
 const cpu1 = await threadCpuSeconds(process.pid)
 await store.close()
+// The embedded log's file once closed (its journal folded in), warm-up records included.
+const file = join(dir, 'message-log.sqlite')
+const logBytes = values.store === 'embedded' && existsSync(file) ? statSync(file).size : undefined
 rmSync(dir, { recursive: true, force: true })
 
 const exchanges = latencies.length
@@ -104,4 +113,5 @@ const total = byThread.reduce((n, [, us]) => n + us, 0)
 console.log(`message log, ${values.store}, ${keyType} keys, ${connections} connections, ${seconds} s${providerMs === 0 ? '' : `, provider answers in 0–${providerMs} ms`}`)
 console.log(`  ${Math.round(exchanges / elapsed).toLocaleString('en-US')} exchanges/s (2 records each); both records p50 ${at(0.5)} ms, p99 ${at(0.99)} ms; ${(records / groups).toFixed(1)} records per commit group`)
 console.log(`  CPU per exchange ${total.toFixed(0)} µs: ${byThread.map(([kind, us]) => `${kind} ${us.toFixed(0)}`).join(', ')}`)
+if (logBytes !== undefined) console.log(`  log file ${(logBytes / 1e6).toFixed(1)} MB: ${Math.round(logBytes / store.stats.records)} bytes per record`)
 console.log('  (CPU ticks are 10 ms: short runs round; this process also runs the virtual connections, ≈ 8 µs per exchange on main)')

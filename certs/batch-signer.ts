@@ -15,7 +15,7 @@
  * milliseconds lets each key sign its answers of several events at once instead of one by one.
  */
 import { randomBytes, type KeyObject } from 'node:crypto'
-import { buildTree, type ProofStep } from './merkle.ts'
+import { buildTree, treeRoot, type ProofStep } from './merkle.ts'
 import { algorithmFor, signAsync, signHere, type SignatureAlgorithm } from './signature.ts'
 
 /** A member's e-seal: its private signing key and certificate chain (PEM, leaf first). */
@@ -181,13 +181,13 @@ export class BatchSigner {
 
 /**
  * One batch signature over `leaves` with `identity`'s key: the Merkle root in a signed header, and
- * every leaf's inclusion proof. The key is used on libuv's thread pool, so an RSA signature does not
+ * every leaf's inclusion proof (none with `withProofs` false: the message log rebuilds them). The key is used on libuv's thread pool, so an RSA signature does not
  * stall the thread that asked for it — unless `ecdsaHere` and the key is an ECDSA key: then in this
  * thread (the log's writer, which would only wait for the pool).
  */
-export async function signLeaves (memberId: string, identity: SigningIdentity, leaves: Buffer[], ecdsaHere = false): Promise<SignedLeaves> {
+export async function signLeaves (memberId: string, identity: SigningIdentity, leaves: Buffer[], ecdsaHere = false, withProofs = true): Promise<SignedLeaves> {
   const alg = algorithmFor(identity.key)
-  const { root, proofs } = buildTree(leaves)
+  const { root, proofs } = withProofs ? buildTree(leaves) : { root: treeRoot(leaves), proofs: [] }
   const header: BatchHeader = { format: 'ura-batch/1', alg, signer: memberId, time: new Date().toISOString(), root: root.toString('base64'), count: leaves.length }
   const text = JSON.stringify(header)
   const data = Buffer.from(text, 'utf8')

@@ -43,6 +43,25 @@ export function buildTree (leaves: Buffer[]): { root: Buffer; proofs: ProofStep[
   return { root: level[0].hash, proofs }
 }
 
+/** The root of the tree over `leaves` alone (the same root as buildTree's), without proofs. */
+export function treeRoot (leaves: Buffer[]): Buffer {
+  if (leaves.length === 0) throw new Error('a Merkle tree needs at least one leaf')
+  let level = leaves
+  const input = Buffer.allocUnsafe(129)
+  input[0] = 1
+  while (level.length > 1) {
+    const next: Buffer[] = []
+    for (let i = 0; i < level.length; i += 2) {
+      if (i + 1 === level.length) { next.push(level[i]); continue }
+      level[i].copy(input, 1, 0, 64)
+      level[i + 1].copy(input, 65, 0, 64)
+      next.push(hash('sha512', input, 'buffer'))
+    }
+    level = next
+  }
+  return level[0]
+}
+
 /** The root a leaf and its proof lead to; the caller compares it with the signed root. */
 export function rootFromProof (leaf: Buffer, proof: ProofStep[]): Buffer {
   let hash = leaf

@@ -18,18 +18,27 @@ export interface EvidenceRecord extends RecordContent {
   body: string | null
   signatureId: string
   proof: ProofStep[]
+  /** 2: a record of the lean format, its chain hash over bytes (record.ts); absent: format 1. */
+  chain?: 2
 }
 
+/**
+ * `ura-evidence/2` holds at least one format 2 record (its proof rebuilt from its batch when the
+ * document was made); `ura-evidence/1` only format 1 records, as earlier versions made them.
+ */
+export type EvidenceFormat = 'ura-evidence/1' | 'ura-evidence/2'
+
 export interface EvidenceDocument {
-  format: 'ura-evidence/1'
+  format: EvidenceFormat
   messageId: string
   records: EvidenceRecord[]
   signatures: BatchSignature[]
 }
 
+/** The document for `records`, which must be whole (byMessageId gives them so: proofs and previous hashes filled in). */
 export function buildEvidence (messageId: string, records: StoredRecord[], signatures: BatchSignature[]): EvidenceDocument {
   return {
-    format: 'ura-evidence/1',
+    format: records.some(r => r.chain === 2) ? 'ura-evidence/2' : 'ura-evidence/1',
     messageId,
     records: records.map(r => ({ ...r, body: r.body === null ? null : r.body.toString('base64') })),
     signatures,
@@ -48,8 +57,8 @@ export function verifyEvidence (doc: unknown, trust: TrustStore): EvidenceVerdic
   const problems: string[] = []
   const verified: string[] = []
   const d = doc as Partial<EvidenceDocument>
-  if (d === null || typeof d !== 'object' || d.format !== 'ura-evidence/1' || !Array.isArray(d.records) || !Array.isArray(d.signatures)) {
-    return { ok: false, problems: ['not an ura evidence document (format ura-evidence/1)'], verified }
+  if (d === null || typeof d !== 'object' || (d.format !== 'ura-evidence/1' && d.format !== 'ura-evidence/2') || !Array.isArray(d.records) || !Array.isArray(d.signatures)) {
+    return { ok: false, problems: ['not an ura evidence document (format ura-evidence/1 or ura-evidence/2)'], verified }
   }
   if (d.records.length === 0) problems.push('the document holds no records')
   const sigs = new Map(d.signatures.map(s => [s.id, s]))
@@ -57,6 +66,7 @@ export function verifyEvidence (doc: unknown, trust: TrustStore): EvidenceVerdic
   for (const er of d.records) {
     const where = `record ${er.seq} (${er.direction} ${er.messageId})`
     if (er.messageId !== d.messageId) problems.push(`${where}: belongs to message ${er.messageId}, not ${d.messageId}`)
+    if (er.chain !== undefined && (er.chain !== 2 || d.format !== 'ura-evidence/2')) { problems.push(`${where}: record format ${String(er.chain)} does not belong in a document of format ${d.format}`); continue }
     let record: StoredRecord
     try {
       record = { ...er, body: er.body === null ? null : Buffer.from(er.body, 'base64') }

@@ -7,9 +7,10 @@
 import pg from 'pg'
 import type { BatchSignature, SigningIdentity } from '../certs/batch-signer.ts'
 import { POSTGRES_TIME, searchSql, summaryRow, trafficRow, trafficSql, type ExchangeQuery, type ExchangeSummary, type TrafficCell, type TrafficQuery } from './exchanges.ts'
-import { chainGroup, type NewRecord, type StoredRecord } from './record.ts'
+import { completeRecords } from './complete.ts'
+import { chainGroup, type NewRecord, type RecordFormat, type StoredRecord } from './record.ts'
 import { logTables } from './schema.ts'
-import { SealKeys, sealedResults, sealGroup, signedPart, type KeyedEntry, type LogEntry } from './seal.ts'
+import { SealKeys, sealedResults, sealGroup, signedPart, storeOrder, type KeyedEntry, type LogEntry } from './seal.ts'
 import { certFingerprint, GroupCommit, RECORD_COLUMNS, recordRow, rowRecord, type ChainAnchor, type GroupResult, type LogLocation, type LogStore, type LogStoreOptions } from './store.ts'
 
 const SCHEMA = logTables({ seq: 'BIGINT', bytes: 'BYTEA' }) + `
@@ -63,6 +64,7 @@ export class PgLogStore implements LogStore {
   private readonly group: GroupCommit<KeyedEntry>
   private readonly keys = new SealKeys()
   private readonly batchMax: number
+  private readonly format: RecordFormat
   /** Certificates by fingerprint, read once: thousands of batch signatures share a few. */
   private readonly certificates = new Map<string, string>()
   private closed = false
@@ -71,6 +73,7 @@ export class PgLogStore implements LogStore {
     this.pool = pool
     this.location = { kind: 'postgres', url }
     this.batchMax = opts.batchMax ?? 256
+    this.format = opts.format ?? 2
     this.group = new GroupCommit(items => this.writeGroup(items), { windowMs: opts.windowMs ?? 0 })
   }
 
@@ -106,15 +109,16 @@ export class PgLogStore implements LogStore {
 
   private async writeGroup (entries: KeyedEntry[]): Promise<GroupResult[]> {
     if (this.closed) throw new Error('the message log is closed')
-    const sealed = await sealGroup(entries, this.keys, this.batchMax)
-    const { records, leaves, signatures } = signedPart(sealed)
-    return sealedResults(sealed, records.length === 0 ? 0 : (await this.insertGroup(records, leaves, signatures))[0].seq)
+    const sealed = await sealGroup(entries, this.keys, this.batchMax, this.format)
+    const order = storeOrder(sealed)
+    const { records, leaves, signatures } = signedPart(sealed, order)
+    return sealedResults(sealed, records.length === 0 ? 0 : (await this.insertGroup(records, leaves, signatures))[0].seq, order)
   }
 
   private async insertGroup (records: NewRecord[], leaves: Buffer[], signatures: BatchSignature[]): Promise<StoredRecord[]> {
     return inTransaction(this.pool, async client => {
       const head = (await client.query('SELECT seq, hash FROM ura_log_head WHERE id = 1 FOR UPDATE')).rows[0] as { seq: string; hash: string }
-      const stored = chainGroup({ seq: Number(head.seq), hash: head.hash }, records, leaves)
+      const stored = chainGroup({ seq: Number(head.seq), hash: head.hash }, records, leaves, this.format)
       for (const s of signatures) {
         const fingerprints: string[] = []
         for (const pem of s.chain) {
@@ -135,7 +139,23 @@ export class PgLogStore implements LogStore {
 
   async byMessageId (messageId: string): Promise<StoredRecord[]> {
     const { rows } = await this.pool.query(`SELECT * FROM ura_log_records WHERE message_id = $1 ORDER BY seq`, [messageId])
+    return completeRecords(rows.map(rowRecord), this)
+  }
+
+  async batch (signatureId: string): Promise<StoredRecord[]> {
+    const { rows } = await this.pool.query('SELECT * FROM ura_log_records WHERE signature_id = $1 ORDER BY seq', [signatureId])
     return rows.map(rowRecord)
+  }
+
+  async recordBefore (seq: number): Promise<ChainAnchor | undefined> {
+    const row = (await this.pool.query('SELECT seq, hash FROM ura_log_records WHERE seq < $1 ORDER BY seq DESC LIMIT 1', [seq])).rows[0] as { seq: string; hash: string } | undefined
+    return row === undefined ? undefined : { seq: Number(row.seq), hash: row.hash }
+  }
+
+  /** The rows of one batch signature's records, in order, as scanRows reads them. */
+  async batchRows (signatureId: string): Promise<unknown[][]> {
+    const { rows } = await this.pool.query<unknown[]>({ text: `SELECT ${COLUMNS} FROM ura_log_records WHERE signature_id = $1 ORDER BY seq`, values: [signatureId], rowMode: 'array' })
+    return rows
   }
 
   async signature (id: string): Promise<BatchSignature | undefined> {
@@ -190,7 +210,12 @@ export class PgLogStore implements LogStore {
   async prune (before: Date): Promise<number> {
     return inTransaction(this.pool, async client => {
       await client.query('SELECT 1 FROM ura_log_head WHERE id = 1 FOR UPDATE')
-      const { rows } = await client.query('SELECT seq, hash FROM ura_log_records WHERE seq = (SELECT MAX(seq) FROM ura_log_records WHERE time < $1)', [before.toISOString()])
+      const older = (await client.query('SELECT seq, signature_id FROM ura_log_records WHERE seq = (SELECT MAX(seq) FROM ura_log_records WHERE time < $1)', [before.toISOString()])).rows[0] as { seq: string; signature_id: string } | undefined
+      if (older === undefined) return 0
+      // A batch goes whole or stays whole: format 2 rebuilds its proofs from all of its records.
+      const batch = (await client.query('SELECT MIN(seq) AS first, MAX(seq) AS last FROM ura_log_records WHERE signature_id = $1', [older.signature_id])).rows[0] as { first: string; last: string }
+      const upTo = Number(batch.last) > Number(older.seq) ? Number(batch.first) - 1 : Number(older.seq)
+      const { rows } = await client.query('SELECT seq, hash FROM ura_log_records WHERE seq = $1', [upTo])
       if (rows.length === 0) return 0
       const last = rows[0] as { seq: string; hash: string }
       const { rowCount } = await client.query('DELETE FROM ura_log_records WHERE seq <= $1', [last.seq])

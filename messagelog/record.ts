@@ -1,10 +1,18 @@
 /**
  * One message-log record (DESIGN §8) and the hashes that make the log tamper-evident:
  * - the record's **leaf**: SHA-512 Merkle leaf over its content in a fixed field order — what the
- *   batch signature covers (through the inclusion proof);
+ *   batch signature covers (through the Merkle tree of its batch);
  * - the record's **chain hash**: SHA-512 over its sequence number, the previous record's chain hash,
  *   its leaf and its signature reference — so deleting, inserting or reordering records breaks the chain.
  * The body itself is outside the leaf; its digest is inside, so a logged body is checked against it.
+ *
+ * Two chain formats (docs/message-log.md, "Record formats"):
+ * - **1** (records written before the lean format): the record stores its inclusion proof and the
+ *   previous hash, and the chain hash is over a JSON text of all of them;
+ * - **2** (every record written now): the chain hash is over bytes (seq, previous hash, leaf,
+ *   signature id), nothing else is stored; a batch's records lie next to each other in leaf order, so
+ *   proofs are rebuilt from the batch when evidence asks for them, and a verification hashes each
+ *   batch's tree once.
  */
 import { hash } from 'node:crypto'
 import { leafHash, type ProofStep } from '../certs/merkle.ts'
@@ -48,8 +56,11 @@ export interface NewRecord extends RecordContent {
 
 export interface StoredRecord extends NewRecord {
   seq: number
+  /** The previous record's chain hash. Format 2 does not store it: '' as read from a scan, filled where a record is handed out whole (byMessageId). */
   prevHash: string
   hash: string
+  /** 2 for the lean format (see the top of this file); absent for format 1. Format 2's proof is [] as read from a scan. */
+  chain?: 2
 }
 
 /** Chain hash before the first record. */
@@ -87,16 +98,67 @@ export function chainHash (seq: number, prevHash: string, leaf: Buffer, signatur
   return hash('sha512', JSON.stringify(['ura-chain/1', seq, prevHash, leaf.toString('base64'), signatureId, proof]), 'base64')
 }
 
+const CHAIN_2 = Buffer.from('ura-chain/2\n', 'latin1')
+/** Where format 2's chain input puts its parts: tag, seq (8 bytes), previous hash, leaf, then the signature id. */
+const AT_SEQ = CHAIN_2.length
+const AT_PREV = AT_SEQ + 8
+const AT_LEAF = AT_PREV + 64
+const AT_SIG = AT_LEAF + 64
+
+/**
+ * Format 2's chain hash: SHA-512 over `ura-chain/2\n` ‖ seq (64-bit big-endian) ‖ previous hash (64
+ * bytes) ‖ leaf (64 bytes) ‖ the signature id (UTF-8). `into`: a buffer to build the input in (a
+ * group reuses one); returned as bytes.
+ */
+export function chainHash2 (seq: number, prevHash: Buffer, leaf: Buffer, signatureId: string, into?: Buffer): Buffer {
+  const idLength = Buffer.byteLength(signatureId)
+  const input = into !== undefined && into.length >= AT_SIG + idLength ? into : Buffer.allocUnsafe(AT_SIG + idLength + 64)
+  CHAIN_2.copy(input, 0)
+  input.writeBigUInt64BE(BigInt(seq), AT_SEQ)
+  prevHash.copy(input, AT_PREV, 0, 64)
+  leaf.copy(input, AT_LEAF, 0, 64)
+  input.write(signatureId, AT_SIG)
+  return hash('sha512', input.subarray(0, AT_SIG + idLength), 'buffer')
+}
+
+/** A record's chain hash (base64) in its own format, after `prevHash` (base64). */
+export function recordChainHash (r: Pick<StoredRecord, 'seq' | 'signatureId' | 'proof' | 'chain'>, prevHash: string, leaf: Buffer): string {
+  return r.chain === 2
+    ? chainHash2(r.seq, Buffer.from(prevHash, 'base64'), leaf, r.signatureId).toString('base64')
+    : chainHash(r.seq, prevHash, leaf, r.signatureId, r.proof)
+}
+
 export function sha512 (data: Buffer | string): string {
   return hash('sha512', data, 'base64')
 }
+
+/** The record formats a store can write: 2, or 1 as earlier versions wrote it (LogStoreOptions.format). */
+export type RecordFormat = 1 | 2
 
 /**
  * Assigns sequence numbers and chain hashes to a group of records following `tail`: each record of
  * `group` becomes a stored record in place (a group is chained once, right before its insert).
  * `leaves`: the records' leaf hashes when the caller has them already (the group was just sealed).
  */
-export function chainGroup (tail: { seq: number; hash: string }, group: NewRecord[], leaves?: Buffer[]): StoredRecord[] {
+export function chainGroup (tail: { seq: number; hash: string }, group: NewRecord[], leaves?: Buffer[], format: RecordFormat = 2): StoredRecord[] {
+  if (format === 1) return chainGroup1(tail, group, leaves)
+  let seq = tail.seq
+  let prevText = tail.hash
+  let prev: Buffer = Buffer.from(prevText, 'base64')
+  const input = Buffer.allocUnsafe(256)
+  return group.map((r, i) => {
+    seq += 1
+    const stored = r as StoredRecord
+    stored.seq = seq
+    stored.chain = 2
+    stored.prevHash = prevText
+    prev = chainHash2(seq, prev, leaves?.[i] ?? recordLeaf(r), r.signatureId, input)
+    stored.hash = prevText = prev.toString('base64')
+    return stored
+  })
+}
+
+function chainGroup1 (tail: { seq: number; hash: string }, group: NewRecord[], leaves?: Buffer[]): StoredRecord[] {
   let { seq, hash } = tail
   return group.map((r, i) => {
     seq += 1

@@ -1,13 +1,14 @@
 /**
  * Sealing a commit group (DESIGN §7, §8): the records of one group are signed where the group is
  * written, in the same step — per signing key, one batch signature over the Merkle root of the
- * key's records, each record with its inclusion proof. The thread that handles exchanges only hands
+ * key's records. The group is stored batch after batch, each in leaf order, so a record's inclusion
+ * proof can be rebuilt from its batch's records (record format 2: no proof is stored). The thread that handles exchanges only hands
  * over the record's content and awaits one promise; hashing, the tree and the signature happen in the
  * log's own thread (the embedded store's writer) or right before the group's insert (PostgreSQL).
  */
 import type { KeyObject } from 'node:crypto'
 import { signLeaves, type BatchSignature, type SigningIdentity } from '../certs/batch-signer.ts'
-import { recordLeaf, type NewRecord, type RecordContent } from './record.ts'
+import { recordLeaf, type NewRecord, type RecordContent, type RecordFormat } from './record.ts'
 
 /** A record as the recorder hands it to the store: its content and, where the service logs bodies, the body. */
 export interface LogEntry {
@@ -20,8 +21,8 @@ export interface KeyedEntry extends LogEntry {
   key: number
 }
 
-/** What one entry became: the record to insert, or why it could not be signed. */
-export type Sealed = { record: NewRecord; signature: BatchSignature; leaf: Buffer } | { error: Error }
+/** What one entry became: the record to insert (`batch`: its batch's number in the group), or why it could not be signed. */
+export type Sealed = { record: NewRecord; signature: BatchSignature; leaf: Buffer; batch: number } | { error: Error }
 
 /**
  * The keys a store has seen, by number: a key crosses to the writer thread once, then records name
@@ -65,7 +66,7 @@ function sameChain (a: string[], b: string[]): boolean {
  * signature each — ECDSA keys in this thread, RSA keys all at once on libuv's pool. A batch that
  * cannot be signed fails only its own entries. Results are in the order of `entries`.
  */
-export async function sealGroup (entries: KeyedEntry[], keys: SealKeys, batchMax: number): Promise<Sealed[]> {
+export async function sealGroup (entries: KeyedEntry[], keys: SealKeys, batchMax: number, format: RecordFormat = 2): Promise<Sealed[]> {
   const byKey = new Map<string, number[]>()
   for (let i = 0; i < entries.length; i++) {
     const batchKey = `${entries[i].key} ${entries[i].content.signer}`
@@ -78,37 +79,46 @@ export async function sealGroup (entries: KeyedEntry[], keys: SealKeys, batchMax
   for (const members of byKey.values()) {
     for (let from = 0; from < members.length; from += batchMax) {
       const batch = members.slice(from, from + batchMax)
-      signing.push(sealBatch(entries, batch, keys, out))
+      signing.push(sealBatch(entries, batch, signing.length, keys, out, format))
     }
   }
   await Promise.all(signing)
   return out
 }
 
-async function sealBatch (entries: KeyedEntry[], batch: number[], keys: SealKeys, out: Sealed[]): Promise<void> {
+async function sealBatch (entries: KeyedEntry[], batch: number[], n: number, keys: SealKeys, out: Sealed[], format: RecordFormat): Promise<void> {
   const first = entries[batch[0]]
   try {
     const identity = keys.identity(first.key)
     if (identity === undefined) throw new Error(`no signing key number ${first.key} for member ${first.content.signer}`)
     const leaves = batch.map(i => recordLeaf(entries[i].content))
     // ECDSA in this thread (≈ 40 µs: less than a round trip through libuv's pool), RSA on the pool.
-    const { signature, proofs } = await signLeaves(first.content.signer, identity, leaves, true)
+    // Format 2 stores no proofs: the records are stored in leaf order, next to each other, and proofs rebuilt from them.
+    const { signature, proofs } = await signLeaves(first.content.signer, identity, leaves, true, format === 1)
     batch.forEach((i, j) => {
       const e = entries[i]
-      out[i] = { record: { ...e.content, body: e.body, signatureId: signature.id, proof: proofs[j] }, signature, leaf: leaves[j] }
+      out[i] = { record: { ...e.content, body: e.body, signatureId: signature.id, proof: proofs[j] ?? [] }, signature, leaf: leaves[j], batch: n }
     })
   } catch (err) {
     for (const i of batch) out[i] = { error: err as Error }
   }
 }
 
-/** The records of a sealed group that were signed, their leaf hashes and their distinct signatures: what the store inserts. */
-export function signedPart (sealed: Sealed[]): { records: NewRecord[]; leaves: Buffer[]; signatures: BatchSignature[] } {
+/** The order a sealed group is stored in: the signed entries, batch after batch, each batch in its leaf order. */
+export function storeOrder (sealed: Sealed[]): number[] {
+  const order: number[] = []
+  for (let i = 0; i < sealed.length; i++) if (!('error' in sealed[i])) order.push(i)
+  // A stable sort: within a batch, the entries keep the order their leaves were hashed in.
+  return order.sort((a, b) => (sealed[a] as { batch: number }).batch - (sealed[b] as { batch: number }).batch)
+}
+
+/** The records of a sealed group that were signed (in storeOrder), their leaf hashes and their distinct signatures: what the store inserts. */
+export function signedPart (sealed: Sealed[], order = storeOrder(sealed)): { records: NewRecord[]; leaves: Buffer[]; signatures: BatchSignature[] } {
   const records: NewRecord[] = []
   const leaves: Buffer[] = []
   const signatures = new Map<string, BatchSignature>()
-  for (const s of sealed) {
-    if ('error' in s) continue
+  for (const i of order) {
+    const s = sealed[i] as Exclude<Sealed, { error: Error }>
     records.push(s.record)
     leaves.push(s.leaf)
     signatures.set(s.signature.id, s.signature)
@@ -116,8 +126,9 @@ export function signedPart (sealed: Sealed[]): { records: NewRecord[]; leaves: B
   return { records, leaves, signatures: [...signatures.values()] }
 }
 
-/** Each entry's sequence number, counted from the first signed record's `first`, or its error. */
-export function sealedResults (sealed: Sealed[], first: number): Array<number | Error> {
-  let seq = first
-  return sealed.map(s => 'error' in s ? s.error : seq++)
+/** Each entry's sequence number, its place in `order` counted from `first` (the first stored record's), or its error. */
+export function sealedResults (sealed: Sealed[], first: number, order = storeOrder(sealed)): Array<number | Error> {
+  const out = sealed.map(s => 'error' in s ? s.error : 0) as Array<number | Error>
+  order.forEach((i, k) => { out[i] = first + k })
+  return out
 }

@@ -11,7 +11,8 @@ import { DatabaseSync, type StatementSync } from 'node:sqlite'
 import { Worker } from 'node:worker_threads'
 import type { BatchSignature, SigningIdentity } from '../certs/batch-signer.ts'
 import { searchSql, SQLITE_TIME, summaryRow, trafficRow, trafficSql, type ExchangeQuery, type ExchangeSummary, type Sql, type TrafficCell, type TrafficQuery } from './exchanges.ts'
-import { contentValues, type StoredRecord } from './record.ts'
+import { completeRecords } from './complete.ts'
+import { contentValues, type RecordFormat, type StoredRecord } from './record.ts'
 import type { WireEntry, WriteReply, WriteRequest } from './sqlite-writer.ts'
 import { logTables } from './schema.ts'
 import { SealKeys, type LogEntry } from './seal.ts'
@@ -33,6 +34,7 @@ export class SqliteLogStore implements LogStore {
   private readonly group: GroupCommit<Appending>
   private readonly keys = new SealKeys()
   private readonly batchMax: number
+  private readonly format: RecordFormat
   private readonly pending = new Map<number, { resolve (results: Array<number | string>): void; reject (err: Error): void }>()
   private nextId = 0
   private stopped: Error | undefined
@@ -44,6 +46,7 @@ export class SqliteLogStore implements LogStore {
     this.reader = new SqliteLogReader(db, file)
     this.writer = writer
     this.batchMax = opts.batchMax ?? 256
+    this.format = opts.format ?? 2
     this.group = new GroupCommit(items => this.writeGroup(items), { windowMs: opts.windowMs ?? 0, depth: 2 })
     writer.on('message', (reply: WriteReply) => {
       const p = this.pending.get(reply.id)
@@ -111,14 +114,20 @@ export class SqliteLogStore implements LogStore {
     const entries = items.map(({ entry, identity }): WireEntry => [this.keys.numberOf(identity, keys), entry.body, ...contentValues(entry.content)])
     const results = await new Promise<Array<number | string>>((resolve, reject) => {
       this.pending.set(id, { resolve, reject })
-      this.writer.postMessage({ id, keys, entries, batchMax: this.batchMax } satisfies WriteRequest)
+      this.writer.postMessage({ id, keys, entries, batchMax: this.batchMax, format: this.format } satisfies WriteRequest)
     })
     return results.map(r => typeof r === 'number' ? r : new Error(r))
   }
 
   async byMessageId (messageId: string): Promise<StoredRecord[]> {
-    return (this.db.prepare('SELECT * FROM ura_log_records WHERE message_id = ? ORDER BY seq').all(messageId) as Array<Record<string, unknown>>).map(rowRecord)
+    return completeRecords((this.db.prepare('SELECT * FROM ura_log_records WHERE message_id = ? ORDER BY seq').all(messageId) as Array<Record<string, unknown>>).map(rowRecord), this)
   }
+
+  batch (signatureId: string): Promise<StoredRecord[]> { return this.reader.batch(signatureId) }
+
+  recordBefore (seq: number): Promise<ChainAnchor | undefined> { return this.reader.recordBefore(seq) }
+
+  batchRows (signatureId: string): Promise<unknown[][]> { return this.reader.batchRows(signatureId) }
 
   signature (id: string): Promise<BatchSignature | undefined> { return this.reader.signature(id) }
 
@@ -144,7 +153,12 @@ export class SqliteLogStore implements LogStore {
   anchor (): Promise<ChainAnchor | undefined> { return this.reader.anchor() }
 
   async prune (before: Date): Promise<number> {
-    const last = this.db.prepare('SELECT seq, hash FROM ura_log_records WHERE seq = (SELECT MAX(seq) FROM ura_log_records WHERE time < ?)').get(before.toISOString()) as ChainAnchor | undefined
+    const older = this.db.prepare('SELECT seq, signature_id FROM ura_log_records WHERE seq = (SELECT MAX(seq) FROM ura_log_records WHERE time < ?)').get(before.toISOString()) as { seq: number; signature_id: string } | undefined
+    if (older === undefined) return 0
+    // A batch goes whole or stays whole: format 2 rebuilds its proofs from all of its records.
+    const batch = this.db.prepare('SELECT MIN(seq) AS first, MAX(seq) AS last FROM ura_log_records WHERE signature_id = ?').get(older.signature_id) as { first: number; last: number }
+    const upTo = batch.last > older.seq ? batch.first - 1 : older.seq
+    const last = this.db.prepare('SELECT seq, hash FROM ura_log_records WHERE seq = ?').get(upTo) as ChainAnchor | undefined
     if (last === undefined) return 0
     this.db.exec('BEGIN IMMEDIATE')
     try {
@@ -230,6 +244,26 @@ export class SqliteLogReader {
 
   async scan (afterSeq: number, limit: number): Promise<StoredRecord[]> {
     return (await this.scanRows(afterSeq, limit)).map(arrayRecord)
+  }
+
+  async batch (signatureId: string): Promise<StoredRecord[]> {
+    return (await this.batchRows(signatureId)).map(arrayRecord)
+  }
+
+  async recordBefore (seq: number): Promise<ChainAnchor | undefined> {
+    const row = this.statement('SELECT seq, hash FROM ura_log_records WHERE seq < ? ORDER BY seq DESC LIMIT 1').get(seq) as ChainAnchor | undefined
+    return row === undefined ? undefined : { seq: Number(row.seq), hash: row.hash }
+  }
+
+  /** The rows of one batch signature's records, in order, as scanRows reads them. */
+  async batchRows (signatureId: string): Promise<unknown[][]> {
+    let batch = this.statements.get('batch')
+    if (batch === undefined) {
+      batch = this.db.prepare(`SELECT ${RECORD_COLUMNS.map(c => c[1]).join(', ')} FROM ura_log_records WHERE signature_id = ? ORDER BY seq`)
+      batch.setReturnArrays(true)
+      this.statements.set('batch', batch)
+    }
+    return batch.all(signatureId) as unknown as unknown[][]
   }
 
   /** scan's rows as read: arrays of the RECORD_COLUMNS in their order (what a verification walks). */

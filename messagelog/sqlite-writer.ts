@@ -9,8 +9,8 @@
 import { DatabaseSync } from 'node:sqlite'
 import { parentPort, workerData } from 'node:worker_threads'
 import type { BatchSignature, SigningIdentity } from '../certs/batch-signer.ts'
-import { chainGroup, contentFromValues, GENESIS_HASH, type NewRecord } from './record.ts'
-import { SealKeys, sealedResults, sealGroup, signedPart, type KeyedEntry, type Sealed } from './seal.ts'
+import { chainGroup, contentFromValues, GENESIS_HASH, type NewRecord, type RecordFormat } from './record.ts'
+import { SealKeys, sealedResults, sealGroup, signedPart, storeOrder, type KeyedEntry, type Sealed } from './seal.ts'
 import { certFingerprint, RECORD_COLUMNS, recordRow, type ChainAnchor } from './store.ts'
 
 /**
@@ -26,6 +26,7 @@ export interface WriteRequest {
   entries: WireEntry[]
   /** Records under one signature at most (node.log.batchMax). */
   batchMax: number
+  format: RecordFormat
 }
 /** Per entry: its sequence number, or why it could not be signed. */
 export type WriteReply = { id: number; results: Array<number | string> } | { id: number; error: string }
@@ -35,7 +36,7 @@ function keyedEntry (w: WireEntry): KeyedEntry {
   return { key: w[0], body: body === null ? null : Buffer.from(body.buffer, body.byteOffset, body.byteLength), content: contentFromValues(w, 2) }
 }
 
-function openWriter (file: string): (records: NewRecord[], leaves: Buffer[], signatures: BatchSignature[]) => number {
+function openWriter (file: string): (records: NewRecord[], leaves: Buffer[], signatures: BatchSignature[], format: RecordFormat) => number {
   const db = new DatabaseSync(file)
   db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 5000;')
   const lastRecord = db.prepare('SELECT seq, hash FROM ura_log_records ORDER BY seq DESC LIMIT 1')
@@ -43,12 +44,12 @@ function openWriter (file: string): (records: NewRecord[], leaves: Buffer[], sig
   const insertRecord = db.prepare(`INSERT INTO ura_log_records (${RECORD_COLUMNS.map(c => c[1]).join(', ')}) VALUES (${RECORD_COLUMNS.map(() => '?').join(', ')})`)
   const insertSignature = db.prepare('INSERT OR IGNORE INTO ura_log_signatures (id, header, value, chain) VALUES (?, ?, ?, ?)')
   const insertCert = db.prepare('INSERT OR IGNORE INTO ura_log_certificates (fingerprint, pem) VALUES (?, ?)')
-  return (records, leaves, signatures) => {
+  return (records, leaves, signatures, format) => {
     db.exec('BEGIN IMMEDIATE')
     try {
       const anchorRow = anchor.get() as { value: string } | undefined
       const tail = (lastRecord.get() as ChainAnchor | undefined) ?? (anchorRow === undefined ? undefined : JSON.parse(anchorRow.value) as ChainAnchor) ?? { seq: 0, hash: GENESIS_HASH }
-      const stored = chainGroup(tail, records, leaves)
+      const stored = chainGroup(tail, records, leaves, format)
       for (const s of signatures) {
         const fingerprints = s.chain.map(pem => {
           const fp = certFingerprint(pem)
@@ -68,9 +69,10 @@ function openWriter (file: string): (records: NewRecord[], leaves: Buffer[], sig
 }
 
 /** Commits a sealed group; entries that could not be signed are left out of the chain. */
-function commitGroup (id: number, sealed: Sealed[], write: ReturnType<typeof openWriter>): WriteReply {
-  const { records, leaves, signatures } = signedPart(sealed)
-  const results = sealedResults(sealed, records.length === 0 ? 0 : write(records, leaves, signatures))
+function commitGroup (id: number, sealed: Sealed[], write: ReturnType<typeof openWriter>, format: RecordFormat): WriteReply {
+  const order = storeOrder(sealed)
+  const { records, leaves, signatures } = signedPart(sealed, order)
+  const results = sealedResults(sealed, records.length === 0 ? 0 : write(records, leaves, signatures, format), order)
   return { id, results: results.map(r => typeof r === 'number' ? r : r.message) }
 }
 
@@ -83,11 +85,11 @@ if (parentPort !== null && (workerData as { uraLogWriter?: string } | undefined)
   let previous = Promise.resolve()
   port.on('message', (req: WriteRequest) => {
     keys.learn(req.keys)
-    const sealing = sealGroup(req.entries.map(keyedEntry), keys, req.batchMax)
+    const sealing = sealGroup(req.entries.map(keyedEntry), keys, req.batchMax, req.format)
     previous = previous.then(async () => {
       let reply: WriteReply
       try {
-        reply = commitGroup(req.id, await sealing, write)
+        reply = commitGroup(req.id, await sealing, write, req.format)
       } catch (err) {
         reply = { id: req.id, error: (err as Error).message }
       }

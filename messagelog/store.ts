@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto'
 import type { BatchSignature, SigningIdentity } from '../certs/batch-signer.ts'
 import type { ExchangeQuery, ExchangeSummary, TrafficCell, TrafficQuery } from './exchanges.ts'
-import type { StoredRecord } from './record.ts'
+import type { RecordFormat, StoredRecord } from './record.ts'
 import type { LogEntry } from './seal.ts'
 
 export interface ChainAnchor { seq: number; hash: string }
@@ -17,6 +17,8 @@ export interface LogStoreOptions {
   windowMs?: number
   /** Records under one signature at most. */
   batchMax?: number
+  /** The record format written (record.ts): 2; 1 only to make logs as earlier versions wrote them (tests of reading them). */
+  format?: RecordFormat
 }
 
 /** Where a store keeps the log: enough for another thread to open it and read. */
@@ -34,8 +36,12 @@ export interface LogStore {
   append (entry: LogEntry, identity: SigningIdentity, waitMs?: number): Promise<number>
   /** Records appended and not yet durable: queued for the next group or in the group being written (`ura_queue_depth{queue="log"}`). */
   readonly waiting: number
-  /** Every record carrying this message id, in log order. */
+  /** Every record carrying this message id, in log order, whole (format 2's proof and previous hash filled in: complete.ts). */
   byMessageId (messageId: string): Promise<StoredRecord[]>
+  /** The records signed under one batch signature, in log order (as a scan reads them). */
+  batch (signatureId: string): Promise<StoredRecord[]>
+  /** The sequence number and chain hash of the last record held before `seq`. */
+  recordBefore (seq: number): Promise<ChainAnchor | undefined>
   signature (id: string): Promise<BatchSignature | undefined>
   /** Records with seq > afterSeq, in order, at most `limit`. */
   scan (afterSeq: number, limit: number): Promise<StoredRecord[]>
@@ -62,27 +68,37 @@ export const RECORD_COLUMNS = [
   ['signatureId', 'signature_id'], ['proof', 'proof'], ['prevHash', 'prev_hash'], ['hash', 'hash'],
 ] as const satisfies ReadonlyArray<readonly [keyof StoredRecord, string]>
 
+/**
+ * A record's column values. Format 2 stores neither the proof nor the previous hash: both columns
+ * hold '' (a format 1 proof is never empty text, at least `[]`), which is how a row says its format.
+ */
 export function recordRow (r: StoredRecord): unknown[] {
-  return RECORD_COLUMNS.map(([field]) => field === 'proof' ? JSON.stringify(r.proof) : r[field])
+  const lean = r.chain === 2
+  return RECORD_COLUMNS.map(([field]) => field === 'proof' ? (lean ? '' : JSON.stringify(r.proof)) : field === 'prevHash' && lean ? '' : r[field])
 }
 
 export function rowRecord (row: Record<string, unknown>): StoredRecord {
   const r: Record<string, unknown> = {}
   for (const [field, column] of RECORD_COLUMNS) r[field] = row[column]
-  r.seq = Number(r.seq)
-  r.status = r.status === null ? null : Number(r.status)
-  r.proof = JSON.parse(row.proof as string)
-  r.body = r.body === null ? null : Buffer.from(r.body as Uint8Array)
-  return r as unknown as StoredRecord
+  return typed(r)
 }
 
 /** rowRecord for a row read as an array of the RECORD_COLUMNS in their order (a long scan makes no per-row objects of column names). */
 export function arrayRecord (row: unknown[]): StoredRecord {
   const r: Record<string, unknown> = {}
   for (let i = 0; i < RECORD_COLUMNS.length; i++) r[RECORD_COLUMNS[i][0]] = row[i]
+  return typed(r)
+}
+
+function typed (r: Record<string, unknown>): StoredRecord {
   r.seq = Number(r.seq)
   r.status = r.status === null ? null : Number(r.status)
-  r.proof = JSON.parse(r.proof as string)
+  if (r.proof === '') {
+    r.chain = 2
+    r.proof = []
+  } else {
+    r.proof = JSON.parse(r.proof as string)
+  }
   r.body = r.body === null ? null : Buffer.from(r.body as Uint8Array)
   return r as unknown as StoredRecord
 }

@@ -4,16 +4,21 @@
  * messages a verification thread sends.
  */
 import type { BatchSignature } from '../certs/batch-signer.ts'
-import type { LogLocation } from './store.ts'
+import { treeRoot } from '../certs/merkle.ts'
+import type { ChainAnchor, LogLocation } from './store.ts'
 import type { StoredRecord } from './record.ts'
-import type { ChainSource, RangeWalk } from './verify.ts'
-import { LogRow } from './verify-rows.ts'
+import type { BatchRoot, ChainSource, RangeWalk } from './verify.ts'
+import { LogRow, rowLeaf } from './verify-rows.ts'
 
 /** A store whose records can be read as rows (both stores can). */
 export interface RowStore {
   scanRows (afterSeq: number, limit: number): Promise<unknown[][]>
+  /** One batch signature's records as rows, in order. */
+  batchRows (signatureId: string): Promise<unknown[][]>
   signature (id: string): Promise<BatchSignature | undefined>
   signatures? (ids: string[]): Promise<Map<string, BatchSignature>>
+  anchor (): Promise<ChainAnchor | undefined>
+  recordBefore (seq: number): Promise<ChainAnchor | undefined>
 }
 
 /** What the main thread keeps of a record in a chunk's walk. */
@@ -36,11 +41,22 @@ export interface WorkerJob { job: ChunkJob }
 export type ChunkMessage = { progress: number } | { chunk: number; walk: RangeWalk<WalkedRecord> } | { finished: true }
 
 /** A store's rows as a chain source for verifyRange. */
-export function rowSource (store: RowStore): Pick<ChainSource<LogRow>, 'scan' | 'signature' | 'signatures'> {
+export function rowSource (store: RowStore): Pick<ChainSource<LogRow>, 'scan' | 'signature' | 'signatures' | 'batchRoots' | 'anchor' | 'recordBefore' | 'leafOf'> {
   return {
     scan: async (after, limit) => (await store.scanRows(after, limit)).map(cols => new LogRow(cols)),
     signature: id => store.signature(id),
     ...(store.signatures === undefined ? {} : { signatures: (ids: string[]) => store.signatures!(ids) }),
+    anchor: () => store.anchor(),
+    recordBefore: seq => store.recordBefore(seq),
+    leafOf: r => rowLeaf(r.cols),
+    batchRoots: async ids => {
+      const out = new Map<string, BatchRoot>()
+      for (const id of ids) {
+        const rows = await store.batchRows(id)
+        if (rows.length > 0) out.set(id, { root: treeRoot(rows.map(rowLeaf)).toString('base64'), seqs: rows.map(row => new LogRow(row).seq) })
+      }
+      return out
+    },
   }
 }
 

@@ -34,7 +34,7 @@ export interface VerifyRun {
 }
 
 /** What a verification of the whole log reads: a store, or a read-only connection to one. */
-export type VerifiableLog = Pick<LogStore, 'kind' | 'location' | 'extent' | 'anchor' | 'scan' | 'signature' | 'close'> & Partial<Pick<RowStore, 'scanRows' | 'signatures'>>
+export type VerifiableLog = Pick<LogStore, 'kind' | 'location' | 'extent' | 'anchor' | 'scan' | 'signature' | 'batch' | 'close'> & Partial<Pick<RowStore, 'scanRows' | 'batchRows' | 'signatures'>>
 
 /** How many records a verification of the whole log walks (records after the pruning anchor). */
 export async function recordsToVerify (store: Pick<LogStore, 'extent' | 'anchor'>): Promise<number> {
@@ -45,7 +45,7 @@ export async function recordsToVerify (store: Pick<LogStore, 'extent' | 'anchor'
 }
 
 export async function verifyLog (store: VerifiableLog, opts: VerifyOptions = {}, run: VerifyRun = {}): Promise<StoreVerdict> {
-  if (store.scanRows === undefined) return verifyStore(store, opts, run.pageSize, run.onProgress)
+  if (store.scanRows === undefined || store.batchRows === undefined) return verifyStore(store, opts, run.pageSize, run.onProgress)
   const rows = rowSource(store as VerifiableLog & RowStore)
   const threads = run.workers !== undefined ? run.workers.count + 1 : run.threads ?? Math.min(8, availableParallelism())
   const pageSize = run.pageSize ?? 1000

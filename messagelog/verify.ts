@@ -1,38 +1,84 @@
 /**
  * Checks on logged records, shared by `ura log verify` (a whole store) and evidence verification
- * (one exchange): body against its digest, the record's leaf through its proof to the signed root,
- * the right member's key, and the chain hash.
+ * (one exchange): body against its digest, the record's leaf to the signed root (through its proof,
+ * or — in a walk over format 2 records — through its whole batch's tree), the right member's key,
+ * and the chain hash.
  */
 import type { BatchHeader, BatchSignature } from '../certs/batch-signer.ts'
-import { rootFromProof, type ProofStep } from '../certs/merkle.ts'
+import { rootFromProof, treeRoot, type ProofStep } from '../certs/merkle.ts'
 import { BatchVerifier, type VerifyOptions } from '../certs/verifier.ts'
-import { chainHash, GENESIS_HASH, recordLeaf, sha512, type StoredRecord } from './record.ts'
+import { hashBefore, type ChainReads } from './complete.ts'
+import { GENESIS_HASH, recordChainHash, recordLeaf, sha512, type StoredRecord } from './record.ts'
 import type { ChainAnchor, LogStore } from './store.ts'
 import { memberOf } from '../protocol/identifiers.ts'
 
+/**
+ * What a walk tells a record's own checks: the chain hash it follows (format 2 does not store it),
+ * and whether its batch's root was checked already (from the whole batch, so it needs no proof).
+ */
+export interface RecordLink {
+  prevHash: string
+  rootChecked: boolean
+  /** The record's leaf, when the walk hashed it already (for its batch's root). */
+  leaf?: Buffer
+}
+
 /** Problems with one record given its batch's verified header; empty when it is sound. */
-export function recordProblems (r: StoredRecord, header: BatchHeader): string[] {
+export function recordProblems (r: StoredRecord, header: BatchHeader, link?: RecordLink): string[] {
   const problems: string[] = []
   if (r.body !== null && sha512(r.body) !== r.bodyDigest) problems.push('the logged body does not match its digest')
   const expectedSigner = r.direction === 'request' ? memberOf(r.client) : memberOf(r.service)
   if (r.signer !== expectedSigner) problems.push(`a ${r.direction} must be signed by ${expectedSigner}, not ${r.signer}`)
   if (header.signer !== r.signer) problems.push(`the batch signature is by ${header.signer}, the record names ${r.signer}`)
-  problems.push(...leafProblems(recordLeaf(r), r, header))
+  problems.push(...leafProblems(link?.leaf ?? recordLeaf(r), r, header, link))
   return problems
 }
 
-/** The checks every chained, batch-signed record shares: its leaf through its proof to the signed root, and its chain hash. */
-export function leafProblems (leaf: Buffer, r: ChainedRecord & { proof: ProofStep[] }, header: BatchHeader): string[] {
+/**
+ * The checks every chained, batch-signed record shares: its leaf through its proof to the signed
+ * root (unless the walk checked the root from the whole batch), and its chain hash.
+ */
+export function leafProblems (leaf: Buffer, r: ChainedRecord & { proof: ProofStep[] }, header: BatchHeader, link: RecordLink = { prevHash: r.prevHash, rootChecked: false }): string[] {
   const problems: string[] = []
-  let root: string | undefined
-  try {
-    root = rootFromProof(leaf, r.proof).toString('base64')
-  } catch (err) {
-    problems.push(`inclusion proof: ${(err as Error).message}`)
+  if (!link.rootChecked) {
+    let root: string | undefined
+    try {
+      root = rootFromProof(leaf, r.proof).toString('base64')
+    } catch (err) {
+      problems.push(`inclusion proof: ${(err as Error).message}`)
+    }
+    if (root !== undefined && root !== header.root) problems.push('the record is not covered by its batch signature (content, digest or proof altered)')
   }
-  if (root !== undefined && root !== header.root) problems.push('the record is not covered by its batch signature (content, digest or proof altered)')
-  if (chainHash(r.seq, r.prevHash, leaf, r.signatureId, r.proof) !== r.hash) problems.push('the record\'s chain hash does not match its content')
+  if (recordChainHash(r, link.prevHash, leaf) !== r.hash) problems.push('the record\'s chain hash does not match its content')
   return problems
+}
+
+/** A format 2 batch as the log holds it: the root of its records' tree and their sequence numbers. */
+export interface BatchRoot { root: string; seqs: number[] }
+
+/**
+ * Why a format 2 batch, as held, is not what its signature covers — checked once per batch, at its
+ * last record (so a record whose own chain hash fails is named first, itself); at once when the
+ * batch cannot be read, or does not hold the record.
+ */
+export function batchProblems (batch: BatchRoot | undefined, header: BatchHeader, seq: number): string[] {
+  if (batch === undefined || !batch.seqs.includes(seq)) return ['the records of its batch cannot be read']
+  if (batch.seqs[batch.seqs.length - 1] !== seq) return []
+  const problems: string[] = []
+  const range = `records ${batch.seqs[0]}–${seq}`
+  if (batch.seqs.length !== header.count) problems.push(`its batch signature covers ${header.count} records, the log holds ${batch.seqs.length} of them (${range})`)
+  if (batch.root !== header.root) problems.push(`its batch (${range}) is not covered by its batch signature (a record of the batch was altered, removed, added or moved)`)
+  return problems
+}
+
+/** batchRoots for a store that reads its batches as records. */
+export async function recordBatchRoots (store: Pick<LogStore, 'batch'>, ids: string[]): Promise<Map<string, BatchRoot>> {
+  const out = new Map<string, BatchRoot>()
+  for (const id of ids) {
+    const records = await store.batch(id)
+    if (records.length > 0) out.set(id, { root: treeRoot(records.map(recordLeaf)).toString('base64'), seqs: records.map(r => r.seq) })
+  }
+  return out
 }
 
 /** Verifies batch signatures once each, remembering the outcome (and each certificate chain's checks). */
@@ -69,8 +115,8 @@ export interface StoreVerdict {
   firstBad?: { seq: number; messageId?: string; problems: string[] }
 }
 
-/** What a chain walk needs of a store: message log and audit trail alike. */
-export interface ChainedRecord { seq: number; prevHash: string; hash: string; signatureId: string }
+/** What a chain walk needs of a store: message log and audit trail alike. `chain`: 2 for a format 2 record (record.ts). */
+export interface ChainedRecord { seq: number; prevHash: string; hash: string; signatureId: string; chain?: 2 }
 export interface ChainSource<R extends ChainedRecord> {
   anchor (): Promise<ChainAnchor | undefined>
   scan (afterSeq: number, limit: number): Promise<R[]>
@@ -79,7 +125,16 @@ export interface ChainSource<R extends ChainedRecord> {
   signatures? (ids: string[]): Promise<Map<string, BatchSignature>>
   /** The chain head the writer keeps, when it keeps one: a walk ending before it lost records at the end. */
   head? (): Promise<ChainAnchor | undefined>
+  /** Format 2 batches' roots as the log holds them, by signature id (a chain with format 2 records needs it). */
+  batchRoots? (ids: string[]): Promise<Map<string, BatchRoot>>
+  /** The last record held before a sequence number (a range walked alone starts from it with format 2 records). */
+  recordBefore? (seq: number): Promise<ChainAnchor | undefined>
+  /** A record's leaf (format 2 batches lying whole in a page are rebuilt from the page with it). */
+  leafOf? (r: R): Buffer
 }
+
+/** A record's own checks in a walk, given its batch's verified header and its link. */
+export type ProblemsOf<R> = (r: R, header: BatchHeader, link: RecordLink) => string[]
 
 export interface ChainVerdict<R> {
   ok: boolean
@@ -122,9 +177,11 @@ export interface RangeWalk<R> {
  * when `start` is that predecessor (the anchor, for a walk from the start), else left to the caller,
  * who knows it. Stops at the first bad record.
  */
-export async function verifyRange<R extends ChainedRecord> (source: Pick<ChainSource<R>, 'scan' | 'signature' | 'signatures'>, problemsOf: (r: R, header: BatchHeader) => string[], cache: SignatureCache, after: number, upTo: number, onProgress?: OnProgress, pageSize = 1000, start?: ChainAnchor): Promise<RangeWalk<R>> {
+export async function verifyRange<R extends ChainedRecord> (source: Pick<ChainSource<R>, 'scan' | 'signature' | 'signatures' | 'batchRoots' | 'recordBefore' | 'leafOf'> & Partial<Pick<ChainSource<R>, 'anchor'>>, problemsOf: ProblemsOf<R>, cache: SignatureCache, after: number, upTo: number, onProgress?: OnProgress, pageSize = 1000, start?: ChainAnchor): Promise<RangeWalk<R>> {
   const walk: RangeWalk<R> = { records: 0, signatureIds: [] }
   const sigIds = new Set<string>()
+  /** Format 2 batches read so far (a batch's records lie together, so few are kept). */
+  const batches = new Map<string, BatchRoot>()
   let prev: ChainAnchor | undefined
   let cursor = after
   while (cursor < upTo) {
@@ -134,17 +191,29 @@ export async function verifyRange<R extends ChainedRecord> (source: Pick<ChainSo
     let walked = 0
     const fresh = source.signatures === undefined ? [] : [...new Set(page.filter(r => !cache.has(r.signatureId)).map(r => r.signatureId))]
     const fetched = fresh.length === 0 ? undefined : await source.signatures!(fresh)
+    const headerOf = async (id: string): Promise<BatchHeader> => cache.check(cache.has(id) ? undefined : fetched !== undefined ? fetched.get(id) : await source.signature(id), id)
+    if (batches.size > 4096) batches.clear()
+    const leaves = source.leafOf === undefined ? undefined : await pageBatches(page, batches, headerOf, source.leafOf)
+    const lean = [...new Set(page.filter(r => r.chain === 2 && !batches.has(r.signatureId)).map(r => r.signatureId))]
+    if (lean.length > 0 && source.batchRoots !== undefined) {
+      for (const [id, batch] of await source.batchRoots(lean)) batches.set(id, batch)
+    }
     for (const r of page) {
       if (r.seq > upTo) break
-      const problems = prev !== undefined ? linkProblems(prev, r, false) : start !== undefined ? linkProblems(start, r, true) : []
+      // Format 2 keeps the link inside the chain hash: the record is checked against the hash it follows here.
+      const prevHash = r.chain !== 2 ? r.prevHash : prev?.hash ?? start?.hash ?? (source.recordBefore === undefined ? '' : await hashBefore(r.seq, source as ChainReads))
+      const link = { seq: r.seq, prevHash }
+      const problems = prev !== undefined ? linkProblems(prev, link, false) : start !== undefined ? linkProblems(start, link, true) : []
       try {
-        const header = cache.check(cache.has(r.signatureId) ? undefined : fetched !== undefined ? fetched.get(r.signatureId) : await source.signature(r.signatureId), r.signatureId)
+        const header = await headerOf(r.signatureId)
         sigIds.add(r.signatureId)
-        problems.push(...problemsOf(r, header))
+        const leaf = leaves?.get(r)
+        problems.push(...problemsOf(r, header, { prevHash, rootChecked: r.chain === 2, ...(leaf === undefined ? {} : { leaf }) }))
+        if (r.chain === 2) problems.push(...batchProblems(batches.get(r.signatureId), header, r.seq))
       } catch (err) {
         problems.push(`signature: ${(err as Error).message}`)
       }
-      if (prev === undefined) walk.first = { seq: r.seq, prevHash: r.prevHash, record: r, problems, linked: start !== undefined, signatureIds: [...sigIds] }
+      if (prev === undefined) walk.first = { seq: r.seq, prevHash, record: r, problems, linked: start !== undefined, signatureIds: [...sigIds] }
       if (problems.length > 0) {
         if (prev !== undefined) walk.firstBad = { seq: r.seq, record: r, problems }
         walk.signatureIds = [...sigIds]
@@ -165,6 +234,38 @@ export async function verifyRange<R extends ChainedRecord> (source: Pick<ChainSo
   walk.last = prev
   walk.signatureIds = [...sigIds]
   return walk
+}
+
+/**
+ * The format 2 batches that lie whole in a page — as many of their records as their signature
+ * covers — rebuilt from it: no second read, and each leaf hashed once (returned by record, for the
+ * record's own checks). A batch that goes on beyond the page is read whole by batchRoots.
+ */
+async function pageBatches<R extends ChainedRecord> (page: R[], batches: Map<string, BatchRoot>, headerOf: (id: string) => Promise<BatchHeader>, leafOf: (r: R) => Buffer): Promise<Map<R, Buffer>> {
+  const runs = new Map<string, R[]>()
+  for (const r of page) {
+    if (r.chain !== 2 || batches.has(r.signatureId)) continue
+    const run = runs.get(r.signatureId)
+    if (run === undefined) runs.set(r.signatureId, [r])
+    else run.push(r)
+  }
+  const leaves = new Map<R, Buffer>()
+  for (const [id, members] of runs) {
+    let header: BatchHeader
+    try {
+      header = await headerOf(id)
+    } catch {
+      continue // reported at the record
+    }
+    if (members.length !== header.count) continue
+    const hashed = members.map(m => {
+      const leaf = leafOf(m)
+      leaves.set(m, leaf)
+      return leaf
+    })
+    batches.set(id, { root: treeRoot(hashed).toString('base64'), seqs: members.map(m => m.seq) })
+  }
+  return leaves
 }
 
 /**
@@ -208,7 +309,7 @@ export function headProblems<R> (head: ChainAnchor | undefined, last: ChainAncho
  * Walks a chain in order: sequence, chain links, batch signatures (each verified once), and the
  * record's own checks (`problems`, given its batch's verified header). Stops at the first bad record.
  */
-export async function verifyChain<R extends ChainedRecord> (source: ChainSource<R>, problemsOf: (r: R, header: BatchHeader) => string[], opts: VerifyOptions = {}, pageSize = 1000, onProgress?: OnProgress): Promise<ChainVerdict<R>> {
+export async function verifyChain<R extends ChainedRecord> (source: ChainSource<R>, problemsOf: ProblemsOf<R>, opts: VerifyOptions = {}, pageSize = 1000, onProgress?: OnProgress): Promise<ChainVerdict<R>> {
   const anchor = await source.anchor()
   const start = anchor ?? { seq: 0, hash: GENESIS_HASH }
   const walk = await verifyRange(source, problemsOf, new SignatureCache(opts), start.seq, Number.MAX_SAFE_INTEGER, onProgress, pageSize, start)
@@ -218,8 +319,16 @@ export async function verifyChain<R extends ChainedRecord> (source: ChainSource<
 }
 
 /** Walks the whole message log in order: chain links, sequence, proofs, signatures. Stops at the first bad record. */
-export async function verifyStore (store: Pick<LogStore, 'anchor' | 'scan' | 'signature'> & Pick<ChainSource<StoredRecord>, 'signatures'>, opts: VerifyOptions = {}, pageSize = 1000, onProgress?: OnProgress): Promise<StoreVerdict> {
-  return storeVerdict(await verifyChain<StoredRecord>(store, recordProblems, opts, pageSize, onProgress))
+export async function verifyStore (store: Pick<LogStore, 'anchor' | 'scan' | 'signature' | 'batch'> & Pick<ChainSource<StoredRecord>, 'signatures'>, opts: VerifyOptions = {}, pageSize = 1000, onProgress?: OnProgress): Promise<StoreVerdict> {
+  const source: ChainSource<StoredRecord> = {
+    anchor: () => store.anchor(),
+    scan: (after, limit) => store.scan(after, limit),
+    signature: id => store.signature(id),
+    ...(store.signatures === undefined ? {} : { signatures: (ids: string[]) => store.signatures!(ids) }),
+    batchRoots: ids => recordBatchRoots(store, ids),
+    leafOf: recordLeaf,
+  }
+  return storeVerdict(await verifyChain<StoredRecord>(source, recordProblems, opts, pageSize, onProgress))
 }
 
 /** A chain verdict as the message log reports it: the first bad record named by its message id. */

@@ -19,7 +19,7 @@ import { SigningRecorder } from '../messagelog/recorder.ts'
 import { SqliteLogStore } from '../messagelog/sqlite-store.ts'
 import type { LogStore } from '../messagelog/store.ts'
 import { verifyLog, VerifyWorkers } from '../messagelog/verify-log.ts'
-import { chainHash, recordLeaf } from '../messagelog/record.ts'
+import { chainHash, GENESIS_HASH, recordLeaf, type RecordFormat } from '../messagelog/record.ts'
 import { arrayRecord, RECORD_COLUMNS } from '../messagelog/store.ts'
 import { recordProblems, SignatureCache, verifyStore } from '../messagelog/verify.ts'
 import { LogRow, RowChecker } from '../messagelog/verify-rows.ts'
@@ -47,7 +47,7 @@ async function fill (store: LogStore): Promise<void> {
 }
 
 /** Tampering, each on a fresh log of 60 records; with 3 chunks of 20, records 21 and 41 start a chunk. */
-const tampers: Array<{ name: string; sql: string[] }> = [
+const tampers: Array<{ name: string; sql: string[]; format?: RecordFormat }> = [
   { name: 'sound', sql: [] },
   { name: 'the first record of the second range deleted', sql: ['DELETE FROM ura_log_records WHERE seq = 21'] },
   { name: 'the last record of the first range deleted', sql: ['DELETE FROM ura_log_records WHERE seq = 20'] },
@@ -59,12 +59,15 @@ const tampers: Array<{ name: string; sql: string[] }> = [
   { name: 'a body altered in the third range', sql: ["UPDATE ura_log_records SET body = $1 WHERE seq = (SELECT MIN(seq) FROM ura_log_records WHERE seq > 45 AND body IS NOT NULL)"] },
   { name: 'two bad records: the earlier wins', sql: ["UPDATE ura_log_records SET path = '/x' WHERE seq = 50", "UPDATE ura_log_records SET path = '/x' WHERE seq = 30"] },
   // The last (topmost) step of a proof, shared with the batch's records walked before it: its sibling's first character changed.
-  { name: 'an upper proof step altered inside a batch', sql: [`UPDATE ura_log_records SET proof = substr(proof, 1, length(proof) - 91) || CASE WHEN substr(proof, length(proof) - 90, 1) = 'A' THEN 'B' ELSE 'A' END || substr(proof, length(proof) - 89)
+  { name: 'an upper proof step altered inside a batch', format: 1, sql: [`UPDATE ura_log_records SET proof = substr(proof, 1, length(proof) - 91) || CASE WHEN substr(proof, length(proof) - 90, 1) = 'A' THEN 'B' ELSE 'A' END || substr(proof, length(proof) - 89)
     WHERE seq = (SELECT MIN(r.seq) FROM ura_log_records r WHERE r.seq > 30 AND length(r.proof) >= 195 AND EXISTS (SELECT 1 FROM ura_log_records o WHERE o.signature_id = r.signature_id AND o.seq < r.seq))`] },
+  // Format 2 proves a record through its whole batch: a batch that lost, gained or swapped a member no longer gives its signed root.
+  { name: 'a record moved into the batch before it', format: 2, sql: ['UPDATE ura_log_records SET signature_id = (SELECT signature_id FROM ura_log_records WHERE seq = 25) WHERE seq = (SELECT MIN(seq) FROM ura_log_records WHERE seq > 25 AND signature_id <> (SELECT signature_id FROM ura_log_records WHERE seq = 25))'] },
+  { name: 'two records of one batch swapped in order', format: 2, sql: ['UPDATE ura_log_records SET seq = -1 WHERE seq = 32', 'UPDATE ura_log_records SET seq = 32 WHERE seq = 31', 'UPDATE ura_log_records SET seq = 31 WHERE seq = -1'] },
 ]
 
-async function suite (t: Test, name: string, fresh: () => Promise<Store>): Promise<void> {
-  for (const c of tampers) {
+async function suite (t: Test, name: string, fresh: () => Promise<Store>, format: RecordFormat = 2): Promise<void> {
+  for (const c of tampers.filter(c => (c.format ?? format) === format)) {
     const store = await fresh()
     try {
       await fill(store)
@@ -95,14 +98,20 @@ t.test('embedded log: ranges in worker threads give the one-thread verdict', asy
   const dir = await mkdtemp(join(tmpdir(), 'ura-log-verify-'))
   let n = 0
   await suite(t, 'embedded', () => SqliteLogStore.open(join(dir, `log-${n++}.sqlite`)))
+  await suite(t, 'embedded, format 1', () => SqliteLogStore.open(join(dir, `log-${n++}.sqlite`), { format: 1 }), 1)
   // A pruned log: the ranges start after the anchor.
   const store = await SqliteLogStore.open(join(dir, 'pruned.sqlite'))
   t.teardown(() => store.close())
   await fill(store)
+  const records = await store.scan(0, 60)
   await store.exec("UPDATE ura_log_records SET time = '2020-01-01T00:00:00.000Z' WHERE seq <= 13")
-  t.equal(await store.prune(new Date('2021-01-01')), 13)
-  t.same(await verifyLog(store, { trust }, { threads: 2, parallelFrom: 0 }), { ok: true, records: 47, signatures: (await verifyStore(store, { trust })).signatures })
-  await store.exec('DELETE FROM ura_log_records WHERE seq = 14')
+  // Pruned up to the start of record 13's batch at most (a batch goes whole or stays whole).
+  const pruned = await store.prune(new Date('2021-01-01'))
+  const batchOf13 = records.filter(r => r.signatureId === records[12].signatureId).map(r => r.seq)
+  t.equal(pruned, batchOf13.at(-1)! > 13 ? batchOf13[0] - 1 : 13, `pruned up to record ${pruned}; record 13's batch is records ${batchOf13[0]}–${batchOf13.at(-1)}`)
+  for (const r of records.slice(pruned, 13)) await store.exec('UPDATE ura_log_records SET time = $1 WHERE seq = $2', r.time, r.seq)
+  t.same(await verifyLog(store, { trust }, { threads: 2, parallelFrom: 0 }), { ok: true, records: 60 - pruned, signatures: (await verifyStore(store, { trust })).signatures })
+  await store.exec('DELETE FROM ura_log_records WHERE seq = $1', pruned + 1)
   t.same(await verifyLog(store, { trust }, { threads: 2, parallelFrom: 0 }), await verifyStore(store, { trust }))
 })
 
@@ -115,7 +124,8 @@ t.test('PostgreSQL log: ranges in worker threads give the one-thread verdict', a
 
 t.test('rows checked the fast way: every tampering reported as the reference reports it, for that record', async t => {
   const dir = await mkdtemp(join(tmpdir(), 'ura-log-verify-rows-'))
-  const store = await SqliteLogStore.open(join(dir, 'rows.sqlite'))
+  // The fast path through stored proofs: format 1 (format 2 has its own test below).
+  const store = await SqliteLogStore.open(join(dir, 'rows.sqlite'), { format: 1 })
   t.teardown(() => store.close())
   // 12 exchanges at a time: batches of 12 requests and 12 responses, proofs of up to 4 steps.
   const recorder = new SigningRecorder(store, keys)
@@ -132,9 +142,10 @@ t.test('rows checked the fast way: every tampering reported as the reference rep
   }
   const headerOf = (r: unknown[]) => headers.get(r[col('signatureId')] as string)!
   const reference = (r: unknown[]): string[] => recordProblems(arrayRecord(r), headerOf(r))
+  const linkOf = (r: unknown[]) => ({ prevHash: r[col('prevHash')] as string, rootChecked: false })
 
   const sound = new RowChecker()
-  for (const r of rows) t.same(sound.problems(new LogRow(r), headerOf(r)), [], `record ${String(r[0])} sound`)
+  for (const r of rows) t.same(sound.problems(new LogRow(r), headerOf(r), linkOf(r)), [], `record ${String(r[0])} sound`)
   const steps = rows.reduce((n, r) => n + (JSON.parse(r[col('proof')] as string) as unknown[]).length, 0)
   t.equal(sound.stats.slow, 0, 'a sound log: every record the fast way')
   t.ok(sound.stats.nodes < steps / 2, `each batch's tree hashed about once (${sound.stats.nodes} inner nodes hashed for ${steps} proof steps)`)
@@ -180,10 +191,10 @@ t.test('rows checked the fast way: every tampering reported as the reference rep
       if (expected.length > 0) detected++
       // Checked after the batch's sound records (all it remembers of the batch), and before them.
       const after = new RowChecker()
-      for (const r of rows) if (r !== target) after.problems(new LogRow(r), headerOf(r))
+      for (const r of rows) if (r !== target) after.problems(new LogRow(r), headerOf(r), linkOf(r))
       const before = new RowChecker()
-      const got = [after.problems(new LogRow(bad), headerOf(bad)), before.problems(new LogRow(bad), headerOf(bad))]
-      for (const r of rows) if (r !== target && before.problems(new LogRow(r), headerOf(r)).length > 0) mismatches.push(`record ${String(r[0])} no longer sound after the tampered one`)
+      const got = [after.problems(new LogRow(bad), headerOf(bad), linkOf(bad)), before.problems(new LogRow(bad), headerOf(bad), linkOf(bad))]
+      for (const r of rows) if (r !== target && before.problems(new LogRow(r), headerOf(r), linkOf(r)).length > 0) mismatches.push(`record ${String(r[0])} no longer sound after the tampered one`)
       for (const g of got) if (JSON.stringify(g) !== JSON.stringify(expected)) mismatches.push(`record ${String(target[0])}: ${g.join(' | ')} ≠ ${expected.join(' | ')}`)
     }
     t.same(mismatches, [], `${m.name}: the reference's problems, for that record`)
@@ -198,6 +209,48 @@ function ura (...args: string[]): Promise<{ code: number; stdout: string; stderr
     })
   })
 }
+
+t.test('format 2 rows checked the fast way: every tampering reported as the reference reports it', async t => {
+  const dir = await mkdtemp(join(tmpdir(), 'ura-log-verify-lean-'))
+  const store = await SqliteLogStore.open(join(dir, 'rows.sqlite'))
+  t.teardown(() => store.close())
+  await fill(store)
+  const col = (f: string): number => RECORD_COLUMNS.findIndex(c => c[0] === f)
+  const rows = await store.scanRows(0, 1000)
+  t.ok(rows.every(r => r[col('proof')] === '' && r[col('prevHash')] === ''), 'neither proofs nor previous hashes stored')
+  const cache = new SignatureCache({ trust })
+  const headerOf = async (r: unknown[]) => cache.check(await store.signature(r[col('signatureId')] as string), r[col('signatureId')] as string)
+  // What a walk gives each record: the hash of the one before, and its batch's root checked already.
+  const linkOf = (r: unknown[]) => ({ prevHash: Number(r[0]) === 1 ? GENESIS_HASH : rows[Number(r[0]) - 2][col('hash')] as string, rootChecked: true })
+  const checker = new RowChecker()
+  for (const r of rows) t.same(checker.problems(new LogRow(r), await headerOf(r), linkOf(r)), [], `record ${String(r[0])} sound`)
+  t.equal(checker.stats.slow, 0, 'a sound log: every record the fast way')
+  const mutations: Array<{ name: string; detected: boolean; change (r: unknown[]): unknown[]; link? (r: unknown[]): { prevHash: string; rootChecked: boolean } }> = [
+    { name: 'the path altered', detected: true, change: r => r.map((v, i) => i === col('path') ? '/x' : v) },
+    { name: 'the status as text (the same number)', detected: false, change: r => r.map((v, i) => i === col('status') && v !== null ? String(v) : v) },
+    { name: 'the signer altered', detected: true, change: r => r.map((v, i) => i === col('signer') ? 'AL-DEV/GOV/L01417001D' : v) },
+    { name: 'a body where none was kept', detected: true, change: r => r.map((v, i) => i === col('body') ? Buffer.from('{}') : v) },
+    { name: 'the chain hash altered', detected: true, change: r => r.map((v, i) => i === col('hash') ? `${String(v).startsWith('A') ? 'B' : 'A'}${String(v).slice(1)}` : v) },
+    { name: 'the signature id altered', detected: true, change: r => r.map((v, i) => i === col('signatureId') ? `${String(v)}x` : v) },
+    { name: 'following another record', detected: true, change: r => r, link: () => ({ prevHash: rows[0][col('hash')] as string, rootChecked: true }) },
+    { name: 'following a hash that is not one', detected: true, change: r => r, link: () => ({ prevHash: 'not base64!', rootChecked: true }) },
+  ]
+  for (const m of mutations) {
+    const mismatches: string[] = []
+    let detected = 0
+    for (const target of rows.slice(2)) {
+      const bad = m.change(target)
+      const header = await headerOf(target)
+      const link = m.link?.(target) ?? linkOf(target)
+      const expected = recordProblems(arrayRecord(bad), header, link)
+      if (expected.length > 0) detected++
+      const got = new RowChecker().problems(new LogRow(bad), header, link)
+      if (JSON.stringify(got) !== JSON.stringify(expected)) mismatches.push(`record ${String(target[0])}: ${got.join(' | ')} ≠ ${expected.join(' | ')}`)
+    }
+    t.same(mismatches, [], `${m.name}: the reference's problems`)
+    t.equal(detected, m.detected ? rows.length - 2 : 0, `${m.name}: ${m.detected ? 'detected' : 'sound'}`)
+  }
+})
 
 t.test('ura log verify: progress off a terminal, none with --quiet', async t => {
   const scratch = await mkdtemp(join(tmpdir(), 'ura-log-verify-cli-'))

@@ -14,10 +14,12 @@ import { buildTree, leafHash, rootFromProof, type ProofStep } from '../certs/mer
 import { createRootCa } from '../certs/pki.ts'
 import { anchorsOnly, SignatureInvalid, verifyBatchSignature } from '../certs/verifier.ts'
 import { PgLogStore } from '../messagelog/pg-store.ts'
-import { recordLeaf, sha512, type RecordContent, type StoredRecord } from '../messagelog/record.ts'
+import { chainHash2, GENESIS_HASH, recordLeaf, sha512, type RecordContent, type StoredRecord } from '../messagelog/record.ts'
 import { SqliteLogStore } from '../messagelog/sqlite-store.ts'
-import type { LogStore } from '../messagelog/store.ts'
+import { buildEvidence, verifyEvidence, type EvidenceDocument } from '../messagelog/evidence.ts'
+import type { LogStore, LogStoreOptions } from '../messagelog/store.ts'
 import { verifyStore } from '../messagelog/verify.ts'
+import { verifyLog } from '../messagelog/verify-log.ts'
 import { testSigningKeys, type TestKeys } from './support/signing.ts'
 
 const CLIENT = 'AL-DEV/GOV/K11503002N/e-albania'
@@ -108,23 +110,23 @@ interface TestStore extends LogStore {
 
 interface Harness {
   name: string
-  fresh (): Promise<{ store: TestStore; reopen (): Promise<TestStore> }>
+  fresh (opts?: LogStoreOptions): Promise<{ store: TestStore; reopen (opts?: LogStoreOptions): Promise<TestStore> }>
 }
 
 const embedded: Harness = {
   name: 'embedded (SQLite)',
-  async fresh () {
+  async fresh (opts) {
     const file = join(await mkdtemp(join(tmpdir(), 'ura-log-')), 'message-log.sqlite')
-    return { store: await SqliteLogStore.open(file), reopen: () => SqliteLogStore.open(file) }
+    return { store: await SqliteLogStore.open(file, opts), reopen: again => SqliteLogStore.open(file, again) }
   },
 }
 
 const createPgDatabase = scratchDatabases(t, 'ura_test_log')
 const postgres: Harness = {
   name: 'PostgreSQL',
-  async fresh () {
+  async fresh (opts) {
     const url = await createPgDatabase()
-    return { store: await PgLogStore.open(url), reopen: () => PgLogStore.open(url) }
+    return { store: await PgLogStore.open(url, opts), reopen: again => PgLogStore.open(url, again) }
   },
 }
 
@@ -193,9 +195,9 @@ async function record (store: LogStore, keys: TestKeys, c: RecordContent, body: 
 }
 
 /** `waves` rounds of `perWave` concurrent exchanges (request, then response): batches of several records. */
-async function fill (store: LogStore, signer: TestKeys, waves = 3, perWave = 4): Promise<StoredRecord[]> {
+async function fill (store: LogStore, signer: TestKeys, waves = 3, perWave = 4, from = 0): Promise<StoredRecord[]> {
   const out: StoredRecord[] = []
-  let i = 0
+  let i = from
   for (let w = 0; w < waves; w++) {
     const ids = Array.from({ length: perWave }, () => i++)
     const requests = await Promise.all(ids.map(n => { const b = Buffer.from(`{"pyetje":${n}}`); return record(store, signer, content(n, 'request', b), n % 2 === 0 ? b : null) }))
@@ -214,7 +216,9 @@ function storeSuite (h: Harness, keys: TestKeys): void {
     const signer = newSigner()
     const records = await fill(store, signer, 3, 8)
     t.same(records.map(r => r.seq), Array.from({ length: 48 }, (_, i) => i + 1), 'sequence 1..48, no gaps')
-    for (let i = 1; i < records.length; i++) t.equal(records[i].prevHash, records[i - 1].hash)
+    t.ok(records.every(r => r.chain === 2 && r.prevHash === '' && r.proof.length === 0), 'format 2: neither a proof nor the previous hash is stored')
+    const bySignature = Map.groupBy(records, r => r.signatureId)
+    t.ok([...bySignature.values()].every(b => b[b.length - 1].seq - b[0].seq === b.length - 1), 'each batch\'s records lie next to each other')
     t.ok(store.stats.groups < 48 / 4, `48 records in ${store.stats.groups} commits`)
     const signatures = new Set(records.map(r => r.signatureId)).size
     t.ok(signatures <= 12, `48 records under ${signatures} signatures`)
@@ -226,7 +230,13 @@ function storeSuite (h: Harness, keys: TestKeys): void {
     t.equal(pair[1].body?.toString(), '{"pergjigje":3}')
     t.equal(pair[0].userId, 'AL-I50314123V')
     t.equal(pair[1].status, 200)
-    t.same(pair[1].proof, records.find(r => r.seq === pair[1].seq)!.proof)
+    // Handed out whole: the proof rebuilt from the batch, the previous hash read from the record before.
+    for (const r of pair) {
+      const header = JSON.parse((await store.signature(r.signatureId))!.header) as { root: string; count: number }
+      t.equal(rootFromProof(recordLeaf(r), r.proof).toString('base64'), header.root, `record ${r.seq}: its rebuilt proof leads to the signed root`)
+      t.equal(r.proof.length, Math.ceil(Math.log2(header.count)), `record ${r.seq}: one step per level`)
+      t.equal(r.prevHash, r.seq === 1 ? GENESIS_HASH : records[r.seq - 2].hash, `record ${r.seq}: the previous hash filled in`)
+    }
     const sig = await store.signature(pair[0].signatureId)
     t.same(sig?.chain, keys.identities.get(CLIENT_MEMBER)!.chain, 'the certificate chain is stored with the signature')
     t.equal(await store.signature('no-such-id'), undefined)
@@ -244,7 +254,7 @@ function storeSuite (h: Harness, keys: TestKeys): void {
     t.teardown(() => again.close())
     const more = await fill(again, newSigner(), 1, 2)
     t.equal(more[0].seq, 49)
-    t.equal(more[0].prevHash, records[47].hash)
+    t.equal((await again.byMessageId(more[0].messageId)).find(r => r.seq === 49)?.prevHash, records[47].hash, 'record 49 follows record 48')
     t.equal((await verifyStore(again, { trust })).records, 52)
   })
 
@@ -312,7 +322,7 @@ function storeSuite (h: Harness, keys: TestKeys): void {
         await s.exec('UPDATE ura_log_records SET headers_digest = $1 WHERE seq = 7', (d[0] === 'A' ? 'B' : 'A') + d.slice(1))
         return 7
       },
-      problem: /not covered by its batch signature/,
+      problem: /chain hash does not match its content/,
     },
     {
       name: 'a field changed (user id)',
@@ -320,7 +330,7 @@ function storeSuite (h: Harness, keys: TestKeys): void {
         await s.exec("UPDATE ura_log_records SET user_id = 'AL-J00000000X' WHERE seq = 4")
         return 4
       },
-      problem: /not covered by its batch signature/,
+      problem: /chain hash does not match its content/,
     },
     {
       name: 'a record deleted',
@@ -346,7 +356,8 @@ function storeSuite (h: Harness, keys: TestKeys): void {
         await s.exec('UPDATE ura_log_records SET seq = 9 WHERE seq = -1')
         return 8
       },
-      problem: /does not follow its predecessor/,
+      // Format 2's chain hash covers the sequence number and the previous hash.
+      problem: /chain hash does not match its content/,
     },
     {
       name: 'two batch signatures swapped',
@@ -368,7 +379,7 @@ function storeSuite (h: Harness, keys: TestKeys): void {
         await s.exec('UPDATE ura_log_records SET signature_id = $1 WHERE seq = 10', other)
         return 10
       },
-      problem: /not covered by its batch signature/,
+      problem: /chain hash does not match its content/,
     },
     {
       name: 'a record rewritten with a recomputed chain hash',
@@ -376,7 +387,21 @@ function storeSuite (h: Harness, keys: TestKeys): void {
         await s.exec("UPDATE ura_log_records SET path = '/subjekte/X/detyrime', hash = 'recomputed' WHERE seq = 11")
         return 11
       },
-      problem: /not covered by its batch signature/,
+      problem: /chain hash does not match its content/,
+    },
+    {
+      // Whoever can rewrite the chain from a record on is stopped by the batch signature: at the batch's last record.
+      name: 'a record rewritten and the chain recomputed from it on',
+      async tamper (s, r) {
+        let prev: Buffer = Buffer.from(r[10].hash, 'base64')
+        for (const x of r.slice(11)) {
+          const content = x.seq === 12 ? { ...x, path: '/subjekte/X/detyrime' } : x
+          prev = chainHash2(x.seq, prev, recordLeaf(content), x.signatureId)
+          await s.exec('UPDATE ura_log_records SET path = $1, hash = $2 WHERE seq = $3', content.path, prev.toString('base64'), x.seq)
+        }
+        return r.filter(x => x.signatureId === r[11].signatureId).at(-1)!.seq
+      },
+      problem: /its batch \(records \d+–\d+\) is not covered by its batch signature/,
     },
   ]
 
@@ -394,23 +419,66 @@ function storeSuite (h: Harness, keys: TestKeys): void {
     }
   })
 
+  t.test(`${h.name}: a log of format 1 continued in format 2 verifies as one chain; evidence from both`, async t => {
+    const { store: earlier, reopen } = await h.fresh({ format: 1 })
+    const old = await fill(earlier, keys, 2, 4)
+    t.ok(old.every(r => r.chain === undefined && r.prevHash !== ''), 'format 1: proofs and previous hashes stored')
+    await earlier.close()
+    const store = await reopen()
+    t.teardown(() => store.close())
+    const lean = await fill(store, keys, 2, 4, 100)
+    t.same(lean.map(r => r.seq), Array.from({ length: 16 }, (_, i) => i + 17), 'the chain goes on at record 17')
+    t.ok(lean.every(r => r.chain === 2), 'format 2 from there on')
+    t.same(await verifyStore(store, { trust }), { ok: true, records: 32, signatures: new Set([...old, ...lean].map(r => r.signatureId)).size })
+    t.same(await verifyLog(store, { trust }, { threads: 2, parallelFrom: 0, chunkSize: 5, pageSize: 3 }), await verifyStore(store, { trust }), 'in ranges, on rows, the same verdict')
+
+    const sigs = async (records: StoredRecord[]) => Promise.all([...new Set(records.map(r => r.signatureId))].map(async id => (await store.signature(id))!))
+    for (const [id, format] of [['msg-1', 'ura-evidence/1'], ['msg-101', 'ura-evidence/2']] as const) {
+      const records = await store.byMessageId(id)
+      const doc = JSON.parse(JSON.stringify(buildEvidence(id, records, await sigs(records)))) as EvidenceDocument
+      t.equal(doc.format, format, `${id}: ${format}`)
+      const verdict = verifyEvidence(doc, trust)
+      t.same(verdict.problems, [], `${id}: its evidence verifies offline`)
+      t.equal(verdict.verified.length, 2)
+      // The rebuilt proof is what proves the record: another record's proof does not.
+      if (format === 'ura-evidence/2') {
+        const wrong = structuredClone(doc)
+        wrong.records[0].proof = (await store.byMessageId('msg-102'))[0].proof
+        t.match(verifyEvidence(wrong, trust).problems.join(), /not covered by its batch signature/, `${id}: another record's proof is refused`)
+        const relabelled = { ...doc, format: 'ura-evidence/1' }
+        t.match(verifyEvidence(relabelled, trust).problems.join(), /does not belong in a document of format ura-evidence\/1/, `${id}: a format 2 record in a format 1 document is refused`)
+      }
+    }
+    // The join of the formats is checked like any link: the first format 2 record altered is caught there.
+    await store.exec("UPDATE ura_log_records SET path = '/x' WHERE seq = 17")
+    t.equal((await verifyStore(store, { trust })).firstBad?.seq, 17)
+  })
+
   t.test(`${h.name}: pruning keeps the rest of the chain verifiable`, async t => {
     const { store } = await h.fresh()
     t.teardown(() => store.close())
     const signer = newSigner()
     const records = await fill(store, signer)
+    // Records 1–10 are old; record 10's batch goes on past it, so the whole batch stays (its proofs are rebuilt from all of it).
+    const batchOf10 = records.filter(r => r.signatureId === records[9].signatureId).map(r => r.seq)
+    t.ok(batchOf10[0] < 10 && batchOf10.at(-1)! > 10, `record 10's batch is records ${batchOf10[0]}–${batchOf10.at(-1)}`)
+    const kept = batchOf10[0]
     await store.exec("UPDATE ura_log_records SET time = '2020-01-01T00:00:00.000Z' WHERE seq <= 10")
-    t.equal(await store.prune(new Date('2021-01-01')), 10)
+    t.equal(await store.prune(new Date('2021-01-01')), kept - 1, `records 1–${kept - 1} pruned: a batch goes whole or stays whole`)
     t.equal(await store.prune(new Date('2021-01-01')), 0, 'nothing more to prune')
-    t.same(await store.anchor(), { seq: 10, hash: records[9].hash })
+    // The records that stayed get their own times back (the times are part of what was signed).
+    for (const r of records.slice(kept - 1, 10)) await store.exec('UPDATE ura_log_records SET time = $1 WHERE seq = $2', r.time, r.seq)
+    t.same(await store.anchor(), { seq: kept - 1, hash: records[kept - 2].hash })
     const after = await verifyStore(store, { trust })
-    t.same(after, { ok: true, records: 14, signatures: after.signatures })
+    t.same(after, { ok: true, records: 25 - kept, signatures: after.signatures })
+    const first = (await store.byMessageId(records[kept - 1].messageId)).find(r => r.seq === kept)!
+    t.equal(first.prevHash, records[kept - 2].hash, 'the first record left follows the anchor')
     const more = await fill(store, signer, 1, 1)
     t.equal(more[0].seq, 25)
     t.ok((await verifyStore(store, { trust })).ok)
     // Removing the first remaining record is still caught.
-    await store.exec('DELETE FROM ura_log_records WHERE seq = 11')
-    t.equal((await verifyStore(store, { trust })).firstBad?.seq, 12)
+    await store.exec('DELETE FROM ura_log_records WHERE seq = $1', kept)
+    t.equal((await verifyStore(store, { trust })).firstBad?.seq, kept + 1)
   })
 }
 
