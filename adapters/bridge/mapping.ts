@@ -34,6 +34,8 @@ export interface ComplexRules {
   byName: Map<string, ChildRule>
   /** The same rules by local name alone (a reader from text compares the namespace itself). */
   byLocal: Map<string, ChildRule[]>
+  /** Every JSON property the type has: attributes, `#text`, children. */
+  keys: Set<string>
   attributes: AttrRule[]
   /** JSON kind of the text, for simple content. */
   text?: JsonKind
@@ -47,6 +49,8 @@ export class XmlJsonMapper {
   private readonly model: XsdModel
   private readonly shapes = new Map<TypeDef | QName, Shape>()
   private readonly prefixes = new Map<QName, Map<string, string>>()
+  /** The `xmlns:…` attributes of each prefix map, as written on a message element. */
+  private readonly declarations = new WeakMap<Map<string, string>, string>()
 
   constructor (model: XsdModel) {
     this.model = model
@@ -109,8 +113,12 @@ export class XmlJsonMapper {
     const prefixes = this.prefixesFor(decl)
     const problems: string[] = []
     const out: string[] = []
-    let decls = ''
-    for (const [ns, prefix] of prefixes) decls += ` xmlns:${prefix}="${escapeAttr(ns)}"`
+    let decls = this.declarations.get(prefixes)
+    if (decls === undefined) {
+      decls = ''
+      for (const [ns, prefix] of prefixes) decls += ` xmlns:${prefix}="${escapeAttr(ns)}"`
+      this.declarations.set(prefixes, decls)
+    }
     this.writeElement(decl, value, prefixes, out, problems, `/${decl.name}`, decls)
     if (problems.length > 0) throw new MappingError(problems)
     return out.join('')
@@ -142,8 +150,7 @@ export class XmlJsonMapper {
       const name = rule.decl.ns === '' ? rule.decl.name : `${prefixes.get(rule.decl.ns)}:${rule.decl.name}`
       attrs += ` ${name}="${escapeAttr(text)}"`
     }
-    const known = new Set([...rules.children.map(c => c.key), ...rules.attributes.map(a => a.key), ...(rules.text === undefined ? [] : ['#text'])])
-    for (const key of Object.keys(obj)) if (!known.has(key)) problems.push(`${at}: property '${key}' is not in the schema`)
+    for (const key of Object.keys(obj)) if (!rules.keys.has(key)) problems.push(`${at}: property '${key}' is not in the schema`)
     out.push(`<${tag}${nsDecls}${attrs}>`)
     if (rules.text !== undefined && obj['#text'] !== undefined) {
       const text = toText(obj['#text'], `${at}/#text`, problems)
@@ -175,7 +182,7 @@ export class XmlJsonMapper {
       this.shapes.set(type, shape)
       return shape
     }
-    const rules: ComplexRules = { children: [], byName: new Map(), byLocal: new Map(), attributes: [] }
+    const rules: ComplexRules = { children: [], byName: new Map(), byLocal: new Map(), attributes: [], keys: new Set() }
     const shape = { complex: rules }
     this.shapes.set(type, shape) // before recursing: types may contain themselves
     this.fill(def, rules)
@@ -195,6 +202,7 @@ export class XmlJsonMapper {
     for (const a of this.model.attributesOf(def)) rules.attributes.push({ decl: a, key: `@${a.name}`, kind: this.model.jsonKind(this.model.typeOf(a)) })
     const text = this.model.textTypeOf(def)
     if (text !== undefined) rules.text = this.model.jsonKind(text)
+    rules.keys = new Set([...rules.children.map(c => c.key), ...rules.attributes.map(a => a.key), ...(rules.text === undefined ? [] : ['#text'])])
   }
 
   /** One prefix per namespace reachable from an element (`ns1`, `ns2`, … in order of first use). */

@@ -62,6 +62,8 @@ export class TextJsonMapper {
 class Pass {
   pos = 0
   value: unknown
+  /** Problems `fromText` finds: any one ends the reading. */
+  private readonly problems: string[] = []
   private readonly src: string
   private readonly model: XsdModel
   private readonly shapes: XmlJsonMapper
@@ -86,7 +88,7 @@ class Pass {
       return node // its children stay unread
     }
     const shape = this.shapes.shape(this.model.typeOf(decl))
-    const problems: string[] = []
+    const problems = this.problems
 
     if ('simple' in shape) {
       this.pos = tag.end

@@ -144,6 +144,21 @@ export function skipElement (src: string, tag: StartTag): number {
   }
 }
 
+/**
+ * The index after the Header whose start tag is `tag`: its end tag is the first `</name>` unless a
+ * comment, a CDATA section or an element of the same name comes first (then every tag is walked).
+ */
+function skipHeader (src: string, tag: StartTag): number {
+  if (tag.empty) return tag.end
+  const close = src.indexOf(`</${tag.name}`, tag.end)
+  const after = src.charCodeAt(close + 2 + tag.name.length)
+  if (close === -1 || !(after === GT || isSpace(after))) return skipElement(src, tag)
+  for (let lt = src.indexOf('<', tag.end); lt < close; lt = src.indexOf('<', lt + 1)) {
+    if (src.charCodeAt(lt + 1) === BANG || src.startsWith(tag.name, lt + 1)) return skipElement(src, tag)
+  }
+  return src.indexOf('>', close) + 1
+}
+
 // ---- namespaces ---------------------------------------------------------------------------------
 
 /** In-scope namespace declarations: one frame per element that declares any, innermost first. */
@@ -298,7 +313,7 @@ export function soapBodyContent (src: string, envelopeNs: string): BodyContent {
   let scope = declare(envScope, tag.attrs)
   let name = resolveName(scope, tag.name, false)
   if (name.local === 'Header' && name.ns === envelopeNs) {
-    at = skipMisc(src, skipElement(src, tag))
+    at = skipMisc(src, skipHeader(src, tag))
     tag = readStartTag(src, at)
     scope = declare(envScope, tag.attrs)
     name = resolveName(scope, tag.name, false)
