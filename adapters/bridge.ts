@@ -189,6 +189,7 @@ function soapToRest (config: AdapterConfig, service: ServiceConfig, library: Sch
   const ns = service.xsd
   if (ns === undefined || config.request === undefined) throw new Error('a bridge to a REST provider needs the service xsd and adapter.request')
   const mapper = mapperFor(library)
+  const textMapper = textMapperFor(library)
   const request = mapper.element(ns, service.code)
   const response = mapper.element(ns, `${service.code}Response`)
   const { method, path: template } = config.request
@@ -196,7 +197,8 @@ function soapToRest (config: AdapterConfig, service: ServiceConfig, library: Sch
 
   return async (req: OutboundRequest): Promise<ProviderResponse> => {
     const ex = need(req.exchange, 'exchange')
-    const doc = parseXml(need(req.body, 'SOAP body'), 'Client.InvalidSoap')
+    const bytes = need(req.body, 'SOAP body')
+    const doc = parseXml(bytes, 'Client.InvalidSoap')
     let message: Record<string, unknown>
     try {
       const { body } = envelopeParts(doc, 'Client.InvalidSoap')
@@ -204,7 +206,8 @@ function soapToRest (config: AdapterConfig, service: ServiceConfig, library: Sch
         throw new XRoadError('Client.InvalidBody', `This service takes {${request.ns}}${request.name}, not {${body.namespaceUri ?? ''}}${body.name}`)
       }
       try {
-        message = mapper.toJson(body, request) as Record<string, unknown>
+        // From the text when the text mapper covers it (the same JSON), from the tree otherwise.
+        message = (textMapper.read(bytes, request)?.value ?? mapper.toJson(body, request)) as Record<string, unknown>
       } catch (err) {
         throw mappingFailure(err, 'Client.InvalidBody', `The request cannot be expressed in JSON`)
       }
