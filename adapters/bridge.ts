@@ -11,7 +11,9 @@
  *    fields fill the configured path template, the rest become query parameters (GET, HEAD,
  *    DELETE) or the JSON body; the JSON answer becomes `{xsd}serviceCodeResponse`.
  *
- * The mapping rules are in bridge/mapping.ts; errors cross over as described in bridge/faults.ts.
+ * The mapping rules are in bridge/mapping.ts; XML is mapped from its text (bridge/text-mapping.ts)
+ * when that covers it, from libxml2's tree otherwise. Errors cross over as described in
+ * bridge/faults.ts.
  */
 import type { XmlElement } from 'libxml2-wasm'
 import type { AdapterConfig, ServiceConfig } from '../config/types.ts'
