@@ -11,7 +11,9 @@
  *    fields fill the configured path template, the rest become query parameters (GET, HEAD,
  *    DELETE) or the JSON body; the JSON answer becomes `{xsd}serviceCodeResponse`.
  *
- * The mapping rules are in bridge/mapping.ts; errors cross over as described in bridge/faults.ts.
+ * The mapping rules are in bridge/mapping.ts; XML is mapped from its text (bridge/text-mapping.ts)
+ * when that covers it, from libxml2's tree otherwise. Errors cross over as described in
+ * bridge/faults.ts.
  */
 import type { XmlElement } from 'libxml2-wasm'
 import type { AdapterConfig, ServiceConfig } from '../config/types.ts'
@@ -20,18 +22,26 @@ import { clientKey, type ServiceId } from '../protocol/identifiers.ts'
 import { envelopeParts, identifierXml, parseXml, xmlEscape } from '../protocol/soap/xml.ts'
 import { SOAP_ENV, XROAD, XROAD_ID } from '../protocol/soap/namespaces.ts'
 import { isJsonType, xsdViolations, type SchemaLibrary } from '../schemas/library.ts'
-import type { LibraryXsd } from '../schemas/xsd-hooks.ts'
+import type { HookElement, LibraryXsd } from '../schemas/xsd-hooks.ts'
 import type { ElementDecl, XsdModel } from '../schemas/xsd-model.ts'
 import { faultToRestError, restErrorToFault } from './bridge/faults.ts'
 import { MappingError, XmlJsonMapper } from './bridge/mapping.ts'
+import { TextJsonMapper } from './bridge/text-mapping.ts'
 import { HttpPool } from './http-pool.ts'
 import type { Adapter, AdapterFactory, CallIds, OutboundRequest, ProviderResponse } from './types.ts'
 
 const mappers = new WeakMap<XsdModel, XmlJsonMapper>()
+const textMappers = new WeakMap<XsdModel, TextJsonMapper>()
 
 function mapperFor (library: SchemaLibrary): XmlJsonMapper {
   let mapper = mappers.get(library.model)
   if (mapper === undefined) mappers.set(library.model, mapper = new XmlJsonMapper(library.model))
+  return mapper
+}
+
+function textMapperFor (library: SchemaLibrary): TextJsonMapper {
+  let mapper = textMappers.get(library.model)
+  if (mapper === undefined) textMappers.set(library.model, mapper = new TextJsonMapper(library.model, mapperFor(library)))
   return mapper
 }
 
@@ -58,6 +68,7 @@ function restToSoap (config: AdapterConfig, service: ServiceConfig, library: Sch
   const xsd = library.xsd(ns)
   if (xsd === undefined) throw new Error(`no XSD in the schema library has targetNamespace ${ns}`)
   const mapper = mapperFor(library)
+  const textMapper = textMapperFor(library)
   const operations = new Map<string, Operation>()
   for (const op of config.operations) {
     if (!(service.endpoints ?? []).some(e => e.method === op.method && e.path === op.path)) {
@@ -104,9 +115,13 @@ function restToSoap (config: AdapterConfig, service: ServiceConfig, library: Sch
       if (body.name !== op.response.name || (body.namespaceUri ?? '') !== op.response.ns) {
         throw new XRoadError('Server.ServerProxy.InvalidResponse', `Provider answered {${body.namespaceUri ?? ''}}${body.name}, expected {${op.response.ns}}${op.response.name}`)
       }
+      // The answer mapped from its text, when the text mapper covers it; the tree mapper otherwise.
+      const mapped = textMapper.read(res.body, op.response)
       // Enforced services get the provider's XML checked against its XSD (and hooks) before mapping:
-      // order and occurrence errors have no JSON form to be caught in later.
-      if (service.responseValidation === 'enforce') validateXml(xsd, body)
+      // order and occurrence errors have no JSON form to be caught in later. libxml2 validates the
+      // tree; the type hooks may read the element from the text.
+      if (service.responseValidation === 'enforce') validateXml(xsd, body, mapped?.element)
+      if (mapped !== undefined) return json(200, mapped.value, res.durationMs)
       let value: unknown
       try {
         value = mapper.toJson(body, op.response)
@@ -176,6 +191,7 @@ function soapToRest (config: AdapterConfig, service: ServiceConfig, library: Sch
   const ns = service.xsd
   if (ns === undefined || config.request === undefined) throw new Error('a bridge to a REST provider needs the service xsd and adapter.request')
   const mapper = mapperFor(library)
+  const textMapper = textMapperFor(library)
   const request = mapper.element(ns, service.code)
   const response = mapper.element(ns, `${service.code}Response`)
   const { method, path: template } = config.request
@@ -183,7 +199,8 @@ function soapToRest (config: AdapterConfig, service: ServiceConfig, library: Sch
 
   return async (req: OutboundRequest): Promise<ProviderResponse> => {
     const ex = need(req.exchange, 'exchange')
-    const doc = parseXml(need(req.body, 'SOAP body'), 'Client.InvalidSoap')
+    const bytes = need(req.body, 'SOAP body')
+    const doc = parseXml(bytes, 'Client.InvalidSoap')
     let message: Record<string, unknown>
     try {
       const { body } = envelopeParts(doc, 'Client.InvalidSoap')
@@ -191,7 +208,8 @@ function soapToRest (config: AdapterConfig, service: ServiceConfig, library: Sch
         throw new XRoadError('Client.InvalidBody', `This service takes {${request.ns}}${request.name}, not {${body.namespaceUri ?? ''}}${body.name}`)
       }
       try {
-        message = mapper.toJson(body, request) as Record<string, unknown>
+        // From the text when the text mapper covers it (the same JSON), from the tree otherwise.
+        message = (textMapper.read(bytes, request)?.value ?? mapper.toJson(body, request)) as Record<string, unknown>
       } catch (err) {
         throw mappingFailure(err, 'Client.InvalidBody', `The request cannot be expressed in JSON`)
       }
@@ -270,8 +288,8 @@ function soap (status: number, xml: string, durationMs: number): ProviderRespons
   return { status, headers: { 'content-type': 'text/xml; charset=utf-8' }, body: Buffer.from(xml, 'utf8'), durationMs }
 }
 
-function validateXml (xsd: LibraryXsd, el: XmlElement): void {
-  const violations = xsdViolations(xsd, el)
+function validateXml (xsd: LibraryXsd, el: XmlElement, text?: HookElement): void {
+  const violations = xsdViolations(xsd, el, text)
   if (violations.length > 0) throw schemaMismatch('Server.ServerProxy.InvalidResponse', violations)
 }
 

@@ -27,17 +27,21 @@ export class MappingError extends Error {
   }
 }
 
-interface ChildRule { decl: ElementDecl; key: string; repeated: boolean }
-interface AttrRule { decl: AttributeDecl; key: string; kind: JsonKind }
-interface ComplexRules {
+export interface ChildRule { decl: ElementDecl; key: string; repeated: boolean }
+export interface AttrRule { decl: AttributeDecl; key: string; kind: JsonKind }
+export interface ComplexRules {
   children: ChildRule[]
   byName: Map<string, ChildRule>
+  /** The same rules by local name alone (a reader from text compares the namespace itself). */
+  byLocal: Map<string, ChildRule[]>
+  /** Every JSON property the type has: attributes, `#text`, children. */
+  keys: Set<string>
   attributes: AttrRule[]
   /** JSON kind of the text, for simple content. */
   text?: JsonKind
 }
 
-type Shape = { simple: JsonKind } | { complex: ComplexRules }
+export type Shape = { simple: JsonKind } | { complex: ComplexRules }
 
 const XSI_NIL = 'nil'
 
@@ -45,6 +49,8 @@ export class XmlJsonMapper {
   private readonly model: XsdModel
   private readonly shapes = new Map<TypeDef | QName, Shape>()
   private readonly prefixes = new Map<QName, Map<string, string>>()
+  /** The `xmlns:…` attributes of each prefix map, as written on a message element. */
+  private readonly declarations = new WeakMap<Map<string, string>, string>()
 
   constructor (model: XsdModel) {
     this.model = model
@@ -107,8 +113,12 @@ export class XmlJsonMapper {
     const prefixes = this.prefixesFor(decl)
     const problems: string[] = []
     const out: string[] = []
-    let decls = ''
-    for (const [ns, prefix] of prefixes) decls += ` xmlns:${prefix}="${escapeAttr(ns)}"`
+    let decls = this.declarations.get(prefixes)
+    if (decls === undefined) {
+      decls = ''
+      for (const [ns, prefix] of prefixes) decls += ` xmlns:${prefix}="${escapeAttr(ns)}"`
+      this.declarations.set(prefixes, decls)
+    }
     this.writeElement(decl, value, prefixes, out, problems, `/${decl.name}`, decls)
     if (problems.length > 0) throw new MappingError(problems)
     return out.join('')
@@ -140,8 +150,7 @@ export class XmlJsonMapper {
       const name = rule.decl.ns === '' ? rule.decl.name : `${prefixes.get(rule.decl.ns)}:${rule.decl.name}`
       attrs += ` ${name}="${escapeAttr(text)}"`
     }
-    const known = new Set([...rules.children.map(c => c.key), ...rules.attributes.map(a => a.key), ...(rules.text === undefined ? [] : ['#text'])])
-    for (const key of Object.keys(obj)) if (!known.has(key)) problems.push(`${at}: property '${key}' is not in the schema`)
+    for (const key of Object.keys(obj)) if (!rules.keys.has(key)) problems.push(`${at}: property '${key}' is not in the schema`)
     out.push(`<${tag}${nsDecls}${attrs}>`)
     if (rules.text !== undefined && obj['#text'] !== undefined) {
       const text = toText(obj['#text'], `${at}/#text`, problems)
@@ -163,7 +172,8 @@ export class XmlJsonMapper {
 
   // ---- shapes ----------------------------------------------------------------------------------
 
-  private shape (type: TypeDef | QName): Shape {
+  /** What the mapping does with an element of this type, worked out once per type. */
+  shape (type: TypeDef | QName): Shape {
     const known = this.shapes.get(type)
     if (known !== undefined) return known
     const def = this.model.lookup(type)
@@ -172,7 +182,7 @@ export class XmlJsonMapper {
       this.shapes.set(type, shape)
       return shape
     }
-    const rules: ComplexRules = { children: [], byName: new Map(), attributes: [] }
+    const rules: ComplexRules = { children: [], byName: new Map(), byLocal: new Map(), attributes: [], keys: new Set() }
     const shape = { complex: rules }
     this.shapes.set(type, shape) // before recursing: types may contain themselves
     this.fill(def, rules)
@@ -185,10 +195,14 @@ export class XmlJsonMapper {
       const rule = { decl, key: decl.name, repeated: d.maxOccurs > 1 }
       rules.children.push(rule)
       rules.byName.set(`{${decl.ns}}${decl.name}`, rule)
+      const same = rules.byLocal.get(decl.name)
+      if (same === undefined) rules.byLocal.set(decl.name, [rule])
+      else same.push(rule)
     }
     for (const a of this.model.attributesOf(def)) rules.attributes.push({ decl: a, key: `@${a.name}`, kind: this.model.jsonKind(this.model.typeOf(a)) })
     const text = this.model.textTypeOf(def)
     if (text !== undefined) rules.text = this.model.jsonKind(text)
+    rules.keys = new Set([...rules.children.map(c => c.key), ...rules.attributes.map(a => a.key), ...(rules.text === undefined ? [] : ['#text'])])
   }
 
   /** One prefix per namespace reachable from an element (`ns1`, `ns2`, … in order of first use). */
@@ -215,7 +229,8 @@ export class XmlJsonMapper {
   }
 }
 
-function ordered (out: Record<string, unknown>, rules: ComplexRules): Record<string, unknown> {
+/** The properties in the XSD's order: attributes, `#text`, then the child elements. */
+export function ordered (out: Record<string, unknown>, rules: ComplexRules): Record<string, unknown> {
   const result: Record<string, unknown> = {}
   for (const a of rules.attributes) if (a.key in out) result[a.key] = out[a.key]
   if ('#text' in out) result['#text'] = out['#text']
@@ -223,12 +238,19 @@ function ordered (out: Record<string, unknown>, rules: ComplexRules): Record<str
   return result
 }
 
+/** The `xsi:nil` value that makes an element nil (`true` or `1`, surrounding whitespace allowed). */
+export function isNilValue (value: string): boolean {
+  const v = value.trim()
+  return v === 'true' || v === '1'
+}
+
 function isNil (el: XmlElement): boolean {
-  for (const a of el.attrs) if (a.name === XSI_NIL && a.namespaceUri === XSI) return a.value.trim() === 'true' || a.value.trim() === '1'
+  for (const a of el.attrs) if (a.name === XSI_NIL && a.namespaceUri === XSI) return isNilValue(a.value)
   return false
 }
 
-function fromText (text: string, kind: JsonKind, at: string, problems: string[]): unknown {
+/** An element's or attribute's text as its JSON kind; a problem is added when the text is not of that kind. */
+export function fromText (text: string, kind: JsonKind, at: string, problems: string[]): unknown {
   if (kind === 'string') return text
   const t = text.trim()
   if (kind === 'boolean') {
