@@ -232,40 +232,6 @@ export function withResilience (inner: Adapter, settings: ResilienceSettings, op
   const retried = { count: 0 }
   const mayRetry = (method: string): boolean => settings.retries.attempts > 0 && (opts.soap ? settings.retries.soap : IDEMPOTENT.has(method))
 
-  async function attempt (req: OutboundRequest, deadline: number, probe: boolean): Promise<ProviderResponse> {
-    const retryable = !probe && mayRetry(req.method)
-    for (let n = 0; ; n++) {
-      const remaining = Math.floor(deadline - performance.now())
-      if (remaining <= 0) {
-        breaker.release(probe)
-        throw new XRoadError('Server.ServerProxy.ServiceFailed.Timeout', `Provider did not answer within ${req.timeoutMs} ms`)
-      }
-      let res: ProviderResponse
-      try {
-        res = await inner.send({ ...req, timeoutMs: remaining })
-      } catch (err) {
-        const code = (err as XRoadError).code
-        if (typeof code !== 'string' || !code.startsWith('Server.ServerProxy.ServiceFailed.') || OWN_CODES.has(code)) {
-          breaker.release(probe)
-          throw err
-        }
-        breaker.failure(probe)
-        // Attempts run on what is left of the deadline; the caller knows the service's timeout.
-        if (code === 'Server.ServerProxy.ServiceFailed.Timeout') throw new XRoadError(code, `Provider did not answer within ${req.timeoutMs} ms`)
-        if (!retryable || n >= settings.retries.attempts || code !== 'Server.ServerProxy.ServiceFailed.NetworkError' || !breaker.closed) throw err
-        const ceiling = Math.min(settings.retries.maxBackoffMs, settings.retries.backoffMs * 2 ** n)
-        const delay = ceiling / 2 + Math.random() * ceiling / 2
-        if (performance.now() + delay >= deadline) throw err
-        retried.count++
-        await sleep(delay)
-        continue
-      }
-      if (failureStatuses.has(res.status)) breaker.failure(probe)
-      else breaker.success(probe)
-      return res
-    }
-  }
-
   return {
     kind: inner.kind,
     breaker,
@@ -281,8 +247,39 @@ export function withResilience (inner: Adapter, settings: ResilienceSettings, op
         breaker.release(probe)
         throw err
       }
+      // The attempts run here rather than in an async function of their own: one promise per call, not two.
       try {
-        return await attempt(req, deadline, probe)
+        const retryable = !probe && mayRetry(req.method)
+        for (let n = 0; ; n++) {
+          const remaining = Math.floor(deadline - performance.now())
+          if (remaining <= 0) {
+            breaker.release(probe)
+            throw new XRoadError('Server.ServerProxy.ServiceFailed.Timeout', `Provider did not answer within ${req.timeoutMs} ms`)
+          }
+          let res: ProviderResponse
+          try {
+            res = await inner.send({ ...req, timeoutMs: remaining })
+          } catch (err) {
+            const code = (err as XRoadError).code
+            if (typeof code !== 'string' || !code.startsWith('Server.ServerProxy.ServiceFailed.') || OWN_CODES.has(code)) {
+              breaker.release(probe)
+              throw err
+            }
+            breaker.failure(probe)
+            // Attempts run on what is left of the deadline; the caller knows the service's timeout.
+            if (code === 'Server.ServerProxy.ServiceFailed.Timeout') throw new XRoadError(code, `Provider did not answer within ${req.timeoutMs} ms`)
+            if (!retryable || n >= settings.retries.attempts || code !== 'Server.ServerProxy.ServiceFailed.NetworkError' || !breaker.closed) throw err
+            const ceiling = Math.min(settings.retries.maxBackoffMs, settings.retries.backoffMs * 2 ** n)
+            const delay = ceiling / 2 + Math.random() * ceiling / 2
+            if (performance.now() + delay >= deadline) throw err
+            retried.count++
+            await sleep(delay)
+            continue
+          }
+          if (failureStatuses.has(res.status)) breaker.failure(probe)
+          else breaker.success(probe)
+          return res
+        }
       } finally {
         bulkhead.leave()
       }

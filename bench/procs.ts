@@ -11,8 +11,8 @@ import { resolve } from 'node:path'
 export interface Proc { url: string; child: ChildProcess; stop (): Promise<void> }
 
 /** Starts a child that prints `READY <url>` (our roles) or is ready once its port answers (nginx). */
-export async function startProcess (cmd: string, args: string[], readyUrl?: string): Promise<Proc> {
-  const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] })
+export async function startProcess (cmd: string, args: string[], readyUrl?: string, env?: NodeJS.ProcessEnv): Promise<Proc> {
+  const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], ...(env === undefined ? {} : { env }) })
   let log = ''
   child.stderr!.on('data', d => { log += d })
   const url = await new Promise<string>((resolve, reject) => {
@@ -48,9 +48,16 @@ const listening = (url: string): Promise<boolean> => new Promise(resolve => {
   socket.once('error', () => resolve(false))
 })
 
+/**
+ * The module compile cache `ura` (bin/ura.js) keeps beside the code: the roles use it too, so their
+ * processes and threads load what a node started by `ura start` loads (no TypeScript stripper once
+ * the cache is warm, from the second start on). NODE_COMPILE_CACHE set for the bench wins.
+ */
+export const COMPILE_CACHE = process.env.NODE_COMPILE_CACHE ?? resolve(import.meta.dirname, '../.cache/compile')
+
 /** A role of bench/servers.ts in a child process on the same Node. */
 export const startRole = (args: string[], nodeFlags: string[] = []): Promise<Proc> =>
-  startProcess(process.execPath, [...nodeFlags, resolve(import.meta.dirname, 'servers.ts'), ...args])
+  startProcess(process.execPath, [...nodeFlags, resolve(import.meta.dirname, 'servers.ts'), ...args], undefined, { ...process.env, NODE_COMPILE_CACHE: COMPILE_CACHE })
 
 export async function rssMb (pid: number): Promise<number> {
   try {

@@ -10,7 +10,6 @@
  * Everything else reads the snapshot in service when it needs it (metrics, /readyz, /listClients,
  * the catalogue), and an exchange keeps the one it began with (pipeline/walk.ts).
  */
-import { randomUUID } from 'node:crypto'
 import type { Server as HttpServer } from 'node:http'
 import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import type { BreakerState } from '../adapters/resilience.ts'
@@ -21,6 +20,7 @@ import { LiveRegistry } from '../registry/live.ts'
 import { Registry } from '../registry/registry.ts'
 import type { RegistryStore } from '../registry/store/index.ts'
 import { serviceText } from '../protocol/identifiers.ts'
+import { uuidV4 } from '../protocol/uuid.ts'
 import { PROJECT_SCHEMA_DIR, SchemaLibrary } from '../schemas/library.ts'
 import { catalogueOf } from './catalogue/catalogue.ts'
 import { catalogueRoutes } from './catalogue/routes.ts'
@@ -146,7 +146,7 @@ export async function buildGateway (opts: GatewayOptions): Promise<Gateway> {
     // Fastify's own per-request lines are off: the node writes one line per exchange itself.
     logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'requestId' }),
     bodyLimit: limits.requestBytes,
-    genReqId: () => randomUUID(),
+    genReqId: uuidV4,
     requestIdHeader: false,
     // Idle keep-alive sockets are closed at shutdown; busy ones finish their exchange first.
     forceCloseConnections: 'idle',

@@ -28,9 +28,29 @@ export function isValidPart (part: string): boolean {
   return PART.test(part)
 }
 
-export function clientKey (id: ClientId): string {
+/**
+ * The text forms of frozen identifiers (the parsed ids the edges share between requests, see
+ * gateway/edge/parse-cache.ts), kept with them: each is asked for several times per exchange.
+ * An identifier that can still change is written out every time.
+ */
+const CLIENT_KEYS = new WeakMap<object, string>()
+const SERVICE_KEYS = new WeakMap<object, string>()
+const SERVICE_TEXTS = new WeakMap<object, string>()
+
+function remembered<I extends object> (texts: WeakMap<object, string>, id: I, write: (id: I) => string): string {
+  if (!Object.isFrozen(id)) return write(id)
+  let text = texts.get(id)
+  if (text === undefined) texts.set(id, text = write(id))
+  return text
+}
+
+const writeClientKey = (id: ClientId): string => {
   const base = `${id.instance}/${id.memberClass}/${id.memberCode}`
   return id.subsystemCode === undefined ? base : `${base}/${id.subsystemCode}`
+}
+
+export function clientKey (id: ClientId): string {
+  return remembered(CLIENT_KEYS, id, writeClientKey)
 }
 
 /** Provider subsystem (or member) of a service, in client-id text form. */
@@ -40,10 +60,16 @@ export function providerKey (id: ServiceId): string {
 
 /** Service id without its version: ACLs and routing are per service code. */
 export function serviceKey (id: ServiceId): string {
-  return `${providerKey(id)}/${id.serviceCode}`
+  return remembered(SERVICE_KEYS, id, writeServiceKey)
 }
 
+const writeServiceKey = (id: ServiceId): string => `${providerKey(id)}/${id.serviceCode}`
+
 export function serviceText (id: ServiceId): string {
+  return remembered(SERVICE_TEXTS, id, writeServiceText)
+}
+
+const writeServiceText = (id: ServiceId): string => {
   const key = serviceKey(id)
   return id.serviceVersion === undefined ? key : `${key}/${id.serviceVersion}`
 }

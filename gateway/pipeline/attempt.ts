@@ -8,7 +8,7 @@ import type { Job, Outcome } from '../../delivery/queue.ts'
 import type { ServiceEntry } from '../../registry/registry.ts'
 import type { GatewayPipeline } from './context.ts'
 import type { Exchange } from './exchange.ts'
-import { forward } from './forward.ts'
+import { answered, forward } from './forward.ts'
 import { recordRequest, recordResponse } from './record.ts'
 
 /** Statuses that mean the provider could not take the request now. */
@@ -16,7 +16,7 @@ export const TRY_LATER = new Set([429, 502, 503, 504])
 
 export async function loggedAttempt (pipeline: GatewayPipeline, ex: Exchange, service: ServiceEntry, out: OutboundRequest): Promise<ProviderResponse> {
   await recordRequest(pipeline.recorder, ex, out.body)
-  const res = await forward(service, ex, out)
+  const res = answered(ex, await forward(service, out))
   const type = res.headers['content-type']
   ex.responseHeaders = typeof type === 'string' ? ['content-type', type] : []
   await recordResponse(pipeline.recorder, ex, res.body)

@@ -7,8 +7,15 @@ import type { OutboundRequest, ProviderResponse } from '../../adapters/types.ts'
 import type { ServiceEntry } from '../../registry/registry.ts'
 import type { Exchange } from './exchange.ts'
 
-export async function forward (service: ServiceEntry, ex: Exchange, request: OutboundRequest): Promise<ProviderResponse> {
-  const res = await service.adapter.send(request)
+export function forward (service: ServiceEntry, request: OutboundRequest): Promise<ProviderResponse> {
+  return service.adapter.send(request)
+}
+
+/**
+ * Notes the provider's answer on the exchange and returns it. Apart from `forward` so that the
+ * caller's own await is the only one (an async wrapper would cost a second promise per exchange).
+ */
+export function answered (ex: Exchange, res: ProviderResponse): ProviderResponse {
   ex.providerStatus = res.status
   ex.providerMs = res.durationMs
   return res

@@ -66,8 +66,13 @@ export function recordRequest (recorder: ExchangeRecorder, exchange: Exchange, b
   }
 }
 
-export function recordResponse (recorder: ExchangeRecorder, exchange: Exchange, body: Buffer): Promise<void> | undefined {
+/**
+ * The answer's record. `headers` (the answer's, as Fastify takes them) become the exchange's
+ * `responseHeaders` here, for the record's header digest; a node without a log does not list them.
+ */
+export function recordResponse (recorder: ExchangeRecorder, exchange: Exchange, body: Buffer, headers?: Record<string, string | string[]>): Promise<void> | undefined {
   if (recorder === unloggedRecorder) return undefined
+  if (headers !== undefined) exchange.responseHeaders = flattenHeaders(headers)
   try {
     return recorder.recordResponse(exchange, body).then(settled, responseFailed)
   } catch (err) {
@@ -87,8 +92,11 @@ function loggingFailed (err: unknown, what: 'request' | 'response'): XRoadError 
 /** A header record (as Fastify takes it) as an alternating name/value list. */
 export function flattenHeaders (headers: Record<string, string | string[]>): string[] {
   const out: string[] = []
-  for (const [name, value] of Object.entries(headers)) {
-    for (const v of Array.isArray(value) ? value : [value]) out.push(name, v)
+  // for…in over the record's own names: no [name, value] pair or one-element array per header.
+  for (const name in headers) {
+    const value = headers[name]
+    if (typeof value === 'string') out.push(name, value)
+    else for (const v of value) out.push(name, v)
   }
   return out
 }

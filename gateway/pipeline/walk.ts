@@ -18,9 +18,9 @@ import type { OutboundRequest, ProviderResponse } from '../../adapters/types.ts'
 import type { ClientEntry, Registry, ServiceEntry } from '../../registry/registry.ts'
 import type { GatewayPipeline } from './context.ts'
 import type { Exchange, Peer } from './exchange.ts'
-import { forward } from './forward.ts'
+import { answered, forward } from './forward.ts'
 import { claimKey, keepAnswer, releaseKey, replayed, type KeyClaim } from './idempotency.ts'
-import { flattenHeaders, recordRequest, recordResponse } from './record.ts'
+import { recordRequest, recordResponse } from './record.ts'
 import { accept, queueable } from './spool.ts'
 import { authorise, identify, requireOfficial, resolveService } from './stages.ts'
 
@@ -74,8 +74,7 @@ export interface ProtocolCall<R> {
 async function answerWith<R> (ctx: GatewayPipeline, call: ProtocolCall<R>, answer: Answer): Promise<R> {
   await recordRequest(ctx.recorder, call.ex, call.body)
   call.ex.providerStatus = answer.status
-  call.ex.responseHeaders = flattenHeaders(answer.headers)
-  await recordResponse(ctx.recorder, call.ex, answer.body)
+  await recordResponse(ctx.recorder, call.ex, answer.body, answer.headers)
   return call.send(answer)
 }
 
@@ -104,7 +103,9 @@ export async function walk<R> (ctx: GatewayPipeline, call: ProtocolCall<R>): Pro
       claim = found
     }
     try {
-      await recordRequest(ctx.recorder, ex, call.body)
+      // Without a message log there is nothing to wait for: no await, no promise and no turn of the microtask queue.
+      const requestRecorded = recordRequest(ctx.recorder, ex, call.body)
+      if (requestRecorded !== undefined) await requestRecorded
       let answer: Answer
       if (service === undefined) {
         answer = await local!()
@@ -116,7 +117,7 @@ export async function walk<R> (ctx: GatewayPipeline, call: ProtocolCall<R>): Pro
         } else {
           const out = call.outbound(service, headers)
           try {
-            answer = call.answer(service, await forward(service, ex, out))
+            answer = call.answer(service, answered(ex, await forward(service, out)))
           } catch (err) {
             // Only a request that changes something falls back to the queue: a read that cannot be answered now fails now.
             if (async === undefined || delivery?.fallback !== true || call.method === 'GET' || call.method === 'HEAD' || !queueable(err)) throw err
@@ -124,8 +125,8 @@ export async function walk<R> (ctx: GatewayPipeline, call: ProtocolCall<R>): Pro
           }
         }
       }
-      ex.responseHeaders = flattenHeaders(answer.headers)
-      await recordResponse(ctx.recorder, ex, answer.body)
+      const responseRecorded = recordResponse(ctx.recorder, ex, answer.body, answer.headers)
+      if (responseRecorded !== undefined) await responseRecorded
       if (claim !== undefined) await keepAnswer(async!, claim, answer)
       return call.send(answer)
     } catch (err) {

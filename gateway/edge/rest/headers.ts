@@ -1,8 +1,8 @@
 /** Header rules shared by the edges: what never crosses the node, and what the node owns. */
-import { randomUUID } from 'node:crypto'
 import { XRoadError } from '../../../protocol/errors.ts'
 import { clientKey, parseClientHeader, serviceText, type ClientId } from '../../../protocol/identifiers.ts'
 import { bodyDigest, restRequestHash } from '../../../protocol/request-hash.ts'
+import { uuidV4 } from '../../../protocol/uuid.ts'
 import type { Exchange } from '../../pipeline/exchange.ts'
 import { ParseCache } from '../parse-cache.ts'
 
@@ -55,13 +55,17 @@ export function forwardableResponseHeaders (headers: Record<string, string | str
   return out
 }
 
-/** Response headers that tie the answer to the request (also set on gateway errors where known). */
-export function evidenceHeaders (ex: Exchange): Record<string, string> {
-  const h: Record<string, string> = { 'x-road-request-id': ex.requestId }
-  if (ex.messageId !== undefined) h['x-road-id'] = ex.messageId
-  if (ex.clientId !== undefined) h['x-road-client'] = ex.client?.key ?? clientKey(ex.clientId)
-  if (ex.serviceId !== undefined) h['x-road-service'] = serviceText(ex.serviceId)
-  if (ex.requestHash !== undefined) h['x-road-request-hash'] = ex.requestHash
+/**
+ * Response headers that tie the answer to the request (also set on gateway errors where known),
+ * added to `h` when given (the answer's own headers: no second object to merge per exchange).
+ */
+export function evidenceHeaders<H extends Record<string, string | string[]> = Record<string, string>> (ex: Exchange, h: H = {} as H): H {
+  ;(h as Record<string, string>)['x-road-request-id'] = ex.requestId
+  const out = h as Record<string, string>
+  if (ex.messageId !== undefined) out['x-road-id'] = ex.messageId
+  if (ex.clientId !== undefined) out['x-road-client'] = ex.client?.key ?? clientKey(ex.clientId)
+  if (ex.serviceId !== undefined) out['x-road-service'] = serviceText(ex.serviceId)
+  if (ex.requestHash !== undefined) out['x-road-request-hash'] = ex.requestHash
   return h
 }
 
@@ -111,7 +115,7 @@ export function prepareForward (ex: Exchange, method: string, url: string, raw: 
   const headers = forwardableRequestHeaders(raw)
   headers.push('X-Road-Request-Id', ex.requestId)
   if (ex.messageId === undefined) {
-    ex.messageId = randomUUID()
+    ex.messageId = uuidV4()
     headers.push('X-Road-Id', ex.messageId)
   }
   const digest = bodyDigest(body)

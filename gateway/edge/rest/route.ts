@@ -105,7 +105,7 @@ class RestCall implements ProtocolCall<FastifyReply> {
         return responseViolations(match.endpoint, res.status, typeof type === 'string' ? type : undefined, res.body)
       })
     }
-    return { status: res.status, headers: Object.assign(forwardableResponseHeaders(res.headers), evidenceHeaders(this.ex)), body: res.body }
+    return { status: res.status, headers: evidenceHeaders(this.ex, forwardableResponseHeaders(res.headers)), body: res.body }
   }
 
   send (answer: Answer): FastifyReply {
