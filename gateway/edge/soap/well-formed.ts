@@ -7,9 +7,10 @@
  *
  * The subset: UTF-8 (no byte sequence decoded as U+FFFD), an optional XML declaration (version
  * 1.0), elements and attributes with ASCII names (`NCName` or `prefix:NCName`), namespace
- * declarations with absolute URIs of plain characters, character data, the five predefined entity
+ * declarations with absolute URIs of plain characters (`scheme://host[:port]/path`, `urn:a:b`), character data, the five predefined entity
  * references and character references to legal characters, comments, and whitespace and comments
- * around the root element. Not in it: DTDs, processing instructions, CDATA sections, the `xml` and
+ * around the root element. Not in it: DTDs (nor the text `<!DOCTYPE` anywhere, which the edge
+ * refuses even in a comment), processing instructions, CDATA sections, the `xml` and
  * `xmlns` prefixes in names, non-ASCII names, more than 64 levels of elements, names over 200
  * characters, documents over 1 MiB.
  */
@@ -36,8 +37,13 @@ for (let c = 0; c < 128; c++) {
 const TEXT = new Uint8Array(128).fill(2, 0, 0x20)
 TEXT[0x20] = TEXT[0x09] = TEXT[0x0a] = TEXT[0x0d] = 1
 TEXT[0x26] = TEXT[0x5d] = TEXT[0x3c] = 2
-/** A namespace name the subset takes: scheme ':' and plain URI characters (no '%', '&', spaces or brackets). */
-const NAMESPACE_URI = /^[A-Za-z][A-Za-z0-9+.-]*:[A-Za-z0-9\-._~:/?#@!$'()*+,;=]*$/
+/**
+ * A namespace name the subset takes: an absolute URI of plain characters (no '%', '?', '#', '&',
+ * spaces or brackets), either `scheme://host[:port][/path]` or `scheme:path` (as `urn:a:b`).
+ */
+const NAMESPACE_URI = /^[A-Za-z][A-Za-z0-9+.-]*:(?:\/\/[A-Za-z0-9\-._~!$'()*+,;=]+(?::[0-9]+)?(?:\/[A-Za-z0-9\-._~!$'()*+,;=:@/]*)?|(?!\/\/)[A-Za-z0-9\-._~!$'()*+,;=:@/]*)$/
+/** parseXml (protocol/soap/xml.ts) refuses these bytes anywhere, comments included. */
+const DOCTYPE = Buffer.from('<!DOCTYPE')
 const DECLARATION = /^<\?xml[ \t\r\n]+version[ \t\r\n]*=[ \t\r\n]*(?:"1\.0"|'1\.0')(?:[ \t\r\n]+encoding[ \t\r\n]*=[ \t\r\n]*(?:"[A-Za-z][A-Za-z0-9._-]*"|'[A-Za-z][A-Za-z0-9._-]*'))?(?:[ \t\r\n]+standalone[ \t\r\n]*=[ \t\r\n]*(?:"(?:yes|no)"|'(?:yes|no)'))?[ \t\r\n]*\?>$/
 
 const EMPTY: ScannedElement[] = []
@@ -110,7 +116,7 @@ const isSpace = (c: number): boolean => c === 0x20 || c === 0x0a || c === 0x09 |
  * undefined (outside the subset, or not well-formed: libxml2 will say which).
  */
 export function checkWellFormed (bytes: Buffer): CheckedDocument | undefined {
-  if (bytes.length > MAX_BYTES) return undefined
+  if (bytes.length > MAX_BYTES || bytes.includes(DOCTYPE)) return undefined
   const contentStart = utf8ContentStart(bytes)
   if (contentStart === -1) return undefined
   const declStart = bytes[0] === 0xef ? 3 : 0
