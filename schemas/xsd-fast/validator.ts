@@ -23,7 +23,8 @@ export interface FastNode {
   readonly attributeCount: number
   /** The value of the attribute `{ns}name` ('' for no namespace), normalised as a parser does. */
   attribute (name: string, ns: string): string | undefined
-  readonly children: readonly FastNode[]
+  /** Child elements, in order. */
+  readonly elements: readonly FastNode[]
   /** Nothing at all between the start and end tag (or an empty-element tag). */
   readonly empty: boolean
   /** The content is character data only: no element, comment or other markup. */
@@ -139,7 +140,7 @@ export class FastXsd {
     return node => {
       if (!node.blank) return false
       let state = 0
-      for (const child of node.children) {
+      for (const child of node.elements) {
         const candidates = steps[state].get(child.name)
         if (candidates === undefined) return false
         const step = candidates.length === 1 ? (candidates[0].ns === child.ns ? candidates[0] : undefined) : candidates.find(s => s.ns === child.ns)

@@ -21,6 +21,7 @@ import { parseXml } from '../../protocol/soap/xml.ts'
 import { PROJECT_SCHEMA_DIR, SchemaLibrary, xsdViolations } from '../../schemas/library.ts'
 import { translatePattern } from '../../schemas/xsd-fast/pattern.ts'
 import { FastXsd } from '../../schemas/xsd-fast/validator.ts'
+import { textOf } from '../../schemas/xsd-model.ts'
 import { CASES } from '../support/schema-cases.ts'
 import { seededRandom as random } from '../support/seeded-random.ts'
 
@@ -59,10 +60,13 @@ function sameTree (a: ScannedElement, b: XmlElement): string | undefined {
     if (c instanceof XmlElement) kids.push(c)
     else if (a.blank && c instanceof XmlText && !/^[ \t\n\r]*$/.test(c.content)) return `text directly inside ${a.name}`
   }
-  if (kids.length !== a.children.length) return `children of ${a.name}`
-  if (a.textOnly && a.text() !== b.content) return `text of ${a.name}: ${JSON.stringify(a.text())} against ${JSON.stringify(b.content)}`
+  if (kids.length !== a.elements.length) return `children of ${a.name}`
+  // As the type hooks read it: all text, and the element's own text.
+  if (a.content() !== b.content) return `text of ${a.name}: ${JSON.stringify(a.content())} against ${JSON.stringify(b.content)}`
+  if (a.text() !== textOf(b)) return `own text of ${a.name}: ${JSON.stringify(a.text())} against ${JSON.stringify(textOf(b))}`
+  if (a.children().length !== kids.length) return `children() of ${a.name}`
   for (let k = 0; k < kids.length; k++) {
-    const problem = sameTree(a.children[k], kids[k])
+    const problem = sameTree(a.elements[k], kids[k])
     if (problem !== undefined) return problem
   }
   return undefined

@@ -14,7 +14,7 @@ import type { FastNode } from '../../../schemas/xsd-fast/validator.ts'
 import { LazyDocument } from './lazy-document.ts'
 import { scanEnvelope, type EnvelopeScan } from './scan.ts'
 import { TextElement } from './text-element.ts'
-import { checkWellFormed, type CheckedDocument } from './well-formed.ts'
+import { checkWellFormed, type CheckedDocument, type ScannedElement } from './well-formed.ts'
 import { NotSure } from './xml-text.ts'
 import { domFields, readXRoadHeader, type HeaderField, type XRoadSoapHeader } from '../../../protocol/soap/xroad-header.ts'
 
@@ -120,14 +120,15 @@ class TextEnvelope implements ParsedEnvelope {
   private readonly lazy: LazyDocument
   private element: XmlElement | undefined
 
-  constructor (lazy: LazyDocument, scan: EnvelopeScan, header: XRoadSoapHeader, node: FastNode | undefined) {
+  constructor (lazy: LazyDocument, scan: EnvelopeScan, header: XRoadSoapHeader, node: ScannedElement | undefined) {
     const h = scan.header!
     this.lazy = lazy
     this.header = header
     this.headerXml = scan.text.slice(h.contentStart, h.contentEnd)
     this.headerNamespaces = h.namespaces()
     this.bodyName = scan.body.name
-    this.bodyText = TextElement.body(scan)
+    // The checked tree's element reads as libxml2 would, so the hooks read it too.
+    this.bodyText = node ?? TextElement.body(scan)
     if (node !== undefined) this.bodyNode = node
   }
 
@@ -146,11 +147,11 @@ class TextEnvelope implements ParsedEnvelope {
 }
 
 /** The Body's one element in the checked tree: the scan has shown the Body is the Envelope's last element. */
-export function bodyNode (checked: CheckedDocument, scan: EnvelopeScan): FastNode | undefined {
-  const envelope = checked.root.children
+export function bodyNode (checked: CheckedDocument, scan: EnvelopeScan): ScannedElement | undefined {
+  const envelope = checked.root.elements
   const body = envelope[envelope.length - 1]
   // Never otherwise; should the two readers ever disagree, libxml2 validates.
-  return body !== undefined && body.start === scan.bodyStart && body.children.length === 1 ? body.children[0] : undefined
+  return body !== undefined && body.start === scan.bodyStart && body.elements.length === 1 ? body.elements[0] : undefined
 }
 
 /**

@@ -8,7 +8,6 @@ import { XRoadError } from '../../../protocol/errors.ts'
 import { xsdViolations } from '../../../schemas/library.ts'
 import { clientKey, serviceText } from '../../../protocol/identifiers.ts'
 import type { HookElement, LibraryXsd } from '../../../schemas/xsd-hooks.ts'
-import type { FastNode } from '../../../schemas/xsd-fast/validator.ts'
 import { bodyNode, scannedBody } from './request.ts'
 import { LazyDocument } from './lazy-document.ts'
 import { bodyViolations } from './validate.ts'
@@ -90,9 +89,10 @@ function fromScan (doc: LazyDocument, bytes: Buffer, request: EchoSource, checke
   }
   let body: XmlElement | undefined
   const element = (): XmlElement => body ??= scannedBody(doc.get())
-  const node: FastNode | undefined = checked === undefined ? undefined : bodyNode(checked, scan)
-  let text: TextElement | undefined
-  const bodyText = (): TextElement => text ??= TextElement.body(scan)
+  const node = checked === undefined ? undefined : bodyNode(checked, scan)
+  let text: HookElement | undefined
+  // The checked tree's element reads as libxml2 would, so the hooks read it too.
+  const bodyText = (): HookElement => text ??= node ?? TextElement.body(scan)
   return {
     withBody: use => use(element(), bodyText()),
     violations: xsd => bodyViolations(xsd, node, bodyText(), element),

@@ -15,6 +15,7 @@
  * characters, documents over 1 MiB.
  */
 import type { FastNode } from '../../../schemas/xsd-fast/validator.ts'
+import type { HookElement } from '../../../schemas/xsd-hooks.ts'
 import { findAttribute, lookup, type Scope } from './scan.ts'
 import { attributeValue, elementText, utf8ContentStart, type RawAttribute } from './xml-text.ts'
 
@@ -49,8 +50,11 @@ const DECLARATION = /^<\?xml[ \t\r\n]+version[ \t\r\n]*=[ \t\r\n]*(?:"1\.0"|'1\.
 const EMPTY: ScannedElement[] = []
 const NO_ATTRIBUTES: RawAttribute[] = []
 
-/** One element of the checked document. */
-export class ScannedElement implements FastNode {
+/**
+ * One element of the checked document, as the compiled XSD check (FastNode) and the type hooks
+ * (HookElement) read it: the check has shown the subset holds, so it reads as libxml2 would.
+ */
+export class ScannedElement implements FastNode, HookElement {
   readonly ns: string
   readonly name: string
   /** Qualified name as written. */
@@ -62,7 +66,7 @@ export class ScannedElement implements FastNode {
   readonly attrs: RawAttribute[]
   readonly attributeCount: number
   readonly scope: Scope | undefined
-  children: ScannedElement[] = EMPTY
+  elements: ScannedElement[] = EMPTY
   /** A child element or comment inside. */
   markup = false
   /** Character data other than literal whitespace directly inside. */
@@ -87,8 +91,17 @@ export class ScannedElement implements FastNode {
   get textOnly (): boolean { return !this.markup }
   get blank (): boolean { return !this.unblank }
 
+  /** The character data directly inside (for a FastNode, only read when `textOnly`). */
   text (): string {
+    return elementText(this.src, this.contentStart, this.contentEnd, this.markup)
+  }
+
+  content (): string {
     return elementText(this.src, this.contentStart, this.contentEnd)
+  }
+
+  children (): ScannedElement[] {
+    return this.elements
   }
 
   attribute (name: string, ns: string): string | undefined {
@@ -258,8 +271,8 @@ class Checker {
       if (stack.length > 0) {
         const parent = stack[stack.length - 1]
         parent.markup = true
-        if (parent.children === EMPTY) parent.children = []
-        parent.children.push(el)
+        if (parent.elements === EMPTY) parent.elements = []
+        parent.elements.push(el)
       } else {
         root = el
       }
