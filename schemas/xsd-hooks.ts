@@ -155,9 +155,10 @@ export function hookedXsd (namespace: string, validator: XsdValidator, model: Xs
       if (found.length > 0) throw new XsdHookError(found.map(p => ({ message: p.message, line: p.at.el.line, col: 0 })))
     },
     accepts (node: FastNode, text: HookElement): boolean {
-      if (fast === undefined || !fast.accepts(node)) return false
+      if (fast === undefined) return false
       try {
-        return problems(text).length === 0
+        // Anything a reader is not sure of (it throws) leaves the decision to libxml2.
+        return fast.accepts(node) && problems(text).length === 0
       } catch {
         return false
       }

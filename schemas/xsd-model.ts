@@ -332,7 +332,8 @@ const GROUP_CHILDREN = new Set(['annotation', 'element', 'sequence', 'choice', '
 
 /** The first attribute (or, given a list, child) of a schema element that the model does not describe. */
 function unmodelled (el: XmlElement, attributes: Set<string>, children?: Set<string>): string | undefined {
-  for (const a of el.attrs) if (a.namespaceUri == null && !attributes.has(a.name)) return `@${a.name}`
+  // Attributes in another namespace are annotations; libxml2-wasm gives '' for no namespace.
+  for (const a of el.attrs) if ((a.namespaceUri ?? '') === '' && !attributes.has(a.name)) return `@${a.name}`
   if (children !== undefined) for (const c of xsChildren(el)) if (!children.has(c.name)) return `xs:${c.name}`
   return undefined
 }

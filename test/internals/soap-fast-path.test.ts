@@ -238,7 +238,11 @@ t.test('simple types: whatever the compiled check accepts, libxml2 accepts', asy
   const types = TYPES.map(([base, facets], k) => `<xs:simpleType name="T${k}"><xs:restriction base="xs:${base}">${facets}</xs:restriction></xs:simpleType>`).join('\n')
   const elements = TYPES.map((_, k) => `<xs:element name="e${k}" type="t:T${k}"/>`).join('\n')
   await writeFile(join(dir, 'fast.xsd'), `<?xml version="1.0"?>\n<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema" xmlns:t="${ns}" targetNamespace="${ns}" elementFormDefault="qualified">\n${types}\n${elements}\n` +
-    '<xs:simpleType name="Twice"><xs:restriction base="t:T1"><xs:pattern value="[a-c]*"/></xs:restriction></xs:simpleType><xs:element name="twice" type="t:Twice"/>\n</xs:schema>\n')
+    '<xs:simpleType name="Twice"><xs:restriction base="t:T1"><xs:pattern value="[a-c]*"/></xs:restriction></xs:simpleType><xs:element name="twice" type="t:Twice"/>\n' +
+    // What the model does not describe is never compiled: values fixed or defaulted, abstract types.
+    '<xs:element name="fixed" type="xs:string" fixed="a"/><xs:element name="defaulted" type="xs:int" default="1"/>' +
+    '<xs:complexType name="Abstract" abstract="true"><xs:sequence><xs:element name="x" type="xs:string"/></xs:sequence></xs:complexType><xs:element name="abstract" type="t:Abstract"/>' +
+    '<xs:element name="inner"><xs:complexType><xs:sequence><xs:element name="x" type="xs:string" fixed="a"/></xs:sequence></xs:complexType></xs:element>\n</xs:schema>\n')
   const lib = await SchemaLibrary.load([dir])
   const xsd = lib.xsd(ns)!
   const fast = new FastXsd(lib.model, ns)
@@ -265,6 +269,9 @@ t.test('simple types: whatever the compiled check accepts, libxml2 accepts', asy
   t.ok(accepted > 500, `the compiled checks accepted ${accepted} values`)
   t.ok(agreedRefusals > 1000, `${agreedRefusals} values refused by both`)
   t.notOk(fast.covers('e6'), 'xs:token is not compiled')
+  for (const name of ['fixed', 'defaulted', 'abstract']) t.notOk(fast.covers(name), `${name}: not compiled`)
+  const inner = checkWellFormed(Buffer.from(`<t:inner xmlns:t="${ns}"><t:x>b</t:x></t:inner>`))!.root
+  t.notOk(fast.accepts(inner), 'a fixed value inside: left to libxml2')
   t.ok(fast.covers('e0'), 'xs:string is compiled')
 })
 
