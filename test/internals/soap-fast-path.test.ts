@@ -152,6 +152,8 @@ const DOCUMENTS: Array<{ name: string; xml: string | Buffer; ok?: boolean }> = [
   { name: 'space before the declaration', xml: ' <?xml version="1.0"?><a/>', ok: false },
   { name: 'unquoted attribute', xml: '<a b=1/>', ok: false },
   { name: 'end tag with attributes', xml: '<a></a b="1">', ok: false },
+  { name: '32 attributes', xml: `<a ${Array.from({ length: 32 }, (_, k) => `a${k}="1"`).join(' ')}/>`, ok: true },
+  { name: '33 attributes (compared pairwise: left to libxml2)', xml: `<a ${Array.from({ length: 33 }, (_, k) => `a${k}="1"`).join(' ')}/>`, ok: false },
 ]
 
 t.test('hand-written documents: what the check accepts, libxml2 parses to the same tree', async t => {

@@ -11,8 +11,8 @@
  * references and character references to legal characters, comments, and whitespace and comments
  * around the root element. Not in it: DTDs (nor the text `<!DOCTYPE` anywhere, which the edge
  * refuses even in a comment), processing instructions, CDATA sections, the `xml` and
- * `xmlns` prefixes in names, non-ASCII names, more than 64 levels of elements, names over 200
- * characters, documents over 1 MiB.
+ * `xmlns` prefixes in names, non-ASCII names, more than 64 levels of elements, more than 32
+ * attributes on one element, names over 200 characters, documents over 1 MiB.
  */
 import type { FastNode } from '../../../schemas/xsd-fast/validator.ts'
 import type { HookElement } from '../../../schemas/xsd-hooks.ts'
@@ -21,6 +21,8 @@ import { attributeValue, elementText, utf8ContentStart, type RawAttribute } from
 
 const MAX_DEPTH = 64
 const MAX_NAME = 200
+/** Attributes are compared pairwise for duplicates: more than this many on one element is left to libxml2. */
+const MAX_ATTRIBUTES = 32
 const MAX_BYTES = 1 << 20
 
 /** Characters XML does not allow, and U+FFFD (what the decoder puts for bytes that are not UTF-8). */
@@ -347,6 +349,7 @@ class Checker {
       const close = this.attributeValue(this.i + 1, quote)
       const raw = src.slice(this.i + 1, close)
       this.i = close + 1
+      if (attrs.length >= MAX_ATTRIBUTES) this.fail()
       for (const a of attrs) if (a.name === name) this.fail()
       if (attrs === NO_ATTRIBUTES) attrs = []
       attrs.push({ name, raw })
