@@ -17,6 +17,7 @@ import { XmlBufferInputProvider, XmlC14NMode, XmlDocument, XmlElement, XsdValida
 import { ibanProblem, nidProblem, niptProblem } from './checks.ts'
 import { coreHooks, hookedXsd, type HookElement, type HookOptions, type LibraryXsd, type TypeHooks } from './xsd-hooks.ts'
 import { XsdModel } from './xsd-model.ts'
+import { FastXsd } from './xsd-fast/validator.ts'
 
 // ajv-formats ships CommonJS; under nodenext its default export is the module object.
 const addFormats = ((addFormatsModule as any).default ?? addFormatsModule) as (ajv: Ajv) => Ajv
@@ -78,6 +79,10 @@ export class SchemaLibrary {
       providerRegistered = true
     }
     const seen = new Set<string>()
+    const validators = new Map<string, XsdValidator>()
+    // The fast validator reads the model of every loaded document; libxml2's validator of a
+    // namespace knows the first document of that namespace. A second one would make the two differ.
+    let secondDocument = false
     for (const { path, text } of xsdSources) {
       const doc = XmlDocument.fromString(text, { url: path })
       try {
@@ -86,14 +91,21 @@ export class SchemaLibrary {
         if (seen.has(path)) continue
         seen.add(path)
         lib.model.add(doc.root)
-        if (path.endsWith('.include.xsd') || lib.xsds.has(ns)) continue
-        lib.xsds.set(ns, hookedXsd(ns, XsdValidator.fromDoc(doc), lib.model, lib.hooks))
+        if (path.endsWith('.include.xsd')) continue
+        if (validators.has(ns)) {
+          secondDocument = true
+          continue
+        }
+        validators.set(ns, XsdValidator.fromDoc(doc))
         lib.xsdSources.set(ns, withIncludesInlined(doc, path, xsdSources))
       } catch (err) {
         throw new Error(`${path}: ${xmlErrorText(err)}`)
       } finally {
         doc.dispose()
       }
+    }
+    for (const [ns, validator] of validators) {
+      lib.xsds.set(ns, hookedXsd(ns, validator, lib.model, lib.hooks, secondDocument ? undefined : new FastXsd(lib.model, ns)))
     }
     return lib
   }

@@ -15,6 +15,7 @@ import { XmlElement, type XsdValidator } from 'libxml2-wasm'
 import { bashkiaByName } from './bashki.ts'
 import { ibanProblem, nidProblem, niptProblem } from './checks.ts'
 import { CORE_NS } from './generate.ts'
+import type { FastNode, FastXsd } from './xsd-fast/validator.ts'
 import { XSI, qname, textOf, type AttributeDecl, type ComplexTypeDef, type ElementDecl, type QName, type TypeDef, type XsdModel } from './xsd-model.ts'
 
 export type TextCheck = (text: string) => string | undefined
@@ -107,6 +108,12 @@ export interface LibraryXsd {
    * document's text), else the tree. Throws libxml2's error or an `XsdHookError`.
    */
   validate (el: XmlElement, text?: HookElement): void
+  /**
+   * The fast path, without libxml2: true when the element read from the text (`node`, and `text`
+   * for the hooks) is surely valid — the compiled validator (xsd-fast/) accepts it and the hooks
+   * find nothing. False decides nothing: `validate` on libxml2's tree must then run.
+   */
+  accepts (node: FastNode, text: HookElement): boolean
   /** The hooks' findings alone, without libxml2 (for tests that hold two readers against each other). */
   hookProblems (el: HookElement): string[]
 }
@@ -123,7 +130,7 @@ export class XsdHookError extends Error {
 
 interface Problem<E> { message: string; at: E }
 
-export function hookedXsd (namespace: string, validator: XsdValidator, model: XsdModel, hooks: TypeHooks): LibraryXsd {
+export function hookedXsd (namespace: string, validator: XsdValidator, model: XsdModel, hooks: TypeHooks, fast?: FastXsd): LibraryXsd {
   const walker = new HookWalker(model, hooks)
   const problems = <E extends HookElement>(el: E): Array<Problem<E>> => {
     const found: Array<Problem<E>> = []
@@ -146,6 +153,15 @@ export function hookedXsd (namespace: string, validator: XsdValidator, model: Xs
       }
       const found = problems(new TreeElement(el))
       if (found.length > 0) throw new XsdHookError(found.map(p => ({ message: p.message, line: p.at.el.line, col: 0 })))
+    },
+    accepts (node: FastNode, text: HookElement): boolean {
+      if (fast === undefined) return false
+      try {
+        // Anything a reader is not sure of (it throws) leaves the decision to libxml2.
+        return fast.accepts(node) && problems(text).length === 0
+      } catch {
+        return false
+      }
     },
     hookProblems: el => problems(el).map(p => p.message),
   }

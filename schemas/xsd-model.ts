@@ -31,6 +31,8 @@ export interface ElementDecl {
   /** Effective: an element inside a repeated group counts as repeated. */
   maxOccurs: number
   nillable: boolean
+  /** The first thing its declaration says that this model does not describe (`default`, `fixed`…). */
+  extra?: string
 }
 
 export interface AttributeDecl {
@@ -48,8 +50,25 @@ export interface SimpleTypeDef {
   /** Restriction base (named) or inline base. */
   base?: QName
   inlineBase?: SimpleTypeDef
+  /** The restriction's facets as written (`enumeration`, `pattern`, `maxLength`…), in order. */
+  facets?: Facet[]
   unsupported?: string
 }
+
+export interface Facet {
+  name: string
+  value: string
+}
+
+/**
+ * A content model as written: groups nested as in the schema, each particle with its own
+ * occurrence (the flattened `children` lose both). `other` stands for a particle this model does
+ * not describe (xs:any, xs:group).
+ */
+export type Particle =
+  | { kind: 'element', decl: ElementDecl, min: number, max: number }
+  | { kind: 'sequence' | 'choice' | 'all', min: number, max: number, items: Particle[] }
+  | { kind: 'other', what: string }
 
 export interface ComplexTypeDef {
   kind: 'complex'
@@ -61,6 +80,10 @@ export interface ComplexTypeDef {
   attributes: AttributeDecl[]
   /** simpleContent: the text's simple type. */
   simpleContent?: QName | SimpleTypeDef
+  /** The content model's group (undefined for an empty content model). */
+  particle?: Particle
+  /** The first thing its declaration says that this model does not describe (`abstract`, `block`…). */
+  extra?: string
   unsupported?: string
 }
 
@@ -76,6 +99,8 @@ export class XsdModel {
   readonly elements = new Map<QName, ElementDecl>()
   readonly types = new Map<QName, TypeDef>()
   private readonly attributes = new Map<QName, AttributeDecl>()
+  /** Top-level declarations this model does not describe (xs:redefine, xs:group…). */
+  readonly extras: string[] = []
 
   /** Adds one schema document (its root must be xs:schema). */
   add (root: XmlElement): void {
@@ -87,6 +112,7 @@ export class XsdModel {
     }
     for (const el of xsChildren(root)) {
       const name = el.attr('name')?.value
+      if (!TOP_LEVEL.has(el.name)) this.extras.push(`xs:${el.name}`)
       if (el.name === 'element' && name !== undefined) this.elements.set(qname(tns, name), this.parseElement(el, ctx, true, 1))
       else if (el.name === 'complexType' && name !== undefined) this.types.set(qname(tns, name), { ...this.complexType(el, ctx), name: qname(tns, name) })
       else if (el.name === 'simpleType' && name !== undefined) this.types.set(qname(tns, name), { ...simpleType(el), name: qname(tns, name) })
@@ -194,6 +220,8 @@ export class XsdModel {
     const decl: ElementDecl = { name, ns: qualified ? ctx.tns : '', minOccurs: global ? 1 : min, maxOccurs: global ? 1 : max, nillable: el.attr('nillable')?.value === 'true' }
     const type = el.attr('type')?.value
     if (type !== undefined) decl.typeName = resolveQName(el, type)
+    const extra = unmodelled(el, ELEMENT_ATTRIBUTES, ELEMENT_CHILDREN)
+    if (extra !== undefined) decl.extra = extra
     for (const c of xsChildren(el)) {
       if (c.name === 'complexType') decl.inlineType = this.complexType(c, ctx)
       else if (c.name === 'simpleType') decl.inlineType = simpleType(c)
@@ -218,12 +246,17 @@ export class XsdModel {
   private complexType (el: XmlElement, ctx: SchemaContext): ComplexTypeDef {
     const def: ComplexTypeDef = { kind: 'complex', children: [], attributes: [] }
     if (el.attr('mixed')?.value === 'true') def.unsupported = 'mixed content'
-    this.content(el, ctx, def, 1)
+    const extra = unmodelled(el, COMPLEX_ATTRIBUTES)
+    if (extra !== undefined) def.extra = extra
+    const particles: Particle[] = []
+    this.content(el, ctx, def, 1, particles)
+    if (particles.length === 1) def.particle = particles[0]
+    else if (particles.length > 1) def.particle = { kind: 'other', what: 'more than one top-level particle' }
     return def
   }
 
   /** Reads particles and attributes of a complexType (or of its extension/restriction). */
-  private content (el: XmlElement, ctx: SchemaContext, def: ComplexTypeDef, groupMax: number): void {
+  private content (el: XmlElement, ctx: SchemaContext, def: ComplexTypeDef, groupMax: number, particles: Particle[]): void {
     for (const c of xsChildren(el)) {
       switch (c.name) {
         case 'sequence':
@@ -233,13 +266,19 @@ export class XsdModel {
           const max = (maxText === 'unbounded' ? Infinity : Number(maxText)) * groupMax
           const optional = c.name === 'choice' || c.attr('minOccurs')?.value === '0'
           const before = def.children.length
-          this.content(c, ctx, def, max)
+          const group: Particle = { kind: c.name, ...occurrence(c), items: [] }
+          const extra = unmodelled(c, GROUP_ATTRIBUTES, GROUP_CHILDREN)
+          particles.push(extra === undefined ? group : { kind: 'other', what: extra })
+          this.content(c, ctx, def, max, group.items)
           if (optional) for (const d of def.children.slice(before)) d.minOccurs = 0
           break
         }
-        case 'element':
-          def.children.push(this.parseElement(c, ctx, false, groupMax))
+        case 'element': {
+          const decl = this.parseElement(c, ctx, false, groupMax)
+          def.children.push(decl)
+          particles.push({ kind: 'element', decl, ...occurrence(c) })
           break
+        }
         case 'attribute':
           def.attributes.push(this.parseAttribute(c, ctx, false))
           break
@@ -250,16 +289,19 @@ export class XsdModel {
             const base = resolveQName(d, d.attr('base')?.value ?? '')
             if (c.name === 'simpleContent') {
               def.simpleContent = d.name === 'extension' ? base : { kind: 'simple', base }
-              this.content(d, ctx, def, groupMax)
+              this.content(d, ctx, def, groupMax, particles)
             } else {
               def.base = base
               def.derivation = d.name
-              this.content(d, ctx, def, groupMax)
+              this.content(d, ctx, def, groupMax, particles)
             }
           }
           break
         case 'any':
         case 'group':
+          particles.push({ kind: 'other', what: `xs:${c.name}` })
+          def.unsupported ??= `xs:${c.name}`
+          break
         case 'attributeGroup':
         case 'anyAttribute':
           def.unsupported ??= `xs:${c.name}`
@@ -275,6 +317,27 @@ interface SchemaContext {
   attributeQualified: boolean
 }
 
+/** A particle's own occurrence, as written. */
+function occurrence (el: XmlElement): { min: number; max: number } {
+  const max = el.attr('maxOccurs')?.value ?? '1'
+  return { min: Number(el.attr('minOccurs')?.value ?? '1'), max: max === 'unbounded' ? Infinity : Number(max) }
+}
+
+const TOP_LEVEL = new Set(['element', 'complexType', 'simpleType', 'attribute', 'import', 'include', 'annotation'])
+const ELEMENT_ATTRIBUTES = new Set(['name', 'type', 'ref', 'minOccurs', 'maxOccurs', 'nillable', 'form', 'id'])
+const ELEMENT_CHILDREN = new Set(['annotation', 'complexType', 'simpleType'])
+const COMPLEX_ATTRIBUTES = new Set(['name', 'mixed', 'id'])
+const GROUP_ATTRIBUTES = new Set(['minOccurs', 'maxOccurs', 'id'])
+const GROUP_CHILDREN = new Set(['annotation', 'element', 'sequence', 'choice', 'any', 'group'])
+
+/** The first attribute (or, given a list, child) of a schema element that the model does not describe. */
+function unmodelled (el: XmlElement, attributes: Set<string>, children?: Set<string>): string | undefined {
+  // Attributes in another namespace are annotations; libxml2-wasm gives '' for no namespace.
+  for (const a of el.attrs) if ((a.namespaceUri ?? '') === '' && !attributes.has(a.name)) return `@${a.name}`
+  if (children !== undefined) for (const c of xsChildren(el)) if (!children.has(c.name)) return `xs:${c.name}`
+  return undefined
+}
+
 function simpleType (el: XmlElement): SimpleTypeDef {
   const def: SimpleTypeDef = { kind: 'simple' }
   for (const c of xsChildren(el)) {
@@ -283,6 +346,7 @@ function simpleType (el: XmlElement): SimpleTypeDef {
       if (base !== undefined) def.base = resolveQName(c, base)
       const inline = xsChildren(c).find(d => d.name === 'simpleType')
       if (inline !== undefined) def.inlineBase = simpleType(inline)
+      def.facets = xsChildren(c).filter(d => d.name !== 'simpleType' && d.name !== 'annotation').map(d => ({ name: d.name, value: d.attr('value')?.value ?? '' }))
     } else if (c.name === 'list' || c.name === 'union') {
       def.unsupported = `xs:${c.name}`
       def.base = qname(XS, 'string')

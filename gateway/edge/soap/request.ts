@@ -1,6 +1,8 @@
 /**
- * Parses a SOAP 1.1 request envelope once (libxml2, no DTDs, no entity substitution) and reads the
- * X-Road header block (reference §1.2) and the body's single wrapper element.
+ * Reads a SOAP 1.1 request envelope: the X-Road header block (reference §1.2) and the body's single
+ * wrapper element. The common case is read from the text alone, after a strict well-formedness
+ * check (well-formed.ts), and libxml2's tree (no DTDs, no entity substitution) is parsed only if
+ * something asks for it; everything else is parsed with libxml2 and read from its tree as before.
  */
 import { XmlC14NMode, XmlComment, XmlDocument, XmlElement, XmlText } from 'libxml2-wasm'
 import { XRoadError } from '../../../protocol/errors.ts'
@@ -8,15 +10,19 @@ import type { HookElement } from '../../../schemas/xsd-hooks.ts'
 import { XROAD } from '../../../protocol/soap/namespaces.ts'
 import { childElements, envelopeParts, parseXml } from '../../../protocol/soap/xml.ts'
 import { headerContentRange } from './header-text.ts'
-import { scanEnvelope } from './scan.ts'
+import type { FastNode } from '../../../schemas/xsd-fast/validator.ts'
+import { LazyDocument } from './lazy-document.ts'
+import { scanEnvelope, type EnvelopeScan } from './scan.ts'
 import { TextElement } from './text-element.ts'
+import { checkWellFormed, type CheckedDocument, type ScannedElement } from './well-formed.ts'
 import { NotSure } from './xml-text.ts'
 import { domFields, readXRoadHeader, type HeaderField, type XRoadSoapHeader } from '../../../protocol/soap/xroad-header.ts'
 
 export type { XRoadSoapHeader } from '../../../protocol/soap/xroad-header.ts'
 
 export interface ParsedEnvelope {
-  doc: XmlDocument
+  /** libxml2's tree; parsed on first use when the request was read from its text alone. */
+  readonly doc: XmlDocument
   header: XRoadSoapHeader
   /**
    * The request's header elements in order (a client-sent requestHash is left out): either the
@@ -29,9 +35,16 @@ export interface ParsedEnvelope {
   headerIsText: boolean
   /** Namespace declarations in scope at the request's Header, to re-declare where the echo lands. */
   headerNamespaces: Record<string, string>
-  body: XmlElement
+  /** The body element in libxml2's tree (parsed on first use, as `doc`). */
+  readonly body: XmlElement
+  /** The body element's local name. */
+  bodyName: string
   /** The body element read from the request's text, for the XSD hooks; only when `readFromBytes`. */
   bodyText?: HookElement
+  /** The body element for the compiled XSD check; only when libxml2 has not parsed the request. */
+  bodyNode?: FastNode
+  /** Frees libxml2's tree if it was parsed. */
+  dispose: () => void
   /** The header was read from the request bytes rather than from libxml2's tree (see envelope-scan.ts). */
   readFromBytes: boolean
 }
@@ -41,9 +54,16 @@ export interface ParsedEnvelope {
  * otherwise. `reader: 'tree'` skips the byte reader; tests hold the two against each other.
  */
 export function parseRequestEnvelope (bytes: Buffer, reader: 'auto' | 'tree' = 'auto'): ParsedEnvelope {
+  const checked = reader === 'auto' ? checkWellFormed(bytes) : undefined
+  if (checked !== undefined) {
+    // Well-formed, so libxml2 would parse it: what the scan reads, and the errors it raises, are
+    // the same as after a parse.
+    const read = fromScan(new LazyDocument(bytes, 'Client.InvalidSoap'), scanEnvelope(bytes, undefined, checked), checked)
+    if (read !== undefined) return read
+  }
   const doc = parseXml(bytes, 'Client.InvalidSoap')
   try {
-    return (reader === 'auto' ? requestFromBytes(doc, bytes) : undefined) ?? requestFromTree(doc, bytes)
+    return (reader === 'auto' && checked === undefined ? requestFromBytes(doc, bytes) : undefined) ?? requestFromTree(doc, bytes)
   } catch (err) {
     doc.dispose()
     throw err
@@ -68,25 +88,70 @@ const isRequestHash = (f: HeaderField): boolean => f.name === 'requestHash' && f
  * be copied as the echo, or a client-sent requestHash.
  */
 export function requestFromBytes (doc: XmlDocument, bytes: Buffer): ParsedEnvelope | undefined {
-  const scan = scanEnvelope(bytes)
+  return fromScan(new LazyDocument(bytes, 'Client.InvalidSoap', doc), scanEnvelope(bytes), undefined)
+}
+
+/** `checked`: the request's checked text, when libxml2 has not parsed it (`doc` parses on demand). */
+function fromScan (doc: LazyDocument, scan: EnvelopeScan | undefined, checked: CheckedDocument | undefined): ParsedEnvelope | undefined {
   if (scan?.header === undefined) return undefined
   const h = scan.header
   if (!h.clean || h.fields.some(isRequestHash)) return undefined
   try {
-    return {
-      doc,
-      header: requiredFields(readXRoadHeader(h.fields, true)),
-      headerXml: scan.text.slice(h.contentStart, h.contentEnd),
-      headerIsText: true,
-      headerNamespaces: h.namespaces(),
-      body: scannedBody(doc),
-      bodyText: TextElement.body(scan),
-      readFromBytes: true,
-    }
+    return new TextEnvelope(doc, scan, requiredFields(readXRoadHeader(h.fields, true)), checked === undefined ? undefined : bodyNode(checked, scan))
   } catch (err) {
     if (err instanceof NotSure) return undefined
     throw err
   }
+}
+
+/**
+ * A request read from its text. The tree is reached through the prototype's getters, so copying
+ * the envelope's fields (`{ ...envelope }`) does not parse it.
+ */
+class TextEnvelope implements ParsedEnvelope {
+  readonly header: XRoadSoapHeader
+  readonly headerXml: string
+  readonly headerIsText = true
+  readonly headerNamespaces: Record<string, string>
+  readonly bodyName: string
+  readonly bodyText: HookElement
+  readonly bodyNode?: FastNode
+  readonly readFromBytes = true
+  private readonly lazy: LazyDocument
+  private element: XmlElement | undefined
+
+  constructor (lazy: LazyDocument, scan: EnvelopeScan, header: XRoadSoapHeader, node: ScannedElement | undefined) {
+    const h = scan.header!
+    this.lazy = lazy
+    this.header = header
+    this.headerXml = scan.text.slice(h.contentStart, h.contentEnd)
+    this.headerNamespaces = h.namespaces()
+    this.bodyName = scan.body.name
+    // The checked tree's element reads as libxml2 would, so the hooks read it too.
+    this.bodyText = node ?? TextElement.body(scan)
+    if (node !== undefined) this.bodyNode = node
+  }
+
+  get doc (): XmlDocument {
+    return this.lazy.get()
+  }
+
+  get body (): XmlElement {
+    return this.element ??= scannedBody(this.lazy.get())
+  }
+
+  dispose (): void {
+    this.lazy.dispose()
+    this.element = undefined
+  }
+}
+
+/** The Body's one element in the checked tree: the scan has shown the Body is the Envelope's last element. */
+export function bodyNode (checked: CheckedDocument, scan: EnvelopeScan): ScannedElement | undefined {
+  const envelope = checked.root.elements
+  const body = envelope[envelope.length - 1]
+  // Never otherwise; should the two readers ever disagree, libxml2 validates.
+  return body !== undefined && body.start === scan.bodyStart && body.elements.length === 1 ? body.elements[0] : undefined
 }
 
 /**
@@ -127,7 +192,9 @@ function requestFromTree (doc: XmlDocument, bytes: Buffer): ParsedEnvelope {
       : echo.length === elements.length && onlyElementsAndSpace(parts.header) ? innerCanonical(parts.header) : echo.map(canonical).join(''),
     headerNamespaces: parts.header.namespaces,
     body: parts.body,
+    bodyName: parts.body.name,
     readFromBytes: false,
+    dispose: () => doc.dispose(),
   }
 }
 

@@ -5,9 +5,13 @@
  */
 import { XmlDocument, XmlElement } from 'libxml2-wasm'
 import { XRoadError } from '../../../protocol/errors.ts'
+import { xsdViolations } from '../../../schemas/library.ts'
 import { clientKey, serviceText } from '../../../protocol/identifiers.ts'
-import type { HookElement } from '../../../schemas/xsd-hooks.ts'
-import { scannedBody } from './request.ts'
+import type { HookElement, LibraryXsd } from '../../../schemas/xsd-hooks.ts'
+import { bodyNode, scannedBody } from './request.ts'
+import { LazyDocument } from './lazy-document.ts'
+import { bodyViolations } from './validate.ts'
+import { checkWellFormed, type CheckedDocument } from './well-formed.ts'
 import { childElements, envelopeParts, nsAttributes, parseXml, requestHashElement, xmlEscape } from '../../../protocol/soap/xml.ts'
 import { byteOffset, scanEnvelope, type EnvelopeScan } from './scan.ts'
 import { SOAP_ENV } from '../../../protocol/soap/namespaces.ts'
@@ -23,6 +27,11 @@ export interface ProviderSoapResponse {
    * element read from the response's text when the answer is spliced (for the XSD hooks).
    */
   withBody: <T>(use: (body: XmlElement, text?: HookElement) => T) => T
+  /**
+   * The body's violations of `xsd` (empty when valid): from the compiled check when the answer
+   * was read without libxml2 and it accepts, else from libxml2 as `withBody` would give them.
+   */
+  violations: (xsd: LibraryXsd) => string[]
   /** The response to send (UTF-8), built on demand. */
   build: () => Buffer
   dispose: () => void
@@ -42,9 +51,15 @@ const CODE = 'Server.ServerProxy.ServiceFailed.InvalidSoap'
 
 /** `reader: 'tree'` skips the byte reader; tests use it to hold the two readers against each other. */
 export function readProviderResponse (bytes: Buffer, request: EchoSource, reader: 'auto' | 'tree' = 'auto'): ProviderSoapResponse {
+  const checked = reader === 'auto' ? checkWellFormed(bytes) : undefined
+  if (checked !== undefined) {
+    // Well-formed, so libxml2 would parse it: the scan's reading and errors are those after a parse.
+    const read = fromScan(new LazyDocument(bytes, CODE), bytes, request, checked)
+    if (read !== undefined) return read
+  }
   const doc = parseXml(bytes, CODE)
   try {
-    return (reader === 'auto' ? responseFromBytes(doc, bytes, request) : undefined) ?? responseFromTree(doc, bytes, request)
+    return (reader === 'auto' && checked === undefined ? responseFromBytes(doc, bytes, request) : undefined) ?? responseFromTree(doc, bytes, request)
   } catch (err) {
     doc.dispose()
     throw err
@@ -57,8 +72,13 @@ export function readProviderResponse (bytes: Buffer, request: EchoSource, reader
  * the tree reader, which also keeps deciding every error the scan does not rule out.
  */
 export function responseFromBytes (doc: XmlDocument, bytes: Buffer, request: EchoSource): ProviderSoapResponse | undefined {
+  return fromScan(new LazyDocument(bytes, CODE, doc), bytes, request, undefined)
+}
+
+/** `checked`: the answer's checked text, when libxml2 has not parsed it (`doc` parses on demand). */
+function fromScan (doc: LazyDocument, bytes: Buffer, request: EchoSource, checked: CheckedDocument | undefined): ProviderSoapResponse | undefined {
   const headerBytes = request.headerIsText ? Buffer.from(request.headerXml, 'utf8') : undefined
-  const scan = scanEnvelope(bytes, headerBytes === undefined ? undefined : { text: request.headerXml, bytes: headerBytes, namespaces: request.headerNamespaces })
+  const scan = scanEnvelope(bytes, headerBytes === undefined ? undefined : { text: request.headerXml, bytes: headerBytes, namespaces: request.headerNamespaces }, checked)
   if (scan === undefined || (scan.body.ns === SOAP_ENV && scan.body.name === 'Fault')) return undefined
   try {
     // A Header that repeats the request's as sent echoes what was sent: nothing to compare.
@@ -67,19 +87,31 @@ export function responseFromBytes (doc: XmlDocument, bytes: Buffer, request: Ech
     if (err instanceof NotSure) return undefined
     throw err
   }
-  const body = scannedBody(doc)
-  return { withBody: use => use(body, TextElement.body(scan)), build: () => splice(bytes, scan, request, headerBytes), dispose: () => doc.dispose(), spliced: true }
+  let body: XmlElement | undefined
+  const element = (): XmlElement => body ??= scannedBody(doc.get())
+  const node = checked === undefined ? undefined : bodyNode(checked, scan)
+  let text: HookElement | undefined
+  // The checked tree's element reads as libxml2 would, so the hooks read it too.
+  const bodyText = (): HookElement => text ??= node ?? TextElement.body(scan)
+  return {
+    withBody: use => use(element(), bodyText()),
+    violations: xsd => bodyViolations(xsd, node, bodyText(), element),
+    build: () => splice(bytes, scan, request, headerBytes),
+    dispose: () => doc.dispose(),
+    spliced: true,
+  }
 }
 
 function responseFromTree (doc: XmlDocument, bytes: Buffer, request: EchoSource): ProviderSoapResponse {
   const { header, body, prefix } = envelopeParts(doc, CODE)
   if (body.name === 'Fault' && body.namespaceUri === SOAP_ENV) {
     const code = childElements(body).find(e => e.name === 'faultcode')?.content.trim() ?? ''
-    return { faultCode: code.replace(/^[^:]*:/, ''), withBody: use => use(body), build: () => bytes, dispose: () => doc.dispose(), spliced: false }
+    return { faultCode: code.replace(/^[^:]*:/, ''), withBody: use => use(body), violations: xsd => xsdViolations(xsd, body), build: () => bytes, dispose: () => doc.dispose(), spliced: false }
   }
   if (header !== undefined) checkConsistent(readXRoadHeader(domFields(childElements(header)), false), request.header)
   return {
     withBody: use => use(body),
+    violations: xsd => xsdViolations(xsd, body),
     build: () => Buffer.from(assemble(doc.root, prefix, body.parent as XmlElement, request), 'utf8'),
     dispose: () => doc.dispose(),
     spliced: false,

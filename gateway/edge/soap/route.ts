@@ -10,7 +10,6 @@ import type { OutboundRequest, ProviderResponse } from '../../../adapters/types.
 import { XRoadError, schemaMismatch } from '../../../protocol/errors.ts'
 import { soapRequestHash } from '../../../protocol/request-hash.ts'
 import type { ClientEntry, Registry, ServiceEntry } from '../../../registry/registry.ts'
-import { xsdViolations } from '../../../schemas/library.ts'
 import type { GatewayContext } from '../../context.ts'
 import { checkResponse } from '../../pipeline/check-response.ts'
 import type { Exchange, Peer } from '../../pipeline/exchange.ts'
@@ -20,6 +19,7 @@ import { callHints } from '../hints.ts'
 import { soapHeaders, soapMetaservice } from './metaservices.ts'
 import { parseRequestEnvelope, type ParsedEnvelope } from './request.ts'
 import { readProviderResponse, type EchoSource } from './response.ts'
+import { bodyViolations } from './validate.ts'
 
 export async function soapRoutes (app: FastifyInstance, ctx: GatewayContext): Promise<void> {
   app.post('/', (req, reply) => walk(ctx, new SoapCall(ctx, req, reply)))
@@ -61,9 +61,9 @@ class SoapCall implements ProtocolCall<FastifyReply> {
     ex.userId = h.userId
     ex.issue = h.issue
     ex.representedParty = h.representedParty
-    if (!envelope.body.name.startsWith(h.service!.serviceCode)) {
+    if (!envelope.bodyName.startsWith(h.service!.serviceCode)) {
       this.release()
-      throw new XRoadError('Client.InvalidBody', `Body element '${envelope.body.name}' does not start with the service code '${h.service!.serviceCode}'`)
+      throw new XRoadError('Client.InvalidBody', `Body element '${envelope.bodyName}' does not start with the service code '${h.service!.serviceCode}'`)
     }
     this.peer = peerOf(req.raw.socket, ctx.clientCertificates)
     this.hints = callHints(req.headers)
@@ -75,7 +75,7 @@ class SoapCall implements ProtocolCall<FastifyReply> {
 
   /** Frees the request document (libxml2 memory is manual); safe to call more than once. */
   release (): void {
-    this.envelope?.doc.dispose()
+    this.envelope?.dispose()
     this.envelope = undefined
   }
 
@@ -85,7 +85,8 @@ class SoapCall implements ProtocolCall<FastifyReply> {
 
   validate (service: ServiceEntry): void {
     if (service.xsd === undefined) return
-    const violations = xsdViolations(service.xsd, this.envelope!.body, this.envelope!.bodyText)
+    const envelope = this.envelope!
+    const violations = bodyViolations(service.xsd, envelope.bodyNode, envelope.bodyText, () => envelope.body)
     if (violations.length > 0) throw schemaMismatch('Client.InvalidBody', violations)
   }
 
@@ -114,7 +115,7 @@ class SoapCall implements ProtocolCall<FastifyReply> {
         ex.errorCode = response.faultCode
       } else {
         const xsd = service.xsd
-        if (xsd !== undefined) checkResponse(service, ex, this.req.log, () => response.withBody((el, text) => xsdViolations(xsd, el, text)))
+        if (xsd !== undefined) checkResponse(service, ex, this.req.log, () => response.violations(xsd))
         out = response.build()
       }
     } finally {

@@ -293,12 +293,13 @@ function scanBody (src: string, tag: StartTag, scope: Scope | undefined): { elem
 /**
  * The envelope's layout from its bytes, or undefined when it is not the plain shape described above.
  * `request`: a provider answer's Header that repeats this request Header is not read (`echoed`).
+ * `decoded`: the text and content start the well-formedness check (well-formed.ts) already has.
  */
-export function scanEnvelope (bytes: Buffer, request?: RequestHeaderText): EnvelopeScan | undefined {
-  const contentStart = utf8ContentStart(bytes)
+export function scanEnvelope (bytes: Buffer, request?: RequestHeaderText, decoded?: { src: string, contentStart: number }): EnvelopeScan | undefined {
+  const contentStart = decoded?.contentStart ?? utf8ContentStart(bytes)
   if (contentStart === -1) return undefined
   try {
-    const src = bytes.toString('utf8', contentStart)
+    const src = decoded?.src ?? bytes.toString('utf8', contentStart)
     return scan({ src, bytes, contentStart, ascii: src.length === bytes.length - contentStart }, request)
   } catch (err) {
     if (err instanceof NotSure) return undefined
