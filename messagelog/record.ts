@@ -114,7 +114,9 @@ export function chainHash2 (seq: number, prevHash: Buffer, leaf: Buffer, signatu
   const idLength = Buffer.byteLength(signatureId)
   const input = into !== undefined && into.length >= AT_SIG + idLength ? into : Buffer.allocUnsafe(AT_SIG + idLength + 64)
   CHAIN_2.copy(input, 0)
-  input.writeBigUInt64BE(BigInt(seq), AT_SEQ)
+  // A sequence number stays below 2^53: its high and low 32 bits, without a BigInt per record.
+  input.writeUInt32BE(Math.floor(seq / 0x1_0000_0000), AT_SEQ)
+  input.writeUInt32BE(seq >>> 0, AT_SEQ + 4)
   prevHash.copy(input, AT_PREV, 0, 64)
   leaf.copy(input, AT_LEAF, 0, 64)
   input.write(signatureId, AT_SIG)

@@ -113,7 +113,7 @@ export function storeOrder (sealed: Sealed[]): number[] {
 }
 
 /** The records of a sealed group that were signed (in storeOrder), their leaf hashes and their distinct signatures: what the store inserts. */
-export function signedPart (sealed: Sealed[], order = storeOrder(sealed)): { records: NewRecord[]; leaves: Buffer[]; signatures: BatchSignature[] } {
+export function signedPart (sealed: Sealed[], order: number[]): { records: NewRecord[]; leaves: Buffer[]; signatures: BatchSignature[] } {
   const records: NewRecord[] = []
   const leaves: Buffer[] = []
   const signatures = new Map<string, BatchSignature>()
@@ -127,7 +127,7 @@ export function signedPart (sealed: Sealed[], order = storeOrder(sealed)): { rec
 }
 
 /** Each entry's sequence number, its place in `order` counted from `first` (the first stored record's), or its error. */
-export function sealedResults (sealed: Sealed[], first: number, order = storeOrder(sealed)): Array<number | Error> {
+export function sealedResults (sealed: Sealed[], first: number, order: number[]): Array<number | Error> {
   const out = sealed.map(s => 'error' in s ? s.error : 0) as Array<number | Error>
   order.forEach((i, k) => { out[i] = first + k })
   return out

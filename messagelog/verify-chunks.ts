@@ -4,10 +4,9 @@
  * messages a verification thread sends.
  */
 import type { BatchSignature } from '../certs/batch-signer.ts'
-import { treeRoot } from '../certs/merkle.ts'
 import type { ChainAnchor, LogLocation } from './store.ts'
 import type { StoredRecord } from './record.ts'
-import type { BatchRoot, ChainSource, RangeWalk } from './verify.ts'
+import type { ChainSource, RangeWalk } from './verify.ts'
 import { LogRow, rowLeaf } from './verify-rows.ts'
 
 /** A store whose records can be read as rows (both stores can). */
@@ -41,7 +40,7 @@ export interface WorkerJob { job: ChunkJob }
 export type ChunkMessage = { progress: number } | { chunk: number; walk: RangeWalk<WalkedRecord> } | { finished: true }
 
 /** A store's rows as a chain source for verifyRange. */
-export function rowSource (store: RowStore): Pick<ChainSource<LogRow>, 'scan' | 'signature' | 'signatures' | 'batchRoots' | 'anchor' | 'recordBefore' | 'leafOf'> {
+export function rowSource (store: RowStore): Pick<ChainSource<LogRow>, 'scan' | 'signature' | 'signatures' | 'batch' | 'anchor' | 'recordBefore' | 'leafOf'> {
   return {
     scan: async (after, limit) => (await store.scanRows(after, limit)).map(cols => new LogRow(cols)),
     signature: id => store.signature(id),
@@ -49,14 +48,7 @@ export function rowSource (store: RowStore): Pick<ChainSource<LogRow>, 'scan' | 
     anchor: () => store.anchor(),
     recordBefore: seq => store.recordBefore(seq),
     leafOf: r => rowLeaf(r.cols),
-    batchRoots: async ids => {
-      const out = new Map<string, BatchRoot>()
-      for (const id of ids) {
-        const rows = await store.batchRows(id)
-        if (rows.length > 0) out.set(id, { root: treeRoot(rows.map(rowLeaf)).toString('base64'), seqs: rows.map(row => new LogRow(row).seq) })
-      }
-      return out
-    },
+    batch: async id => (await store.batchRows(id)).map(cols => new LogRow(cols)),
   }
 }
 

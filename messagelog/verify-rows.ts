@@ -102,7 +102,7 @@ function leafText (row: unknown[]): string {
 
 /** The record's leaf from a row, as bytes (what a format 2 batch's tree is built from). */
 export function rowLeaf (row: unknown[]): Buffer {
-  return hash('sha512', '\u0000' + rowContentText(row), 'buffer')
+  return leafHash(rowContentText(row))
 }
 
 function chainText (seq: number, prevHash: string, leaf: string, signatureId: string, proofText: string): string {

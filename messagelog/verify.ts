@@ -71,14 +71,9 @@ export function batchProblems (batch: BatchRoot | undefined, header: BatchHeader
   return problems
 }
 
-/** batchRoots for a store that reads its batches as records. */
-export async function recordBatchRoots (store: Pick<LogStore, 'batch'>, ids: string[]): Promise<Map<string, BatchRoot>> {
-  const out = new Map<string, BatchRoot>()
-  for (const id of ids) {
-    const records = await store.batch(id)
-    if (records.length > 0) out.set(id, { root: treeRoot(records.map(recordLeaf)).toString('base64'), seqs: records.map(r => r.seq) })
-  }
-  return out
+/** A batch's root and sequence numbers from its records, each leaf hashed with `leafOf`. */
+function batchRoot<R extends ChainedRecord> (records: R[], leafOf: (r: R) => Buffer): BatchRoot {
+  return { root: treeRoot(records.map(leafOf)).toString('base64'), seqs: records.map(r => r.seq) }
 }
 
 /** Verifies batch signatures once each, remembering the outcome (and each certificate chain's checks). */
@@ -125,8 +120,8 @@ export interface ChainSource<R extends ChainedRecord> {
   signatures? (ids: string[]): Promise<Map<string, BatchSignature>>
   /** The chain head the writer keeps, when it keeps one: a walk ending before it lost records at the end. */
   head? (): Promise<ChainAnchor | undefined>
-  /** Format 2 batches' roots as the log holds them, by signature id (a chain with format 2 records needs it). */
-  batchRoots? (ids: string[]): Promise<Map<string, BatchRoot>>
+  /** The records of one format 2 batch as the log holds them (a chain with format 2 records needs it, with leafOf). */
+  batch? (signatureId: string): Promise<R[]>
   /** The last record held before a sequence number (a range walked alone starts from it with format 2 records). */
   recordBefore? (seq: number): Promise<ChainAnchor | undefined>
   /** A record's leaf (format 2 batches lying whole in a page are rebuilt from the page with it). */
@@ -177,7 +172,7 @@ export interface RangeWalk<R> {
  * when `start` is that predecessor (the anchor, for a walk from the start), else left to the caller,
  * who knows it. Stops at the first bad record.
  */
-export async function verifyRange<R extends ChainedRecord> (source: Pick<ChainSource<R>, 'scan' | 'signature' | 'signatures' | 'batchRoots' | 'recordBefore' | 'leafOf'> & Partial<Pick<ChainSource<R>, 'anchor'>>, problemsOf: ProblemsOf<R>, cache: SignatureCache, after: number, upTo: number, onProgress?: OnProgress, pageSize = 1000, start?: ChainAnchor): Promise<RangeWalk<R>> {
+export async function verifyRange<R extends ChainedRecord> (source: Pick<ChainSource<R>, 'scan' | 'signature' | 'signatures' | 'batch' | 'recordBefore' | 'leafOf'> & Partial<Pick<ChainSource<R>, 'anchor'>>, problemsOf: ProblemsOf<R>, cache: SignatureCache, after: number, upTo: number, onProgress?: OnProgress, pageSize = 1000, start?: ChainAnchor): Promise<RangeWalk<R>> {
   const walk: RangeWalk<R> = { records: 0, signatureIds: [] }
   const sigIds = new Set<string>()
   /** Format 2 batches read so far (a batch's records lie together, so few are kept). */
@@ -195,8 +190,11 @@ export async function verifyRange<R extends ChainedRecord> (source: Pick<ChainSo
     if (batches.size > 4096) batches.clear()
     const leaves = source.leafOf === undefined ? undefined : await pageBatches(page, batches, headerOf, source.leafOf)
     const lean = [...new Set(page.filter(r => r.chain === 2 && !batches.has(r.signatureId)).map(r => r.signatureId))]
-    if (lean.length > 0 && source.batchRoots !== undefined) {
-      for (const [id, batch] of await source.batchRoots(lean)) batches.set(id, batch)
+    if (source.batch !== undefined && source.leafOf !== undefined) {
+      for (const id of lean) {
+        const records = await source.batch(id)
+        if (records.length > 0) batches.set(id, batchRoot(records, source.leafOf))
+      }
     }
     for (const r of page) {
       if (r.seq > upTo) break
@@ -239,7 +237,7 @@ export async function verifyRange<R extends ChainedRecord> (source: Pick<ChainSo
 /**
  * The format 2 batches that lie whole in a page — as many of their records as their signature
  * covers — rebuilt from it: no second read, and each leaf hashed once (returned by record, for the
- * record's own checks). A batch that goes on beyond the page is read whole by batchRoots.
+ * record's own checks). A batch that goes on beyond the page is read whole by the source's `batch`.
  */
 async function pageBatches<R extends ChainedRecord> (page: R[], batches: Map<string, BatchRoot>, headerOf: (id: string) => Promise<BatchHeader>, leafOf: (r: R) => Buffer): Promise<Map<R, Buffer>> {
   const runs = new Map<string, R[]>()
@@ -258,12 +256,11 @@ async function pageBatches<R extends ChainedRecord> (page: R[], batches: Map<str
       continue // reported at the record
     }
     if (members.length !== header.count) continue
-    const hashed = members.map(m => {
+    batches.set(id, batchRoot(members, m => {
       const leaf = leafOf(m)
       leaves.set(m, leaf)
       return leaf
-    })
-    batches.set(id, { root: treeRoot(hashed).toString('base64'), seqs: members.map(m => m.seq) })
+    }))
   }
   return leaves
 }
@@ -325,7 +322,7 @@ export async function verifyStore (store: Pick<LogStore, 'anchor' | 'scan' | 'si
     scan: (after, limit) => store.scan(after, limit),
     signature: id => store.signature(id),
     ...(store.signatures === undefined ? {} : { signatures: (ids: string[]) => store.signatures!(ids) }),
-    batchRoots: ids => recordBatchRoots(store, ids),
+    batch: id => store.batch(id),
     leafOf: recordLeaf,
   }
   return storeVerdict(await verifyChain<StoredRecord>(source, recordProblems, opts, pageSize, onProgress))
