@@ -1,4 +1,4 @@
-/** `ura log verify`, `ura log prune` and `ura verify`: checking and maintaining the message log, offline. */
+/** `ura log verify`, `ura log prune` and `ura verify`: checking and maintaining the message log, offline (`ura log archive`: log-archive.ts). */
 import { X509Certificate } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { pkiPaths } from '../certs/keystore.ts'
@@ -10,7 +10,10 @@ import type { UraConfig } from '../config/types.ts'
 import { verifyEvidence } from '../messagelog/evidence.ts'
 import { openLogForVerifying, openLogStore } from '../messagelog/index.ts'
 import { dataDirOf } from '../certs/node-pki.ts'
-import { recordsToVerify, verifyLog, VerifyWorkers } from '../messagelog/verify-log.ts'
+import { VerifyWorkers } from '../messagelog/verify-log.ts'
+import { recordsToVerifyAcross, verifySpan } from '../messagelog/archive-verify.ts'
+import type { ArchiveFile } from '../messagelog/archive-files.ts'
+import { archiveRefusal, archivesToRead } from './archives.ts'
 import { progressReporter } from './progress.ts'
 import { DEMO_CONFIG_DIR } from '../config/defaults.ts'
 
@@ -56,23 +59,34 @@ export function reportVerdict (what: string, verdict: { ok: boolean; records: nu
 }
 
 /**
- * `ura log verify [--config <dir>] [--ca <ca.pem>] [--quiet]` — exit 0 when the whole log is sound,
- * 1 at the first bad record. Progress goes to stderr unless `--quiet`.
+ * `ura log verify [--config <dir>] [--ca <ca.pem>] [--archive <dir> | --no-archive] [--quiet]` — exit
+ * 0 when the whole log is sound, its archives (archive-verify.ts) and the live log; 1 at the first bad
+ * record; 2 when the configuration or the archive directory cannot be read. Progress goes to stderr unless `--quiet`.
  */
-export async function logVerify (values: { config?: string; ca?: string; quiet?: boolean }): Promise<number> {
+export async function logVerify (values: { config?: string; ca?: string; quiet?: boolean; archive?: string | false }): Promise<number> {
   // The verification threads load their modules while this one reads the configuration and opens the log.
   const workers = VerifyWorkers.start()
   try {
     const config = await configFrom(values.config)
     if (config === undefined) return 2
+    let files: ArchiveFile[]
+    try {
+      files = archivesToRead(config, values.archive)
+    } catch (err) {
+      return archiveRefusal(err)
+    }
     const anchors = trustedCas(config, values.ca)
     const store = await openLogForVerifying(config)
     try {
-      const progress = values.quiet === true ? undefined : progressReporter({ total: await recordsToVerify(store) })
-      const verdict = await verifyLog(store, anchors.length === 0 ? {} : { trust: anchorsOnly(anchors) }, { workers, ...(progress === undefined ? {} : { onProgress: n => { progress.add(n) } }) })
+      const progress = values.quiet === true ? undefined : progressReporter({ total: await recordsToVerifyAcross(store, files) })
+      const verdict = await verifySpan(store, files, anchors.length === 0 ? {} : { trust: anchorsOnly(anchors) }, { workers, ...(progress === undefined ? {} : { onProgress: n => { progress.add(n) } }) })
       progress?.done()
       const bad = verdict.firstBad
-      return reportVerdict(`message log (${store.kind})`, verdict, bad?.messageId === undefined ? '' : ` (message ${bad.messageId})`)
+      const pieces = files.length === 0 ? '' : `: ${files.length} archive${files.length === 1 ? '' : 's'} and the live log`
+      const where = `${bad?.messageId === undefined ? '' : ` (message ${bad.messageId})`}${verdict.badIn === undefined ? '' : ` in archive ${verdict.badIn}`}`
+      const code = reportVerdict(`message log (${store.kind}${pieces})`, verdict, where)
+      for (const note of verdict.notes) console.log(`  note: ${note}`)
+      return code
     } finally {
       await store.close()
     }

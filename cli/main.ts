@@ -9,6 +9,7 @@ import { KEY_TYPES } from '../certs/pki.ts'
 import { createProgram, run, runProgram, wholeNumber, type UraCommand } from './command.ts'
 // Small (argument checks and node:crypto): the code itself is made by the action, loaded when it runs.
 import { instant, totpSecret } from './totp.ts'
+import { cutInstant } from './log-args.ts'
 
 /** `--data` and `--config`: where the PKI commands find the data directory (see pki-args.ts). */
 function withPkiOptions (cmd: UraCommand): UraCommand {
@@ -109,13 +110,39 @@ export function buildProgram (): UraCommand {
     ].join('\n'))
     .option('--config <dir>', 'configuration directory (its node.log says which store to read)')
     .option('--ca <ca.pem>', "trusted CA certificate(s); default: the node's trust store (<dataDir>/pki/trust)")
+    .option('--archive <dir>', 'the archive files to check before the live log (default: node.log.archiveDir, when it exists)')
+    .option('--no-archive', 'check the live log alone')
     .option('--quiet', 'no progress while verifying (only the verdict)')
     .action(run(async () => (await import('./log.ts')).logVerify))
+  log.command('archive')
+    .summary('move old log records into an archive file')
+    .description([
+      'Moves the records older than --before from the start of the message log (whole batches only) into one new archive file in the archive directory: a SQLite database of the records, the batch signatures they use and their certificates, named by its first and last record (message-log-<first>-<last>.sqlite).',
+      'The archive is written under a temporary name, flushed, verified (as `ura log verify` does) and renamed before its records are removed from the live log, which goes on from the last archived record. A run that stopped before the removal is completed by the next one.',
+      'Exit code 0 when archived or when there was nothing to archive; 1 or 2 with a Log.* code when refused, nothing removed.',
+    ].join('\n'))
+    .option('--config <dir>', 'configuration directory (default: config/demo)')
+    .addOption(new Option('--before <date | Nd>', 'archive the records older than this: an ISO 8601 date or time, or a number of days before now (90d)').argParser(value => cutInstant(value)).makeOptionMandatory())
+    .option('--to <dir>', 'the archive directory (default: node.log.archiveDir, log-archive in the data directory)')
+    .option('--ca <ca.pem>', "trusted CA certificate(s) the archive is verified against; default: the node's trust store")
+    .action(run(async () => (await import('./log-archive.ts')).logArchive))
+  log.command('evidence')
+    .summary("write an exchange's evidence, from the log and its archives")
+    .description([
+      'Writes the evidence document of the exchange with this message id (as GET /evidence/{messageId} gives it, every record of the id, bodies where logged) from the archive files and the live log, for `ura verify`. An operator\'s tool: it reads the node\'s files, not the API.',
+      'Exit code 0 when written; 1 when no record carries the message id.',
+    ].join('\n'))
+    .argument('<messageId>', 'the X-Road-Id of the exchange')
+    .option('--config <dir>', 'configuration directory (default: config/demo)')
+    .option('--archive <dir>', 'the archive files to look in (default: node.log.archiveDir, when it exists)')
+    .option('--no-archive', 'the live log alone')
+    .option('--out <file>', 'write the document to this file (default: stdout)')
+    .action(run(async () => (await import('./log-archive.ts')).logEvidence))
   log.command('prune')
     .summary('remove log records past their retention')
     .description([
       "Removes the records older than node.log.retentionDays (or --days) from the start of the message log, with the batch signatures only they used. The chain of the remaining records stays verifiable: the last removed record's hash is kept as the anchor `ura log verify` starts from.",
-      'Archive first (e.g. fetch evidence, or dump the database) if the records must outlive the node.',
+      'Archive first (`ura log archive`) if the records must outlive the retention period.',
     ].join('\n'))
     .option('--config <dir>', 'configuration directory (default: config/demo)')
     .addOption(new Option('--days <n>', 'retention in days, 0 keeps everything (default: node.log.retentionDays)').argParser(wholeNumber(0)))

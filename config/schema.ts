@@ -146,6 +146,8 @@ export const configFileSchema = {
             // long to share their key's signature: nobody waits at the door for them.
             deliveryBatchMs: { type: 'integer', minimum: 0, maximum: 1000, default: 50 },
             retentionDays: { type: 'integer', minimum: 0, default: 0 },
+            // `ura log archive` writes its archive files here (relative to the data directory).
+            archiveDir: { type: 'string', minLength: 1, default: 'log-archive' },
           },
           if: { properties: { store: { const: 'postgres' } }, required: ['store'] },
           then: { required: ['url'] },

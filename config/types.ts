@@ -72,6 +72,8 @@ export interface LogConfig {
   deliveryBatchMs: number
   /** `ura log prune` removes records older than this many days; 0 keeps everything. */
   retentionDays: number
+  /** `ura log archive`: the directory of the archive files, relative to the data directory. */
+  archiveDir: string
 }
 
 /** Resilience settings with every field set: the node's defaults once the schema has filled them in. */

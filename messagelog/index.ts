@@ -38,6 +38,11 @@ export async function openLogForVerifying (config: UraConfig): Promise<Verifiabl
   return SqliteLogReader.open(file)
 }
 
+/** Where `ura log archive` writes the archive files (node.log.archiveDir, in the data directory unless absolute). */
+export function archiveDirOf (config: UraConfig): string {
+  return resolve(dataDirOf(config), config.node.log.archiveDir)
+}
+
 export async function openMessageLog (config: UraConfig, keys: SigningKeyProvider): Promise<MessageLog> {
   const store = await openLogStore(config)
   const signer = new BatchSigner(keys, { batchMs: config.node.log.batchMs, batchMax: config.node.log.batchMax })

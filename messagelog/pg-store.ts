@@ -208,16 +208,25 @@ export class PgLogStore implements LogStore {
   }
 
   async prune (before: Date): Promise<number> {
+    const last = await this.cutBefore(before)
+    return last === undefined ? 0 : this.removeThrough(last)
+  }
+
+  async cutBefore (before: Date): Promise<ChainAnchor | undefined> {
+    const older = (await this.pool.query('SELECT seq, signature_id FROM ura_log_records WHERE seq = (SELECT MAX(seq) FROM ura_log_records WHERE time < $1)', [before.toISOString()])).rows[0] as { seq: string; signature_id: string } | undefined
+    if (older === undefined) return undefined
+    // A batch goes whole or stays whole: format 2 rebuilds its proofs from all of its records.
+    const batch = (await this.pool.query('SELECT MIN(seq) AS first, MAX(seq) AS last FROM ura_log_records WHERE signature_id = $1', [older.signature_id])).rows[0] as { first: string; last: string }
+    const upTo = Number(batch.last) > Number(older.seq) ? Number(batch.first) - 1 : Number(older.seq)
+    const row = (await this.pool.query('SELECT seq, hash FROM ura_log_records WHERE seq = $1', [upTo])).rows[0] as { seq: string; hash: string } | undefined
+    return row === undefined ? undefined : { seq: Number(row.seq), hash: row.hash }
+  }
+
+  async removeThrough (last: ChainAnchor): Promise<number> {
     return inTransaction(this.pool, async client => {
       await client.query('SELECT 1 FROM ura_log_head WHERE id = 1 FOR UPDATE')
-      const older = (await client.query('SELECT seq, signature_id FROM ura_log_records WHERE seq = (SELECT MAX(seq) FROM ura_log_records WHERE time < $1)', [before.toISOString()])).rows[0] as { seq: string; signature_id: string } | undefined
-      if (older === undefined) return 0
-      // A batch goes whole or stays whole: format 2 rebuilds its proofs from all of its records.
-      const batch = (await client.query('SELECT MIN(seq) AS first, MAX(seq) AS last FROM ura_log_records WHERE signature_id = $1', [older.signature_id])).rows[0] as { first: string; last: string }
-      const upTo = Number(batch.last) > Number(older.seq) ? Number(batch.first) - 1 : Number(older.seq)
-      const { rows } = await client.query('SELECT seq, hash FROM ura_log_records WHERE seq = $1', [upTo])
-      if (rows.length === 0) return 0
-      const last = rows[0] as { seq: string; hash: string }
+      const held = (await client.query('SELECT hash FROM ura_log_records WHERE seq = $1', [last.seq])).rows[0] as { hash: string } | undefined
+      if (held?.hash !== last.hash) throw new Error(`the message log holds no record ${last.seq} with the chain hash to cut at`)
       const { rowCount } = await client.query('DELETE FROM ura_log_records WHERE seq <= $1', [last.seq])
       await client.query('DELETE FROM ura_log_signatures s WHERE NOT EXISTS (SELECT 1 FROM ura_log_records r WHERE r.signature_id = s.id)')
       await client.query('UPDATE ura_log_head SET anchor_seq = $1, anchor_hash = $2 WHERE id = 1', [last.seq, last.hash])

@@ -20,7 +20,8 @@ import { arrayRecord, GroupCommit, RECORD_COLUMNS, rowRecord, type ChainAnchor, 
 
 interface Appending { entry: LogEntry; identity: SigningIdentity }
 
-const SCHEMA = logTables({ seq: 'INTEGER', bytes: 'BLOB' }) + `
+/** The embedded log's schema: the shared tables and its meta (the pruning anchor). Archive files have it too (archive.ts). */
+export const SQLITE_SCHEMA = logTables({ seq: 'INTEGER', bytes: 'BLOB' }) + `
 CREATE TABLE IF NOT EXISTS ura_log_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 `
 
@@ -70,7 +71,7 @@ export class SqliteLogStore implements LogStore {
     const db = new DatabaseSync(file)
     try {
       db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 5000;')
-      db.exec(SCHEMA)
+      db.exec(SQLITE_SCHEMA)
     } catch (err) {
       db.close()
       throw err
@@ -119,9 +120,7 @@ export class SqliteLogStore implements LogStore {
     return results.map(r => typeof r === 'number' ? r : new Error(r))
   }
 
-  async byMessageId (messageId: string): Promise<StoredRecord[]> {
-    return completeRecords((this.db.prepare('SELECT * FROM ura_log_records WHERE message_id = ? ORDER BY seq').all(messageId) as Array<Record<string, unknown>>).map(rowRecord), this)
-  }
+  byMessageId (messageId: string): Promise<StoredRecord[]> { return this.reader.byMessageId(messageId) }
 
   batch (signatureId: string): Promise<StoredRecord[]> { return this.reader.batch(signatureId) }
 
@@ -130,6 +129,8 @@ export class SqliteLogStore implements LogStore {
   batchRows (signatureId: string): Promise<unknown[][]> { return this.reader.batchRows(signatureId) }
 
   signature (id: string): Promise<BatchSignature | undefined> { return this.reader.signature(id) }
+
+  signatures (ids: string[]): Promise<Map<string, BatchSignature>> { return this.reader.signatures(ids) }
 
   scan (afterSeq: number, limit: number): Promise<StoredRecord[]> { return this.reader.scan(afterSeq, limit) }
 
@@ -153,15 +154,25 @@ export class SqliteLogStore implements LogStore {
   anchor (): Promise<ChainAnchor | undefined> { return this.reader.anchor() }
 
   async prune (before: Date): Promise<number> {
+    const last = await this.cutBefore(before)
+    return last === undefined ? 0 : this.removeThrough(last)
+  }
+
+  async cutBefore (before: Date): Promise<ChainAnchor | undefined> {
     const older = this.db.prepare('SELECT seq, signature_id FROM ura_log_records WHERE seq = (SELECT MAX(seq) FROM ura_log_records WHERE time < ?)').get(before.toISOString()) as { seq: number; signature_id: string } | undefined
-    if (older === undefined) return 0
+    if (older === undefined) return undefined
     // A batch goes whole or stays whole: format 2 rebuilds its proofs from all of its records.
     const batch = this.db.prepare('SELECT MIN(seq) AS first, MAX(seq) AS last FROM ura_log_records WHERE signature_id = ?').get(older.signature_id) as { first: number; last: number }
     const upTo = batch.last > older.seq ? batch.first - 1 : older.seq
     const last = this.db.prepare('SELECT seq, hash FROM ura_log_records WHERE seq = ?').get(upTo) as ChainAnchor | undefined
-    if (last === undefined) return 0
+    return last === undefined ? undefined : { seq: Number(last.seq), hash: last.hash }
+  }
+
+  async removeThrough (last: ChainAnchor): Promise<number> {
     this.db.exec('BEGIN IMMEDIATE')
     try {
+      const held = this.db.prepare('SELECT hash FROM ura_log_records WHERE seq = ?').get(last.seq) as { hash: string } | undefined
+      if (held?.hash !== last.hash) throw new Error(`the message log holds no record ${last.seq} with the chain hash to cut at`)
       const { changes } = this.db.prepare('DELETE FROM ura_log_records WHERE seq <= ?').run(last.seq)
       this.db.prepare('DELETE FROM ura_log_signatures WHERE id NOT IN (SELECT DISTINCT signature_id FROM ura_log_records)').run()
       this.db.prepare("INSERT INTO ura_log_meta (key, value) VALUES ('anchor', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value").run(JSON.stringify({ seq: last.seq, hash: last.hash }))
@@ -248,6 +259,11 @@ export class SqliteLogReader {
 
   async batch (signatureId: string): Promise<StoredRecord[]> {
     return (await this.batchRows(signatureId)).map(arrayRecord)
+  }
+
+  /** Every record carrying this message id, in log order, whole (complete.ts). */
+  async byMessageId (messageId: string): Promise<StoredRecord[]> {
+    return completeRecords((this.statement('SELECT * FROM ura_log_records WHERE message_id = ? ORDER BY seq').all(messageId) as Array<Record<string, unknown>>).map(rowRecord), this)
   }
 
   async recordBefore (seq: number): Promise<ChainAnchor | undefined> {

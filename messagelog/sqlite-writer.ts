@@ -11,7 +11,8 @@ import { parentPort, workerData } from 'node:worker_threads'
 import type { BatchSignature, SigningIdentity } from '../certs/batch-signer.ts'
 import { chainGroup, contentFromValues, GENESIS_HASH, type NewRecord, type RecordFormat } from './record.ts'
 import { SealKeys, sealedResults, sealGroup, signedPart, storeOrder, type KeyedEntry, type Sealed } from './seal.ts'
-import { certFingerprint, RECORD_COLUMNS, recordRow, type ChainAnchor } from './store.ts'
+import { sqliteInserts } from './sqlite-insert.ts'
+import type { ChainAnchor } from './store.ts'
 
 /**
  * One entry as it crosses: its key's number, the body kept (or null), then the content's values in
@@ -41,24 +42,15 @@ function openWriter (file: string): (records: NewRecord[], leaves: Buffer[], sig
   db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 5000;')
   const lastRecord = db.prepare('SELECT seq, hash FROM ura_log_records ORDER BY seq DESC LIMIT 1')
   const anchor = db.prepare("SELECT value FROM ura_log_meta WHERE key = 'anchor'")
-  const insertRecord = db.prepare(`INSERT INTO ura_log_records (${RECORD_COLUMNS.map(c => c[1]).join(', ')}) VALUES (${RECORD_COLUMNS.map(() => '?').join(', ')})`)
-  const insertSignature = db.prepare('INSERT OR IGNORE INTO ura_log_signatures (id, header, value, chain) VALUES (?, ?, ?, ?)')
-  const insertCert = db.prepare('INSERT OR IGNORE INTO ura_log_certificates (fingerprint, pem) VALUES (?, ?)')
+  const insert = sqliteInserts(db)
   return (records, leaves, signatures, format) => {
     db.exec('BEGIN IMMEDIATE')
     try {
       const anchorRow = anchor.get() as { value: string } | undefined
       const tail = (lastRecord.get() as ChainAnchor | undefined) ?? (anchorRow === undefined ? undefined : JSON.parse(anchorRow.value) as ChainAnchor) ?? { seq: 0, hash: GENESIS_HASH }
       const stored = chainGroup(tail, records, leaves, format)
-      for (const s of signatures) {
-        const fingerprints = s.chain.map(pem => {
-          const fp = certFingerprint(pem)
-          insertCert.run(fp, pem)
-          return fp
-        })
-        insertSignature.run(s.id, s.header, s.value, fingerprints.join(','))
-      }
-      for (const r of stored) insertRecord.run(...(recordRow(r) as Array<string | number | null | Uint8Array>))
+      for (const s of signatures) insert.signature(s)
+      for (const r of stored) insert.record(r)
       db.exec('COMMIT')
       return stored[0].seq
     } catch (err) {

@@ -43,6 +43,8 @@ export interface LogStore {
   /** The sequence number and chain hash of the last record held before `seq`. */
   recordBefore (seq: number): Promise<ChainAnchor | undefined>
   signature (id: string): Promise<BatchSignature | undefined>
+  /** Several batch signatures in one read (where the store can); missing ones are absent. */
+  signatures (ids: string[]): Promise<Map<string, BatchSignature>>
   /** Records with seq > afterSeq, in order, at most `limit`. */
   scan (afterSeq: number, limit: number): Promise<StoredRecord[]>
   /** Exchanges (a request record and the response answering it) matching the query, newest first. */
@@ -55,6 +57,18 @@ export interface LogStore {
   anchor (): Promise<ChainAnchor | undefined>
   /** Removes the records older than `before` (a prefix of the log) and signatures no longer used; returns how many records went. */
   prune (before: Date): Promise<number>
+  /**
+   * The last record a cut at `before` takes from the start of the log (prune, archive): the newest
+   * record older than `before`, moved back to the end of the batch before when its batch goes on
+   * past it (a batch goes whole or stays whole); undefined when there is none.
+   */
+  cutBefore (before: Date): Promise<ChainAnchor | undefined>
+  /**
+   * Removes the records up to `last` — which must be the record held at `last.seq`, with that chain
+   * hash — and the signatures no longer used, in one transaction; `last` becomes the anchor the rest
+   * of the chain starts from. Returns how many records went.
+   */
+  removeThrough (last: ChainAnchor): Promise<number>
   close (): Promise<void>
 }
 

@@ -33,8 +33,8 @@ export interface VerifyRun {
   workers?: VerifyWorkers
 }
 
-/** What a verification of the whole log reads: a store, or a read-only connection to one. */
-export type VerifiableLog = Pick<LogStore, 'kind' | 'location' | 'extent' | 'anchor' | 'scan' | 'signature' | 'batch' | 'close'> & Partial<Pick<RowStore, 'scanRows' | 'batchRows' | 'signatures'>>
+/** What a verification of the whole log reads (and an evidence document across archives): a store, or a read-only connection to one. */
+export type VerifiableLog = Pick<LogStore, 'kind' | 'location' | 'extent' | 'anchor' | 'scan' | 'signature' | 'batch' | 'recordBefore' | 'byMessageId' | 'close'> & Partial<Pick<RowStore, 'scanRows' | 'batchRows' | 'signatures'>>
 
 /** How many records a verification of the whole log walks (records after the pruning anchor). */
 export async function recordsToVerify (store: Pick<LogStore, 'extent' | 'anchor'>): Promise<number> {
