@@ -6,15 +6,13 @@
  * file name; pruning after archiving; refusals that change nothing; evidence across archives; the
  * command line end to end.
  */
-import { execFile } from 'node:child_process'
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, unlinkSync, writeFileSync } from 'node:fs'
+import { cpSync, existsSync, mkdirSync, readdirSync, rmdirSync, unlinkSync, writeFileSync } from 'node:fs'
 import { mkdtemp } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
+import { join } from 'node:path'
 import { DatabaseSync } from 'node:sqlite'
 import t, { type Test } from 'tap'
 import { anchorsOnly } from '../certs/verifier.ts'
-import { DEMO_CONFIG_DIR } from '../config/defaults.ts'
 import { archiveLog, type ArchivableStore } from '../messagelog/archive.ts'
 import { evidenceAcross } from '../messagelog/archive-evidence.ts'
 import { archiveName, listArchives, LogArchiveError } from '../messagelog/archive-files.ts'
@@ -25,28 +23,21 @@ import { SigningRecorder } from '../messagelog/recorder.ts'
 import { SqliteLogReader, SqliteLogStore } from '../messagelog/sqlite-store.ts'
 import type { LogStore } from '../messagelog/store.ts'
 import { verifyStore } from '../messagelog/verify.ts'
-import { logExchange } from './support/message-log.ts'
+import { logExchanges } from './support/message-log.ts'
+import { scratchConfig, uraProcess } from './support/ura-process.ts'
 import { scratchDatabases } from './support/postgres.ts'
 import { testSigningKeys } from './support/signing.ts'
 
 t.setTimeout(300_000)
 
-const URA = resolve(import.meta.dirname, '../bin/ura.js')
-const CLIENT = 'AL-DEV/GOV/K11503002N/e-albania'
-const SERVICE = 'AL-DEV/NJQV/L21603004L/taksat-vendore/detyrimet'
 const keys = testSigningKeys({ 'AL-DEV/GOV/K11503002N': 'ec-p256', 'AL-DEV/NJQV/L21603004L': 'ec-p256' })
 const trust = anchorsOnly([keys.ca.pem])
 
 type Store = LogStore & { exec (sql: string, ...params: unknown[]): Promise<void> }
 
-/** `exchanges` exchanges (two records each) logged at `at` and the seconds after, 5 at a time so batches hold several records. */
+/** `exchanges` exchanges (two records each) logged at `at` and the seconds after. */
 async function fill (store: LogStore, exchanges: number, at: string): Promise<string[]> {
-  const recorder = new SigningRecorder(store, keys)
-  const ids: string[] = []
-  for (let i = 0; i < exchanges; i += 5) {
-    ids.push(...await Promise.all(Array.from({ length: Math.min(5, exchanges - i) }, (_, j) => logExchange(recorder, { client: CLIENT, service: SERVICE, at: new Date(Date.parse(at) + (i + j) * 1000), keepBody: (i + j) % 3 === 0 }))))
-  }
-  return ids
+  return logExchanges(new SigningRecorder(store, keys), exchanges, new Date(at))
 }
 
 /** 20 exchanges in 2020, 15 in 2021, 10 now: 40, 30 and 20 records. */
@@ -280,19 +271,10 @@ async function suite (t: Test, h: Harness): Promise<void> {
 
 for (const h of harnesses) t.test(h.name, t => suite(t, h))
 
-function ura (...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise(done => {
-    execFile(process.execPath, [URA, ...args], { encoding: 'utf8', timeout: 60_000 }, (err, stdout, stderr) => {
-      done({ code: err === null ? 0 : typeof err.code === 'number' ? err.code : -1, stdout, stderr })
-    })
-  })
-}
 
 t.test('ura log archive, verify and evidence end to end', async t => {
   const scratch = await mkdtemp(join(tmpdir(), 'ura-archive-cli-'))
-  const config = join(scratch, 'config')
-  cpSync(DEMO_CONFIG_DIR, config, { recursive: true })
-  writeFileSync(join(config, 'node.yaml'), readFileSync(join(config, 'node.yaml'), 'utf8').replace(/dataDir: .*/, `dataDir: ${join(scratch, 'data')}`))
+  const config = scratchConfig(scratch)
   const ca = join(scratch, 'ca.pem')
   writeFileSync(ca, keys.ca.pem)
   const store = await SqliteLogStore.open(join(scratch, 'data', 'message-log.sqlite'))
@@ -300,51 +282,51 @@ t.test('ura log archive, verify and evidence end to end', async t => {
   await store.close()
   const archives = join(scratch, 'data', 'log-archive')
 
-  const archived = await ura('log', 'archive', '--config', config, '--before', '2021-01-01', '--ca', ca)
+  const archived = await uraProcess('log', 'archive', '--config', config, '--before', '2021-01-01', '--ca', ca)
   t.equal(archived.code, 0, archived.stderr)
   t.match(archived.stdout, `archived records 1–40 (40 records, 2020-03-01T00:00:00.000Z to 2020-03-01T00:00:19.040Z) to ${join(archives, archiveName(1, 40))}\nremoved 40 records from the embedded message log\n`)
-  const nothing = await ura('log', 'archive', '--config', config, '--before', '2021-01-01', '--ca', ca)
+  const nothing = await uraProcess('log', 'archive', '--config', config, '--before', '2021-01-01', '--ca', ca)
   t.equal(nothing.code, 0)
   t.match(nothing.stdout, /^nothing to archive: the embedded message log holds no record older than 2021-01-01T00:00:00\.000Z after record 40\n$/)
 
-  const verified = await ura('log', 'verify', '--config', config, '--ca', ca)
+  const verified = await uraProcess('log', 'verify', '--config', config, '--ca', ca)
   t.equal(verified.code, 0, verified.stderr)
   t.match(verified.stdout, /^message log \(embedded: 1 archive and the live log\) verified: 90 records, \d+ batch signatures, hash chain intact\n$/)
   t.match(verified.stderr, /^checked 90 records in/m, 'progress counts the archive\'s records too')
-  const live = await ura('log', 'verify', '--config', config, '--ca', ca, '--no-archive', '--quiet')
+  const live = await uraProcess('log', 'verify', '--config', config, '--ca', ca, '--no-archive', '--quiet')
   t.match(live.stdout, /^message log \(embedded\) verified: 50 records, .*\n {2}note: the chain starts after record 40: earlier records were pruned or archived\n$/)
 
   const evidence = join(scratch, 'evidence.json')
-  const written = await ura('log', 'evidence', ids.y2020[0], '--config', config, '--out', evidence)
+  const written = await uraProcess('log', 'evidence', ids.y2020[0], '--config', config, '--out', evidence)
   t.equal(written.code, 0, written.stderr)
-  const checked = await ura('verify', evidence, '--ca', ca)
+  const checked = await uraProcess('verify', evidence, '--ca', ca)
   t.equal(checked.code, 0, checked.stderr)
   t.match(checked.stdout, /^evidence verified/)
-  const unknown = await ura('log', 'evidence', 'no-such-message', '--config', config)
+  const unknown = await uraProcess('log', 'evidence', 'no-such-message', '--config', config)
   t.equal(unknown.code, 1)
 
   // Bad input: refused, the log and its archives as they were.
-  const future = await ura('log', 'archive', '--config', config, '--before', '2999-01-01')
+  const future = await uraProcess('log', 'archive', '--config', config, '--before', '2999-01-01')
   t.equal(future.code, 2)
   t.match(future.stderr, /argument '2999-01-01' is invalid\. It is in the future/)
-  const bogus = await ura('log', 'archive', '--config', config, '--before', '1d', '--bogus')
+  const bogus = await uraProcess('log', 'archive', '--config', config, '--before', '1d', '--bogus')
   t.equal(bogus.code, 2)
   t.match(bogus.stderr, /unknown option '--bogus'/)
-  const noCut = await ura('log', 'archive', '--config', config)
+  const noCut = await uraProcess('log', 'archive', '--config', config)
   t.equal(noCut.code, 2)
   t.match(noCut.stderr, /required option '--before <date \| Nd>' not specified/)
-  const asFile = await ura('log', 'archive', '--config', config, '--before', '1d', '--to', ca)
+  const asFile = await uraProcess('log', 'archive', '--config', config, '--before', '1d', '--to', ca)
   t.equal(asFile.code, 2)
   t.match(asFile.stderr, /^Log\.ArchiveDirInvalid: the archive directory .* is not a directory$/m)
   mkdirSync(join(archives, 'old'))
-  const foreign = await ura('log', 'archive', '--config', config, '--before', '1d')
+  const foreign = await uraProcess('log', 'archive', '--config', config, '--before', '1d')
   t.equal(foreign.code, 2)
   t.match(foreign.stderr, /^Log\.ForeignArchiveFile: the archive directory .* holds old, which is not a message-log archive/m)
-  const foreignVerify = await ura('log', 'verify', '--config', config, '--quiet')
+  const foreignVerify = await uraProcess('log', 'verify', '--config', config, '--quiet')
   t.equal(foreignVerify.code, 2)
   rmdirSync(join(archives, 'old'))
   t.ok(existsSync(join(archives, archiveName(1, 40))))
-  const missingDir = await ura('log', 'verify', '--config', config, '--archive', join(scratch, 'nowhere'))
+  const missingDir = await uraProcess('log', 'verify', '--config', config, '--archive', join(scratch, 'nowhere'))
   t.equal(missingDir.code, 2)
   t.match(missingDir.stderr, /^Log\.ArchiveDirInvalid: there is no archive directory/m)
 
@@ -352,7 +334,7 @@ t.test('ura log archive, verify and evidence end to end', async t => {
   const db = new DatabaseSync(join(archives, archiveName(1, 40)))
   db.exec("UPDATE ura_log_records SET status = 500 WHERE seq = 8")
   db.close()
-  const tampered = await ura('log', 'verify', '--config', config, '--ca', ca, '--archive', archives, '--quiet')
+  const tampered = await uraProcess('log', 'verify', '--config', config, '--ca', ca, '--archive', archives, '--quiet')
   t.equal(tampered.code, 1)
   t.match(tampered.stderr, /^message log \(embedded: 1 archive and the live log\) FAILED at record 8 \(message [^)]+\) in archive message-log-000000000001-000000000040\.sqlite, after 7 good records:$/m)
 })

@@ -5,15 +5,13 @@
  * reported exactly as the reference reports them, whatever the fast path remembered of their batch;
  * progress counts every record; the command prints progress lines off a terminal and none with `--quiet`.
  */
-import { execFile } from 'node:child_process'
-import { cpSync, readFileSync, writeFileSync } from 'node:fs'
+import { writeFileSync } from 'node:fs'
 import { mkdtemp } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
+import { join } from 'node:path'
 import t, { type Test } from 'tap'
 import type { ProofStep } from '../certs/merkle.ts'
 import { anchorsOnly } from '../certs/verifier.ts'
-import { DEMO_CONFIG_DIR } from '../config/defaults.ts'
 import { PgLogStore } from '../messagelog/pg-store.ts'
 import { SigningRecorder } from '../messagelog/recorder.ts'
 import { SqliteLogStore } from '../messagelog/sqlite-store.ts'
@@ -23,16 +21,14 @@ import { chainHash, GENESIS_HASH, recordLeaf, type RecordFormat } from '../messa
 import { arrayRecord, RECORD_COLUMNS } from '../messagelog/store.ts'
 import { recordProblems, SignatureCache, verifyStore } from '../messagelog/verify.ts'
 import { LogRow, RowChecker } from '../messagelog/verify-rows.ts'
-import { logExchange } from './support/message-log.ts'
+import { CLIENT, logExchange, logExchanges, SERVICE } from './support/message-log.ts'
+import { scratchConfig, uraProcess } from './support/ura-process.ts'
 import { scratchDatabase } from './support/postgres.ts'
 import { testSigningKeys } from './support/signing.ts'
 
 // Every case walks a fresh log several ways, on both stores: more than the default time on a busy machine.
 t.setTimeout(300_000)
 
-const URA = resolve(import.meta.dirname, '../cli/main.ts')
-const CLIENT = 'AL-DEV/GOV/K11503002N/e-albania'
-const SERVICE = 'AL-DEV/NJQV/L21603004L/taksat-vendore/detyrimet'
 const keys = testSigningKeys({ 'AL-DEV/GOV/K11503002N': 'ec-p256', 'AL-DEV/NJQV/L21603004L': 'ec-p256' })
 const trust = anchorsOnly([keys.ca.pem])
 
@@ -40,10 +36,7 @@ type Store = LogStore & { exec (sql: string, ...params: unknown[]): Promise<void
 
 /** 30 exchanges, 60 records, 5 at a time so batches hold several records. */
 async function fill (store: LogStore): Promise<void> {
-  const recorder = new SigningRecorder(store, keys)
-  for (let i = 0; i < 30; i += 5) {
-    await Promise.all(Array.from({ length: 5 }, (_, j) => logExchange(recorder, { client: CLIENT, service: SERVICE, at: new Date(Date.now() - (60 - i - j) * 1000), keepBody: (i + j) % 3 === 0 })))
-  }
+  await logExchanges(new SigningRecorder(store, keys), 30, new Date(Date.now() - 60_000))
 }
 
 /** Tampering, each on a fresh log of 60 records; with 3 chunks of 20, records 21 and 41 start a chunk. */
@@ -202,13 +195,6 @@ t.test('rows checked the fast way: every tampering reported as the reference rep
   }
 })
 
-function ura (...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise(done => {
-    execFile(process.execPath, [URA, ...args], { encoding: 'utf8', timeout: 30_000 }, (err, stdout, stderr) => {
-      done({ code: err === null ? 0 : typeof err.code === 'number' ? err.code : -1, stdout, stderr })
-    })
-  })
-}
 
 t.test('format 2 rows checked the fast way: every tampering reported as the reference reports it', async t => {
   const dir = await mkdtemp(join(tmpdir(), 'ura-log-verify-lean-'))
@@ -254,19 +240,17 @@ t.test('format 2 rows checked the fast way: every tampering reported as the refe
 
 t.test('ura log verify: progress off a terminal, none with --quiet', async t => {
   const scratch = await mkdtemp(join(tmpdir(), 'ura-log-verify-cli-'))
-  const config = join(scratch, 'config')
-  cpSync(DEMO_CONFIG_DIR, config, { recursive: true })
-  writeFileSync(join(config, 'node.yaml'), readFileSync(join(config, 'node.yaml'), 'utf8').replace(/dataDir: .*/, `dataDir: ${join(scratch, 'data')}`))
+  const config = scratchConfig(scratch)
   writeFileSync(join(scratch, 'ca.pem'), keys.ca.pem)
   const store = await SqliteLogStore.open(join(scratch, 'data', 'message-log.sqlite'))
   await fill(store)
   await store.close()
-  const shown = await ura('log', 'verify', '--config', config, '--ca', join(scratch, 'ca.pem'))
+  const shown = await uraProcess('log', 'verify', '--config', config, '--ca', join(scratch, 'ca.pem'))
   t.equal(shown.code, 0, shown.stderr)
   t.equal(shown.stdout, 'message log (embedded) verified: 60 records, ' + shown.stdout.split(', ')[1] + ', hash chain intact\n', 'stdout holds the verdict alone')
   t.match(shown.stderr, /^checked 60 records in \d+\.\d\d s \([\d,]+ records\/s\)$/m, 'a closing line with the rate on stderr')
   t.notMatch(shown.stderr, /\r/, 'no terminal control off a terminal')
-  const quiet = await ura('log', 'verify', '--config', config, '--ca', join(scratch, 'ca.pem'), '--quiet')
+  const quiet = await uraProcess('log', 'verify', '--config', config, '--ca', join(scratch, 'ca.pem'), '--quiet')
   t.equal(quiet.code, 0)
   t.equal(quiet.stdout, shown.stdout)
   t.equal(quiet.stderr, '', '--quiet: nothing but the verdict')

@@ -62,3 +62,20 @@ export async function logExchange (recorder: SigningRecorder, x: LoggedExchange)
   await recorder.record(response, answer, x.keepBody === true)
   return messageId
 }
+
+/** The client and service of logExchanges. */
+export const CLIENT = 'AL-DEV/GOV/K11503002N/e-albania'
+export const SERVICE = 'AL-DEV/NJQV/L21603004L/taksat-vendore/detyrimet'
+
+/**
+ * `count` exchanges of CLIENT with SERVICE (two records each), the first logged at `from` and each
+ * next one a second later, 5 at a time so batches hold several records; every third keeps its body.
+ * Resolves with their message ids, in order.
+ */
+export async function logExchanges (recorder: SigningRecorder, count: number, from: Date): Promise<string[]> {
+  const ids: string[] = []
+  for (let i = 0; i < count; i += 5) {
+    ids.push(...await Promise.all(Array.from({ length: Math.min(5, count - i) }, (_, j) => logExchange(recorder, { client: CLIENT, service: SERVICE, at: new Date(from.getTime() + (i + j) * 1000), keepBody: (i + j) % 3 === 0 }))))
+  }
+  return ids
+}
