@@ -20,6 +20,7 @@ const EXIT: Record<LogArchiveErrorCode, number> = {
   'Log.ArchiveMismatch': 1,
   'Log.ArchiveUnsound': 1,
   'Log.ArchiveBusy': 1,
+  'Log.ArchiveIncomplete': 1,
 }
 
 /** Prints an archive refusal as `code: message` and gives its exit code; anything else is a bug and is thrown. */

@@ -27,8 +27,10 @@ export type LogArchiveErrorCode =
   | 'Log.ArchiveUnsound'
   /** Another archive run holds the directory's lock. */
   | 'Log.ArchiveBusy'
+  /** The archive is written, but removing its records from the live log failed: the next run does it. */
+  | 'Log.ArchiveIncomplete'
 
-/** A refusal of an archive run or of reading the archives: nothing was changed. */
+/** A refusal of an archive run or of reading the archives: nothing was changed (but for Log.ArchiveIncomplete). */
 export class LogArchiveError extends Error {
   readonly code: LogArchiveErrorCode
   constructor (code: LogArchiveErrorCode, message: string) {

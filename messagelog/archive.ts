@@ -57,12 +57,21 @@ export async function archiveLog (store: ArchivableStore, run: ArchiveRun): Prom
     const cut = await store.cutBefore(run.before)
     if (cut !== undefined && cut.seq > start.seq) {
       const archive = await writeArchive(store, run, start, cut, pruned)
-      return { archive, removed: await store.removeThrough(cut), ...(resumed === undefined ? {} : { resumed }) }
+      return { archive, removed: await removeArchived(store, cut, archive.name), ...(resumed === undefined ? {} : { resumed }) }
     }
-    if (resumed !== undefined) return { removed: await store.removeThrough(start), resumed }
+    if (resumed !== undefined) return { removed: await removeArchived(store, start, resumed.name), resumed }
     return { removed: 0, archivedThrough: start.seq }
   } finally {
     release()
+  }
+}
+
+/** Removes the archived records from the live log; when that fails, the archive stays and the next run removes them. */
+async function removeArchived (store: ArchivableStore, last: ChainAnchor, name: string): Promise<number> {
+  try {
+    return await store.removeThrough(last)
+  } catch (err) {
+    throw new LogArchiveError('Log.ArchiveIncomplete', `${name} is written, but its records are still in the live log (${(err as Error).message}): the next \`ura log archive\` removes them`)
   }
 }
 
