@@ -11,7 +11,10 @@ import { parentPort, workerData } from 'node:worker_threads'
 import type { BatchSignature, SigningIdentity } from '../certs/batch-signer.ts'
 import { chainGroup, contentFromValues, GENESIS_HASH, type NewRecord, type RecordFormat } from './record.ts'
 import { SealKeys, sealedResults, sealGroup, signedPart, storeOrder, type KeyedEntry, type Sealed } from './seal.ts'
+import { packId, packRow, unpackDigest } from './sqlite-columns.ts'
 import { certFingerprint, RECORD_COLUMNS, recordRow, type ChainAnchor } from './store.ts'
+
+const COLUMN_NAMES = RECORD_COLUMNS.map(c => c[1])
 
 /**
  * One entry as it crosses: its key's number, the body kept (or null), then the content's values in
@@ -41,14 +44,16 @@ function openWriter (file: string): (records: NewRecord[], leaves: Buffer[], sig
   db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 5000;')
   const lastRecord = db.prepare('SELECT seq, hash FROM ura_log_records ORDER BY seq DESC LIMIT 1')
   const anchor = db.prepare("SELECT value FROM ura_log_meta WHERE key = 'anchor'")
-  const insertRecord = db.prepare(`INSERT INTO ura_log_records (${RECORD_COLUMNS.map(c => c[1]).join(', ')}) VALUES (${RECORD_COLUMNS.map(() => '?').join(', ')})`)
+  const insertRecord = db.prepare(`INSERT INTO ura_log_records (${COLUMN_NAMES.join(', ')}) VALUES (${COLUMN_NAMES.map(() => '?').join(', ')})`)
   const insertSignature = db.prepare('INSERT OR IGNORE INTO ura_log_signatures (id, header, value, chain) VALUES (?, ?, ?, ?)')
   const insertCert = db.prepare('INSERT OR IGNORE INTO ura_log_certificates (fingerprint, pem) VALUES (?, ?)')
   return (records, leaves, signatures, format) => {
     db.exec('BEGIN IMMEDIATE')
     try {
       const anchorRow = anchor.get() as { value: string } | undefined
-      const tail = (lastRecord.get() as ChainAnchor | undefined) ?? (anchorRow === undefined ? undefined : JSON.parse(anchorRow.value) as ChainAnchor) ?? { seq: 0, hash: GENESIS_HASH }
+      const last = lastRecord.get() as { seq: number; hash: unknown } | undefined
+      const tail = (last === undefined ? undefined : { seq: last.seq, hash: unpackDigest(last.hash) as string }) ??
+        (anchorRow === undefined ? undefined : JSON.parse(anchorRow.value) as ChainAnchor) ?? { seq: 0, hash: GENESIS_HASH }
       const stored = chainGroup(tail, records, leaves, format)
       for (const s of signatures) {
         const fingerprints = s.chain.map(pem => {
@@ -56,9 +61,10 @@ function openWriter (file: string): (records: NewRecord[], leaves: Buffer[], sig
           insertCert.run(fp, pem)
           return fp
         })
-        insertSignature.run(s.id, s.header, s.value, fingerprints.join(','))
+        insertSignature.run(packId(s.id) as string | Uint8Array, s.header, s.value, fingerprints.join(','))
       }
-      for (const r of stored) insertRecord.run(...(recordRow(r) as Array<string | number | null | Uint8Array>))
+      // Hashes and UUIDs as bytes (sqlite-columns.ts).
+      for (const r of stored) insertRecord.run(...(packRow(recordRow(r), COLUMN_NAMES) as Array<string | number | null | Uint8Array>))
       db.exec('COMMIT')
       return stored[0].seq
     } catch (err) {
