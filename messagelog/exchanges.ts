@@ -112,9 +112,10 @@ function memberScope (c: Conditions, members: readonly string[]): void {
   }).join(' OR ')})`)
 }
 
-export function searchSql (query: ExchangeQuery): Sql {
+/** `idForms`: the values a message id may be stored as (the embedded store keeps a UUID as bytes or, written before, as text). */
+export function searchSql (query: ExchangeQuery, idForms: (id: string) => unknown[] = id => [id]): Sql {
   const c = new Conditions()
-  if (query.messageId !== undefined) c.add(`q.message_id = ${c.param(query.messageId)}`)
+  if (query.messageId !== undefined) c.add(`q.message_id IN (${idForms(query.messageId).map(f => c.param(f)).join(', ')})`)
   if (query.client !== undefined) c.add(`q.client = ${c.param(query.client)}`)
   if (query.service !== undefined) c.add(`q.service = ${c.param(query.service)}`)
   if (query.from !== undefined) c.add(`q.time >= ${c.param(query.from.toISOString())}`)

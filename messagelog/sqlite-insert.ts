@@ -6,7 +6,10 @@
 import type { DatabaseSync } from 'node:sqlite'
 import type { BatchSignature } from '../certs/batch-signer.ts'
 import type { StoredRecord } from './record.ts'
+import { packId, packRow } from './sqlite-columns.ts'
 import { certFingerprint, RECORD_COLUMNS, recordRow } from './store.ts'
+
+const COLUMN_NAMES = RECORD_COLUMNS.map(c => c[1])
 
 export interface SqliteInserts {
   record (r: StoredRecord): void
@@ -16,18 +19,19 @@ export interface SqliteInserts {
 
 /** The insert statements, prepared once on `db`; the caller holds the transaction. */
 export function sqliteInserts (db: DatabaseSync): SqliteInserts {
-  const insertRecord = db.prepare(`INSERT INTO ura_log_records (${RECORD_COLUMNS.map(c => c[1]).join(', ')}) VALUES (${RECORD_COLUMNS.map(() => '?').join(', ')})`)
+  const insertRecord = db.prepare(`INSERT INTO ura_log_records (${COLUMN_NAMES.join(', ')}) VALUES (${COLUMN_NAMES.map(() => '?').join(', ')})`)
   const insertSignature = db.prepare('INSERT OR IGNORE INTO ura_log_signatures (id, header, value, chain) VALUES (?, ?, ?, ?)')
   const insertCert = db.prepare('INSERT OR IGNORE INTO ura_log_certificates (fingerprint, pem) VALUES (?, ?)')
   return {
-    record: r => { insertRecord.run(...(recordRow(r) as Array<string | number | null | Uint8Array>)) },
+    // Hashes and UUIDs as bytes (sqlite-columns.ts).
+    record: r => { insertRecord.run(...(packRow(recordRow(r), COLUMN_NAMES) as Array<string | number | null | Uint8Array>)) },
     signature: s => {
       const fingerprints = s.chain.map(pem => {
         const fp = certFingerprint(pem)
         insertCert.run(fp, pem)
         return fp
       })
-      insertSignature.run(s.id, s.header, s.value, fingerprints.join(','))
+      insertSignature.run(packId(s.id) as string | Uint8Array, s.header, s.value, fingerprints.join(','))
     },
   }
 }

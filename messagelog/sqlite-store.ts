@@ -15,10 +15,15 @@ import { completeRecords } from './complete.ts'
 import { contentValues, type RecordFormat, type StoredRecord } from './record.ts'
 import type { WireEntry, WriteReply, WriteRequest } from './sqlite-writer.ts'
 import { logTables } from './schema.ts'
+import { idForms, packDigest, packId, unpackDigest, unpacker, unpackId, unpackNamed } from './sqlite-columns.ts'
 import { SealKeys, type LogEntry } from './seal.ts'
 import { arrayRecord, GroupCommit, RECORD_COLUMNS, rowRecord, type ChainAnchor, type GroupResult, type LogLocation, type LogStore, type LogStoreOptions } from './store.ts'
 
 interface Appending { entry: LogEntry; identity: SigningIdentity }
+
+const COLUMN_NAMES = RECORD_COLUMNS.map(c => c[1])
+/** Array rows of the RECORD_COLUMNS back to their texts (sqlite-columns.ts). */
+const unpackRow = unpacker(COLUMN_NAMES)
 
 /** The embedded log's schema: the shared tables and its meta (the pruning anchor). Archive files have it too (archive.ts). */
 export const SQLITE_SCHEMA = logTables({ seq: 'INTEGER', bytes: 'BLOB' }) + `
@@ -139,7 +144,7 @@ export class SqliteLogStore implements LogStore {
   extent (): Promise<{ first: number; last: number } | undefined> { return this.reader.extent() }
 
   async searchExchanges (query: ExchangeQuery): Promise<ExchangeSummary[]> {
-    return this.all(searchSql(query)).map(summaryRow)
+    return this.all(searchSql(query, idForms)).map(row => summaryRow(unpackNamed(row)))
   }
 
   async traffic (query: TrafficQuery): Promise<TrafficCell[]> {
@@ -159,20 +164,20 @@ export class SqliteLogStore implements LogStore {
   }
 
   async cutBefore (before: Date): Promise<ChainAnchor | undefined> {
-    const older = this.db.prepare('SELECT seq, signature_id FROM ura_log_records WHERE seq = (SELECT MAX(seq) FROM ura_log_records WHERE time < ?)').get(before.toISOString()) as { seq: number; signature_id: string } | undefined
+    const older = this.db.prepare('SELECT seq, signature_id FROM ura_log_records WHERE seq = (SELECT MAX(seq) FROM ura_log_records WHERE time < ?)').get(before.toISOString()) as { seq: number; signature_id: string | Uint8Array } | undefined
     if (older === undefined) return undefined
     // A batch goes whole or stays whole: format 2 rebuilds its proofs from all of its records.
     const batch = this.db.prepare('SELECT MIN(seq) AS first, MAX(seq) AS last FROM ura_log_records WHERE signature_id = ?').get(older.signature_id) as { first: number; last: number }
     const upTo = batch.last > older.seq ? batch.first - 1 : older.seq
-    const last = this.db.prepare('SELECT seq, hash FROM ura_log_records WHERE seq = ?').get(upTo) as ChainAnchor | undefined
-    return last === undefined ? undefined : { seq: Number(last.seq), hash: last.hash }
+    const row = this.db.prepare('SELECT seq, hash FROM ura_log_records WHERE seq = ?').get(upTo) as { seq: number; hash: unknown } | undefined
+    return row === undefined ? undefined : { seq: Number(row.seq), hash: unpackDigest(row.hash) as string }
   }
 
   async removeThrough (last: ChainAnchor): Promise<number> {
     this.db.exec('BEGIN IMMEDIATE')
     try {
-      const held = this.db.prepare('SELECT hash FROM ura_log_records WHERE seq = ?').get(last.seq) as { hash: string } | undefined
-      if (held?.hash !== last.hash) throw new Error(`the message log holds no record ${last.seq} with the chain hash to cut at`)
+      const held = this.db.prepare('SELECT hash FROM ura_log_records WHERE seq = ?').get(last.seq) as { hash: unknown } | undefined
+      if (held === undefined || unpackDigest(held.hash) !== last.hash) throw new Error(`the message log holds no record ${last.seq} with the chain hash to cut at`)
       const { changes } = this.db.prepare('DELETE FROM ura_log_records WHERE seq <= ?').run(last.seq)
       this.db.prepare('DELETE FROM ura_log_signatures WHERE id NOT IN (SELECT DISTINCT signature_id FROM ura_log_records)').run()
       this.db.prepare("INSERT INTO ura_log_meta (key, value) VALUES ('anchor', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value").run(JSON.stringify({ seq: last.seq, hash: last.hash }))
@@ -192,9 +197,13 @@ export class SqliteLogStore implements LogStore {
     this.db.close()
   }
 
-  /** Test hook: runs raw SQL (tampering tests edit records directly); `$n` placeholders as in PostgreSQL. */
+  /**
+   * Test hook: runs raw SQL (tampering tests edit records directly); `$n` placeholders as in
+   * PostgreSQL. A parameter that is a UUID or a digest is bound as the store writes it (bytes).
+   */
   async exec (sql: string, ...params: unknown[]): Promise<void> {
-    this.db.prepare(sql.replace(/\$(\d+)/g, '?$1')).run(...(params as Array<string | number | null | Uint8Array>))
+    const bound = params.map(p => { const id = packId(p); return id !== p ? id : packDigest(p) })
+    this.db.prepare(sql.replace(/\$(\d+)/g, '?$1')).run(...(bound as Array<string | number | null | Uint8Array>))
   }
 }
 
@@ -238,9 +247,9 @@ export class SqliteLogReader {
   }
 
   async signature (id: string): Promise<BatchSignature | undefined> {
-    const row = this.statement('SELECT id, header, value, chain FROM ura_log_signatures WHERE id = ?').get(id) as { id: string; header: string; value: string; chain: string } | undefined
+    const row = this.statement('SELECT id, header, value, chain FROM ura_log_signatures WHERE id IN (?, ?)').get(...(idForms(id) as string[])) as { id: unknown; header: string; value: string; chain: string } | undefined
     if (row === undefined) return undefined
-    return { id: row.id, header: row.header, value: row.value, chain: row.chain === '' ? [] : row.chain.split(',').map(fp => this.certificate(fp)) }
+    return { id: unpackId(row.id) as string, header: row.header, value: row.value, chain: row.chain === '' ? [] : row.chain.split(',').map(fp => this.certificate(fp)) }
   }
 
   private certificate (fingerprint: string): string {
@@ -263,34 +272,35 @@ export class SqliteLogReader {
 
   /** Every record carrying this message id, in log order, whole (complete.ts). */
   async byMessageId (messageId: string): Promise<StoredRecord[]> {
-    return completeRecords((this.statement('SELECT * FROM ura_log_records WHERE message_id = ? ORDER BY seq').all(messageId) as Array<Record<string, unknown>>).map(rowRecord), this)
+    const rows = this.statement('SELECT * FROM ura_log_records WHERE message_id IN (?, ?) ORDER BY seq').all(...(idForms(messageId) as string[])) as Array<Record<string, unknown>>
+    return completeRecords(rows.map(row => rowRecord(unpackNamed(row))), this)
   }
 
   async recordBefore (seq: number): Promise<ChainAnchor | undefined> {
-    const row = this.statement('SELECT seq, hash FROM ura_log_records WHERE seq < ? ORDER BY seq DESC LIMIT 1').get(seq) as ChainAnchor | undefined
-    return row === undefined ? undefined : { seq: Number(row.seq), hash: row.hash }
+    const row = this.statement('SELECT seq, hash FROM ura_log_records WHERE seq < ? ORDER BY seq DESC LIMIT 1').get(seq) as { seq: number; hash: unknown } | undefined
+    return row === undefined ? undefined : { seq: Number(row.seq), hash: unpackDigest(row.hash) as string }
   }
 
   /** The rows of one batch signature's records, in order, as scanRows reads them. */
   async batchRows (signatureId: string): Promise<unknown[][]> {
     let batch = this.statements.get('batch')
     if (batch === undefined) {
-      batch = this.db.prepare(`SELECT ${RECORD_COLUMNS.map(c => c[1]).join(', ')} FROM ura_log_records WHERE signature_id = ? ORDER BY seq`)
+      batch = this.db.prepare(`SELECT ${COLUMN_NAMES.join(', ')} FROM ura_log_records WHERE signature_id IN (?, ?) ORDER BY seq`)
       batch.setReturnArrays(true)
       this.statements.set('batch', batch)
     }
-    return batch.all(signatureId) as unknown as unknown[][]
+    return (batch.all(...(idForms(signatureId) as string[])) as unknown as unknown[][]).map(unpackRow)
   }
 
   /** scan's rows as read: arrays of the RECORD_COLUMNS in their order (what a verification walks). */
   async scanRows (afterSeq: number, limit: number): Promise<unknown[][]> {
     let scan = this.statements.get('scan')
     if (scan === undefined) {
-      scan = this.db.prepare(`SELECT ${RECORD_COLUMNS.map(c => c[1]).join(', ')} FROM ura_log_records WHERE seq > ? ORDER BY seq LIMIT ?`)
+      scan = this.db.prepare(`SELECT ${COLUMN_NAMES.join(', ')} FROM ura_log_records WHERE seq > ? ORDER BY seq LIMIT ?`)
       scan.setReturnArrays(true)
       this.statements.set('scan', scan)
     }
-    return scan.all(afterSeq, limit) as unknown as unknown[][]
+    return (scan.all(afterSeq, limit) as unknown as unknown[][]).map(unpackRow)
   }
 
   async extent (): Promise<{ first: number; last: number } | undefined> {

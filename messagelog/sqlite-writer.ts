@@ -11,6 +11,7 @@ import { parentPort, workerData } from 'node:worker_threads'
 import type { BatchSignature, SigningIdentity } from '../certs/batch-signer.ts'
 import { chainGroup, contentFromValues, GENESIS_HASH, type NewRecord, type RecordFormat } from './record.ts'
 import { SealKeys, sealedResults, sealGroup, signedPart, storeOrder, type KeyedEntry, type Sealed } from './seal.ts'
+import { unpackDigest } from './sqlite-columns.ts'
 import { sqliteInserts } from './sqlite-insert.ts'
 import type { ChainAnchor } from './store.ts'
 
@@ -47,7 +48,9 @@ function openWriter (file: string): (records: NewRecord[], leaves: Buffer[], sig
     db.exec('BEGIN IMMEDIATE')
     try {
       const anchorRow = anchor.get() as { value: string } | undefined
-      const tail = (lastRecord.get() as ChainAnchor | undefined) ?? (anchorRow === undefined ? undefined : JSON.parse(anchorRow.value) as ChainAnchor) ?? { seq: 0, hash: GENESIS_HASH }
+      const last = lastRecord.get() as { seq: number; hash: unknown } | undefined
+      const tail = (last === undefined ? undefined : { seq: last.seq, hash: unpackDigest(last.hash) as string }) ??
+        (anchorRow === undefined ? undefined : JSON.parse(anchorRow.value) as ChainAnchor) ?? { seq: 0, hash: GENESIS_HASH }
       const stored = chainGroup(tail, records, leaves, format)
       for (const s of signatures) insert.signature(s)
       for (const r of stored) insert.record(r)

@@ -95,7 +95,11 @@ async function suite (t: Test, h: Harness): Promise<void> {
     const span = await verifySpan(store, files, { trust }, { threads: 2, parallelFrom: 0, chunkSize: 7, pageSize: 5 })
     t.same([span.ok, span.records, span.archives], [true, 90, 2], 'two archives and the live log, walked in threads')
 
-    // An archive is a log of the embedded schema: it reads as one, and its records are whole.
+    // An archive is a log of the embedded schema, its rows encoded as the embedded writer encodes them: it reads as one, and its records are whole.
+    const raw = new DatabaseSync(files[0].path, { readOnly: true })
+    t.same({ ...raw.prepare('SELECT typeof(hash) AS hash, typeof(signature_id) AS signature, typeof(message_id) AS message FROM ura_log_records LIMIT 1').get() }, { hash: 'blob', signature: 'blob', message: 'blob' }, 'hashes and UUIDs as bytes, whichever store the records came from')
+    t.same({ ...raw.prepare('SELECT typeof(id) AS id FROM ura_log_signatures LIMIT 1').get() }, { id: 'blob' })
+    raw.close()
     const reader = SqliteLogReader.open(files[0].path)
     t.teardown(() => reader.close())
     t.same(await verifyStore(reader, { trust }), { ok: true, records: 40, signatures: (await verifyStore(reader, { trust })).signatures })

@@ -1,0 +1,212 @@
+/**
+ * The embedded log keeps hashes and UUIDs as bytes (messagelog/sqlite-columns.ts): what is stored,
+ * that everything above the store reads the same texts as before, that a log written as text goes
+ * on as bytes and still verifies, searches and prunes as one, and that tampering with the bytes is caught.
+ */
+import { randomUUID } from 'node:crypto'
+import { mkdtemp } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { DatabaseSync } from 'node:sqlite'
+import t from 'tap'
+import { anchorsOnly } from '../certs/verifier.ts'
+import { buildEvidence, verifyEvidence } from '../messagelog/evidence.ts'
+import { sha512, type RecordContent } from '../messagelog/record.ts'
+import { idForms, packDigest, packId, unpackDigest, unpackId } from '../messagelog/sqlite-columns.ts'
+import { SqliteLogStore } from '../messagelog/sqlite-store.ts'
+import { verifyLog } from '../messagelog/verify-log.ts'
+import { verifyStore } from '../messagelog/verify.ts'
+import { testSigningKeys } from './support/signing.ts'
+
+const CLIENT = 'AL-DEV/GOV/K11503002N/e-albania'
+const SERVICE = 'AL-DEV/NJQV/L21603004L/taksat-vendore/detyrimet'
+const CLIENT_MEMBER = 'AL-DEV/GOV/K11503002N'
+const PROVIDER_MEMBER = 'AL-DEV/NJQV/L21603004L'
+const keys = testSigningKeys({ [CLIENT_MEMBER]: 'ec-p256', [PROVIDER_MEMBER]: 'ec-p256' })
+const trust = anchorsOnly([keys.ca.pem])
+
+t.test('values pack to bytes only when their text comes back exactly', async t => {
+  const id = randomUUID()
+  const packed = packId(id) as Buffer
+  t.ok(Buffer.isBuffer(packed) && packed.length === 16, 'a UUID is 16 bytes')
+  t.equal(unpackId(packed), id, 'and reads back as its text')
+  for (const text of [id.toUpperCase(), `{${id}}`, id.replaceAll('-', ''), 'msg-1', '', `${id} `]) t.equal(packId(text), text, `"${text}" stays text`)
+  const digest = sha512('x')
+  const bytes = packDigest(digest) as Buffer
+  t.ok(Buffer.isBuffer(bytes) && bytes.length === 64, 'a SHA-512 digest is 64 bytes')
+  t.equal(unpackDigest(bytes), digest)
+  // The last base64 character of 64 bytes carries 2 spare bits: a text with them set decodes to the same bytes, so it must stay text.
+  const spare = digest.slice(0, 85) + (digest[85] === 'A' ? 'B' : 'A') + '=='
+  const odd = `${digest.slice(0, 84)}${String.fromCharCode(digest.charCodeAt(84) ^ 1)}${digest.slice(85)}`
+  for (const text of [spare, odd, digest.slice(0, 87) + '.', 'x', digest.slice(0, 86)]) {
+    const value = packDigest(text)
+    t.ok(value === text || (Buffer.isBuffer(value) && unpackDigest(value) === text), `"${text.slice(-6)}" reads back unchanged`)
+  }
+  t.equal(packId(null), null)
+  t.equal(packDigest(null), null)
+  t.same(idForms('msg-1'), ['msg-1', 'msg-1'])
+})
+
+let n = 0
+function content (messageId: string, direction: 'request' | 'response'): RecordContent {
+  n++
+  return {
+    time: new Date().toISOString(),
+    direction,
+    protocol: 'rest',
+    messageId,
+    requestId: messageId,
+    client: CLIENT,
+    service: SERVICE,
+    userId: null,
+    issue: null,
+    representedParty: null,
+    method: 'GET',
+    path: `/subjekte/K81305012I/detyrime?n=${n}`,
+    status: direction === 'response' ? 200 : null,
+    fault: null,
+    requestHash: sha512(`request ${messageId}`),
+    headersDigest: sha512(`headers ${n}`),
+    bodyDigest: sha512(`body ${n}`),
+    signer: direction === 'request' ? CLIENT_MEMBER : PROVIDER_MEMBER,
+  }
+}
+
+/** Exchanges with these message ids: the requests together, then the responses. */
+async function exchanges (store: SqliteLogStore, ids: string[]): Promise<void> {
+  await Promise.all(ids.map(id => store.append({ content: content(id, 'request'), body: null }, keys.identityFor(CLIENT_MEMBER)!)))
+  await Promise.all(ids.map(id => store.append({ content: content(id, 'response'), body: null }, keys.identityFor(PROVIDER_MEMBER)!)))
+}
+
+async function scratch (): Promise<string> {
+  return join(await mkdtemp(join(tmpdir(), 'ura-log-columns-')), 'message-log.sqlite')
+}
+
+/** What the file holds for one record: each column's SQLite type and length. */
+function stored (file: string, seq: number): Record<string, string> {
+  const db = new DatabaseSync(file, { readOnly: true })
+  try {
+    const row = db.prepare(`SELECT typeof(message_id) || ':' || length(message_id) AS message_id, typeof(request_id) || ':' || length(request_id) AS request_id,
+      typeof(signature_id) || ':' || length(signature_id) AS signature_id, typeof(hash) || ':' || length(hash) AS hash,
+      typeof(headers_digest) || ':' || length(headers_digest) AS headers_digest, typeof(body_digest) || ':' || length(body_digest) AS body_digest,
+      typeof(request_hash) || ':' || length(request_hash) AS request_hash, (SELECT typeof(id) FROM ura_log_signatures s WHERE s.id = r.signature_id) AS signature_row
+      FROM ura_log_records r WHERE seq = ?`).get(seq) as Record<string, string>
+    return { ...row }
+  } finally {
+    db.close()
+  }
+}
+
+t.test('the embedded store writes hashes and UUIDs as bytes and reads them back as text', async t => {
+  const file = await scratch()
+  const store = await SqliteLogStore.open(file)
+  t.teardown(() => store.close())
+  const uuids = [randomUUID(), randomUUID(), randomUUID()]
+  const own = ['msg-own-1', randomUUID().toUpperCase()]
+  await exchanges(store, [...uuids, ...own])
+  const records = await store.scan(0, 100)
+  t.equal(records.length, 10)
+  t.same(stored(file, 1), {
+    message_id: 'blob:16', request_id: 'blob:16', signature_id: 'blob:16', hash: 'blob:64',
+    headers_digest: 'blob:64', body_digest: 'blob:64', request_hash: 'blob:64', signature_row: 'blob',
+  }, 'a record with UUIDs: every hash and identifier as bytes')
+  t.match(stored(file, 4), { message_id: 'text:9', request_id: 'text:9', signature_id: 'blob:16' }, 'an id of the client\'s own making stays text')
+  t.match(stored(file, 5), { message_id: 'text:36' }, 'so does an uppercase UUID')
+
+  // Everything above the store sees texts.
+  const r = records[0]
+  t.equal(r.messageId, uuids[0])
+  t.match(r.signatureId, /^[0-9a-f]{8}-[0-9a-f]{4}-7/)
+  t.equal(r.hash.length, 88)
+  t.equal(Buffer.from(r.headersDigest, 'base64').toString('base64'), r.headersDigest, 'a digest reads as base64')
+  t.equal(r.headersDigest.length, 88)
+  for (const id of [uuids[1], ...own]) {
+    const pair = await store.byMessageId(id)
+    t.same(pair.map(x => [x.direction, x.messageId, x.requestId]), [['request', id, id], ['response', id, id]], `${id}: found by its message id`)
+    const search = await store.searchExchanges({ messageId: id, limit: 5 })
+    t.same(search.map(s => [s.messageId, s.requestId, s.status]), [[id, id, 200]], `${id}: the search pairs request and response`)
+    const signatures = await Promise.all([...new Set(pair.map(x => x.signatureId))].map(async s => (await store.signature(s))!))
+    t.same(verifyEvidence(JSON.parse(JSON.stringify(buildEvidence(id, pair, signatures))), trust).problems, [], `${id}: its evidence verifies`)
+  }
+  t.equal((await store.signature(r.signatureId))?.id, r.signatureId, 'a signature read by its id names itself as text')
+  t.same(await verifyStore(store, { trust }), { ok: true, records: 10, signatures: new Set(records.map(x => x.signatureId)).size })
+})
+
+/** Rewrites every packed value of the file as text: the log as an earlier ura wrote it. */
+function asText (file: string): void {
+  const db = new DatabaseSync(file)
+  try {
+    const columns = ['message_id', 'request_id', 'signature_id', 'hash', 'headers_digest', 'body_digest', 'request_hash']
+    for (const c of columns) {
+      const unpack = c.endsWith('_id') ? unpackId : unpackDigest
+      for (const row of db.prepare(`SELECT seq, ${c} AS v FROM ura_log_records WHERE typeof(${c}) = 'blob'`).all() as Array<{ seq: number; v: Uint8Array }>) {
+        db.prepare(`UPDATE ura_log_records SET ${c} = ? WHERE seq = ?`).run(unpack(row.v) as string, row.seq)
+      }
+    }
+    for (const row of db.prepare("SELECT id FROM ura_log_signatures WHERE typeof(id) = 'blob'").all() as Array<{ id: Uint8Array }>) {
+      db.prepare('UPDATE ura_log_signatures SET id = ? WHERE id = ?').run(unpackId(row.id) as string, row.id)
+    }
+  } finally {
+    db.close()
+  }
+}
+
+t.test('a log written as text goes on as bytes: one chain, found, searched and pruned as one', async t => {
+  const file = await scratch()
+  const first = await SqliteLogStore.open(file)
+  const old = [randomUUID(), randomUUID(), randomUUID()]
+  await exchanges(first, old)
+  await first.close()
+  asText(file)
+  t.match(stored(file, 1), { message_id: 'text:36', hash: 'text:88', signature_id: 'text:36', signature_row: 'text' }, 'the earlier log holds texts')
+
+  const store = await SqliteLogStore.open(file)
+  t.teardown(() => store.close())
+  const now = [randomUUID(), randomUUID()]
+  await exchanges(store, now)
+  t.match(stored(file, 7), { message_id: 'blob:16', hash: 'blob:64' }, 'new records as bytes')
+  const records = await store.scan(0, 100)
+  t.same(records.map(r => r.seq), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10])
+  const verdict = await verifyStore(store, { trust })
+  t.same(verdict, { ok: true, records: 10, signatures: new Set(records.map(r => r.signatureId)).size }, 'the chain runs from the texts into the bytes')
+  t.same(await verifyLog(store, { trust }, { threads: 2, parallelFrom: 0, chunkSize: 3, pageSize: 2 }), verdict, 'on rows, in ranges: the same verdict')
+  for (const id of [old[1], now[0]]) {
+    t.equal((await store.byMessageId(id)).length, 2, `${id}: both records found`)
+    t.equal((await store.searchExchanges({ messageId: id, limit: 5 })).length, 1, `${id}: one exchange`)
+  }
+  t.equal((await store.searchExchanges({ limit: 10 })).length, 5, 'every exchange listed, before and after')
+
+  // Pruning the text part: its signatures go with it, the bytes' stay.
+  const db = new DatabaseSync(file)
+  db.prepare("UPDATE ura_log_records SET time = '2020-01-01T00:00:00.000Z' WHERE seq <= 6").run()
+  db.close()
+  t.equal(await store.prune(new Date('2021-01-01')), 6)
+  t.same(await store.anchor(), { seq: 6, hash: records[5].hash }, 'the anchor is the last pruned record\'s hash, as text')
+  t.same(await verifyStore(store, { trust }), { ok: true, records: 4, signatures: new Set(records.slice(6).map(r => r.signatureId)).size })
+  await exchanges(store, [randomUUID()])
+  t.ok((await verifyStore(store, { trust })).ok, 'the chain goes on after the anchor')
+})
+
+t.test('tampering with the stored bytes is caught', async t => {
+  const cases: Array<{ name: string; sql: string; problem: RegExp }> = [
+    { name: 'a digest one byte off', sql: 'UPDATE ura_log_records SET body_digest = substr(body_digest, 1, 63) || CASE WHEN substr(body_digest, 64) = x\'00\' THEN x\'01\' ELSE x\'00\' END WHERE seq = 3', problem: /signed root|leaf|batch signature/ },
+    { name: 'a digest cut short', sql: 'UPDATE ura_log_records SET headers_digest = substr(headers_digest, 1, 32) WHERE seq = 3', problem: /signed root|leaf|batch signature/ },
+    { name: 'a chain hash altered', sql: 'UPDATE ura_log_records SET hash = zeroblob(64) WHERE seq = 3', problem: /chain/ },
+    { name: 'the message id swapped for another', sql: 'UPDATE ura_log_records SET message_id = randomblob(16) WHERE seq = 3', problem: /signed root|leaf|batch signature/ },
+  ]
+  for (const c of cases) {
+    const file = await scratch()
+    const store = await SqliteLogStore.open(file)
+    await exchanges(store, [randomUUID(), randomUUID(), randomUUID()])
+    t.ok((await verifyStore(store, { trust })).ok, `${c.name}: sound before`)
+    const db = new DatabaseSync(file)
+    db.prepare(c.sql).run()
+    db.close()
+    for (const verdict of [await verifyStore(store, { trust }), await verifyLog(store, { trust }, { threads: 2, parallelFrom: 0, chunkSize: 2, pageSize: 2 })]) {
+      t.equal(verdict.ok, false, `${c.name}: detected`)
+      t.equal(verdict.firstBad?.seq, 3, `${c.name}: at record 3`)
+      t.match(verdict.firstBad?.problems.join(' | '), c.problem, `${c.name}: ${verdict.firstBad?.problems.join(' | ')}`)
+    }
+    await store.close()
+  }
+})
