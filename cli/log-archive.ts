@@ -24,7 +24,9 @@ export async function logArchive (values: { config?: string; before: Date; to?: 
     const anchors = trustedCas(config, values.ca)
     const store = await openLogStore(config)
     try {
-      const outcome = await archiveLog(store, { dir, before: values.before, verify: anchors.length === 0 ? {} : { trust: anchorsOnly(anchors) }, workers })
+      // What it does meanwhile goes to stderr, as `ura log verify`'s progress does: stdout keeps the outcome.
+      const onStep = (step: string): void => { process.stderr.write(`${step}\n`) }
+      const outcome = await archiveLog(store, { dir, before: values.before, verify: anchors.length === 0 ? {} : { trust: anchorsOnly(anchors) }, workers, onStep })
       const { archive, resumed } = outcome
       if (resumed !== undefined) console.log(`records ${resumed.first}–${resumed.last} were archived in ${resumed.name} already (a run stopped before removing them from the live log)`)
       if (archive !== undefined) console.log(`archived records ${archive.first}–${archive.last} (${archive.records} records, ${archive.from} to ${archive.to}) to ${join(dir, archive.name)}`)

@@ -35,6 +35,8 @@ export interface ArchiveRun {
   workers?: VerifyWorkers
   /** Records read from the live log at a time. */
   pageSize?: number
+  /** Told what the run does next (writing, verifying): a long log takes a while at each step. */
+  onStep?: (step: string) => void
 }
 
 export interface ArchiveOutcome {
@@ -104,10 +106,12 @@ async function writeArchive (store: ArchivableStore, run: ArchiveRun, start: Cha
   const path = join(run.dir, name)
   const temporary = `${path}.tmp`
   try {
+    run.onStep?.(`writing records ${start.seq + 1}–${cut.seq} to ${name}`)
     const meta = await copyRecords(store, temporary, start, cut, run.pageSize ?? 1000, pruned)
     fsyncPath(temporary)
     const archive = openArchive({ name, path: temporary, first: start.seq + 1, last: cut.seq })
     try {
+      run.onStep?.(`verifying ${name}`)
       const verdict = await verifyLog(archive.reader, run.verify ?? {}, run.workers === undefined ? {} : { workers: run.workers })
       if (!verdict.ok) {
         const bad = verdict.firstBad!

@@ -289,6 +289,7 @@ t.test('ura log archive, verify and evidence end to end', async t => {
   const archived = await uraProcess('log', 'archive', '--config', config, '--before', '2021-01-01', '--ca', ca)
   t.equal(archived.code, 0, archived.stderr)
   t.match(archived.stdout, `archived records 1–40 (40 records, 2020-03-01T00:00:00.000Z to 2020-03-01T00:00:19.040Z) to ${join(archives, archiveName(1, 40))}\nremoved 40 records from the embedded message log\n`)
+  t.equal(archived.stderr, `writing records 1–40 to ${archiveName(1, 40)}\nverifying ${archiveName(1, 40)}\n`, 'its steps on stderr')
   const nothing = await uraProcess('log', 'archive', '--config', config, '--before', '2021-01-01', '--ca', ca)
   t.equal(nothing.code, 0)
   t.match(nothing.stdout, /^nothing to archive: the embedded message log holds no record older than 2021-01-01T00:00:00\.000Z after record 40\n$/)
