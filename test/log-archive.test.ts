@@ -6,6 +6,7 @@
  * file name; pruning after archiving; refusals that change nothing; evidence across archives; the
  * command line end to end.
  */
+import { spawnSync } from 'node:child_process'
 import { cpSync, existsSync, mkdirSync, readdirSync, rmdirSync, unlinkSync, writeFileSync } from 'node:fs'
 import { mkdtemp } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -253,6 +254,12 @@ async function suite (t: Test, h: Harness): Promise<void> {
     await t.rejects(archiveLog(store, { dir: file, before: new Date('2021-01-01'), verify: { trust } }), { code: 'Log.ArchiveDirInvalid' })
     unlinkSync(file)
 
+    // The directory's lock: held by a live process, refused; left by one that is gone, taken over.
+    writeFileSync(join(dir, '.archive.lock'), String(process.pid))
+    await t.rejects(archiveLog(store, { dir, before: new Date('2021-01-01'), verify: { trust } }), { code: 'Log.ArchiveBusy', message: new RegExp(`process ${process.pid}`) })
+    t.same(await store.extent(), extent, 'nothing removed')
+    writeFileSync(join(dir, '.archive.lock'), String(spawnSync(process.execPath, ['-e', '']).pid))
+
     // A run's leftover (it stopped before the rename) is removed; verify passes it by.
     writeFileSync(join(dir, `${archiveName(1, 40)}.tmp`), 'half written')
     t.same(listArchives(dir), [])
@@ -260,7 +267,7 @@ async function suite (t: Test, h: Harness): Promise<void> {
     // The records to archive must verify: a tampered one keeps them all in the live log.
     await store.exec("UPDATE ura_log_records SET path = '/x' WHERE seq = 12")
     await t.rejects(archiveLog(store, { dir, before: new Date('2021-01-01'), verify: { trust } }), { code: 'Log.ArchiveUnsound', message: /record 12 .*does not verify/ })
-    t.same(readdirSync(dir), [], 'no archive, no temporary file')
+    t.same(readdirSync(dir), [], 'no archive, no temporary file, the lock taken over and let go')
     t.same(await store.extent(), extent, 'nothing removed')
 
     // Another log's archives: this log does not go on from them.
