@@ -11,6 +11,11 @@
  *   rest → soap    e-Albania asks the same registry through the bridge
  * and prints requests/s, latency, the child's CPU time per exchange (gateway and providers, µs) and
  * the bridged/direct ratio for each provider.
+ *
+ *   node bench/bridge-cost.ts --answer [rounds]
+ *
+ * times instead, in this process, what reading the provider's answer costs the REST → SOAP bridge
+ * (bench/bridge-answer.ts).
  */
 import { fork } from 'node:child_process'
 import { readFile } from 'node:fs/promises'
@@ -19,7 +24,9 @@ import autocannon from 'autocannon'
 
 const E_ALBANIA = 'AL-DEV/GOV/K11503002N/e-albania'
 
-if (process.argv[2] === '--serve') {
+if (process.argv[2] === '--answer') {
+  await import('./bridge-answer.ts')
+} else if (process.argv[2] === '--serve') {
   const { startRig } = await import('../test/support/gateway.ts')
   const { demoConfig } = await import('../test/support/gateway.ts')
   const config = await demoConfig({}, {}, { bridge: true })
