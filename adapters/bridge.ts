@@ -12,20 +12,20 @@
  *    DELETE) or the JSON body; the JSON answer becomes `{xsd}serviceCodeResponse`.
  *
  * The mapping rules are in bridge/mapping.ts; XML is mapped from its text (bridge/text-mapping.ts)
- * when that covers it, from libxml2's tree otherwise. Errors cross over as described in
- * bridge/faults.ts.
+ * when that covers it, from libxml2's tree otherwise. A SOAP provider's answer is read as
+ * bridge/soap-answer.ts says (the common one without libxml2 at all). Errors cross over as
+ * described in bridge/faults.ts.
  */
-import type { XmlElement } from 'libxml2-wasm'
 import type { AdapterConfig, ServiceConfig } from '../config/types.ts'
-import { XRoadError, schemaMismatch } from '../protocol/errors.ts'
+import { XRoadError } from '../protocol/errors.ts'
 import { clientKey, type ServiceId } from '../protocol/identifiers.ts'
 import { envelopeParts, identifierXml, parseXml, xmlEscape } from '../protocol/soap/xml.ts'
 import { SOAP_ENV, XROAD, XROAD_ID } from '../protocol/soap/namespaces.ts'
-import { isJsonType, xsdViolations, type SchemaLibrary } from '../schemas/library.ts'
-import type { HookElement, LibraryXsd } from '../schemas/xsd-hooks.ts'
+import { isJsonType, type SchemaLibrary } from '../schemas/library.ts'
 import type { ElementDecl, XsdModel } from '../schemas/xsd-model.ts'
-import { faultToRestError, restErrorToFault } from './bridge/faults.ts'
-import { MappingError, XmlJsonMapper } from './bridge/mapping.ts'
+import { restErrorToFault } from './bridge/faults.ts'
+import { XmlJsonMapper, mappingFailure } from './bridge/mapping.ts'
+import { readSoapAnswer } from './bridge/soap-answer.ts'
 import { TextJsonMapper } from './bridge/text-mapping.ts'
 import { HttpPool } from './http-pool.ts'
 import type { Adapter, AdapterFactory, CallIds, OutboundRequest, ProviderResponse } from './types.ts'
@@ -60,7 +60,16 @@ export const createBridgeAdapter: AdapterFactory = (config, context) => {
 
 // ---- REST client → SOAP provider ----------------------------------------------------------------
 
-interface Operation { request: ElementDecl; response: ElementDecl; name: string; version?: string; soapAction: string }
+interface Operation {
+  request: ElementDecl
+  response: ElementDecl
+  name: string
+  version?: string
+  /** The HTTP headers of every call (the SOAPAction is the operation's). */
+  headers: string[]
+  /** The operation's X-Road service identifier as written last, and the service it was written for. */
+  written?: { service: ServiceId; xml: string }
+}
 
 function restToSoap (config: AdapterConfig, service: ServiceConfig, library: SchemaLibrary, http: HttpPool): Adapter['send'] {
   const ns = config.namespace
@@ -69,6 +78,7 @@ function restToSoap (config: AdapterConfig, service: ServiceConfig, library: Sch
   if (xsd === undefined) throw new Error(`no XSD in the schema library has targetNamespace ${ns}`)
   const mapper = mapperFor(library)
   const textMapper = textMapperFor(library)
+  const reader = { mapper, textMapper, xsd, enforce: service.responseValidation === 'enforce' }
   const operations = new Map<string, Operation>()
   for (const op of config.operations) {
     if (!(service.endpoints ?? []).some(e => e.method === op.method && e.path === op.path)) {
@@ -79,7 +89,7 @@ function restToSoap (config: AdapterConfig, service: ServiceConfig, library: Sch
       response: mapper.element(ns, `${op.operation}Response`),
       name: op.operation,
       ...(op.version === undefined ? {} : { version: op.version }),
-      soapAction: op.soapAction ?? '',
+      headers: ['Content-Type', 'text/xml; charset=utf-8', 'SOAPAction', `"${op.soapAction ?? ''}"`],
     })
   }
 
@@ -100,38 +110,13 @@ function restToSoap (config: AdapterConfig, service: ServiceConfig, library: Sch
     const res = await http.send({
       method: 'POST',
       path: '',
-      headers: ['Content-Type', 'text/xml; charset=utf-8', 'SOAPAction', `"${op.soapAction}"`],
+      headers: op.headers,
       body: Buffer.from(envelope, 'utf8'),
       timeoutMs: req.timeoutMs,
     })
 
-    const doc = parseXml(res.body, 'Server.ServerProxy.ServiceFailed.InvalidSoap')
-    try {
-      const { body } = envelopeParts(doc, 'Server.ServerProxy.ServiceFailed.InvalidSoap')
-      if (body.name === 'Fault' && body.namespaceUri === SOAP_ENV) {
-        const error = faultToRestError(body, ex.requestId)
-        return json(error.status, error.body, res.durationMs)
-      }
-      if (body.name !== op.response.name || (body.namespaceUri ?? '') !== op.response.ns) {
-        throw new XRoadError('Server.ServerProxy.InvalidResponse', `Provider answered {${body.namespaceUri ?? ''}}${body.name}, expected {${op.response.ns}}${op.response.name}`)
-      }
-      // The answer mapped from its text, when the text mapper covers it; the tree mapper otherwise.
-      const mapped = textMapper.read(res.body, op.response)
-      // Enforced services get the provider's XML checked against its XSD (and hooks) before mapping:
-      // order and occurrence errors have no JSON form to be caught in later. libxml2 validates the
-      // tree; the type hooks may read the element from the text.
-      if (service.responseValidation === 'enforce') validateXml(xsd, body, mapped?.element)
-      if (mapped !== undefined) return json(200, mapped.value, res.durationMs)
-      let value: unknown
-      try {
-        value = mapper.toJson(body, op.response)
-      } catch (err) {
-        throw mappingFailure(err, 'Server.ServerProxy.InvalidResponse', 'The provider response cannot be expressed in JSON')
-      }
-      return json(200, value, res.durationMs)
-    } finally {
-      doc.dispose()
-    }
+    const answer = readSoapAnswer(res.body, op.response, reader, ex.requestId)
+    return json(answer.status, answer.value, res.durationMs)
   }
 }
 
@@ -167,12 +152,23 @@ function requestEnvelope (ex: CallIds, op: Operation, bodyXml: string): string {
   const client = need(ex.clientId, 'client id')
   const service = need(ex.serviceId, 'service id')
   const opt = (tag: string, v: string | undefined): string => v === undefined ? '' : `<xrd:${tag}>${xmlEscape(v)}</xrd:${tag}>`
-  return '<?xml version="1.0" encoding="UTF-8"?>' +
-    `<SOAP-ENV:Envelope xmlns:SOAP-ENV="${SOAP_ENV}" xmlns:xrd="${XROAD}" xmlns:id="${XROAD_ID}"><SOAP-ENV:Header>` +
-    identifierXml('client', client) + identifierXml('service', operationId(service, op)) +
+  return ENVELOPE_START + identifierXml('client', client) + operationXml(service, op) +
     opt('id', ex.messageId ?? ex.requestId) + opt('userId', ex.userId) + opt('issue', ex.issue) +
     '<xrd:protocolVersion>4.0</xrd:protocolVersion></SOAP-ENV:Header>' +
     `<SOAP-ENV:Body>${bodyXml}</SOAP-ENV:Body></SOAP-ENV:Envelope>`
+}
+
+const ENVELOPE_START = '<?xml version="1.0" encoding="UTF-8"?>' +
+  `<SOAP-ENV:Envelope xmlns:SOAP-ENV="${SOAP_ENV}" xmlns:xrd="${XROAD}" xmlns:id="${XROAD_ID}"><SOAP-ENV:Header>`
+
+/** The `<xrd:service>` of the operation: the same for every call of one service, so written once. */
+function operationXml (service: ServiceId, op: Operation): string {
+  const w = op.written
+  if (w !== undefined && w.service.instance === service.instance && w.service.memberClass === service.memberClass &&
+    w.service.memberCode === service.memberCode && w.service.subsystemCode === service.subsystemCode) return w.xml
+  const xml = identifierXml('service', operationId(service, op))
+  op.written = { service: { ...service }, xml }
+  return xml
 }
 
 /** The provider's operation named as an X-Road service of the same provider. */
@@ -286,14 +282,4 @@ function json (status: number, value: unknown, durationMs: number): ProviderResp
 
 function soap (status: number, xml: string, durationMs: number): ProviderResponse {
   return { status, headers: { 'content-type': 'text/xml; charset=utf-8' }, body: Buffer.from(xml, 'utf8'), durationMs }
-}
-
-function validateXml (xsd: LibraryXsd, el: XmlElement, text?: HookElement): void {
-  const violations = xsdViolations(xsd, el, text)
-  if (violations.length > 0) throw schemaMismatch('Server.ServerProxy.InvalidResponse', violations)
-}
-
-function mappingFailure (err: unknown, code: 'Client.InvalidBody' | 'Server.ServerProxy.InvalidResponse', what: string): unknown {
-  if (!(err instanceof MappingError)) return err
-  return new XRoadError(code, `${what}: ${err.problems.join('; ')}`, err.problems)
 }

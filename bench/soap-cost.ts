@@ -18,7 +18,7 @@ import { parseRequestEnvelope } from '../gateway/edge/soap/request.ts'
 import { readProviderResponse, type EchoSource } from '../gateway/edge/soap/response.ts'
 import { scanEnvelope } from '../gateway/edge/soap/scan.ts'
 import { bodyViolations } from '../gateway/edge/soap/validate.ts'
-import { checkWellFormed } from '../gateway/edge/soap/well-formed.ts'
+import { checkWellFormed } from '../protocol/soap/well-formed.ts'
 
 const RC = 'http://ura.gov.al/demo/regjistri-civil/v1'
 const rounds = Number(process.argv[2] ?? 5)

@@ -4,7 +4,9 @@
  * references, repeated and optional elements, nil, attributes, element and attribute refs,
  * extensions, recursion) read both ways must give deep-equal JSON, keys in the same order; an
  * answer the tree mapper refuses must not be covered by the text mapper; the type hooks must find
- * the same problems in the element read from the text as in libxml2's tree.
+ * the same problems in the element read from the text as in libxml2's tree. The bridge's reading of
+ * a whole answer (bridge/soap-answer.ts) must give the same JSON or the same error with its fast
+ * path (no libxml2) as through libxml2's tree, with and without response validation.
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -12,8 +14,10 @@ import { join, resolve } from 'node:path'
 import { isDeepStrictEqual } from 'node:util'
 import t, { type Test } from 'tap'
 import { MappingError, XmlJsonMapper, type Shape } from '../adapters/bridge/mapping.ts'
+import { answerReads, readSoapAnswer } from '../adapters/bridge/soap-answer.ts'
 import { TextJsonMapper } from '../adapters/bridge/text-mapping.ts'
 import { SOAP_ENV } from '../protocol/soap/namespaces.ts'
+import { XRoadError } from '../protocol/errors.ts'
 import { envelopeParts, parseXml } from '../protocol/soap/xml.ts'
 import { PROJECT_SCHEMA_DIR, SchemaLibrary, xsdViolations } from '../schemas/library.ts'
 import { treeElement } from '../schemas/xsd-hooks.ts'
@@ -319,6 +323,45 @@ t.test('generated answers: the text mapper gives the tree mapper\'s JSON, or lea
   }
   t.ok(compared > 1200, `${compared} answers compared`)
   t.ok(refused > 50, `${refused} answers refused by the tree mapper, none covered by the text mapper`)
+})
+
+/** A whole answer as the bridge reads it: status and JSON, or the typed error (code, message, violations). */
+function settle (read: () => { status: number; value: unknown }): string {
+  try {
+    const { status, value } = read()
+    return JSON.stringify({ status, value })
+  } catch (err) {
+    if (!(err instanceof XRoadError)) throw err
+    return JSON.stringify({ code: err.code, message: err.message, violations: err.violations })
+  }
+}
+
+t.test('generated answers read by the bridge: the fast path answers as libxml2\'s path does', async t => {
+  /** Readings, with response validation and without: valid (libxml2's path gives JSON), and how many of those took the fast path. */
+  const seen = { enforced: { valid: 0, fast: 0 }, unchecked: { valid: 0, fast: 0 } }
+  for (let seed = 1; seed <= 1500 && failures(t) < 5; seed++) {
+    const r = seededRandom(seed)
+    const [ns, name] = r.pick(TARGETS)
+    const decl = mapper.element(ns, name)
+    const bytes = new Writer(r, seed % 3 === 0).envelope(decl)
+    for (const enforce of [true, false]) {
+      const how = { mapper, textMapper, xsd: library.xsd(ns)!, enforce }
+      const before = answerReads.text
+      const auto = settle(() => readSoapAnswer(bytes, decl, how, 'r-1'))
+      const took = answerReads.text > before
+      const tree = settle(() => readSoapAnswer(bytes, decl, how, 'r-1', 'tree'))
+      const tally = enforce ? seen.enforced : seen.unchecked
+      if (tree.startsWith('{"status":200')) tally.valid++
+      if (took) tally.fast++
+      if (auto !== tree) t.fail(`seed ${seed} (${name}, enforce ${enforce}${took ? ', fast path' : ''}): different outcomes`, { auto, tree, xml: bytes.toString() })
+      if (took && !tree.startsWith('{"status":200')) t.fail(`seed ${seed}: the fast path accepted what libxml2's path refuses`, { tree })
+    }
+  }
+  // The generator leans on what the fast path leaves to libxml2 (CDATA, non-ASCII prefixes, values
+  // outside their types), so most readings go through the tree; enough must not, for the comparison
+  // to hold the fast path to account (bridge-fast.test.ts has the common answers).
+  t.ok(seen.unchecked.fast > 100, `without validation: ${seen.unchecked.fast} of ${seen.unchecked.valid} mapped answers took the fast path`)
+  t.ok(seen.enforced.fast > 5, `with validation: ${seen.enforced.fast} of ${seen.enforced.valid} valid answers took the fast path`)
 })
 
 t.test('what the text mapper leaves to the tree', async t => {

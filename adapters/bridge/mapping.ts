@@ -16,6 +16,7 @@
  *  - A JSON property the XSD does not declare is an error, never silently dropped.
  */
 import { XmlCData, XmlElement, XmlText } from 'libxml2-wasm'
+import { XRoadError } from '../../protocol/errors.ts'
 import { XSI, XsdModel, qname, textOf, type AttributeDecl, type ComplexTypeDef, type ElementDecl, type JsonKind, type QName, type TypeDef } from '../../schemas/xsd-model.ts'
 
 export class MappingError extends Error {
@@ -25,6 +26,12 @@ export class MappingError extends Error {
     this.name = 'MappingError'
     this.problems = problems
   }
+}
+
+/** A mapping's problems as the node's error `code` ('`what`: problem; problem'); anything else as it is. */
+export function mappingFailure (err: unknown, code: 'Client.InvalidBody' | 'Server.ServerProxy.InvalidResponse', what: string): unknown {
+  if (!(err instanceof MappingError)) return err
+  return new XRoadError(code, `${what}: ${err.problems.join('; ')}`, err.problems)
 }
 
 export interface ChildRule { decl: ElementDecl; key: string; repeated: boolean }

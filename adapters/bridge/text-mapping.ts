@@ -3,8 +3,9 @@
  * mapping.ts and its XSD-driven shapes, without walking libxml2's tree (a call into wasm and a
  * wrapper object per node, name and attribute).
  *
- * It reads documents libxml2 has already parsed without error, and covers what it reads with
- * certainty: UTF-8 XML 1.0 whose Body element maps without a single problem. Anything else — an
+ * It reads documents libxml2 has parsed without error, or that the well-formedness check
+ * (protocol/soap/well-formed.ts) has accepted, and covers what it reads with certainty: UTF-8 XML
+ * 1.0 whose Body element maps without a single problem. Anything else — an
  * encoding, a construct the text reader does not cover (protocol/soap/text-reader.ts), an element
  * or attribute the XSD does not declare, a value not of its type, xsi:nil where the XSD does not
  * allow it — yields `undefined`, and the caller maps libxml2's tree as before, so every error and
@@ -17,7 +18,7 @@
 import { SOAP_ENV } from '../../protocol/soap/namespaces.ts'
 import {
   TextUnsure, attributeValue, cdataValue, contentText, declare, isNamespaceDeclaration, markupAt, readStartTag, resolveName,
-  skipElement, skipSpecial, soapBodyContent, tagEnd, textValue, utf8Document, type RawAttribute, type Scope, type StartTag,
+  skipElement, skipSpecial, soapBodyContent, tagEnd, textValue, utf8Document, type BodyContent, type RawAttribute, type Scope, type StartTag,
 } from '../../protocol/soap/text-reader.ts'
 import type { HookElement } from '../../schemas/xsd-hooks.ts'
 import { XSI, type ElementDecl, type XsdModel } from '../../schemas/xsd-model.ts'
@@ -42,10 +43,24 @@ export class TextJsonMapper {
 
   /** The Body element of the SOAP 1.1 envelope in `bytes` as JSON, if it is `declared` and covered. */
   read (bytes: Buffer, declared: ElementDecl): TextMapped | undefined {
+    const src = utf8Document(bytes)
+    return src === undefined ? undefined : this.map(src, declared, () => soapBodyContent(src, SOAP_ENV))
+  }
+
+  /**
+   * The element whose start tag begins at `start` in `src`, found by a reader that has checked the
+   * document (`scope`: the declarations in force inside it, its own included).
+   */
+  readElement (src: string, start: number, scope: Scope | undefined, declared: ElementDecl): TextMapped | undefined {
+    return this.map(src, declared, () => {
+      const tag = readStartTag(src, start)
+      return { tag, scope, ...resolveName(scope, tag.name, false) }
+    })
+  }
+
+  private map (src: string, declared: ElementDecl, find: () => BodyContent): TextMapped | undefined {
     try {
-      const src = utf8Document(bytes)
-      if (src === undefined) return undefined
-      const body = soapBodyContent(src, SOAP_ENV)
+      const body = find()
       const decl = this.model.resolve(declared)
       if (body.local !== decl.name || body.ns !== decl.ns) return undefined
       const pass = new Pass(src, this.model, this.shapes)

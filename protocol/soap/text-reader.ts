@@ -28,22 +28,35 @@ const QUESTION = 0x3f
 
 const isSpace = (c: number): boolean => c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d
 
-/** The document as a string, from after the XML declaration on; undefined unless it is UTF-8 XML 1.0. */
-export function utf8Document (bytes: Buffer): string | undefined {
-  // Encodings libxml2 detects without a declaration (UTF-16, UCS-4) put a NUL among the first
-  // four bytes; NUL is never a character of a UTF-8 document.
-  for (let k = 0; k < 4 && k < bytes.length; k++) if (bytes[k] === 0) return undefined
-  let i = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0
+/**
+ * Where the document's content starts (after a UTF-8 BOM and the XML declaration), or -1 unless
+ * the bytes are UTF-8: an encoding declared as anything but UTF-8, a UTF-16 BOM, or no declaration
+ * and no '<' or whitespace up front. Only UTF-8 text can be read, and copied into a UTF-8 answer,
+ * as it is.
+ */
+export function utf8ContentStart (bytes: Buffer): number {
+  // Every encoding libxml2 recognises without a BOM or declaration (UTF-16, UCS-4) puts a NUL
+  // byte among the first four; NUL is never a legal character, so UTF-8 has none there.
+  for (let k = 0; k < 4 && k < bytes.length; k++) if (bytes[k] === 0) return -1
+  let i = 0
+  if (bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) i = 3
   if (bytes[i] === LT && bytes[i + 1] === QUESTION && bytes[i + 2] === 0x78 && bytes[i + 3] === 0x6d && bytes[i + 4] === 0x6c && isSpace(bytes[i + 5])) {
     const close = bytes.indexOf('?>', i)
-    if (close === -1) return undefined
-    const decl = bytes.toString('latin1', i + 5, close)
-    if (!/^\s+version\s*=\s*(["'])1\.0\1/.test(decl)) return undefined
-    const encoding = /\sencoding\s*=\s*["']([^"']*)["']/.exec(decl)?.[1]
-    if (encoding !== undefined && encoding.toLowerCase() !== 'utf-8') return undefined
-    i = close + 2
+    if (close === -1) return -1
+    const encoding = /encoding\s*=\s*["']([^"']*)["']/.exec(bytes.toString('latin1', i, close))?.[1]
+    if (encoding !== undefined && encoding.toLowerCase() !== 'utf-8') return -1
+    return close + 2
   }
-  return bytes.toString('utf8', i)
+  return bytes[i] === LT || isSpace(bytes[i]) ? i : -1
+}
+
+/** The document as a string, from after the XML declaration on; undefined unless it is UTF-8 XML 1.0. */
+export function utf8Document (bytes: Buffer): string | undefined {
+  const start = utf8ContentStart(bytes)
+  if (start === -1) return undefined
+  const bom = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0
+  if (start > bom && !/^<\?xml\s+version\s*=\s*(["'])1\.0\1/.test(bytes.toString('latin1', bom, start))) return undefined
+  return bytes.toString('utf8', start)
 }
 
 /** One attribute as written: qualified name, value between the quotes (references unexpanded). */

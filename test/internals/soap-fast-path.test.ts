@@ -1,5 +1,5 @@
 /**
- * The SOAP edge's fast path (well-formed.ts and schemas/xsd-fast/) may only ever accept: whatever it
+ * The SOAP edge's fast path (protocol/soap/well-formed.ts and schemas/xsd-fast/) may only ever accept: whatever it
  * accepts, libxml2 must accept too — the text must parse, and the body must be valid against the
  * XSD with the type hooks. These tests hold it against libxml2 on hand-written documents that hit
  * one construct each and on documents generated from fixed seeds (mutated envelopes, bodies with
@@ -16,7 +16,7 @@ import { SOAP_REQUEST, SOAP_RESPONSE } from '../../bench/fixtures.ts'
 import { parseRequestEnvelope } from '../../gateway/edge/soap/request.ts'
 import { readProviderResponse, type EchoSource } from '../../gateway/edge/soap/response.ts'
 import { bodyViolations } from '../../gateway/edge/soap/validate.ts'
-import { checkWellFormed, type ScannedElement } from '../../gateway/edge/soap/well-formed.ts'
+import { checkWellFormed, type ScannedElement } from '../../protocol/soap/well-formed.ts'
 import { parseXml } from '../../protocol/soap/xml.ts'
 import { PROJECT_SCHEMA_DIR, SchemaLibrary, xsdViolations } from '../../schemas/library.ts'
 import { translatePattern } from '../../schemas/xsd-fast/pattern.ts'

@@ -1,7 +1,7 @@
 /**
  * libxml2's tree of a message, parsed only when something asks for it. A message the fast path
- * (well-formed.ts and the compiled XSD check) settles is never parsed; anything that needs the
- * tree — a refusal to explain, a metaservice, a test — gets the same tree as before.
+ * (protocol/soap/well-formed.ts and the compiled XSD check) settles is never parsed; anything that
+ * needs the tree — a refusal to explain, a metaservice, a test — gets the same tree as before.
  */
 import type { XmlDocument } from 'libxml2-wasm'
 import { parseXml } from '../../../protocol/soap/xml.ts'

@@ -1,7 +1,7 @@
 /**
  * Reads a SOAP 1.1 request envelope: the X-Road header block (reference §1.2) and the body's single
  * wrapper element. The common case is read from the text alone, after a strict well-formedness
- * check (well-formed.ts), and libxml2's tree (no DTDs, no entity substitution) is parsed only if
+ * check (protocol/soap/well-formed.ts), and libxml2's tree (no DTDs, no entity substitution) is parsed only if
  * something asks for it; everything else is parsed with libxml2 and read from its tree as before.
  */
 import { XmlC14NMode, XmlComment, XmlDocument, XmlElement, XmlText } from 'libxml2-wasm'
@@ -14,7 +14,7 @@ import type { FastNode } from '../../../schemas/xsd-fast/validator.ts'
 import { LazyDocument } from './lazy-document.ts'
 import { scanEnvelope, type EnvelopeScan } from './scan.ts'
 import { TextElement } from './text-element.ts'
-import { checkWellFormed, type CheckedDocument, type ScannedElement } from './well-formed.ts'
+import { checkWellFormed, type CheckedDocument, type ScannedElement } from '../../../protocol/soap/well-formed.ts'
 import { NotSure } from './xml-text.ts'
 import { domFields, readXRoadHeader, type HeaderField, type XRoadSoapHeader } from '../../../protocol/soap/xroad-header.ts'
 

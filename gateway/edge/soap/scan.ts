@@ -12,7 +12,8 @@
  */
 import { SOAP_ENV, XROAD_ID } from '../../../protocol/soap/namespaces.ts'
 import type { HeaderField } from '../../../protocol/soap/xroad-header.ts'
-import { BANG, BRACKET, GT, LT, QUESTION, SLASH, attributeValue, elementText, isSpace, NotSure, readStartTag, skipMisc, skipSpecial, tagEnd, utf8ContentStart, type RawAttribute, type StartTag } from './xml-text.ts'
+import { BANG, BRACKET, GT, LT, QUESTION, SLASH, attributeValue, elementText, isSpace, NotSure, readStartTag, skipMisc, skipSpecial, tagEnd, type RawAttribute, type StartTag } from './xml-text.ts'
+import { utf8ContentStart } from '../../../protocol/soap/text-reader.ts'
 
 /** Positions are indices into `EnvelopeScan.text`. */
 export interface HeaderScan {
@@ -293,7 +294,7 @@ function scanBody (src: string, tag: StartTag, scope: Scope | undefined): { elem
 /**
  * The envelope's layout from its bytes, or undefined when it is not the plain shape described above.
  * `request`: a provider answer's Header that repeats this request Header is not read (`echoed`).
- * `decoded`: the text and content start the well-formedness check (well-formed.ts) already has.
+ * `decoded`: the text and content start the well-formedness check (protocol/soap/well-formed.ts) already has.
  */
 export function scanEnvelope (bytes: Buffer, request?: RequestHeaderText, decoded?: { src: string, contentStart: number }): EnvelopeScan | undefined {
   const contentStart = decoded?.contentStart ?? utf8ContentStart(bytes)

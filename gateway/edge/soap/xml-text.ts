@@ -30,28 +30,6 @@ export class NotSure extends Error {
 
 export const isSpace = (c: number): boolean => c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d
 
-/**
- * Where the document's content starts (after a UTF-8 BOM and the XML declaration), or -1 unless
- * the bytes are UTF-8: an encoding declared as anything but UTF-8, a UTF-16 BOM, or no declaration
- * and no '<' or whitespace up front. Only UTF-8 text can be read, and copied into a UTF-8 answer,
- * as it is.
- */
-export function utf8ContentStart (bytes: Buffer): number {
-  // Every encoding libxml2 recognises without a BOM or declaration (UTF-16, UCS-4) puts a NUL
-  // byte among the first four; NUL is never a legal character, so UTF-8 has none there.
-  for (let k = 0; k < 4 && k < bytes.length; k++) if (bytes[k] === 0) return -1
-  let i = 0
-  if (bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) i = 3
-  if (bytes[i] === LT && bytes[i + 1] === 0x3f && bytes[i + 2] === 0x78 && bytes[i + 3] === 0x6d && bytes[i + 4] === 0x6c && isSpace(bytes[i + 5])) {
-    const close = bytes.indexOf('?>', i)
-    if (close === -1) return -1
-    const encoding = /encoding\s*=\s*["']([^"']*)["']/.exec(bytes.toString('latin1', i, close))?.[1]
-    if (encoding !== undefined && encoding.toLowerCase() !== 'utf-8') return -1
-    return close + 2
-  }
-  return bytes[i] === LT || isSpace(bytes[i]) ? i : -1
-}
-
 /** The index after a start or end tag beginning at `at` ('>' may appear inside quoted attribute values). */
 export function tagEnd (src: string, at: number): number {
   let quote = 0

@@ -14,10 +14,8 @@
  * `xmlns` prefixes in names, non-ASCII names, more than 64 levels of elements, more than 32
  * attributes on one element, names over 200 characters, documents over 1 MiB.
  */
-import type { FastNode } from '../../../schemas/xsd-fast/validator.ts'
-import type { HookElement } from '../../../schemas/xsd-hooks.ts'
-import { findAttribute, lookup, type Scope } from './scan.ts'
-import { attributeValue, elementText, utf8ContentStart, type RawAttribute } from './xml-text.ts'
+import { SOAP_ENV } from './namespaces.ts'
+import { attributeValue, contentText, isNamespaceDeclaration, lookupPrefix, resolveName, utf8ContentStart, type RawAttribute, type Scope } from './text-reader.ts'
 
 const MAX_DEPTH = 64
 const MAX_NAME = 200
@@ -53,10 +51,12 @@ const EMPTY: ScannedElement[] = []
 const NO_ATTRIBUTES: RawAttribute[] = []
 
 /**
- * One element of the checked document, as the compiled XSD check (FastNode) and the type hooks
- * (HookElement) read it: the check has shown the subset holds, so it reads as libxml2 would.
+ * One element of the checked document, as the compiled XSD check (`FastNode` in
+ * schemas/xsd-fast/validator.ts) and the type hooks (`HookElement` in schemas/xsd-hooks.ts) read
+ * it — it has both shapes, without importing them (protocol/ imports nothing of ura). The check has
+ * shown the subset holds, so it reads as libxml2 would.
  */
-export class ScannedElement implements FastNode, HookElement {
+export class ScannedElement {
   readonly ns: string
   readonly name: string
   /** Qualified name as written. */
@@ -95,11 +95,11 @@ export class ScannedElement implements FastNode, HookElement {
 
   /** The character data directly inside (for a FastNode, only read when `textOnly`). */
   text (): string {
-    return elementText(this.src, this.contentStart, this.contentEnd, this.markup)
+    return contentText(this.src, this.contentStart, this.contentEnd, this.markup)
   }
 
   content (): string {
-    return elementText(this.src, this.contentStart, this.contentEnd)
+    return contentText(this.src, this.contentStart, this.contentEnd, false)
   }
 
   children (): ScannedElement[] {
@@ -107,8 +107,13 @@ export class ScannedElement implements FastNode, HookElement {
   }
 
   attribute (name: string, ns: string): string | undefined {
-    const a = findAttribute(this.attrs, this.scope, name, ns)
-    return a === undefined ? undefined : attributeValue(a.raw)
+    // The check has bound every prefix (and refused `xml:`), so every name resolves.
+    for (const a of this.attrs) {
+      if (isNamespaceDeclaration(a.name)) continue
+      const n = resolveName(this.scope, a.name, true)
+      if (n.local === name && n.ns === ns) return attributeValue(a.raw)
+    }
+    return undefined
   }
 }
 
@@ -118,6 +123,24 @@ export interface CheckedDocument {
   /** Byte offset of the content after a BOM and the XML declaration. */
   contentStart: number
   root: ScannedElement
+}
+
+/**
+ * The Body's one element when the checked envelope is laid out as `envelopeParts` (xml.ts) requires
+ * — `{SOAP_ENV}Envelope`, an optional Header, one Body holding exactly one element — else
+ * undefined, and libxml2's tree says what is wrong, as before.
+ */
+export function envelopeBody (root: ScannedElement): ScannedElement | undefined {
+  if (root.name !== 'Envelope' || root.ns !== SOAP_ENV) return undefined
+  let header: ScannedElement | undefined
+  let body: ScannedElement | undefined
+  for (const el of root.elements) {
+    if (el.ns !== SOAP_ENV) return undefined
+    if (el.name === 'Header' && header === undefined && body === undefined) header = el
+    else if (el.name === 'Body' && body === undefined) body = el
+    else return undefined
+  }
+  return body?.elements.length === 1 ? body.elements[0] : undefined
 }
 
 class Outside extends Error {}
@@ -321,7 +344,8 @@ class Checker {
     const qname = this.qname()
     let attrs = NO_ATTRIBUTES
     let plain = 0
-    let decls: Array<readonly [string, string]> | undefined
+    let prefixes: string[] | undefined
+    let uris: string[] | undefined
     for (;;) {
       let spaced = false
       while (isSpace(src.charCodeAt(this.i))) {
@@ -357,12 +381,13 @@ class Checker {
         const prefix = name === 'xmlns' ? '' : name.slice(6)
         if (prefix === 'xml' || prefix === 'xmlns' || raw.includes('&')) this.fail()
         if (!(prefix === '' && raw === '') && !NAMESPACE_URI.test(raw)) this.fail()
-        ;(decls ??= []).push([prefix, raw])
+        ;(prefixes ??= []).push(prefix)
+        ;(uris ??= []).push(raw)
       } else {
         plain++
       }
     }
-    const scope = decls === undefined ? parent?.scope : { decls, parent: parent?.scope }
+    const scope = prefixes === undefined ? parent?.scope : { prefixes, uris: uris!, parent: parent?.scope }
     const ns = this.namespace(qname, scope, true)
     if (plain > 0) this.checkAttributes(attrs, scope)
     return new ScannedElement(src, start, qname, ns, attrs, plain, scope, this.i)
@@ -371,10 +396,10 @@ class Checker {
   /** The namespace of a name; an unbound or reserved prefix is outside the subset. */
   private namespace (qname: string, scope: Scope | undefined, element: boolean): string {
     const colon = qname.indexOf(':')
-    if (colon === -1) return element ? lookup(scope, '') ?? '' : ''
+    if (colon === -1) return element ? lookupPrefix(scope, '') ?? '' : ''
     const prefix = qname.slice(0, colon)
     if (prefix === 'xml' || prefix === 'xmlns') this.fail()
-    const ns = lookup(scope, prefix)
+    const ns = lookupPrefix(scope, prefix)
     if (ns === undefined || ns === '') this.fail()
     return ns
   }
