@@ -15,15 +15,16 @@ import { completeRecords } from './complete.ts'
 import { contentValues, type RecordFormat, type StoredRecord } from './record.ts'
 import type { WireEntry, WriteReply, WriteRequest } from './sqlite-writer.ts'
 import { logTables } from './schema.ts'
-import { idForms, packDigest, packId, unpackDigest, unpacker, unpackId, unpackNamed } from './sqlite-columns.ts'
+import { hexSelect, hexUnpacker, idForms, packDigest, packId, unpackDigest, unpackId, unpackNamed } from './sqlite-columns.ts'
 import { SealKeys, type LogEntry } from './seal.ts'
 import { arrayRecord, GroupCommit, RECORD_COLUMNS, rowRecord, type ChainAnchor, type GroupResult, type LogLocation, type LogStore, type LogStoreOptions } from './store.ts'
 
 interface Appending { entry: LogEntry; identity: SigningIdentity }
 
 const COLUMN_NAMES = RECORD_COLUMNS.map(c => c[1])
-/** Array rows of the RECORD_COLUMNS back to their texts (sqlite-columns.ts). */
-const unpackRow = unpacker(COLUMN_NAMES)
+/** The RECORD_COLUMNS as a long read selects them, and its rows back to their texts (sqlite-columns.ts). */
+const SCAN_COLUMNS = hexSelect(COLUMN_NAMES)
+const unpackRow = hexUnpacker(COLUMN_NAMES)
 
 /** The embedded log's schema: the shared tables and its meta (the pruning anchor). Archive files have it too (archive.ts). */
 export const SQLITE_SCHEMA = logTables({ seq: 'INTEGER', bytes: 'BLOB' }) + `
@@ -285,7 +286,7 @@ export class SqliteLogReader {
   async batchRows (signatureId: string): Promise<unknown[][]> {
     let batch = this.statements.get('batch')
     if (batch === undefined) {
-      batch = this.db.prepare(`SELECT ${COLUMN_NAMES.join(', ')} FROM ura_log_records WHERE signature_id IN (?, ?) ORDER BY seq`)
+      batch = this.db.prepare(`SELECT ${SCAN_COLUMNS} FROM ura_log_records WHERE signature_id IN (?, ?) ORDER BY seq`)
       batch.setReturnArrays(true)
       this.statements.set('batch', batch)
     }
@@ -296,7 +297,7 @@ export class SqliteLogReader {
   async scanRows (afterSeq: number, limit: number): Promise<unknown[][]> {
     let scan = this.statements.get('scan')
     if (scan === undefined) {
-      scan = this.db.prepare(`SELECT ${COLUMN_NAMES.join(', ')} FROM ura_log_records WHERE seq > ? ORDER BY seq LIMIT ?`)
+      scan = this.db.prepare(`SELECT ${SCAN_COLUMNS} FROM ura_log_records WHERE seq > ? ORDER BY seq LIMIT ?`)
       scan.setReturnArrays(true)
       this.statements.set('scan', scan)
     }
