@@ -2,8 +2,8 @@
  * How the embedded store keeps a record's hashes and identifiers: as bytes, not as their text. A
  * SHA-512 digest is 64 bytes and 88 characters of base64; a UUID is 16 bytes and 36 characters. A
  * record holds four digests and up to three UUIDs (message id, request id, batch signature id), and
- * two of them are indexed, so storing the bytes takes ≈ a fifth off every record (docs/message-log.md,
- * "Storage"). Nothing above the store sees it: rows are decoded as they are read, so records, their
+ * two of them are indexed, so storing the bytes takes ≈ a quarter off every record (docs/message-log.md,
+ * "How the embedded store keeps hashes and identifiers"). Nothing above the store sees it: rows are decoded as they are read, so records, their
  * hashes and evidence are the same texts as before.
  *
  * Only a value whose text comes back exactly from its bytes is stored as bytes: canonical base64 of
@@ -40,7 +40,7 @@ export function unpackDigest (value: unknown): unknown {
   return value instanceof Uint8Array ? Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64') : value
 }
 
-/** Both forms an identifier may be stored in (bytes since this change, text before): what a lookup matches. */
+/** Both forms an identifier may be stored in (bytes as written now, text as earlier versions wrote it): what a lookup matches. */
 export function idForms (id: string): [unknown, unknown] {
   return [packId(id), id]
 }

@@ -11,15 +11,15 @@ import { DatabaseSync } from 'node:sqlite'
 import t from 'tap'
 import { anchorsOnly } from '../certs/verifier.ts'
 import { buildEvidence, verifyEvidence } from '../messagelog/evidence.ts'
-import { sha512, type RecordContent } from '../messagelog/record.ts'
+import { sha512 } from '../messagelog/record.ts'
+import { SigningRecorder } from '../messagelog/recorder.ts'
 import { idForms, packDigest, packId, unpackDigest, unpackId } from '../messagelog/sqlite-columns.ts'
 import { SqliteLogStore } from '../messagelog/sqlite-store.ts'
 import { verifyLog } from '../messagelog/verify-log.ts'
 import { verifyStore } from '../messagelog/verify.ts'
+import { CLIENT, logExchange, SERVICE } from './support/message-log.ts'
 import { testSigningKeys } from './support/signing.ts'
 
-const CLIENT = 'AL-DEV/GOV/K11503002N/e-albania'
-const SERVICE = 'AL-DEV/NJQV/L21603004L/taksat-vendore/detyrimet'
 const CLIENT_MEMBER = 'AL-DEV/GOV/K11503002N'
 const PROVIDER_MEMBER = 'AL-DEV/NJQV/L21603004L'
 const keys = testSigningKeys({ [CLIENT_MEMBER]: 'ec-p256', [PROVIDER_MEMBER]: 'ec-p256' })
@@ -47,35 +47,10 @@ t.test('values pack to bytes only when their text comes back exactly', async t =
   t.same(idForms('msg-1'), ['msg-1', 'msg-1'])
 })
 
-let n = 0
-function content (messageId: string, direction: 'request' | 'response'): RecordContent {
-  n++
-  return {
-    time: new Date().toISOString(),
-    direction,
-    protocol: 'rest',
-    messageId,
-    requestId: messageId,
-    client: CLIENT,
-    service: SERVICE,
-    userId: null,
-    issue: null,
-    representedParty: null,
-    method: 'GET',
-    path: `/subjekte/K81305012I/detyrime?n=${n}`,
-    status: direction === 'response' ? 200 : null,
-    fault: null,
-    requestHash: sha512(`request ${messageId}`),
-    headersDigest: sha512(`headers ${n}`),
-    bodyDigest: sha512(`body ${n}`),
-    signer: direction === 'request' ? CLIENT_MEMBER : PROVIDER_MEMBER,
-  }
-}
-
-/** Exchanges with these message ids: the requests together, then the responses. */
+/** Exchanges with these message ids, logged together (requests, then responses, share groups and signatures). */
 async function exchanges (store: SqliteLogStore, ids: string[]): Promise<void> {
-  await Promise.all(ids.map(id => store.append({ content: content(id, 'request'), body: null }, keys.identityFor(CLIENT_MEMBER)!)))
-  await Promise.all(ids.map(id => store.append({ content: content(id, 'response'), body: null }, keys.identityFor(PROVIDER_MEMBER)!)))
+  const recorder = new SigningRecorder(store, keys)
+  await Promise.all(ids.map(messageId => logExchange(recorder, { client: CLIENT, service: SERVICE, at: new Date(), messageId })))
 }
 
 async function scratch (): Promise<string> {
@@ -110,21 +85,23 @@ t.test('the embedded store writes hashes and UUIDs as bytes and reads them back 
     message_id: 'blob:16', request_id: 'blob:16', signature_id: 'blob:16', hash: 'blob:64',
     headers_digest: 'blob:64', body_digest: 'blob:64', request_hash: 'blob:64', signature_row: 'blob',
   }, 'a record with UUIDs: every hash and identifier as bytes')
-  t.match(stored(file, 4), { message_id: 'text:9', request_id: 'text:9', signature_id: 'blob:16' }, 'an id of the client\'s own making stays text')
-  t.match(stored(file, 5), { message_id: 'text:36' }, 'so does an uppercase UUID')
+  const byId = new Map(records.map(x => [x.messageId, x.seq]))
+  t.match(stored(file, byId.get(own[0])!), { message_id: 'text:9', request_id: 'blob:16', signature_id: 'blob:16' }, 'an id of the client\'s own making stays text')
+  t.match(stored(file, byId.get(own[1])!), { message_id: 'text:36' }, 'so does an uppercase UUID')
 
   // Everything above the store sees texts.
   const r = records[0]
-  t.equal(r.messageId, uuids[0])
+  t.equal(r.messageId, uuids[0], 'the first exchange\'s request is record 1')
   t.match(r.signatureId, /^[0-9a-f]{8}-[0-9a-f]{4}-7/)
   t.equal(r.hash.length, 88)
   t.equal(Buffer.from(r.headersDigest, 'base64').toString('base64'), r.headersDigest, 'a digest reads as base64')
   t.equal(r.headersDigest.length, 88)
   for (const id of [uuids[1], ...own]) {
     const pair = await store.byMessageId(id)
-    t.same(pair.map(x => [x.direction, x.messageId, x.requestId]), [['request', id, id], ['response', id, id]], `${id}: found by its message id`)
+    t.same(pair.map(x => [x.direction, x.messageId]), [['request', id], ['response', id]], `${id}: found by its message id`)
+    t.equal(pair[0].requestId, pair[1].requestId)
     const search = await store.searchExchanges({ messageId: id, limit: 5 })
-    t.same(search.map(s => [s.messageId, s.requestId, s.status]), [[id, id, 200]], `${id}: the search pairs request and response`)
+    t.same(search.map(s => [s.messageId, s.requestId, s.status]), [[id, pair[0].requestId, 200]], `${id}: the search pairs request and response`)
     const signatures = await Promise.all([...new Set(pair.map(x => x.signatureId))].map(async s => (await store.signature(s))!))
     t.same(verifyEvidence(JSON.parse(JSON.stringify(buildEvidence(id, pair, signatures))), trust).problems, [], `${id}: its evidence verifies`)
   }
