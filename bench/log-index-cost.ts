@@ -22,7 +22,7 @@ function run (drop: string[]): number {
   const db = new DatabaseSync(join(dir, 'log.sqlite'))
   try {
     db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;')
-    db.exec(logTables({ seq: 'INTEGER', bytes: 'BLOB' }))
+    db.exec(logTables({ seq: 'INTEGER', bytes: 'BLOB', batchRanges: false }))
     for (const name of drop) db.exec(`DROP INDEX IF EXISTS ${name}`)
     const cols = (db.prepare('PRAGMA table_info(ura_log_records)').all() as Array<{ name: string }>).map(c => c.name)
     const insert = db.prepare(`INSERT INTO ura_log_records (${cols.join(',')}) VALUES (${cols.map(() => '?').join(',')})`)

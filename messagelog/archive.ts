@@ -17,7 +17,7 @@ import type { VerifyOptions } from '../certs/verifier.ts'
 import { archiveEndProblems, archiveName, fsyncPath, lastArchived, listArchives, lockArchiveDir, LogArchiveError, makeArchiveDir, openArchive, removeLeftovers, type ArchiveMeta } from './archive-files.ts'
 import { GENESIS_HASH } from './record.ts'
 import { sqliteInserts } from './sqlite-insert.ts'
-import { SQLITE_SCHEMA } from './sqlite-store.ts'
+import { upgradeSchema } from './sqlite-store.ts'
 import type { ChainAnchor, LogStore } from './store.ts'
 import { verifyLog, type VerifyWorkers } from './verify-log.ts'
 
@@ -136,7 +136,7 @@ async function copyRecords (store: ArchivableStore, path: string, start: ChainAn
   try {
     // A temporary file: flushed once, when it is whole (the caller fsyncs it before the rename).
     db.exec('PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF;')
-    db.exec(SQLITE_SCHEMA)
+    upgradeSchema(db)
     const insert = sqliteInserts(db)
     const written = new Set<string>()
     let last = start
@@ -155,11 +155,13 @@ async function copyRecords (store: ArchivableStore, path: string, start: ChainAn
       }
       const fresh = [...new Set(page.map(r => r.signatureId))].filter(id => !written.has(id))
       // A signature the live log lacks is left out: verifying the archive reports it.
-      for (const sig of (fresh.length === 0 ? [] : (await store.signatures(fresh)).values())) insert.signature(sig)
+      for (const sig of (fresh.length === 0 ? [] : (await store.signatures(fresh)).values())) insert.signature(sig, null)
       for (const id of fresh) written.add(id)
       last = page[page.length - 1]
     }
     if (last.seq !== cut.seq) throw new LogArchiveError('Log.ArchiveUnsound', `the live log ends at record ${last.seq}, before record ${cut.seq}. Nothing was archived`)
+    // Each signature's run of records, now that all of them are in (a batch may span two pages).
+    insert.fillRanges()
     const meta: ArchiveMeta = { format: 'ura-log-archive/1', first: start.seq + 1, last: cut.seq, lastHash: cut.hash, records, from, to, store: store.kind, made: new Date().toISOString(), ...(pruned === undefined ? {} : { pruned }) }
     const setMeta = db.prepare('INSERT INTO ura_log_meta (key, value) VALUES (?, ?)')
     setMeta.run('anchor', JSON.stringify({ seq: start.seq, hash: start.hash }))

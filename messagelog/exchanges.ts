@@ -2,8 +2,8 @@
  * Reading the message log by exchange rather than by record, for operators: a search (newest first,
  * in keyset pages) where each exchange is its request record joined with the response that answers
  * it, and traffic counts over a time window (per service, time bucket and duration bin) that an
- * overview page turns into rates and percentiles (traffic.ts). Both stores run the same SQL; only
- * the time arithmetic differs between SQLite and PostgreSQL, so each store passes its own.
+ * overview page turns into rates and percentiles (traffic.ts). Both stores run the same SQL; the
+ * time arithmetic and the forms values are stored in differ, so each store passes its own dialect.
  */
 import type { StoredRecord } from './record.ts'
 
@@ -66,24 +66,34 @@ export interface TrafficCell {
 export const DURATION_BINS_MS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000, 20000, 60000] as const
 
 /**
- * How a store's SQL measures time between two ISO timestamps (TEXT columns or `$n` parameters), in
- * whole milliseconds (the log's times have millisecond precision; rounding drops the float error of
- * SQLite's Julian days, so an exchange on a bucket's first millisecond counts in that bucket).
+ * What differs between the two stores' SQL: how time is measured between two stored times (or an ISO
+ * `$n` parameter), in whole milliseconds (the log's times have millisecond precision), and the forms
+ * a value may be stored in — PostgreSQL keeps texts; the embedded store keeps names, identifiers and
+ * times as bytes, or as text where a log written before did (sqlite-sql.ts).
  */
 export interface SqlDialect {
   msBetween (earlier: string, later: string): string
   /** The integer part of a number that is never negative. */
   whole (value: string): string
+  /** A name column (client, service) as its text. */
+  name (column: string): string
+  /** The values a name may be stored as. */
+  nameForms (name: string): unknown[]
+  /** The values an identifier (a message id) may be stored as. */
+  idForms (id: string): unknown[]
+  /** Conditions on a stored time: at or after `t`; before `t`. Each keeps to the time index. */
+  since (column: string, t: Date, param: (value: unknown) => string): string
+  until (column: string, t: Date, param: (value: unknown) => string): string
 }
 
-export const SQLITE_TIME: SqlDialect = {
-  msBetween: (a, b) => `ROUND((julianday(${b}) - julianday(${a})) * 86400000.0)`,
-  whole: v => `CAST(${v} AS INTEGER)`,
-}
-
-export const POSTGRES_TIME: SqlDialect = {
+export const POSTGRES_SQL: SqlDialect = {
   msBetween: (a, b) => `ROUND(EXTRACT(EPOCH FROM ((${b})::timestamptz - (${a})::timestamptz)) * 1000.0)`,
   whole: v => `CAST(FLOOR(${v}) AS INTEGER)`,
+  name: column => column,
+  nameForms: name => [name],
+  idForms: id => [id],
+  since: (column, t, param) => `${column} >= ${param(t.toISOString())}`,
+  until: (column, t, param) => `${column} < ${param(t.toISOString())}`,
 }
 
 /** A query's text (`$n` placeholders) and its parameters. */
@@ -102,26 +112,30 @@ class Conditions {
 }
 
 /** Exchanges where a member is the client's (or the client itself) or the service's member. */
-function memberScope (c: Conditions, members: readonly string[]): void {
+function memberScope (c: Conditions, members: readonly string[], dialect: SqlDialect): void {
   if (members.length === 0) { c.add('1 = 0'); return }
+  const client = dialect.name('q.client')
+  const service = dialect.name('q.service')
   c.add(`(${members.map(m => {
     const id = c.param(m)
     const prefix = c.param(`${m}/`)
     const length = c.param(m.length + 1)
-    return `q.client = ${id} OR substr(q.client, 1, ${length}) = ${prefix} OR substr(q.service, 1, ${length}) = ${prefix}`
+    return `${client} = ${id} OR substr(${client}, 1, ${length}) = ${prefix} OR substr(${service}, 1, ${length}) = ${prefix}`
   }).join(' OR ')})`)
 }
 
-/** `idForms`: the values a message id may be stored as (the embedded store keeps a UUID as bytes or, written before, as text). */
-export function searchSql (query: ExchangeQuery, idForms: (id: string) => unknown[] = id => [id]): Sql {
+const among = (c: Conditions, forms: unknown[]): string => forms.map(f => c.param(f)).join(', ')
+
+export function searchSql (query: ExchangeQuery, dialect: SqlDialect): Sql {
   const c = new Conditions()
-  if (query.messageId !== undefined) c.add(`q.message_id IN (${idForms(query.messageId).map(f => c.param(f)).join(', ')})`)
-  if (query.client !== undefined) c.add(`q.client = ${c.param(query.client)}`)
-  if (query.service !== undefined) c.add(`q.service = ${c.param(query.service)}`)
-  if (query.from !== undefined) c.add(`q.time >= ${c.param(query.from.toISOString())}`)
-  if (query.to !== undefined) c.add(`q.time < ${c.param(query.to.toISOString())}`)
+  const param = (v: unknown): string => c.param(v)
+  if (query.messageId !== undefined) c.add(`q.message_id IN (${among(c, dialect.idForms(query.messageId))})`)
+  if (query.client !== undefined) c.add(`q.client IN (${among(c, dialect.nameForms(query.client))})`)
+  if (query.service !== undefined) c.add(`q.service IN (${among(c, dialect.nameForms(query.service))})`)
+  if (query.from !== undefined) c.add(dialect.since('q.time', query.from, param))
+  if (query.to !== undefined) c.add(dialect.until('q.time', query.to, param))
   if (query.before !== undefined) c.add(`q.seq < ${c.param(query.before)}`)
-  if (query.members !== undefined) memberScope(c, query.members)
+  if (query.members !== undefined) memberScope(c, query.members, dialect)
   const limit = c.param(query.limit)
   return {
     text: `SELECT q.seq, q.message_id, q.request_id, q.client, q.service, q.protocol, q.method, q.path, q.user_id, q.time,
@@ -155,9 +169,10 @@ export function summaryRow (row: Record<string, unknown>): ExchangeSummary {
 
 export function trafficSql (query: TrafficQuery, dialect: SqlDialect): Sql {
   const c = new Conditions()
-  c.add(`q.time >= ${c.param(query.from.toISOString())}`)
-  c.add(`q.time < ${c.param(query.to.toISOString())}`)
-  if (query.members !== undefined) memberScope(c, query.members)
+  const param = (v: unknown): string => c.param(v)
+  c.add(dialect.since('q.time', query.from, param))
+  c.add(dialect.until('q.time', query.to, param))
+  if (query.members !== undefined) memberScope(c, query.members, dialect)
   // A parameter of its own: PostgreSQL types each parameter once, and this one is read as a time.
   const start = c.param(query.from.toISOString())
   const bucketMs = c.param(query.bucketMs)
@@ -165,7 +180,7 @@ export function trafficSql (query: TrafficQuery, dialect: SqlDialect): Sql {
   return {
     text: `SELECT service, bucket, bin, failed, COUNT(*) AS n FROM (
   SELECT service, bucket, failed, CASE WHEN d IS NULL THEN -1 ${bins} ELSE ${DURATION_BINS_MS.length} END AS bin FROM (
-    SELECT q.service AS service,
+    SELECT ${dialect.name('q.service')} AS service,
       ${dialect.whole(`${dialect.msBetween(start, 'q.time')} / ${bucketMs}`)} AS bucket,
       CASE WHEN r.seq IS NULL THEN NULL ELSE ${dialect.msBetween('q.time', 'r.time')} END AS d,
       CASE WHEN r.seq IS NULL OR r.status >= 500 OR r.fault IS NOT NULL THEN 1 ELSE 0 END AS failed

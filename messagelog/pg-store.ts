@@ -6,14 +6,14 @@
  */
 import pg from 'pg'
 import type { BatchSignature, SigningIdentity } from '../certs/batch-signer.ts'
-import { POSTGRES_TIME, searchSql, summaryRow, trafficRow, trafficSql, type ExchangeQuery, type ExchangeSummary, type TrafficCell, type TrafficQuery } from './exchanges.ts'
+import { POSTGRES_SQL, searchSql, summaryRow, trafficRow, trafficSql, type ExchangeQuery, type ExchangeSummary, type TrafficCell, type TrafficQuery } from './exchanges.ts'
 import { completeRecords } from './complete.ts'
 import { chainGroup, type NewRecord, type RecordFormat, type StoredRecord } from './record.ts'
 import { logTables } from './schema.ts'
 import { SealKeys, sealedResults, sealGroup, signedPart, storeOrder, type KeyedEntry, type LogEntry } from './seal.ts'
 import { certFingerprint, GroupCommit, RECORD_COLUMNS, recordRow, rowRecord, type ChainAnchor, type GroupResult, type LogLocation, type LogStore, type LogStoreOptions } from './store.ts'
 
-const SCHEMA = logTables({ seq: 'BIGINT', bytes: 'BYTEA' }) + `
+const SCHEMA = logTables({ seq: 'BIGINT', bytes: 'BYTEA', batchRanges: false }) + `
 CREATE TABLE IF NOT EXISTS ura_log_head (id INTEGER PRIMARY KEY CHECK (id = 1), seq BIGINT NOT NULL, hash TEXT NOT NULL, anchor_seq BIGINT, anchor_hash TEXT);
 INSERT INTO ura_log_head (id, seq, hash) VALUES (1, 0, '${Buffer.alloc(64).toString('base64')}') ON CONFLICT (id) DO NOTHING;
 `
@@ -187,12 +187,12 @@ export class PgLogStore implements LogStore {
   }
 
   async searchExchanges (query: ExchangeQuery): Promise<ExchangeSummary[]> {
-    const sql = searchSql(query)
+    const sql = searchSql(query, POSTGRES_SQL)
     return (await this.pool.query(sql.text, sql.params)).rows.map(summaryRow)
   }
 
   async traffic (query: TrafficQuery): Promise<TrafficCell[]> {
-    const sql = trafficSql(query, POSTGRES_TIME)
+    const sql = trafficSql(query, POSTGRES_SQL)
     return (await this.pool.query(sql.text, sql.params)).rows.map(trafficRow)
   }
 

@@ -6,8 +6,13 @@
  * index that operators' searches and the traffic summary read on its next start. Searches by client
  * or service walk that index (with a time window) or the sequence backwards: an index on each would
  * cost the writer ≈ 17 µs of CPU per record, on every exchange, for the sake of rare searches.
+ *
+ * A batch's records are found by its signature id. PostgreSQL indexes that column; the embedded
+ * store, whose format 2 batches lie in one run of sequence numbers, keeps that run with the signature
+ * instead (`batchRanges`: 2 numbers per batch rather than an index entry of ≈ 25 bytes per record).
+ * A log the embedded store made before keeps its index, which its older batches are found by.
  */
-export function logTables (types: { seq: 'BIGINT' | 'INTEGER'; bytes: 'BYTEA' | 'BLOB' }): string {
+export function logTables (types: { seq: 'BIGINT' | 'INTEGER'; bytes: 'BYTEA' | 'BLOB'; batchRanges: boolean }): string {
   return `
 CREATE TABLE IF NOT EXISTS ura_log_records (
   seq ${types.seq} PRIMARY KEY, time TEXT NOT NULL, direction TEXT NOT NULL, protocol TEXT NOT NULL,
@@ -17,9 +22,9 @@ CREATE TABLE IF NOT EXISTS ura_log_records (
   signature_id TEXT NOT NULL, proof TEXT NOT NULL, prev_hash TEXT NOT NULL, hash TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS ura_log_records_message_id ON ura_log_records (message_id);
-CREATE INDEX IF NOT EXISTS ura_log_records_signature_id ON ura_log_records (signature_id);
+${types.batchRanges ? '' : 'CREATE INDEX IF NOT EXISTS ura_log_records_signature_id ON ura_log_records (signature_id);'}
 CREATE INDEX IF NOT EXISTS ura_log_records_time ON ura_log_records (time);
-CREATE TABLE IF NOT EXISTS ura_log_signatures (id TEXT PRIMARY KEY, header TEXT NOT NULL, value TEXT NOT NULL, chain TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS ura_log_signatures (id TEXT PRIMARY KEY, header TEXT NOT NULL, value TEXT NOT NULL, chain TEXT NOT NULL${types.batchRanges ? ', first_seq INTEGER, last_seq INTEGER' : ''});
 CREATE TABLE IF NOT EXISTS ura_log_certificates (fingerprint TEXT PRIMARY KEY, pem TEXT NOT NULL);
 `
 }

@@ -1,5 +1,5 @@
 /**
- * How the embedded store keeps a record's hashes and identifiers: as bytes, not as their text. A
+ * How the embedded store keeps a record's hashes, identifiers, time and names: as bytes, not as their text. A
  * SHA-512 digest is 64 bytes and 88 characters of base64; a UUID is 16 bytes and 36 characters. A
  * record holds four digests and up to three UUIDs (message id, request id, batch signature id), and
  * two of them are indexed, so storing the bytes takes ≈ a quarter off every record (docs/message-log.md,
@@ -11,7 +11,12 @@
  * client's own making, a tampered digest) stays text, so every value reads back as it was written.
  * SQLite keeps a value's own type in any column; the type tells the two apart, and a log written
  * before, as text, reads as it always did.
+ *
+ * The same holds for the record's time (6 bytes of milliseconds since 1970, big-endian, so bytes
+ * sort as times do; 24 characters as text) and its client, service and signer, which are keys into
+ * the file's dictionary of names (sqlite-names.ts).
  */
+import { keyNumber, type NameKeys, type NameLookup } from './sqlite-names.ts'
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
 
@@ -40,6 +45,33 @@ export function unpackDigest (value: unknown): unknown {
   return value instanceof Uint8Array ? Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64') : value
 }
 
+/** A time's 6 bytes (milliseconds since 1970), or the text itself when it is not an ISO time in milliseconds, UTC, that comes back exactly. */
+export function packTime (time: unknown): unknown {
+  if (typeof time !== 'string' || time.length !== 24) return time
+  const ms = Date.parse(time)
+  if (!(ms >= 0) || new Date(ms).toISOString() !== time) return time
+  return timeBytes(ms)
+}
+
+/** The 6 bytes a time of `ms` since 1970 is stored as (what a range over stored times compares with). */
+export function timeBytes (ms: number): Buffer {
+  const bytes = Buffer.allocUnsafe(6)
+  bytes.writeUIntBE(ms, 0, 6)
+  return bytes
+}
+
+/** The text of a time as stored: 6 bytes are milliseconds since 1970. */
+export function unpackTime (value: unknown): unknown {
+  if (!(value instanceof Uint8Array) || value.length !== 6) return value
+  return new Date(Buffer.from(value.buffer, value.byteOffset, 6).readUIntBE(0, 6)).toISOString()
+}
+
+/** A name as stored: bytes are a key into the dictionary (a key it lacks reads as `#` and the key in hex, which no record's hash matches). */
+export function unpackName (value: unknown, names: NameLookup): unknown {
+  if (!(value instanceof Uint8Array)) return value
+  return names.name(keyNumber(value)) ?? `#${Buffer.from(value).toString('hex')}`
+}
+
 /** Both forms an identifier may be stored in (bytes as written now, text as earlier versions wrote it): what a lookup matches. */
 export function idForms (id: string): [unknown, unknown] {
   return [packId(id), id]
@@ -48,12 +80,18 @@ export function idForms (id: string): [unknown, unknown] {
 /** Which columns hold identifiers and which digests, by name. */
 export const ID_COLUMNS: ReadonlySet<string> = new Set(['message_id', 'request_id', 'signature_id'])
 export const DIGEST_COLUMNS: ReadonlySet<string> = new Set(['request_hash', 'headers_digest', 'body_digest', 'hash'])
+export const NAME_COLUMNS: ReadonlySet<string> = new Set(['client', 'service', 'signer'])
+export const TIME_COLUMNS: ReadonlySet<string> = new Set(['time'])
+const PACKED = (n: string): boolean => ID_COLUMNS.has(n) || DIGEST_COLUMNS.has(n) || NAME_COLUMNS.has(n) || TIME_COLUMNS.has(n)
 
-/** Packs, in place, the values of a row whose columns are `names` (in order); returns the row. */
-export function packRow (row: unknown[], names: readonly string[]): unknown[] {
-  for (let i = 0; i < names.length; i++) {
-    if (ID_COLUMNS.has(names[i])) row[i] = packId(row[i])
-    else if (DIGEST_COLUMNS.has(names[i])) row[i] = packDigest(row[i])
+/** Packs, in place, the values of a row whose columns are `columns` (in order), names through `keys`; returns the row. */
+export function packRow (row: unknown[], columns: readonly string[], keys: NameKeys): unknown[] {
+  for (let i = 0; i < columns.length; i++) {
+    const c = columns[i]
+    if (ID_COLUMNS.has(c)) row[i] = packId(row[i])
+    else if (DIGEST_COLUMNS.has(c)) row[i] = packDigest(row[i])
+    else if (NAME_COLUMNS.has(c)) row[i] = keys.keyOf(row[i])
+    else if (TIME_COLUMNS.has(c)) row[i] = packTime(row[i])
   }
   return row
 }
@@ -66,7 +104,7 @@ export function packRow (row: unknown[], names: readonly string[]): unknown[] {
  * carry it, and digests are base64.
  */
 export function hexSelect (names: readonly string[]): string {
-  return names.map(n => ID_COLUMNS.has(n) || DIGEST_COLUMNS.has(n) ? `CASE WHEN typeof(${n}) = 'blob' THEN char(1) || hex(${n}) ELSE ${n} END` : n).join(', ')
+  return names.map(n => PACKED(n) ? `CASE WHEN typeof(${n}) = 'blob' THEN char(1) || hex(${n}) ELSE ${n} END` : n).join(', ')
 }
 
 const MARK = 1
@@ -84,24 +122,47 @@ function hexDigest (value: unknown): unknown {
   return Buffer.from(value.slice(1), 'hex').toString('base64')
 }
 
-/** Turns array rows of `names`, read through hexSelect, back into their texts, in place. */
-export function hexUnpacker (names: readonly string[]): (row: unknown[]) => unknown[] {
+/** A time read through hexSelect: 12 hex digits of milliseconds. */
+function hexTime (value: unknown): unknown {
+  if (typeof value !== 'string' || value.charCodeAt(0) !== MARK || value.length !== 13) return value
+  return new Date(parseInt(value.slice(1), 16)).toISOString()
+}
+
+/** A name read through hexSelect: its key's number in hex, looked up in the dictionary. */
+function hexName (value: unknown, names: NameLookup): unknown {
+  if (typeof value !== 'string' || value.charCodeAt(0) !== MARK) return value
+  return names.name(parseInt(value.slice(1), 16)) ?? `#${value.slice(1).toLowerCase()}`
+}
+
+/** Turns array rows of `columns`, read through hexSelect, back into their texts, in place; names through `names`. */
+export function hexUnpacker (columns: readonly string[], names: NameLookup): (row: unknown[]) => unknown[] {
   const ids: number[] = []
   const digests: number[] = []
-  names.forEach((n, i) => { if (ID_COLUMNS.has(n)) ids.push(i); else if (DIGEST_COLUMNS.has(n)) digests.push(i) })
+  const named: number[] = []
+  const times: number[] = []
+  columns.forEach((n, i) => {
+    if (ID_COLUMNS.has(n)) ids.push(i)
+    else if (DIGEST_COLUMNS.has(n)) digests.push(i)
+    else if (NAME_COLUMNS.has(n)) named.push(i)
+    else if (TIME_COLUMNS.has(n)) times.push(i)
+  })
   return row => {
     for (const i of ids) row[i] = hexId(row[i])
     for (const i of digests) row[i] = hexDigest(row[i])
+    for (const i of named) row[i] = hexName(row[i], names)
+    for (const i of times) row[i] = hexTime(row[i])
     return row
   }
 }
 
-/** Unpacks, in place, a row read as an object of its column names. */
-export function unpackNamed<T extends Record<string, unknown>> (row: T): T {
+/** Unpacks, in place, a row read as an object of its column names (`time` and `response_time` are times); names through `names`. */
+export function unpackNamed<T extends Record<string, unknown>> (row: T, names: NameLookup): T {
   const r = row as Record<string, unknown>
   for (const name in r) {
     if (ID_COLUMNS.has(name)) r[name] = unpackId(r[name])
     else if (DIGEST_COLUMNS.has(name)) r[name] = unpackDigest(r[name])
+    else if (NAME_COLUMNS.has(name)) r[name] = unpackName(r[name], names)
+    else if (TIME_COLUMNS.has(name) || name === 'response_time') r[name] = unpackTime(r[name])
   }
   return row
 }

@@ -7,31 +7,65 @@ import type { DatabaseSync } from 'node:sqlite'
 import type { BatchSignature } from '../certs/batch-signer.ts'
 import type { StoredRecord } from './record.ts'
 import { packId, packRow } from './sqlite-columns.ts'
+import { NameKeys } from './sqlite-names.ts'
 import { certFingerprint, RECORD_COLUMNS, recordRow } from './store.ts'
 
 const COLUMN_NAMES = RECORD_COLUMNS.map(c => c[1])
 
+/** The first and last sequence numbers of a batch's records (format 2 keeps them in one run). */
+export interface BatchRange { first: number; last: number }
+
 export interface SqliteInserts {
   record (r: StoredRecord): void
-  /** The signature and each certificate of its chain, stored once by fingerprint (a signature already held is kept). */
-  signature (s: BatchSignature): void
+  /**
+   * The signature, with the run of records it signs, and each certificate of its chain, stored once
+   * by fingerprint (a signature already held is kept).
+   */
+  signature (s: BatchSignature, range: BatchRange | null): void
+  /** Sets each signature's run from the records the database holds (for signatures stored without one). */
+  fillRanges (): void
+  /** The transaction the inserts ran in committed, or rolled back (names it added are forgotten). */
+  committed (): void
+  rolledBack (): void
+}
+
+/** The first and last sequence numbers of each batch among `records`. */
+export function batchRanges (records: readonly StoredRecord[]): Map<string, BatchRange> {
+  const ranges = new Map<string, BatchRange>()
+  for (const r of records) {
+    const range = ranges.get(r.signatureId)
+    if (range === undefined) ranges.set(r.signatureId, { first: r.seq, last: r.seq })
+    else {
+      if (r.seq < range.first) range.first = r.seq
+      if (r.seq > range.last) range.last = r.seq
+    }
+  }
+  return ranges
 }
 
 /** The insert statements, prepared once on `db`; the caller holds the transaction. */
 export function sqliteInserts (db: DatabaseSync): SqliteInserts {
   const insertRecord = db.prepare(`INSERT INTO ura_log_records (${COLUMN_NAMES.join(', ')}) VALUES (${COLUMN_NAMES.map(() => '?').join(', ')})`)
-  const insertSignature = db.prepare('INSERT OR IGNORE INTO ura_log_signatures (id, header, value, chain) VALUES (?, ?, ?, ?)')
+  const insertSignature = db.prepare('INSERT OR IGNORE INTO ura_log_signatures (id, header, value, chain, first_seq, last_seq) VALUES (?, ?, ?, ?, ?, ?)')
   const insertCert = db.prepare('INSERT OR IGNORE INTO ura_log_certificates (fingerprint, pem) VALUES (?, ?)')
+  const names = new NameKeys(db)
   return {
-    // Hashes and UUIDs as bytes (sqlite-columns.ts).
-    record: r => { insertRecord.run(...(packRow(recordRow(r), COLUMN_NAMES) as Array<string | number | null | Uint8Array>)) },
-    signature: s => {
+    // Hashes, UUIDs, the time and names as bytes (sqlite-columns.ts).
+    record: r => { insertRecord.run(...(packRow(recordRow(r), COLUMN_NAMES, names) as Array<string | number | null | Uint8Array>)) },
+    signature: (s, range) => {
       const fingerprints = s.chain.map(pem => {
         const fp = certFingerprint(pem)
         insertCert.run(fp, pem)
         return fp
       })
-      insertSignature.run(packId(s.id) as string | Uint8Array, s.header, s.value, fingerprints.join(','))
+      insertSignature.run(packId(s.id) as string | Uint8Array, s.header, s.value, fingerprints.join(','), range?.first ?? null, range?.last ?? null)
     },
+    fillRanges: () => {
+      db.exec(`UPDATE ura_log_signatures SET first_seq = r.first, last_seq = r.last
+        FROM (SELECT signature_id AS id, MIN(seq) AS first, MAX(seq) AS last FROM ura_log_records GROUP BY signature_id) r
+        WHERE ura_log_signatures.id = r.id AND ura_log_signatures.first_seq IS NULL`)
+    },
+    committed: () => { names.committed() },
+    rolledBack: () => { names.rolledBack() },
   }
 }

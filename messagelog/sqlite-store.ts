@@ -10,26 +10,44 @@ import { dirname } from 'node:path'
 import { DatabaseSync, type StatementSync } from 'node:sqlite'
 import { Worker } from 'node:worker_threads'
 import type { BatchSignature, SigningIdentity } from '../certs/batch-signer.ts'
-import { searchSql, SQLITE_TIME, summaryRow, trafficRow, trafficSql, type ExchangeQuery, type ExchangeSummary, type Sql, type TrafficCell, type TrafficQuery } from './exchanges.ts'
+import { searchSql, summaryRow, trafficRow, trafficSql, type ExchangeQuery, type ExchangeSummary, type Sql, type SqlDialect, type TrafficCell, type TrafficQuery } from './exchanges.ts'
 import { completeRecords } from './complete.ts'
 import { contentValues, type RecordFormat, type StoredRecord } from './record.ts'
 import type { WireEntry, WriteReply, WriteRequest } from './sqlite-writer.ts'
 import { logTables } from './schema.ts'
 import { hexSelect, hexUnpacker, idForms, packDigest, packId, unpackDigest, unpackId, unpackNamed } from './sqlite-columns.ts'
+import { NameLookup, NAMES_TABLE } from './sqlite-names.ts'
+import { sqliteDialect } from './sqlite-sql.ts'
 import { SealKeys, type LogEntry } from './seal.ts'
 import { arrayRecord, GroupCommit, RECORD_COLUMNS, rowRecord, type ChainAnchor, type GroupResult, type LogLocation, type LogStore, type LogStoreOptions } from './store.ts'
 
 interface Appending { entry: LogEntry; identity: SigningIdentity }
 
 const COLUMN_NAMES = RECORD_COLUMNS.map(c => c[1])
-/** The RECORD_COLUMNS as a long read selects them, and its rows back to their texts (sqlite-columns.ts). */
+/** The RECORD_COLUMNS as a long read selects them (sqlite-columns.ts). */
 const SCAN_COLUMNS = hexSelect(COLUMN_NAMES)
-const unpackRow = hexUnpacker(COLUMN_NAMES)
 
-/** The embedded log's schema: the shared tables and its meta (the pruning anchor). Archive files have it too (archive.ts). */
-export const SQLITE_SCHEMA = logTables({ seq: 'INTEGER', bytes: 'BLOB' }) + `
+/**
+ * The embedded log's schema: the shared tables, its meta (the pruning anchor) and its dictionary of
+ * names (sqlite-names.ts). Archive files have it too (archive.ts).
+ */
+export const SQLITE_SCHEMA = logTables({ seq: 'INTEGER', bytes: 'BLOB', batchRanges: true }) + `
 CREATE TABLE IF NOT EXISTS ura_log_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+${NAMES_TABLE}
 `
+
+/** Whether the signatures table keeps each batch's run of records (a log made before does not, until it is opened for writing). */
+function hasBatchRanges (db: DatabaseSync): boolean {
+  return (db.prepare('PRAGMA table_info(ura_log_signatures)').all() as Array<{ name: string }>).some(c => c.name === 'first_seq')
+}
+
+/** Brings a database of the embedded log's schema up to date: a log made before gains the signatures' batch runs. */
+export function upgradeSchema (db: DatabaseSync): void {
+  db.exec(SQLITE_SCHEMA)
+  if (!hasBatchRanges(db)) db.exec('ALTER TABLE ura_log_signatures ADD COLUMN first_seq INTEGER; ALTER TABLE ura_log_signatures ADD COLUMN last_seq INTEGER;')
+  // Pruning drops the signatures whose run ends at or before the cut.
+  db.exec('CREATE INDEX IF NOT EXISTS ura_log_signatures_last_seq ON ura_log_signatures (last_seq);')
+}
 
 export class SqliteLogStore implements LogStore {
   readonly kind = 'embedded'
@@ -38,6 +56,7 @@ export class SqliteLogStore implements LogStore {
   private readonly writer: Worker
   readonly location: LogLocation
   private readonly reader: SqliteLogReader
+  private readonly dialect: SqlDialect
   private readonly group: GroupCommit<Appending>
   private readonly keys = new SealKeys()
   private readonly batchMax: number
@@ -51,6 +70,7 @@ export class SqliteLogStore implements LogStore {
     this.db = db
     this.location = { kind: 'embedded', file }
     this.reader = new SqliteLogReader(db, file)
+    this.dialect = sqliteDialect(db, this.reader.names)
     this.writer = writer
     this.batchMax = opts.batchMax ?? 256
     this.format = opts.format ?? 2
@@ -77,7 +97,7 @@ export class SqliteLogStore implements LogStore {
     const db = new DatabaseSync(file)
     try {
       db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 5000;')
-      db.exec(SQLITE_SCHEMA)
+      upgradeSchema(db)
     } catch (err) {
       db.close()
       throw err
@@ -145,16 +165,16 @@ export class SqliteLogStore implements LogStore {
   extent (): Promise<{ first: number; last: number } | undefined> { return this.reader.extent() }
 
   async searchExchanges (query: ExchangeQuery): Promise<ExchangeSummary[]> {
-    return this.all(searchSql(query, idForms)).map(row => summaryRow(unpackNamed(row)))
+    return this.all(searchSql(query, this.dialect)).map(row => summaryRow(unpackNamed(row, this.reader.names)))
   }
 
   async traffic (query: TrafficQuery): Promise<TrafficCell[]> {
-    return this.all(trafficSql(query, SQLITE_TIME)).map(trafficRow)
+    return this.all(trafficSql(query, this.dialect)).map(trafficRow)
   }
 
   /** A shared query (`$n` placeholders) on the main-thread connection. */
   private all (sql: Sql): Array<Record<string, unknown>> {
-    return this.db.prepare(sql.text.replace(/\$(\d+)/g, '?$1')).all(...(sql.params as Array<string | number>)) as Array<Record<string, unknown>>
+    return this.db.prepare(sql.text.replace(/\$(\d+)/g, '?$1')).all(...(sql.params as Array<string | number | Uint8Array>)) as Array<Record<string, unknown>>
   }
 
   anchor (): Promise<ChainAnchor | undefined> { return this.reader.anchor() }
@@ -165,11 +185,13 @@ export class SqliteLogStore implements LogStore {
   }
 
   async cutBefore (before: Date): Promise<ChainAnchor | undefined> {
-    const older = this.db.prepare('SELECT seq, signature_id FROM ura_log_records WHERE seq = (SELECT MAX(seq) FROM ura_log_records WHERE time < ?)').get(before.toISOString()) as { seq: number; signature_id: string | Uint8Array } | undefined
+    const params: unknown[] = []
+    const older = this.db.prepare(`SELECT seq, signature_id FROM ura_log_records WHERE seq = (SELECT MAX(seq) FROM ura_log_records WHERE ${this.dialect.until('time', before, v => { params.push(v); return '?' })})`)
+      .get(...(params as Array<string | Uint8Array>)) as { seq: number; signature_id: string | Uint8Array } | undefined
     if (older === undefined) return undefined
     // A batch goes whole or stays whole: format 2 rebuilds its proofs from all of its records.
-    const batch = this.db.prepare('SELECT MIN(seq) AS first, MAX(seq) AS last FROM ura_log_records WHERE signature_id = ?').get(older.signature_id) as { first: number; last: number }
-    const upTo = batch.last > older.seq ? batch.first - 1 : older.seq
+    const batch = (await this.reader.batchRows(unpackId(older.signature_id) as string)).map(row => Number(row[0]))
+    const upTo = batch.length > 0 && batch[batch.length - 1] > older.seq ? batch[0] - 1 : older.seq
     const row = this.db.prepare('SELECT seq, hash FROM ura_log_records WHERE seq = ?').get(upTo) as { seq: number; hash: unknown } | undefined
     return row === undefined ? undefined : { seq: Number(row.seq), hash: unpackDigest(row.hash) as string }
   }
@@ -180,7 +202,12 @@ export class SqliteLogStore implements LogStore {
       const held = this.db.prepare('SELECT hash FROM ura_log_records WHERE seq = ?').get(last.seq) as { hash: unknown } | undefined
       if (held === undefined || unpackDigest(held.hash) !== last.hash) throw new Error(`the message log holds no record ${last.seq} with the chain hash to cut at`)
       const { changes } = this.db.prepare('DELETE FROM ura_log_records WHERE seq <= ?').run(last.seq)
-      this.db.prepare('DELETE FROM ura_log_signatures WHERE id NOT IN (SELECT DISTINCT signature_id FROM ura_log_records)').run()
+      // The cut is at a batch's end, so a batch whose run ends there went whole. Signatures stored
+      // without a run (by an earlier ura, whose log has the signature id index) are looked for in the records.
+      this.db.prepare('DELETE FROM ura_log_signatures WHERE last_seq <= ?').run(last.seq)
+      if (this.db.prepare('SELECT 1 FROM ura_log_signatures WHERE last_seq IS NULL LIMIT 1').get() !== undefined) {
+        this.db.prepare('DELETE FROM ura_log_signatures WHERE last_seq IS NULL AND id NOT IN (SELECT DISTINCT signature_id FROM ura_log_records)').run()
+      }
       this.db.prepare("INSERT INTO ura_log_meta (key, value) VALUES ('anchor', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value").run(JSON.stringify({ seq: last.seq, hash: last.hash }))
       this.db.exec('COMMIT')
       return Number(changes)
@@ -219,9 +246,17 @@ export class SqliteLogReader {
   private readonly statements = new Map<string, StatementSync>()
   /** Certificates by fingerprint, read once per connection: thousands of batch signatures share a few. */
   private readonly certificates = new Map<string, string>()
+  /** The file's dictionary of names (sqlite-names.ts). */
+  readonly names: NameLookup
+  private readonly unpackRow: (row: unknown[]) => unknown[]
+  /** Whether signatures keep their batch's run of records (a log made before, opened read-only, may not). */
+  private readonly ranges: boolean
   constructor (db: DatabaseSync, file: string) {
     this.db = db
     this.location = { kind: 'embedded', file }
+    this.names = new NameLookup(db)
+    this.unpackRow = hexUnpacker(COLUMN_NAMES, this.names)
+    this.ranges = hasBatchRanges(db)
   }
 
   /** A read-only connection to an existing log file (no writer thread, no schema changes). */
@@ -274,7 +309,7 @@ export class SqliteLogReader {
   /** Every record carrying this message id, in log order, whole (complete.ts). */
   async byMessageId (messageId: string): Promise<StoredRecord[]> {
     const rows = this.statement('SELECT * FROM ura_log_records WHERE message_id IN (?, ?) ORDER BY seq').all(...(idForms(messageId) as string[])) as Array<Record<string, unknown>>
-    return completeRecords(rows.map(row => rowRecord(unpackNamed(row))), this)
+    return completeRecords(rows.map(row => rowRecord(unpackNamed(row, this.names))), this)
   }
 
   async recordBefore (seq: number): Promise<ChainAnchor | undefined> {
@@ -282,15 +317,35 @@ export class SqliteLogReader {
     return row === undefined ? undefined : { seq: Number(row.seq), hash: unpackDigest(row.hash) as string }
   }
 
-  /** The rows of one batch signature's records, in order, as scanRows reads them. */
+  /**
+   * The rows of one batch signature's records, in order, as scanRows reads them: every record that
+   * carries the signature id. The run kept with the signature is a shortcut, not a statement: it is
+   * taken when the records fill it without a gap and those just outside it belong to other batches.
+   * Otherwise (a run or a record tampered with) the records are looked for by their signature id
+   * (through the index a log made by an earlier ura has; in the whole table otherwise), so a walk and
+   * evidence see the batch as the records hold it, whichever way they read it.
+   */
   async batchRows (signatureId: string): Promise<unknown[][]> {
-    let batch = this.statements.get('batch')
-    if (batch === undefined) {
-      batch = this.db.prepare(`SELECT ${SCAN_COLUMNS} FROM ura_log_records WHERE signature_id IN (?, ?) ORDER BY seq`)
-      batch.setReturnArrays(true)
-      this.statements.set('batch', batch)
+    const forms = idForms(signatureId) as string[]
+    const run = this.ranges ? this.statement('SELECT first_seq AS first, last_seq AS last FROM ura_log_signatures WHERE id IN (?, ?)').get(...forms) as { first: number | null; last: number | null } | undefined : undefined
+    if (run !== undefined && run.first !== null && run.last !== null) {
+      const rows = this.rows('run', 'seq BETWEEN ? AND ? AND signature_id IN (?, ?)', run.first, run.last, ...forms)
+      const whole = rows.length === run.last - run.first + 1 && rows.length > 0 &&
+        this.statement('SELECT 1 FROM ura_log_records WHERE seq IN (?, ?) AND signature_id IN (?, ?)').get(run.first - 1, run.last + 1, ...forms) === undefined
+      if (whole) return rows.map(this.unpackRow)
     }
-    return (batch.all(...(idForms(signatureId) as string[])) as unknown as unknown[][]).map(unpackRow)
+    return this.rows('batch', 'signature_id IN (?, ?)', ...forms).map(this.unpackRow)
+  }
+
+  /** Records as a long read selects them (SCAN_COLUMNS), by a condition; the statement prepared once under `name`. */
+  private rows (name: string, where: string, ...params: Array<string | number>): unknown[][] {
+    let s = this.statements.get(name)
+    if (s === undefined) {
+      s = this.db.prepare(`SELECT ${SCAN_COLUMNS} FROM ura_log_records WHERE ${where} ORDER BY seq`)
+      s.setReturnArrays(true)
+      this.statements.set(name, s)
+    }
+    return s.all(...params) as unknown as unknown[][]
   }
 
   /** scan's rows as read: arrays of the RECORD_COLUMNS in their order (what a verification walks). */
@@ -301,7 +356,7 @@ export class SqliteLogReader {
       scan.setReturnArrays(true)
       this.statements.set('scan', scan)
     }
-    return (scan.all(afterSeq, limit) as unknown as unknown[][]).map(unpackRow)
+    return (scan.all(afterSeq, limit) as unknown as unknown[][]).map(this.unpackRow)
   }
 
   async extent (): Promise<{ first: number; last: number } | undefined> {

@@ -12,7 +12,7 @@ import type { BatchSignature, SigningIdentity } from '../certs/batch-signer.ts'
 import { chainGroup, contentFromValues, GENESIS_HASH, type NewRecord, type RecordFormat } from './record.ts'
 import { SealKeys, sealedResults, sealGroup, signedPart, storeOrder, type KeyedEntry, type Sealed } from './seal.ts'
 import { unpackDigest } from './sqlite-columns.ts'
-import { sqliteInserts } from './sqlite-insert.ts'
+import { batchRanges, sqliteInserts } from './sqlite-insert.ts'
 import type { ChainAnchor } from './store.ts'
 
 /**
@@ -52,12 +52,15 @@ function openWriter (file: string): (records: NewRecord[], leaves: Buffer[], sig
       const tail = (last === undefined ? undefined : { seq: last.seq, hash: unpackDigest(last.hash) as string }) ??
         (anchorRow === undefined ? undefined : JSON.parse(anchorRow.value) as ChainAnchor) ?? { seq: 0, hash: GENESIS_HASH }
       const stored = chainGroup(tail, records, leaves, format)
-      for (const s of signatures) insert.signature(s)
+      const ranges = batchRanges(stored)
+      for (const s of signatures) insert.signature(s, ranges.get(s.id) ?? null)
       for (const r of stored) insert.record(r)
       db.exec('COMMIT')
+      insert.committed()
       return stored[0].seq
     } catch (err) {
       if (db.isTransaction) db.exec('ROLLBACK')
+      insert.rolledBack()
       throw err
     }
   }

@@ -1,5 +1,6 @@
 /**
- * The embedded log keeps hashes and UUIDs as bytes (messagelog/sqlite-columns.ts): what is stored,
+ * The embedded log keeps hashes, UUIDs, times and names as bytes (messagelog/sqlite-columns.ts,
+ * sqlite-names.ts) and a batch's run of records with its signature: what is stored,
  * that everything above the store reads the same texts as before, that a log written as text goes
  * on as bytes and still verifies, searches and prunes as one, and that tampering with the bytes is caught.
  */
@@ -13,7 +14,8 @@ import { anchorsOnly } from '../certs/verifier.ts'
 import { buildEvidence, verifyEvidence } from '../messagelog/evidence.ts'
 import { sha512 } from '../messagelog/record.ts'
 import { SigningRecorder } from '../messagelog/recorder.ts'
-import { idForms, packDigest, packId, unpackDigest, unpackId } from '../messagelog/sqlite-columns.ts'
+import { idForms, packDigest, packId, packTime, unpackDigest, unpackId, unpackTime } from '../messagelog/sqlite-columns.ts'
+import { keyBytes, keyNumber, NameKeys, NameLookup, NAMES_TABLE } from '../messagelog/sqlite-names.ts'
 import { SqliteLogStore } from '../messagelog/sqlite-store.ts'
 import { verifyLog } from '../messagelog/verify-log.ts'
 import { verifyStore } from '../messagelog/verify.ts'
@@ -45,6 +47,38 @@ t.test('values pack to bytes only when their text comes back exactly', async t =
   t.equal(packId(null), null)
   t.equal(packDigest(null), null)
   t.same(idForms('msg-1'), ['msg-1', 'msg-1'])
+  const time = '2026-12-03T16:29:30.123Z'
+  const six = packTime(time) as Buffer
+  t.ok(Buffer.isBuffer(six) && six.length === 6, 'a time in milliseconds, UTC, is 6 bytes')
+  t.equal(unpackTime(six), time)
+  t.ok(Buffer.compare(packTime('2026-12-03T16:29:30.124Z') as Buffer, six) > 0 && Buffer.compare(packTime('2026-11-30T23:59:59.999Z') as Buffer, six) < 0, 'bytes sort as the times do')
+  for (const text of ['2026-12-03T16:29:30Z', '2026-12-03T16:29:30.123+01:00', '2026-12-03t16:29:30.123Z', '2026-02-30T16:29:30.123Z', '1969-12-31T23:59:59.999Z', 'yesterday']) t.equal(packTime(text), text, `"${text}" stays text`)
+  for (const n of [1, 255, 256, 65535, 65536, 1e6]) t.equal(keyNumber(keyBytes(n)), n, `name key ${n} round-trips in ${keyBytes(n).length} bytes`)
+  t.equal(keyBytes(255).length, 1)
+  t.equal(keyBytes(256).length, 2)
+})
+
+t.test('a name added in a transaction that rolls back is forgotten with it', async t => {
+  const db = new DatabaseSync(':memory:')
+  t.teardown(() => db.close())
+  db.exec(NAMES_TABLE)
+  const keys = new NameKeys(db)
+  db.exec('BEGIN')
+  const lost = keys.keyOf('AL-DEV/GOV/K11503002N/e-albania') as Buffer
+  db.exec('ROLLBACK')
+  keys.rolledBack()
+  db.exec('BEGIN')
+  const kept = keys.keyOf('AL-DEV/NJQV/L21603004L/gjendja-civile') as Buffer
+  db.exec('COMMIT')
+  keys.committed()
+  const again = keys.keyOf('AL-DEV/GOV/K11503002N/e-albania') as Buffer
+  const names = new NameLookup(db)
+  t.equal(names.name(keyNumber(again)), 'AL-DEV/GOV/K11503002N/e-albania', 'the name is added again, and its key reads back')
+  t.equal(names.name(keyNumber(kept)), 'AL-DEV/NJQV/L21603004L/gjendja-civile')
+  t.ok(Buffer.isBuffer(lost))
+  t.equal(keys.keyOf(''), '', 'an empty text is kept as it is')
+  t.equal(keys.keyOf(null), null)
+  t.equal(new NameLookup(new DatabaseSync(':memory:')).name(1), undefined, 'a file without a dictionary has no names')
 })
 
 /** Exchanges with these message ids, logged together (requests, then responses, share groups and signatures). */
@@ -64,7 +98,9 @@ function stored (file: string, seq: number): Record<string, string> {
     const row = db.prepare(`SELECT typeof(message_id) || ':' || length(message_id) AS message_id, typeof(request_id) || ':' || length(request_id) AS request_id,
       typeof(signature_id) || ':' || length(signature_id) AS signature_id, typeof(hash) || ':' || length(hash) AS hash,
       typeof(headers_digest) || ':' || length(headers_digest) AS headers_digest, typeof(body_digest) || ':' || length(body_digest) AS body_digest,
-      typeof(request_hash) || ':' || length(request_hash) AS request_hash, (SELECT typeof(id) FROM ura_log_signatures s WHERE s.id = r.signature_id) AS signature_row
+      typeof(request_hash) || ':' || length(request_hash) AS request_hash, (SELECT typeof(id) FROM ura_log_signatures s WHERE s.id = r.signature_id) AS signature_row,
+      typeof(time) || ':' || length(time) AS time, typeof(client) || ':' || length(client) AS client, typeof(service) || ':' || length(service) AS service,
+      typeof(signer) || ':' || length(signer) AS signer
       FROM ura_log_records r WHERE seq = ?`).get(seq) as Record<string, string>
     return { ...row }
   } finally {
@@ -72,7 +108,29 @@ function stored (file: string, seq: number): Record<string, string> {
   }
 }
 
-t.test('the embedded store writes hashes and UUIDs as bytes and reads them back as text', async t => {
+/** Each signature's run of records as kept, and as the records say it is. */
+function runs (file: string): { kept: unknown[]; held: unknown[] } {
+  const db = new DatabaseSync(file, { readOnly: true })
+  try {
+    return {
+      kept: db.prepare('SELECT first_seq, last_seq FROM ura_log_signatures ORDER BY first_seq').all().map(r => ({ ...r })),
+      held: db.prepare('SELECT MIN(seq) AS first_seq, MAX(seq) AS last_seq FROM ura_log_records GROUP BY signature_id ORDER BY 1').all().map(r => ({ ...r })),
+    }
+  } finally {
+    db.close()
+  }
+}
+
+const indexes = (file: string): string[] => {
+  const db = new DatabaseSync(file, { readOnly: true })
+  try {
+    return (db.prepare("SELECT name FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'ura_log_records' ORDER BY name").all() as Array<{ name: string }>).map(r => r.name)
+  } finally {
+    db.close()
+  }
+}
+
+t.test('the embedded store writes hashes, UUIDs, times and names as bytes and reads them back as text', async t => {
   const file = await scratch()
   const store = await SqliteLogStore.open(file)
   t.teardown(() => store.close())
@@ -84,7 +142,11 @@ t.test('the embedded store writes hashes and UUIDs as bytes and reads them back 
   t.same(stored(file, 1), {
     message_id: 'blob:16', request_id: 'blob:16', signature_id: 'blob:16', hash: 'blob:64',
     headers_digest: 'blob:64', body_digest: 'blob:64', request_hash: 'blob:64', signature_row: 'blob',
-  }, 'a record with UUIDs: every hash and identifier as bytes')
+    time: 'blob:6', client: 'blob:1', service: 'blob:1', signer: 'blob:1',
+  }, 'a record with UUIDs: every hash and identifier as bytes, its time as 6, its names as keys of 1 byte')
+  const { kept, held } = runs(file)
+  t.same(kept, held, 'each signature keeps the run of records it signs')
+  t.same(indexes(file), ['ura_log_records_message_id', 'ura_log_records_time'], 'no index on the signature id: batches are found by their run')
   const byId = new Map(records.map(x => [x.messageId, x.seq]))
   t.match(stored(file, byId.get(own[0])!), { message_id: 'text:9', request_id: 'blob:16', signature_id: 'blob:16' }, 'an id of the client\'s own making stays text')
   t.match(stored(file, byId.get(own[1])!), { message_id: 'text:36' }, 'so does an uppercase UUID')
@@ -92,6 +154,10 @@ t.test('the embedded store writes hashes and UUIDs as bytes and reads them back 
   // Everything above the store sees texts.
   const r = records[0]
   t.equal(r.messageId, uuids[0], 'the first exchange\'s request is record 1')
+  t.equal(r.client, CLIENT, 'names read back as text')
+  t.equal(r.service, SERVICE)
+  t.equal(r.signer, CLIENT_MEMBER)
+  t.match(r.time, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/, 'the time reads back as ISO text')
   t.match(r.signatureId, /^[0-9a-f]{8}-[0-9a-f]{4}-7/)
   t.equal(r.hash.length, 88)
   t.equal(Buffer.from(r.headersDigest, 'base64').toString('base64'), r.headersDigest, 'a digest reads as base64')
@@ -120,9 +186,22 @@ function asText (file: string): void {
         db.prepare(`UPDATE ura_log_records SET ${c} = ? WHERE seq = ?`).run(unpack(row.v) as string, row.seq)
       }
     }
+    for (const row of db.prepare("SELECT seq, time FROM ura_log_records WHERE typeof(time) = 'blob'").all() as Array<{ seq: number; time: Uint8Array }>) {
+      db.prepare('UPDATE ura_log_records SET time = ? WHERE seq = ?').run(unpackTime(row.time) as string, row.seq)
+    }
+    const names = new Map((db.prepare('SELECT id, name FROM ura_log_names').all() as Array<{ id: number; name: string }>).map(n => [n.id, n.name]))
+    for (const c of ['client', 'service', 'signer']) {
+      for (const row of db.prepare(`SELECT seq, ${c} AS v FROM ura_log_records WHERE typeof(${c}) = 'blob'`).all() as Array<{ seq: number; v: Uint8Array }>) {
+        db.prepare(`UPDATE ura_log_records SET ${c} = ? WHERE seq = ?`).run(names.get(keyNumber(row.v))!, row.seq)
+      }
+    }
     for (const row of db.prepare("SELECT id FROM ura_log_signatures WHERE typeof(id) = 'blob'").all() as Array<{ id: Uint8Array }>) {
       db.prepare('UPDATE ura_log_signatures SET id = ? WHERE id = ?').run(unpackId(row.id) as string, row.id)
     }
+    // An earlier ura kept no dictionary and no batch runs, and indexed the signature id.
+    db.exec(`DROP TABLE ura_log_names; DROP INDEX ura_log_signatures_last_seq;
+      ALTER TABLE ura_log_signatures DROP COLUMN first_seq; ALTER TABLE ura_log_signatures DROP COLUMN last_seq;
+      CREATE INDEX ura_log_records_signature_id ON ura_log_records (signature_id);`)
   } finally {
     db.close()
   }
@@ -135,13 +214,16 @@ t.test('a log written as text goes on as bytes: one chain, found, searched and p
   await exchanges(first, old)
   await first.close()
   asText(file)
-  t.match(stored(file, 1), { message_id: 'text:36', hash: 'text:88', signature_id: 'text:36', signature_row: 'text' }, 'the earlier log holds texts')
+  t.match(stored(file, 1), { message_id: 'text:36', hash: 'text:88', signature_id: 'text:36', signature_row: 'text', time: 'text:24', client: `text:${CLIENT.length}`, signer: 'text:21' }, 'the earlier log holds texts')
 
   const store = await SqliteLogStore.open(file)
   t.teardown(() => store.close())
   const now = [randomUUID(), randomUUID()]
   await exchanges(store, now)
-  t.match(stored(file, 7), { message_id: 'blob:16', hash: 'blob:64' }, 'new records as bytes')
+  t.match(stored(file, 7), { message_id: 'blob:16', hash: 'blob:64', time: 'blob:6', client: 'blob:1' }, 'new records as bytes')
+  const { kept } = runs(file)
+  t.same(kept.filter(r => (r as { first_seq: unknown }).first_seq === null).length, new Set((await store.scan(0, 6)).map(r => r.signatureId)).size, 'the earlier signatures have no run')
+  t.ok(kept.some(r => (r as { first_seq: unknown }).first_seq === 7), 'the new ones have theirs')
   const records = await store.scan(0, 100)
   t.same(records.map(r => r.seq), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10])
   const verdict = await verifyStore(store, { trust })
@@ -152,6 +234,16 @@ t.test('a log written as text goes on as bytes: one chain, found, searched and p
     t.equal((await store.searchExchanges({ messageId: id, limit: 5 })).length, 1, `${id}: one exchange`)
   }
   t.equal((await store.searchExchanges({ limit: 10 })).length, 5, 'every exchange listed, before and after')
+  for (const q of [{ client: CLIENT }, { service: SERVICE }, { members: [CLIENT_MEMBER] }, { members: [PROVIDER_MEMBER] }, { from: new Date(Date.now() - 600_000), to: new Date(Date.now() + 600_000) }]) {
+    const found = await store.searchExchanges({ ...q, limit: 10 })
+    t.same(found.map(e => e.client), Array(5).fill(CLIENT), `${JSON.stringify(q)}: every exchange, by its name as text`)
+  }
+  t.same(await store.searchExchanges({ from: new Date(Date.now() + 600_000), limit: 10 }), [], 'none after the window')
+  t.same(await store.searchExchanges({ to: new Date(Date.now() - 600_000), limit: 10 }), [], 'none before it')
+  t.same(await store.searchExchanges({ members: ['AL-DEV/GOV/K99999999X'], limit: 10 }), [], 'none of another member')
+  const cells = await store.traffic({ from: new Date(Date.now() - 600_000), to: new Date(Date.now() + 600_000), bucketMs: 1_200_000 })
+  t.same(cells.map(c => c.service), [SERVICE], 'one traffic cell: the service named as text and as a key counts as one')
+  t.equal(cells[0].count, 5)
 
   // Pruning the text part: its signatures go with it, the bytes' stay.
   const db = new DatabaseSync(file)
@@ -170,6 +262,9 @@ t.test('tampering with the stored bytes is caught', async t => {
     { name: 'a digest cut short', sql: 'UPDATE ura_log_records SET headers_digest = substr(headers_digest, 1, 32) WHERE seq = 3', problem: /signed root|leaf|batch signature/ },
     { name: 'a chain hash altered', sql: 'UPDATE ura_log_records SET hash = zeroblob(64) WHERE seq = 3', problem: /chain/ },
     { name: 'the message id swapped for another', sql: 'UPDATE ura_log_records SET message_id = randomblob(16) WHERE seq = 3', problem: /signed root|leaf|batch signature/ },
+    { name: 'the time a millisecond off', sql: "UPDATE ura_log_records SET time = substr(time, 1, 5) || CASE WHEN substr(time, 6) = x'00' THEN x'01' ELSE x'00' END WHERE seq = 3", problem: /signed root|leaf|batch signature/ },
+    { name: 'a name key the dictionary lacks', sql: "UPDATE ura_log_records SET client = x'7f' WHERE seq = 3", problem: /signed root|leaf|batch signature/ },
+    { name: 'the service swapped for the client', sql: 'UPDATE ura_log_records SET service = client WHERE seq = 3', problem: /signed root|leaf|batch signature/ },
   ]
   for (const c of cases) {
     const file = await scratch()
@@ -184,6 +279,49 @@ t.test('tampering with the stored bytes is caught', async t => {
       t.equal(verdict.firstBad?.seq, 3, `${c.name}: at record 3`)
       t.match(verdict.firstBad?.problems.join(' | '), c.problem, `${c.name}: ${verdict.firstBad?.problems.join(' | ')}`)
     }
+    await store.close()
+  }
+})
+
+t.test('a name altered in the dictionary is caught', async t => {
+  const file = await scratch()
+  const store = await SqliteLogStore.open(file)
+  await exchanges(store, [randomUUID(), randomUUID(), randomUUID()])
+  await store.close()
+  const db = new DatabaseSync(file)
+  t.equal(Number(db.prepare(`UPDATE ura_log_names SET name = name || 'x' WHERE name = '${CLIENT}'`).run().changes), 1)
+  db.close()
+  const reopened = await SqliteLogStore.open(file)
+  t.teardown(() => reopened.close())
+  const one = await verifyStore(reopened, { trust })
+  // Every record names the client (as its client, or its signer's member): the first is bad.
+  t.equal(one.firstBad?.seq, 1, `detected at record 1: ${one.firstBad?.problems.join(' | ')}`)
+  t.same(await verifyLog(reopened, { trust }, { threads: 2, parallelFrom: 0, chunkSize: 2, pageSize: 2 }), one, 'in ranges, the same verdict')
+})
+
+t.test('a batch\'s run is a shortcut: a wrong one is not followed, the batch is found by its records', async t => {
+  const cases: Array<{ name: string; sql: string }> = [
+    { name: 'a run shortened', sql: 'UPDATE ura_log_signatures SET last_seq = last_seq - 1 WHERE first_seq = (SELECT MIN(first_seq) FROM ura_log_signatures WHERE last_seq > first_seq)' },
+    { name: 'a run moved', sql: 'UPDATE ura_log_signatures SET first_seq = first_seq + 1, last_seq = last_seq + 1 WHERE first_seq = 1' },
+    { name: 'a run pointing at no records', sql: 'UPDATE ura_log_signatures SET first_seq = 1000, last_seq = 1003 WHERE first_seq = 1' },
+    { name: 'a run widened over the next batch', sql: 'UPDATE ura_log_signatures SET last_seq = last_seq + 1 WHERE first_seq = 1' },
+  ]
+  for (const c of cases) {
+    const file = await scratch()
+    const store = await SqliteLogStore.open(file)
+    const ids = [randomUUID(), randomUUID(), randomUUID()]
+    await exchanges(store, ids)
+    const records = await store.scan(0, 100)
+    const db = new DatabaseSync(file)
+    t.equal(Number(db.prepare(c.sql).run().changes), 1, `${c.name}: one signature changed`)
+    db.close()
+    const verdict = { ok: true, records: 6, signatures: new Set(records.map(r => r.signatureId)).size }
+    t.same(await verifyStore(store, { trust }), verdict, `${c.name}: the log verifies, page by page`)
+    t.same(await verifyLog(store, { trust }, { threads: 2, parallelFrom: 0, chunkSize: 2, pageSize: 2 }), verdict, `${c.name}: and batch by batch`)
+    for (const r of records) t.same((await store.batch(r.signatureId)).map(x => x.seq), records.filter(x => x.signatureId === r.signatureId).map(x => x.seq), `${c.name}: record ${r.seq}'s batch is whole`)
+    const pair = await store.byMessageId(ids[0])
+    const signatures = await Promise.all([...new Set(pair.map(x => x.signatureId))].map(async s => (await store.signature(s))!))
+    t.same(verifyEvidence(JSON.parse(JSON.stringify(buildEvidence(ids[0], pair, signatures))), trust).problems, [], `${c.name}: evidence verifies`)
     await store.close()
   }
 })
