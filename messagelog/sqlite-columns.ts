@@ -116,16 +116,34 @@ function hexId (value: unknown): unknown {
   return `${hex.slice(1, 9)}-${hex.slice(9, 13)}-${hex.slice(13, 17)}-${hex.slice(17, 21)}-${hex.slice(21)}`
 }
 
+/** Where a digest's hex is decoded (64 bytes; a longer, tampered value gets a buffer of its own). */
+const scratch = Buffer.alloc(64)
+
 /** A digest read through hexSelect: its bytes in base64. */
 function hexDigest (value: unknown): unknown {
   if (typeof value !== 'string' || value.charCodeAt(0) !== MARK) return value
-  return Buffer.from(value.slice(1), 'hex').toString('base64')
+  if (value.length > 129) return Buffer.from(value.slice(1), 'hex').toString('base64')
+  const n = scratch.write(value.slice(1), 'hex')
+  return scratch.toString('base64', 0, n)
 }
 
-/** A time read through hexSelect: 12 hex digits of milliseconds. */
+/** The ISO text of the last second a time was read in, up to its fraction ("2026-12-03T16:29:30."). */
+let lastSecond = -1
+let lastPrefix = ''
+
+/** A time read through hexSelect: 12 hex digits of milliseconds. The records of a scan lie close in time, so a second's text is made once. */
 function hexTime (value: unknown): unknown {
   if (typeof value !== 'string' || value.charCodeAt(0) !== MARK || value.length !== 13) return value
-  return new Date(parseInt(value.slice(1), 16)).toISOString()
+  const ms = parseInt(value.slice(1), 16)
+  const second = Math.floor(ms / 1000)
+  if (second !== lastSecond) {
+    const text = new Date(ms).toISOString()
+    if (text.length !== 24) return text
+    lastSecond = second
+    lastPrefix = text.slice(0, 20)
+  }
+  const fraction = ms - second * 1000
+  return lastPrefix + (fraction < 10 ? '00' : fraction < 100 ? '0' : '') + fraction + 'Z'
 }
 
 /** A name read through hexSelect: its key's number in hex, looked up in the dictionary. */
