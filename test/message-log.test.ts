@@ -161,6 +161,10 @@ t.test('batch signature ids are version 7 UUIDs: they sort by the time they were
   t.same([...ids].sort(), ids, 'later ids sort after earlier ones')
   t.equal(ids[0].slice(0, 13), '018bcfe5-6800', 'the first 48 bits are the milliseconds')
   t.not(timeOrderedId(1_700_000_000_000), ids[0], 'random after the time')
+  // The random part is drawn from a pool refilled every 256 ids: none repeats across refills.
+  const many = Array.from({ length: 2000 }, () => timeOrderedId(1_700_000_000_000))
+  t.equal(new Set(many).size, 2000, 'ids made in the same millisecond, past several refills, all differ')
+  t.equal(new Set(many.map(id => id.slice(15, 18))).size > 1, true, 'the bits after the version vary')
 })
 
 t.test('batch signer: leaves that may wait share a signature across turns; one that may not closes the batch', async t => {
