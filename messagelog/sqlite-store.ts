@@ -17,6 +17,7 @@ import type { WireEntry, WriteReply, WriteRequest } from './sqlite-writer.ts'
 import { logTables } from './schema.ts'
 import { hexSelect, hexUnpacker, idForms, packDigest, packId, unpackDigest, unpackId, unpackNamed } from './sqlite-columns.ts'
 import { NameLookup, NAMES_TABLE } from './sqlite-names.ts'
+import { unpackChain, unpackHeader, unpackValue } from './sqlite-signatures.ts'
 import { sqliteDialect } from './sqlite-sql.ts'
 import { SealKeys, type LogEntry } from './seal.ts'
 import { arrayRecord, GroupCommit, RECORD_COLUMNS, rowRecord, type ChainAnchor, type GroupResult, type LogLocation, type LogStore, type LogStoreOptions } from './store.ts'
@@ -283,9 +284,11 @@ export class SqliteLogReader {
   }
 
   async signature (id: string): Promise<BatchSignature | undefined> {
-    const row = this.statement('SELECT id, header, value, chain FROM ura_log_signatures WHERE id IN (?, ?)').get(...(idForms(id) as string[])) as { id: unknown; header: string; value: string; chain: string } | undefined
+    const row = this.statement('SELECT id, header, value, chain FROM ura_log_signatures WHERE id IN (?, ?)').get(...(idForms(id) as string[])) as { id: unknown; header: unknown; value: unknown; chain: unknown } | undefined
     if (row === undefined) return undefined
-    return { id: unpackId(row.id) as string, header: row.header, value: row.value, chain: row.chain === '' ? [] : row.chain.split(',').map(fp => this.certificate(fp)) }
+    // Header, value and chain may be kept as bytes (sqlite-signatures.ts).
+    const chain = unpackChain(row.chain, this.names) as string
+    return { id: unpackId(row.id) as string, header: unpackHeader(row.header, this.names) as string, value: unpackValue(row.value) as string, chain: chain === '' ? [] : chain.split(',').map(fp => this.certificate(fp)) }
   }
 
   private certificate (fingerprint: string): string {

@@ -16,6 +16,7 @@ import { sha512 } from '../messagelog/record.ts'
 import { SigningRecorder } from '../messagelog/recorder.ts'
 import { idForms, packDigest, packId, packTime, unpackDigest, unpackId, unpackTime } from '../messagelog/sqlite-columns.ts'
 import { keyBytes, keyNumber, NameKeys, NameLookup, NAMES_TABLE } from '../messagelog/sqlite-names.ts'
+import { packHeader, packValue, unpackHeader, unpackValue } from '../messagelog/sqlite-signatures.ts'
 import { SqliteLogStore } from '../messagelog/sqlite-store.ts'
 import { verifyLog } from '../messagelog/verify-log.ts'
 import { verifyStore } from '../messagelog/verify.ts'
@@ -56,6 +57,34 @@ t.test('values pack to bytes only when their text comes back exactly', async t =
   for (const n of [1, 255, 256, 65535, 65536, 1e6]) t.equal(keyNumber(keyBytes(n)), n, `name key ${n} round-trips in ${keyBytes(n).length} bytes`)
   t.equal(keyBytes(255).length, 1)
   t.equal(keyBytes(256).length, 2)
+})
+
+t.test('a batch header packs only when its text comes back exactly', async t => {
+  const db = new DatabaseSync(':memory:')
+  t.teardown(() => db.close())
+  db.exec(NAMES_TABLE)
+  const keys = new NameKeys(db)
+  const names = new NameLookup(db)
+  const header = { format: 'ura-batch/1', alg: 'ECDSA-P256-SHA256', signer: CLIENT_MEMBER, time: '2026-12-03T16:29:30.123Z', root: sha512('root'), count: 17 }
+  const text = JSON.stringify(header)
+  const packed = packHeader(text, keys) as Buffer
+  t.ok(Buffer.isBuffer(packed) && packed.length === 77, `${text.length} characters as 77 bytes`)
+  t.equal(unpackHeader(packed, names), text, 'and back, the very same text')
+  for (const [why, odd] of [
+    ['spaces', JSON.stringify(header, null, 1)],
+    ['another key order', JSON.stringify({ alg: header.alg, format: header.format, signer: header.signer, time: header.time, root: header.root, count: header.count })],
+    ['an unknown algorithm', JSON.stringify({ ...header, alg: 'EdDSA' })],
+    ['a count that is not a whole number', text.replace('"count":17', '"count":17.5')],
+    ['an escaped character', text.replace('AL-DEV', 'AL\\u002dDEV')],
+    ['a time with an offset', JSON.stringify({ ...header, time: '2026-12-03T17:29:30.123+01:00' })],
+    ['a root that is not 64 bytes', JSON.stringify({ ...header, root: sha512('x').slice(0, 44) })],
+    ['an extra field', JSON.stringify({ ...header, extra: 1 })],
+    ['not JSON', 'ura-batch/1'],
+  ] as const) t.equal(packHeader(odd, keys), odd, `${why}: stays text`)
+  t.match(unpackHeader(Buffer.from([2, 0, 0]), names), /^#/, 'bytes of an unknown layout read as their hex')
+  const value = Buffer.from('a DER signature').toString('base64')
+  t.equal(unpackValue(packValue(value)), value)
+  t.equal(packValue(value + '='), value + '=', 'a non-canonical value stays text')
 })
 
 t.test('a name added in a transaction that rolls back is forgotten with it', async t => {
@@ -100,7 +129,8 @@ function stored (file: string, seq: number): Record<string, string> {
       typeof(headers_digest) || ':' || length(headers_digest) AS headers_digest, typeof(body_digest) || ':' || length(body_digest) AS body_digest,
       typeof(request_hash) || ':' || length(request_hash) AS request_hash, (SELECT typeof(id) FROM ura_log_signatures s WHERE s.id = r.signature_id) AS signature_row,
       typeof(time) || ':' || length(time) AS time, typeof(client) || ':' || length(client) AS client, typeof(service) || ':' || length(service) AS service,
-      typeof(signer) || ':' || length(signer) AS signer
+      typeof(signer) || ':' || length(signer) AS signer,
+      (SELECT typeof(header) || ':' || length(header) || ' ' || typeof(value) || ' ' || typeof(chain) || ':' || length(chain) FROM ura_log_signatures s WHERE s.id = r.signature_id) AS signature_columns
       FROM ura_log_records r WHERE seq = ?`).get(seq) as Record<string, string>
     return { ...row }
   } finally {
@@ -142,8 +172,8 @@ t.test('the embedded store writes hashes, UUIDs, times and names as bytes and re
   t.same(stored(file, 1), {
     message_id: 'blob:16', request_id: 'blob:16', signature_id: 'blob:16', hash: 'blob:64',
     headers_digest: 'blob:64', body_digest: 'blob:64', request_hash: 'blob:64', signature_row: 'blob',
-    time: 'blob:6', client: 'blob:1', service: 'blob:1', signer: 'blob:1',
-  }, 'a record with UUIDs: every hash and identifier as bytes, its time as 6, its names as keys of 1 byte')
+    time: 'blob:6', client: 'blob:1', service: 'blob:1', signer: 'blob:1', signature_columns: 'blob:77 blob blob:1',
+  }, 'a record with UUIDs: every hash and identifier as bytes, its time as 6, its names as keys of 1 byte; its signature\'s header packed, value as bytes, chain as a key')
   const { kept, held } = runs(file)
   t.same(kept, held, 'each signature keeps the run of records it signs')
   t.same(indexes(file), ['ura_log_records_message_id', 'ura_log_records_time'], 'no index on the signature id: batches are found by their run')
@@ -195,8 +225,10 @@ function asText (file: string): void {
         db.prepare(`UPDATE ura_log_records SET ${c} = ? WHERE seq = ?`).run(names.get(keyNumber(row.v))!, row.seq)
       }
     }
-    for (const row of db.prepare("SELECT id FROM ura_log_signatures WHERE typeof(id) = 'blob'").all() as Array<{ id: Uint8Array }>) {
-      db.prepare('UPDATE ura_log_signatures SET id = ? WHERE id = ?').run(unpackId(row.id) as string, row.id)
+    const lookup = new NameLookup(db)
+    for (const row of db.prepare('SELECT id, header, value, chain FROM ura_log_signatures').all() as Array<{ id: Uint8Array; header: unknown; value: unknown; chain: unknown }>) {
+      db.prepare('UPDATE ura_log_signatures SET id = ?, header = ?, value = ?, chain = ? WHERE id = ?')
+        .run(unpackId(row.id) as string, unpackHeader(row.header, lookup) as string, unpackValue(row.value) as string, names.get(keyNumber(row.chain as Uint8Array))!, row.id)
     }
     // An earlier ura kept no dictionary and no batch runs, and indexed the signature id.
     db.exec(`DROP TABLE ura_log_names; DROP INDEX ura_log_signatures_last_seq;
@@ -214,7 +246,7 @@ t.test('a log written as text goes on as bytes: one chain, found, searched and p
   await exchanges(first, old)
   await first.close()
   asText(file)
-  t.match(stored(file, 1), { message_id: 'text:36', hash: 'text:88', signature_id: 'text:36', signature_row: 'text', time: 'text:24', client: `text:${CLIENT.length}`, signer: 'text:21' }, 'the earlier log holds texts')
+  t.match(stored(file, 1), { message_id: 'text:36', hash: 'text:88', signature_id: 'text:36', signature_row: 'text', time: 'text:24', client: `text:${CLIENT.length}`, signer: 'text:21', signature_columns: /^text:2\d\d text text:129$/ }, 'the earlier log holds texts')
 
   const store = await SqliteLogStore.open(file)
   t.teardown(() => store.close())
@@ -257,7 +289,8 @@ t.test('a log written as text goes on as bytes: one chain, found, searched and p
 })
 
 t.test('tampering with the stored bytes is caught', async t => {
-  const cases: Array<{ name: string; sql: string; problem: RegExp }> = [
+  // A signature that fails is reported at its batch's first record (`batch`); anything else at record 3 itself.
+  const cases: Array<{ name: string; sql: string; problem: RegExp; batch?: boolean }> = [
     { name: 'a digest one byte off', sql: 'UPDATE ura_log_records SET body_digest = substr(body_digest, 1, 63) || CASE WHEN substr(body_digest, 64) = x\'00\' THEN x\'01\' ELSE x\'00\' END WHERE seq = 3', problem: /signed root|leaf|batch signature/ },
     { name: 'a digest cut short', sql: 'UPDATE ura_log_records SET headers_digest = substr(headers_digest, 1, 32) WHERE seq = 3', problem: /signed root|leaf|batch signature/ },
     { name: 'a chain hash altered', sql: 'UPDATE ura_log_records SET hash = zeroblob(64) WHERE seq = 3', problem: /chain/ },
@@ -265,18 +298,22 @@ t.test('tampering with the stored bytes is caught', async t => {
     { name: 'the time a millisecond off', sql: "UPDATE ura_log_records SET time = substr(time, 1, 5) || CASE WHEN substr(time, 6) = x'00' THEN x'01' ELSE x'00' END WHERE seq = 3", problem: /signed root|leaf|batch signature/ },
     { name: 'a name key the dictionary lacks', sql: "UPDATE ura_log_records SET client = x'7f' WHERE seq = 3", problem: /signed root|leaf|batch signature/ },
     { name: 'the service swapped for the client', sql: 'UPDATE ura_log_records SET service = client WHERE seq = 3', problem: /signed root|leaf|batch signature/ },
+    { name: 'its signature\'s packed header a count off', batch: true, sql: "UPDATE ura_log_signatures SET header = substr(header, 1, 11) || x'00' || substr(header, 13) WHERE id = (SELECT signature_id FROM ura_log_records WHERE seq = 3)", problem: /signature/ },
+    { name: 'its signature\'s value a byte off', batch: true, sql: "UPDATE ura_log_signatures SET value = substr(value, 1, 20) || CASE WHEN substr(value, 21, 1) = x'00' THEN x'01' ELSE x'00' END || substr(value, 22) WHERE id = (SELECT signature_id FROM ura_log_records WHERE seq = 3)", problem: /signature/ },
   ]
   for (const c of cases) {
     const file = await scratch()
     const store = await SqliteLogStore.open(file)
     await exchanges(store, [randomUUID(), randomUUID(), randomUUID()])
     t.ok((await verifyStore(store, { trust })).ok, `${c.name}: sound before`)
+    const records = await store.scan(0, 100)
+    const at = c.batch === true ? records.find(r => r.signatureId === records[2].signatureId)!.seq : 3
     const db = new DatabaseSync(file)
-    db.prepare(c.sql).run()
+    t.equal(Number(db.prepare(c.sql).run().changes), 1, `${c.name}: one row changed`)
     db.close()
     for (const verdict of [await verifyStore(store, { trust }), await verifyLog(store, { trust }, { threads: 2, parallelFrom: 0, chunkSize: 2, pageSize: 2 })]) {
       t.equal(verdict.ok, false, `${c.name}: detected`)
-      t.equal(verdict.firstBad?.seq, 3, `${c.name}: at record 3`)
+      t.equal(verdict.firstBad?.seq, at, `${c.name}: at record ${at}`)
       t.match(verdict.firstBad?.problems.join(' | '), c.problem, `${c.name}: ${verdict.firstBad?.problems.join(' | ')}`)
     }
     await store.close()
