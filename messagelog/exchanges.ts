@@ -75,8 +75,11 @@ export interface SqlDialect {
   msBetween (earlier: string, later: string): string
   /** The integer part of a number that is never negative. */
   whole (value: string): string
-  /** A name column (client, service) as its text. */
-  name (column: string): string
+  /**
+   * Exchanges where `member` is the client's member (or the client itself) or the service's member,
+   * with `param` adding a parameter: `$n`.
+   */
+  member (member: string, param: (value: unknown) => string): string
   /** The values a name may be stored as. */
   nameForms (name: string): unknown[]
   /** The values an identifier (a message id) may be stored as. */
@@ -89,7 +92,11 @@ export interface SqlDialect {
 export const POSTGRES_SQL: SqlDialect = {
   msBetween: (a, b) => `ROUND(EXTRACT(EPOCH FROM ((${b})::timestamptz - (${a})::timestamptz)) * 1000.0)`,
   whole: v => `CAST(FLOOR(${v}) AS INTEGER)`,
-  name: column => column,
+  member: (m, param) => {
+    const prefix = param(`${m}/`)
+    const length = param(m.length + 1)
+    return `q.client = ${param(m)} OR substr(q.client, 1, ${length}) = ${prefix} OR substr(q.service, 1, ${length}) = ${prefix}`
+  },
   nameForms: name => [name],
   idForms: id => [id],
   since: (column, t, param) => `${column} >= ${param(t.toISOString())}`,
@@ -114,14 +121,7 @@ class Conditions {
 /** Exchanges where a member is the client's (or the client itself) or the service's member. */
 function memberScope (c: Conditions, members: readonly string[], dialect: SqlDialect): void {
   if (members.length === 0) { c.add('1 = 0'); return }
-  const client = dialect.name('q.client')
-  const service = dialect.name('q.service')
-  c.add(`(${members.map(m => {
-    const id = c.param(m)
-    const prefix = c.param(`${m}/`)
-    const length = c.param(m.length + 1)
-    return `${client} = ${id} OR substr(${client}, 1, ${length}) = ${prefix} OR substr(${service}, 1, ${length}) = ${prefix}`
-  }).join(' OR ')})`)
+  c.add(`(${members.map(m => dialect.member(m, v => c.param(v))).join(' OR ')})`)
 }
 
 const among = (c: Conditions, forms: unknown[]): string => forms.map(f => c.param(f)).join(', ')
@@ -180,7 +180,7 @@ export function trafficSql (query: TrafficQuery, dialect: SqlDialect): Sql {
   return {
     text: `SELECT service, bucket, bin, failed, COUNT(*) AS n FROM (
   SELECT service, bucket, failed, CASE WHEN d IS NULL THEN -1 ${bins} ELSE ${DURATION_BINS_MS.length} END AS bin FROM (
-    SELECT ${dialect.name('q.service')} AS service,
+    SELECT q.service AS service,
       ${dialect.whole(`${dialect.msBetween(start, 'q.time')} / ${bucketMs}`)} AS bucket,
       CASE WHEN r.seq IS NULL THEN NULL ELSE ${dialect.msBetween('q.time', 'r.time')} END AS d,
       CASE WHEN r.seq IS NULL OR r.status >= 500 OR r.fault IS NOT NULL THEN 1 ELSE 0 END AS failed

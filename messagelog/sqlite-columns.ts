@@ -72,7 +72,6 @@ export function packTime (time: unknown): unknown {
 let packedSecond = 0
 let packedPrefix = '\u0000'
 
-
 /** The 6 bytes a time of `ms` since 1970 is stored as (what a range over stored times compares with). */
 export function timeBytes (ms: number): Buffer {
   const bytes = Buffer.allocUnsafe(6)

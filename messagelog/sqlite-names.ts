@@ -68,6 +68,7 @@ export class NameLookup {
   private readonly db: DatabaseSync
   private byId: StatementSync | undefined
   private byName: StatementSync | undefined
+  private every: StatementSync | undefined
 
   constructor (db: DatabaseSync) { this.db = db }
 
@@ -81,6 +82,12 @@ export class NameLookup {
     return name
   }
 
+  /** Every name in the dictionary with the key records hold for it, read afresh (a search by member looks through them). */
+  all (): Array<{ name: string; key: Buffer }> {
+    const rows = this.statement('all')?.all() as Array<{ id: number; name: string }> | undefined
+    return (rows ?? []).map(r => ({ name: r.name, key: keyBytes(r.id) }))
+  }
+
   /** The key records hold for this name, if the dictionary has it. */
   keyOf (name: string): Buffer | undefined {
     const row = this.statement('name')?.get(name) as { id: number } | undefined
@@ -88,9 +95,10 @@ export class NameLookup {
   }
 
   /** A log written before the dictionary existed, opened read-only, has none: no record holds a key then. */
-  private statement (by: 'id' | 'name'): StatementSync | undefined {
+  private statement (by: 'id' | 'name' | 'all'): StatementSync | undefined {
     try {
       if (by === 'id') return (this.byId ??= this.db.prepare('SELECT name FROM ura_log_names WHERE id = ?'))
+      if (by === 'all') return (this.every ??= this.db.prepare('SELECT id, name FROM ura_log_names'))
       return (this.byName ??= this.db.prepare('SELECT id FROM ura_log_names WHERE name = ?'))
     } catch {
       return undefined

@@ -2,18 +2,19 @@
  * The embedded store's SQL dialect for operators' searches and traffic counts (exchanges.ts), on the
  * store's own connection. Names, message ids and times may be stored as bytes or, in a log written
  * before, as text (sqlite-columns.ts), so a condition matches both forms: an equality lists both
- * values, and a time range is two ranges of the time index — texts sort before bytes in SQLite, and
- * the bytes of a time sort as times do. Two SQL functions read a stored value as what it stands
- * for: `ura_name` a name, `ura_ms` a time in milliseconds since 1970.
+ * values, a member's names are looked up in the dictionary and listed by their keys (the text
+ * conditions match the older rows), and a time range is two ranges of the time index — texts sort
+ * before bytes in SQLite, and the bytes of a time sort as times do. One SQL function reads a stored
+ * time as milliseconds since 1970: `ura_ms`. Traffic cells come back per stored service (key or
+ * text) and are merged by name (the store's traffic).
  */
 import type { DatabaseSync } from 'node:sqlite'
 import type { SqlDialect } from './exchanges.ts'
-import { idForms, timeBytes, unpackName } from './sqlite-columns.ts'
+import { idForms, timeBytes } from './sqlite-columns.ts'
 import type { NameLookup } from './sqlite-names.ts'
 
 /** Registers the dialect's functions on `db` and returns the dialect. */
 export function sqliteDialect (db: DatabaseSync, names: NameLookup): SqlDialect {
-  db.function('ura_name', { deterministic: true }, (value: unknown) => unpackName(value, names) as string | null)
   db.function('ura_ms', { deterministic: true }, (value: unknown) => {
     if (value instanceof Uint8Array) return value.length === 6 ? Buffer.from(value.buffer, value.byteOffset, 6).readUIntBE(0, 6) : null
     const ms = typeof value === 'string' ? Date.parse(value) : NaN
@@ -23,7 +24,20 @@ export function sqliteDialect (db: DatabaseSync, names: NameLookup): SqlDialect 
   return {
     msBetween: (a, b) => `(ura_ms(${b}) - ura_ms(${a}))`,
     whole: v => `CAST(${v} AS INTEGER)`,
-    name: column => `ura_name(${column})`,
+    member: (m, param) => {
+      const prefix = `${m}/`
+      const every = names.all()
+      const ofMember = every.filter(n => n.name.startsWith(prefix))
+      const clients = [...ofMember, ...every.filter(n => n.name === m)].map(n => param(n.key))
+      const services = ofMember.map(n => param(n.key))
+      const length = param(prefix.length)
+      const prefixParam = param(prefix)
+      return [
+        `q.client = ${param(m)} OR substr(q.client, 1, ${length}) = ${prefixParam} OR substr(q.service, 1, ${length}) = ${prefixParam}`,
+        ...(clients.length === 0 ? [] : [`q.client IN (${clients.join(', ')})`]),
+        ...(services.length === 0 ? [] : [`q.service IN (${services.join(', ')})`]),
+      ].join(' OR ')
+    },
     nameForms: name => {
       const key = names.keyOf(name)
       return key === undefined ? [name] : [name, key]

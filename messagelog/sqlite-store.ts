@@ -15,7 +15,7 @@ import { completeRecords } from './complete.ts'
 import { contentValues, type RecordFormat, type StoredRecord } from './record.ts'
 import type { WireEntry, WriteReply, WriteRequest } from './sqlite-writer.ts'
 import { logTables } from './schema.ts'
-import { hexSelect, hexUnpacker, idForms, packDigest, packId, unpackDigest, unpackId, unpackNamed } from './sqlite-columns.ts'
+import { hexSelect, hexUnpacker, idForms, packDigest, packId, unpackDigest, unpackId, unpackName, unpackNamed } from './sqlite-columns.ts'
 import { NameLookup, NAMES_TABLE } from './sqlite-names.ts'
 import { unpackChain, unpackHeader, unpackValue } from './sqlite-signatures.ts'
 import { sqliteDialect } from './sqlite-sql.ts'
@@ -169,8 +169,17 @@ export class SqliteLogStore implements LogStore {
     return this.all(searchSql(query, this.dialect)).map(row => summaryRow(unpackNamed(row, this.reader.names)))
   }
 
+  /** Cells come per stored service, a key or (written before) a text: those of one name are merged. */
   async traffic (query: TrafficQuery): Promise<TrafficCell[]> {
-    return this.all(trafficSql(query, this.dialect)).map(trafficRow)
+    const cells = new Map<string, TrafficCell>()
+    for (const row of this.all(trafficSql(query, this.dialect))) {
+      const cell = trafficRow({ ...row, service: unpackName(row.service, this.reader.names) })
+      const id = JSON.stringify([cell.service, cell.bucket, cell.bin, cell.failed])
+      const held = cells.get(id)
+      if (held === undefined) cells.set(id, cell)
+      else held.count += cell.count
+    }
+    return [...cells.values()]
   }
 
   /** A shared query (`$n` placeholders) on the main-thread connection. */

@@ -282,6 +282,9 @@ t.test('a log written as text goes on as bytes: one chain, found, searched and p
   const cells = await store.traffic({ from: new Date(Date.now() - 600_000), to: new Date(Date.now() + 600_000), bucketMs: 1_200_000 })
   t.same(cells.map(c => c.service), [SERVICE], 'one traffic cell: the service named as text and as a key counts as one')
   t.equal(cells[0].count, 5)
+  const scoped = await store.traffic({ from: new Date(Date.now() - 600_000), to: new Date(Date.now() + 600_000), bucketMs: 1_200_000, members: [PROVIDER_MEMBER] })
+  t.same(scoped.map(c => [c.service, c.count]), [[SERVICE, 5]], 'a member\'s traffic: its service\'s exchanges, in both forms')
+  t.same(await store.traffic({ from: new Date(Date.now() - 600_000), to: new Date(Date.now() + 600_000), bucketMs: 1_200_000, members: ['AL-DEV/GOV/K99999999X'] }), [], 'another member has none')
 
   // Pruning the text part: its signatures go with it, the bytes' stay.
   const db = new DatabaseSync(file)
