@@ -13,7 +13,6 @@
  * As with records (sqlite-columns.ts), only what comes back exactly is packed; anything else (a
  * header in another layout, a tampered value) stays text, and a log written before reads as it was.
  */
-import type { BatchHeader } from '../certs/batch-signer.ts'
 import type { SignatureAlgorithm } from '../certs/signature.ts'
 import { packDigest, packTime, unpackName, unpackTime } from './sqlite-columns.ts'
 import { keyNumber, type NameKeys, type NameLookup } from './sqlite-names.ts'
@@ -24,17 +23,11 @@ const ALGORITHMS: readonly SignatureAlgorithm[] = ['ECDSA-P256-SHA256', 'ECDSA-P
 const LAYOUT = 1
 const SIGNER_AT = 1 + 1 + 6 + 4 + 64
 
-/** The header's text from its fields, in the order the signer writes them (batch-signer.ts). */
-function headerText (alg: string, signer: string, time: string, root: string, count: number): string {
-  const header: BatchHeader = { format: 'ura-batch/1', alg: alg as SignatureAlgorithm, signer, time, root, count }
-  return JSON.stringify(header)
-}
-
 /**
- * headerText for fields read from packed bytes, written out directly: the algorithm, the ISO time
- * and the base64 root hold no character JSON escapes, and the signer is escaped as JSON.stringify
- * does. (A verification reads one header per one to twenty records.) Checked against headerText
- * in the tests.
+ * A header's text from its fields, as the signer writes it (JSON.stringify of a BatchHeader, in its
+ * key order: batch-signer.ts), written out directly — the algorithm, the ISO time and the base64 root
+ * hold no character JSON escapes, and the signer is escaped as JSON.stringify does (checked equal in
+ * the tests). A header is packed only when this gives back its very text.
  */
 export function packedHeaderText (alg: string, signer: string, time: string, root: string, count: number): string {
   return `{"format":"ura-batch/1","alg":"${alg}","signer":${JSON.stringify(signer)},"time":"${time}","root":"${root}","count":${count}}`
@@ -54,7 +47,7 @@ export function packHeader (text: string, keys: NameKeys): unknown {
   const time = packTime(h.time)
   const root = packDigest(h.root)
   if (alg < 0 || !Number.isInteger(count) || (count as number) < 0 || (count as number) > 0xffffffff || !Buffer.isBuffer(time) || !Buffer.isBuffer(root)) return text
-  if (headerText(h.alg as string, h.signer, h.time, h.root, count as number) !== text) return text
+  if (packedHeaderText(h.alg as string, h.signer, h.time, h.root, count as number) !== text) return text
   const signer = keys.keyOf(h.signer) as Buffer
   const bytes = Buffer.allocUnsafe(SIGNER_AT + signer.length)
   bytes[0] = LAYOUT
