@@ -3,7 +3,7 @@
  * logged exchange, with no errors, RSS growth under 10 %, and `ura log verify` passing afterwards.
  *
  *   npm run soak:signed -- [--minutes 60] [--load 0.7] [--capacity-seconds 15] [--connections 50]
- *                          [--soak-connections 64] [--sample-seconds 10] [--keep]
+ *                          [--soak-connections 64] [--sample-seconds 10] [--node-options="<flags>"] [--keep]
  *
  * 1. A provider and an ura node, each in its own process (bench/servers.ts), the node on a scratch
  *    data directory with a fresh PKI and the embedded (SQLite) message log: the `rest-signed-ecdsa`
@@ -34,17 +34,18 @@ import { writeBenchConfig } from './fixtures.ts'
 import { hasWrk, openLoop, runLoad, type LoadResult } from './load.ts'
 import { runLogVerify, type LogVerifyRun } from './log-verify.ts'
 import { makeBenchPki } from './pki.ts'
-import { cpuSeconds, rssMb, startRole, type Proc } from './procs.ts'
+import { cpuSeconds, metricSamples, rssMb, rssParts, startRole, type Proc } from './procs.ts'
 import { scenarios } from './scenarios.ts'
 
 const USAGE = `usage: npm run soak:signed -- [--minutes 60] [--load 0.7] [--capacity-seconds 15] [--connections 50]
-                              [--soak-connections 64] [--sample-seconds 10] [--keep]
+                              [--soak-connections 64] [--sample-seconds 10] [--node-options="<flags>"] [--keep]
   --minutes           length of the soak (default 60; fractions allowed, e.g. 0.5)
   --load              fraction of the measured capacity to run at, above 0 and at most 1 (default 0.7)
   --capacity-seconds  length of the closed-loop capacity run (default 15)
   --connections       connections of the capacity run (default 50)
   --soak-connections  keep-alive connections of the open-loop soak (default 64)
   --sample-seconds    RSS sampling interval (default 10, shorter on runs under 5 minutes)
+  --node-options      Node options for the node's process, written with =, e.g. --node-options=--max-semi-space-size=16
   --keep              keep the node's scratch configuration and data directories`
 
 function usageError (message: string): never {
@@ -62,6 +63,7 @@ try {
       connections: { type: 'string', default: '50' },
       'soak-connections': { type: 'string', default: '64' },
       'sample-seconds': { type: 'string' },
+      'node-options': { type: 'string', default: '' },
       keep: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -90,6 +92,8 @@ const soakConnections = numberOption('soak-connections', 0, 10_000, true)
 const soakSeconds = minutes * 60
 const sampleSeconds = values['sample-seconds'] === undefined ? Math.min(10, soakSeconds / 30) : numberOption('sample-seconds', 0, soakSeconds)
 
+const nodeOptions = (values['node-options'] as string).split(/\s+/).filter(o => o !== '')
+if (nodeOptions.some(o => !o.startsWith('--'))) usageError(`--node-options takes Node options (each starting with --), not "${values['node-options'] as string}"`)
 const SCENARIO = scenarios.find(s => s.name === 'rest-signed-ecdsa')!
 const RESULTS = resolve(import.meta.dirname, 'results')
 const generator = hasWrk() ? 'wrk' : 'autocannon'
@@ -98,6 +102,8 @@ const WARM_SECONDS = Math.min(60, soakSeconds / 6)
 const WINDOW_SECONDS = Math.min(120, soakSeconds / 3)
 const GOAL_RSS_GROWTH = 0.10
 
+/** A sample's memory for the per-minute lines: RSS, then its parts. */
+const memoryLine = (s: Sample): string => `RSS ${fmt(s.rssMb, 1)} MB (anon ${fmt(s.anonMb, 1)}, file ${fmt(s.fileMb, 1)}, shmem ${fmt(s.shmemMb, 1)}; heap ${fmt(s.heapUsedMb, 1)}/${fmt(s.heapTotalMb, 1)}, external ${fmt(s.externalMb, 1)}, log writer heap ${fmt(s.writerUsedMb, 1)}/${fmt(s.writerTotalMb, 1)})`
 const fmt = (n: number, digits = 0): string => Number.isFinite(n) ? n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits }) : '–'
 const sleep = (ms: number): Promise<void> => new Promise(resolve => setTimeout(resolve, ms))
 const mean = (xs: number[]): number => xs.length === 0 ? NaN : xs.reduce((a, b) => a + b, 0) / xs.length
@@ -106,11 +112,27 @@ function quantile (sorted: number[], q: number): number {
 }
 
 interface Minute { requests: number; errors: number; latencies: number[] }
-interface Sample { t: number; rssMb: number; cpuSec: number }
+/**
+ * One reading of the node: RSS and its parts (from /proc); from its /metrics the main thread's V8
+ * heap and external memory, and the log writer thread's heap.
+ */
+interface Sample { t: number; rssMb: number; cpuSec: number; anonMb: number; fileMb: number; shmemMb: number; heapTotalMb: number; heapUsedMb: number; externalMb: number; writerTotalMb: number; writerUsedMb: number }
+
+type HeapReading = Pick<Sample, 'heapTotalMb' | 'heapUsedMb' | 'externalMb' | 'writerTotalMb' | 'writerUsedMb'>
+
+/** The heaps (allocated, in use) and the main thread's external memory, in MB, from the node's /metrics. */
+async function heapMb (url: string): Promise<HeapReading> {
+  try {
+    const text = await (await fetch(`${url}/metrics`)).text()
+    const mb = (name: string): number => (metricSamples(text, name)[0]?.value ?? NaN) / 1048576
+    const writer = (kind: string): number => (metricSamples(text, 'ura_thread_heap_bytes').find(s => s.labels.thread === 'log-writer' && s.labels.kind === kind)?.value ?? NaN) / 1048576
+    return { heapTotalMb: mb('nodejs_heap_size_total_bytes'), heapUsedMb: mb('nodejs_heap_size_used_bytes'), externalMb: mb('nodejs_external_memory_bytes'), writerTotalMb: writer('total'), writerUsedMb: writer('used') }
+  } catch { return { heapTotalMb: NaN, heapUsedMb: NaN, externalMb: NaN, writerTotalMb: NaN, writerUsedMb: NaN } }
+}
 
 console.log(`machine load average ${loadavg().map(l => l.toFixed(1)).join(' ')}, ${cpus().length} CPUs, node ${process.version} (other work on the machine lowers the capacity measured)`)
 console.log(`soak:signed: ${SCENARIO.name} (${SCENARIO.what})`)
-console.log(`  capacity: ${capacitySeconds} s closed loop on ${connections} connections (${generator}); soak: ${fmt(minutes, minutes % 1 === 0 ? 0 : 2)} min open loop at ${load} × capacity on ${soakConnections} connections; RSS every ${fmt(sampleSeconds, 1)} s`)
+console.log(`  capacity: ${capacitySeconds} s closed loop on ${connections} connections (${generator}); soak: ${fmt(minutes, minutes % 1 === 0 ? 0 : 2)} min open loop at ${load} × capacity on ${soakConnections} connections; RSS every ${fmt(sampleSeconds, 1)} s${nodeOptions.length === 0 ? '' : `; node options ${nodeOptions.join(' ')}`}`)
 
 const provider = await startRole(['provider'])
 const dataDir = await mkdtemp(join(tmpdir(), 'ura-soak-data-'))
@@ -119,7 +141,7 @@ await makeBenchPki(configDir, dataDir, SCENARIO)
 let node: Proc | undefined
 let keep = values.keep === true
 try {
-  node = await startRole(['ura', configDir, dataDir, 'plain', 'log'])
+  node = await startRole(['ura', configDir, dataDir, 'plain', 'log'], nodeOptions)
   const pid = node.child.pid!
   let died: string | undefined
   node.child.once('exit', (code, signal) => { died = `exited (${signal ?? code})` })
@@ -142,14 +164,15 @@ try {
   let t0 = performance.now()
   const sample = async (): Promise<void> => {
     const t = Math.max(0, (performance.now() - t0) / 1000)
-    samples.push({ t, rssMb: await rssMb(pid), cpuSec: await cpuSeconds(pid) - cpuAtStart })
+    const [rss, parts, heap, cpu] = await Promise.all([rssMb(pid), rssParts(pid), heapMb(node!.url), cpuSeconds(pid)])
+    samples.push({ t, rssMb: rss, cpuSec: cpu - cpuAtStart, ...parts, ...heap })
   }
   await sample()
   let shown = 0
   const showMinute = (i: number): void => {
     const m = perMinute[i] ?? { requests: 0, errors: 0, latencies: [] }
     const sorted = [...m.latencies].sort((a, b) => a - b)
-    console.log(`  minute ${String(i + 1).padStart(2)}: ${fmt(m.requests)} requests, ${m.errors} errors, p50 ${fmt(quantile(sorted, 0.5), 2)} ms, p99 ${fmt(quantile(sorted, 0.99), 2)} ms, RSS ${fmt(samples.at(-1)!.rssMb, 1)} MB`)
+    console.log(`  minute ${String(i + 1).padStart(2)}: ${fmt(m.requests)} requests, ${m.errors} errors, p50 ${fmt(quantile(sorted, 0.5), 2)} ms, p99 ${fmt(quantile(sorted, 0.99), 2)} ms, ${memoryLine(samples.at(-1)!)}`)
   }
   const sampler = setInterval(() => {
     void sample().then(() => {
@@ -185,13 +208,14 @@ try {
     return { minute: i + 1, requests: m.requests, errors: m.errors, p50Ms: quantile(sorted, 0.5), p99Ms: quantile(sorted, 0.99), maxMs: sorted.at(-1) ?? NaN, rssMb: Math.max(...inMinute.map(s => s.rssMb)) }
   })
 
-  // 4. RSS growth.
+  // 4. RSS growth, and where it went: each part's change from the baseline window to the end one.
   const baseWindow = samples.filter(s => s.t >= WARM_SECONDS && s.t < WARM_SECONDS + WINDOW_SECONDS)
   const endWindow = samples.filter(s => s.t > soakSeconds - WINDOW_SECONDS)
   const rssStart = mean(baseWindow.map(s => s.rssMb))
   const rssEnd = mean(endWindow.map(s => s.rssMb))
   const growth = (rssEnd - rssStart) / rssStart
   const nodeCpu = samples.at(-1)!.cpuSec
+  const parts = (['anonMb', 'fileMb', 'shmemMb', 'heapTotalMb', 'heapUsedMb', 'externalMb', 'writerTotalMb', 'writerUsedMb'] as const).map(k => ({ part: k, startMb: mean(baseWindow.map(s => s[k])), endMb: mean(endWindow.map(s => s[k])) }))
 
   // 5. Stop the node cleanly, then verify its log with the `ura` command.
   const alive = died === undefined
@@ -218,6 +242,7 @@ try {
   console.log(`  soak            ${fmt(rate)} req/s open loop for ${fmt(soakWall, 0)} s: ${fmt(soak.sent)} requests, ${fmt(ok)} answered 2xx`)
   console.log(`  latency         p50 ${fmt(quantile(all, 0.5), 2)} ms, p99 ${fmt(quantile(all, 0.99), 2)} ms, max ${fmt(all.at(-1) ?? NaN, 1)} ms; per minute p99 ${fmt(Math.min(...minutesOut.map(m => m.p99Ms)), 2)}–${fmt(Math.max(...minutesOut.map(m => m.p99Ms)), 2)} ms`)
   console.log(`  node RSS        ${fmt(rssStart, 1)} MB (mean, ${rssWindow(WARM_SECONDS, WARM_SECONDS + WINDOW_SECONDS)}) → ${fmt(rssEnd, 1)} MB (mean, ${rssWindow(soakSeconds - WINDOW_SECONDS, soakSeconds)}): ${growth >= 0 ? '+' : ''}${fmt(growth * 100, 1)} %; peak ${fmt(Math.max(...samples.map(s => s.rssMb)), 1)} MB; ${samples.length} samples`)
+  console.log(`  RSS parts       ${parts.map(p => `${p.part.replace(/Mb$/, '')} ${fmt(p.startMb, 1)} → ${fmt(p.endMb, 1)}`).join(', ')} MB (anon/file/shmem: RSS by kind; heap: the main thread's V8 heap; external: buffers outside it; writer: the log writer thread's heap)`)
   console.log(`  node CPU        ${fmt(nodeCpu, 1)} s over the soak (${fmt(100 * nodeCpu / soakWall)} % of one core, ${fmt(1e6 * nodeCpu / Math.max(1, soak.sent))} µs per request)`)
   console.log(`  ura log verify  ${verify.verdict.split('\n').join('\n                  ')}`)
   if (verify.checked !== '') console.log(`                  ${verify.checked}; whole command ${fmt(verify.wall, 2)} s${Number.isFinite(verify.cpu) ? `, CPU ${fmt(verify.cpu, 2)} s` : ''}`)
@@ -232,7 +257,7 @@ try {
     cpus: cpus().length,
     loadAverage: loadavg(),
     scenario: SCENARIO.name,
-    options: { minutes, load, capacitySeconds, connections, soakConnections, sampleSeconds },
+    options: { minutes, load, capacitySeconds, connections, soakConnections, sampleSeconds, nodeOptions },
     capacity,
     soak: {
       rate, seconds: Math.round(soakWall * 10) / 10, sent: soak.sent, ok, statuses: soak.statuses, transportErrors: soak.transportErrors, unanswered: soak.unanswered, errors,
@@ -243,7 +268,8 @@ try {
       baseline: { fromS: WARM_SECONDS, toS: WARM_SECONDS + WINDOW_SECONDS, meanMb: rssStart, maxMb: Math.max(...baseWindow.map(s => s.rssMb)), samples: baseWindow.length },
       end: { fromS: soakSeconds - WINDOW_SECONDS, toS: soakSeconds, meanMb: rssEnd, maxMb: Math.max(...endWindow.map(s => s.rssMb)), samples: endWindow.length },
       growth,
-      samples: samples.map(s => ({ t: Math.round(s.t * 10) / 10, rssMb: Math.round(s.rssMb * 10) / 10, cpuSec: s.cpuSec })),
+      parts,
+      samples: samples.map(s => Object.fromEntries(Object.entries(s).map(([k, v]) => [k, k === 'cpuSec' ? v : Math.round(v * 10) / 10]))),
     },
     nodeCpuSeconds: nodeCpu,
     stop: { clean: cleanStop, ...exit, ...(died === undefined ? {} : { died }) },

@@ -118,6 +118,8 @@ export async function buildGateway (opts: GatewayOptions): Promise<Gateway> {
   if (log !== undefined) {
     metrics.trackQueue('signer', () => log.signer.waiting)
     metrics.trackQueue('log', () => log.store.waiting)
+    const store = log.store
+    if (store.threadHeap !== undefined) metrics.trackThread('log-writer', () => store.threadHeap!())
   }
   const context: GatewayContext = {
     registry,

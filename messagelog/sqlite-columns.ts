@@ -46,7 +46,7 @@ export function unpackId (value: unknown): unknown {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`
 }
 
-/** The text of a digest as stored: bytes are its base64. */
+/** The text of a digest or a signature value as stored: bytes are its base64. */
 export function unpackDigest (value: unknown): unknown {
   return value instanceof Uint8Array ? Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64') : value
 }

@@ -8,7 +8,7 @@ import type { BatchSignature } from '../certs/batch-signer.ts'
 import type { StoredRecord } from './record.ts'
 import { packId, packRow } from './sqlite-columns.ts'
 import { NameKeys } from './sqlite-names.ts'
-import { packChain, packHeader, packValue } from './sqlite-signatures.ts'
+import { packHeader, packValue } from './sqlite-signatures.ts'
 import { certFingerprint, RECORD_COLUMNS, recordRow } from './store.ts'
 
 const COLUMN_NAMES = RECORD_COLUMNS.map(c => c[1])
@@ -61,7 +61,7 @@ export function sqliteInserts (db: DatabaseSync): SqliteInserts {
       })
       // Header, value and chain as bytes where they come back exactly (sqlite-signatures.ts).
       insertSignature.run(packId(s.id) as string | Uint8Array, packHeader(s.header, names) as string | Uint8Array, packValue(s.value) as string | Uint8Array,
-        packChain(fingerprints.join(','), names) as string | Uint8Array, range?.first ?? null, range?.last ?? null)
+        names.keyOf(fingerprints.join(',')) as string | Uint8Array, range?.first ?? null, range?.last ?? null)
     },
     fillRanges: () => {
       db.exec(`UPDATE ura_log_signatures SET first_seq = r.first, last_seq = r.last

@@ -14,7 +14,7 @@
  * header in another layout, a tampered value) stays text, and a log written before reads as it was.
  */
 import type { SignatureAlgorithm } from '../certs/signature.ts'
-import { packDigest, packTime, unpackName, unpackTime } from './sqlite-columns.ts'
+import { packDigest, packTime, unpackTime } from './sqlite-columns.ts'
 import { keyNumber, type NameKeys, type NameLookup } from './sqlite-names.ts'
 
 /** The algorithms by their code in a packed header; never reorder, only add. */
@@ -72,17 +72,4 @@ export function unpackHeader (value: unknown, names: NameLookup): unknown {
 export function packValue (text: string): unknown {
   const bytes = Buffer.from(text, 'base64')
   return bytes.length > 0 && bytes.toString('base64') === text ? bytes : text
-}
-
-export function unpackValue (value: unknown): unknown {
-  return value instanceof Uint8Array ? Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64') : value
-}
-
-/** The chain's fingerprints (joined by commas) as a key into the dictionary; an empty chain stays ''. */
-export function packChain (fingerprints: string, keys: NameKeys): unknown {
-  return keys.keyOf(fingerprints)
-}
-
-export function unpackChain (value: unknown, names: NameLookup): unknown {
-  return unpackName(value, names)
 }

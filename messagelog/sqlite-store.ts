@@ -17,7 +17,7 @@ import type { WireEntry, WriteReply, WriteRequest } from './sqlite-writer.ts'
 import { logTables } from './schema.ts'
 import { hexSelect, hexUnpacker, idForms, packDigest, packId, unpackDigest, unpackId, unpackName, unpackNamed } from './sqlite-columns.ts'
 import { NameLookup, NAMES_TABLE } from './sqlite-names.ts'
-import { unpackChain, unpackHeader, unpackValue } from './sqlite-signatures.ts'
+import { unpackHeader } from './sqlite-signatures.ts'
 import { sqliteDialect } from './sqlite-sql.ts'
 import { SealKeys, type LogEntry } from './seal.ts'
 import { arrayRecord, GroupCommit, RECORD_COLUMNS, rowRecord, type ChainAnchor, type GroupResult, type LogLocation, type LogStore, type LogStoreOptions } from './store.ts'
@@ -27,6 +27,16 @@ interface Appending { entry: LogEntry; identity: SigningIdentity }
 const COLUMN_NAMES = RECORD_COLUMNS.map(c => c[1])
 /** The RECORD_COLUMNS as a long read selects them (sqlite-columns.ts). */
 const SCAN_COLUMNS = hexSelect(COLUMN_NAMES)
+
+/**
+ * The writer thread's young generation, in MB (V8 counts both 16 MB semi-spaces and room beside
+ * them). On a large host V8 gives every thread 64 MB semi-spaces, and under sustained load the
+ * writer's heap grew from ≈ 50 to ≈ 80–145 MB of which ≈ 11–50 MB was in use: the RSS growth of the
+ * hour-long soak. A group's objects die within its commit, so the smaller nursery costs the writer
+ * no CPU that `npm run bench:log` can see (docs/configuration.md, "The node's memory"). A process
+ * started with `--max-semi-space-size` keeps its own size: the flag wins over this limit.
+ */
+export const WRITER_YOUNG_MB = 48
 
 /**
  * The embedded log's schema: the shared tables, its meta (the pruning anchor) and its dictionary of
@@ -103,8 +113,11 @@ export class SqliteLogStore implements LogStore {
       db.close()
       throw err
     }
-    // No inherited loader flags (test runners, profilers): the writer needs plain Node and starts in milliseconds.
-    const writer = new Worker(new URL('./sqlite-writer.ts', import.meta.url), { name: 'ura-log-writer', workerData: { uraLogWriter: file }, execArgv: [] })
+    // No inherited loader flags (test runners, profilers): the writer needs plain Node and starts in
+    // milliseconds. Its young generation is capped (WRITER_YOUNG_MB).
+    const writer = new Worker(new URL('./sqlite-writer.ts', import.meta.url), {
+      name: 'ura-log-writer', workerData: { uraLogWriter: file }, execArgv: [], resourceLimits: { maxYoungGenerationSizeMb: WRITER_YOUNG_MB },
+    })
     let onMessage!: () => void
     let onError!: (err: Error) => void
     let onExit!: (code: number) => void
@@ -129,6 +142,11 @@ export class SqliteLogStore implements LogStore {
   get stats (): GroupCommit<unknown>['stats'] { return this.group.stats }
 
   get waiting (): number { return this.group.waiting }
+
+  async threadHeap (): Promise<{ used: number; total: number }> {
+    const heap = await this.writer.getHeapStatistics()
+    return { used: heap.used_heap_size, total: heap.total_heap_size }
+  }
 
   append (entry: LogEntry, identity: SigningIdentity, waitMs = 0): Promise<number> {
     return this.group.append({ entry, identity }, waitMs)
@@ -296,8 +314,8 @@ export class SqliteLogReader {
     const row = this.statement('SELECT id, header, value, chain FROM ura_log_signatures WHERE id IN (?, ?)').get(...(idForms(id) as string[])) as { id: unknown; header: unknown; value: unknown; chain: unknown } | undefined
     if (row === undefined) return undefined
     // Header, value and chain may be kept as bytes (sqlite-signatures.ts).
-    const chain = unpackChain(row.chain, this.names) as string
-    return { id: unpackId(row.id) as string, header: unpackHeader(row.header, this.names) as string, value: unpackValue(row.value) as string, chain: chain === '' ? [] : chain.split(',').map(fp => this.certificate(fp)) }
+    const chain = unpackName(row.chain, this.names) as string
+    return { id: unpackId(row.id) as string, header: unpackHeader(row.header, this.names) as string, value: unpackDigest(row.value) as string, chain: chain === '' ? [] : chain.split(',').map(fp => this.certificate(fp)) }
   }
 
   private certificate (fingerprint: string): string {

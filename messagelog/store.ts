@@ -36,6 +36,8 @@ export interface LogStore {
   append (entry: LogEntry, identity: SigningIdentity, waitMs?: number): Promise<number>
   /** Records appended and not yet durable: queued for the next group or in the group being written (`ura_queue_depth{queue="log"}`). */
   readonly waiting: number
+  /** The V8 heap of the store's own thread (the embedded log's writer), in bytes; absent where the store has none (`ura_thread_heap_bytes`). */
+  threadHeap? (): Promise<{ used: number; total: number }>
   /** Every record carrying this message id, in log order, whole (format 2's proof and previous hash filled in: complete.ts). */
   byMessageId (messageId: string): Promise<StoredRecord[]>
   /** The records signed under one batch signature, in log order (as a scan reads them). */

@@ -92,6 +92,11 @@ t.test('embedded log, ECDSA keys: evidence for a real exchange, offline verifica
 
   const res = await call(rig, TAX, { 'X-Road-Client': E_ALBANIA, 'X-Road-Id': 'ev-rest-1', 'X-Road-UserId': 'AL-I50314123V' })
   t.equal(res.status, 200)
+  // The log's writer thread reports its own heap: nodejs_heap_* is the main thread's alone.
+  const metrics = (await call(rig, '/metrics', {})).text
+  const heap = (kind: string): number => Number(new RegExp(`^ura_thread_heap_bytes\\{thread="log-writer",kind="${kind}"\\} (\\S+)$`, 'm').exec(metrics)?.[1])
+  t.ok(heap('used') > 1e6 && heap('used') <= heap('total'), `the log writer's heap: ${heap('used')} of ${heap('total')} bytes in use`)
+  t.ok(heap('total') < (48 + 64) * 1048576, 'within its capped young generation and a modest old space')
   const mine = await evidence(rig, 'ev-rest-1', E_ALBANIA)
   t.equal(mine.status, 200, 'the client reads its evidence')
   t.match(mine.headers['content-disposition'], /evidence-ev-rest-1\.json/)

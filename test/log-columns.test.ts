@@ -16,7 +16,7 @@ import { sha512 } from '../messagelog/record.ts'
 import { SigningRecorder } from '../messagelog/recorder.ts'
 import { idForms, packDigest, packId, packTime, unpackDigest, unpackId, unpackTime } from '../messagelog/sqlite-columns.ts'
 import { keyBytes, keyNumber, NameKeys, NameLookup, NAMES_TABLE } from '../messagelog/sqlite-names.ts'
-import { packedHeaderText, packHeader, packValue, unpackHeader, unpackValue } from '../messagelog/sqlite-signatures.ts'
+import { packedHeaderText, packHeader, packValue, unpackHeader } from '../messagelog/sqlite-signatures.ts'
 import { SqliteLogStore } from '../messagelog/sqlite-store.ts'
 import { verifyLog } from '../messagelog/verify-log.ts'
 import { verifyStore } from '../messagelog/verify.ts'
@@ -89,7 +89,7 @@ t.test('a batch header packs only when its text comes back exactly', async t => 
   ] as const) t.equal(packHeader(odd, keys), odd, `${why}: stays text`)
   t.match(unpackHeader(Buffer.from([2, 0, 0]), names), /^#/, 'bytes of an unknown layout read as their hex')
   const value = Buffer.from('a DER signature').toString('base64')
-  t.equal(unpackValue(packValue(value)), value)
+  t.equal(unpackDigest(packValue(value)), value)
   t.equal(packValue(value + '='), value + '=', 'a non-canonical value stays text')
 })
 
@@ -234,7 +234,7 @@ function asText (file: string): void {
     const lookup = new NameLookup(db)
     for (const row of db.prepare('SELECT id, header, value, chain FROM ura_log_signatures').all() as Array<{ id: Uint8Array; header: unknown; value: unknown; chain: unknown }>) {
       db.prepare('UPDATE ura_log_signatures SET id = ?, header = ?, value = ?, chain = ? WHERE id = ?')
-        .run(unpackId(row.id) as string, unpackHeader(row.header, lookup) as string, unpackValue(row.value) as string, names.get(keyNumber(row.chain as Uint8Array))!, row.id)
+        .run(unpackId(row.id) as string, unpackHeader(row.header, lookup) as string, unpackDigest(row.value) as string, names.get(keyNumber(row.chain as Uint8Array))!, row.id)
     }
     // An earlier ura kept no dictionary and no batch runs, and indexed the signature id.
     db.exec(`DROP TABLE ura_log_names; DROP INDEX ura_log_signatures_last_seq;

@@ -4,7 +4,7 @@
  * pruning and tampering (`verifyStore` must name the first bad record).
  */
 import { generateKeyPairSync } from 'node:crypto'
-import { mkdtemp } from 'node:fs/promises'
+import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t from 'tap'
@@ -15,7 +15,7 @@ import { createRootCa } from '../certs/pki.ts'
 import { anchorsOnly, SignatureInvalid, verifyBatchSignature } from '../certs/verifier.ts'
 import { PgLogStore } from '../messagelog/pg-store.ts'
 import { chainHash2, GENESIS_HASH, recordLeaf, sha512, type RecordContent, type StoredRecord } from '../messagelog/record.ts'
-import { SqliteLogStore } from '../messagelog/sqlite-store.ts'
+import { SqliteLogStore, WRITER_YOUNG_MB } from '../messagelog/sqlite-store.ts'
 import { buildEvidence, verifyEvidence, type EvidenceDocument } from '../messagelog/evidence.ts'
 import type { LogStore, LogStoreOptions } from '../messagelog/store.ts'
 import { verifyStore } from '../messagelog/verify.ts'
@@ -489,3 +489,19 @@ function storeSuite (h: Harness, keys: TestKeys): void {
 const keys = testSigningKeys({ [CLIENT_MEMBER]: 'ec-p256', [PROVIDER_MEMBER]: 'rsa-2048' })
 storeSuite(embedded, keys)
 storeSuite(postgres, keys)
+
+t.test('the embedded log writer runs with a young generation of its own size, not the host-sized default', async t => {
+  const dir = await mkdtemp(join(tmpdir(), 'ura-log-young-'))
+  const store = await SqliteLogStore.open(join(dir, 'message-log.sqlite'))
+  t.teardown(async () => { await store.close(); await rm(dir, { recursive: true, force: true }) })
+  const writer = (store as unknown as { writer: { resourceLimits?: { maxYoungGenerationSizeMb: number }; getHeapStatistics (): Promise<{ total_heap_size: number }> } }).writer
+  t.equal(writer.resourceLimits?.maxYoungGenerationSizeMb, WRITER_YOUNG_MB, 'the thread was started with the limit')
+  // Its whole heap stays within the young generation and a few MB of old space while it writes.
+  const identity = testSigningKeys({ [CLIENT_MEMBER]: 'ec-p256' }).identityFor(CLIENT_MEMBER)!
+  const body = Buffer.alloc(1024, 0x61)
+  for (let round = 0; round < 20; round++) {
+    await Promise.all(Array.from({ length: 200 }, (_, i) => store.append({ content: content(round * 200 + i, 'request', body), body }, identity)))
+  }
+  const heap = await writer.getHeapStatistics()
+  t.ok(heap.total_heap_size < (WRITER_YOUNG_MB + 40) * 1048576, `the writer's heap holds ${(heap.total_heap_size / 1048576).toFixed(1)} MB`)
+})

@@ -30,6 +30,9 @@
  *   ura_delivery_jobs{queue,state}, ura_delivery_oldest_seconds{queue}  the delivery queues (store-and-forward
  *       `svc.<service>`, pub/sub `sub.<subscription>`): jobs per state and the age of the oldest job not yet
  *       delivered or dead. metrics.trackDelivery(() => stats)
+ *   ura_thread_heap_bytes{thread,kind}  the V8 heap of a worker thread of the node (`log-writer`: the embedded
+ *       message log's writer), `used` and `total` (allocated); nodejs_heap_* covers the main thread only.
+ *       metrics.trackThread(name, () => heap)
  *   ura_delivery_attempts_total{queue,outcome}  delivery attempts, `delivered` or `failed` (failed ones are retried
  *       or, once exhausted, dead). metrics.deliveryAttempt(queue, outcome)
  *   Anything else: `metrics.registry` is a prom-client Registry; register new metrics on it.
@@ -71,6 +74,7 @@ export class GatewayMetrics {
   private readonly queueDepth: Gauge<'queue'>
   private readonly certificateExpiry: Gauge<'subject' | 'serial' | 'role'>
   private readonly queues = new Map<string, () => number>()
+  private readonly threads = new Map<string, () => Promise<{ used: number; total: number }>>()
   private readonly certificateSources: Array<() => CertificateRow[]> = []
   /** Per service entry: an entry a registry swap drops is forgotten with it (its counts stay in the families). */
   private readonly series = new WeakMap<ServiceEntry, Map<string, Series>>()
@@ -185,6 +189,23 @@ export class GatewayMetrics {
       registers,
       collect () { for (const [queue, depth] of queues) this.set({ queue }, depth()) },
     })
+    const threads = this.threads
+    new Gauge({
+      name: 'ura_thread_heap_bytes',
+      help: "V8 heap of the node's worker threads (nodejs_heap_* is the main thread's): used and total allocated",
+      labelNames: ['thread', 'kind'],
+      registers,
+      async collect () {
+        this.reset()
+        await Promise.all([...threads].map(async ([thread, heap]) => {
+          // A thread that ended (a store closing) has no heap to report.
+          const h = await heap().catch(() => undefined)
+          if (h === undefined) return
+          this.set({ thread, kind: 'used' }, h.used)
+          this.set({ thread, kind: 'total' }, h.total)
+        }))
+      },
+    })
     const certificateSources = this.certificateSources
     this.certificateExpiry = new Gauge({
       name: 'ura_certificate_expiry_timestamp_seconds',
@@ -215,6 +236,11 @@ export class GatewayMetrics {
   /** Samples a queue's depth at every scrape. */
   trackQueue (name: string, depth: () => number): void {
     this.queues.set(name, depth)
+  }
+
+  /** Reports a worker thread's V8 heap as `ura_thread_heap_bytes{thread=name}` (read at every scrape). */
+  trackThread (name: string, heap: () => Promise<{ used: number; total: number }>): void {
+    this.threads.set(name, heap)
   }
 
   /** Reports the certificates of a PKI inventory (read at every scrape; revoked ones are left out). */

@@ -38,6 +38,8 @@ export const PROMISED_FAMILIES: Record<string, FamilyPromise> = {
   ura_delivery_oldest_seconds: { type: 'gauge', labels: ['queue'], mayBeEmpty: true },
   ura_delivery_attempts_total: { type: 'counter', labels: ['queue', 'outcome'], mayBeEmpty: true },
   ura_certificate_expiry_timestamp_seconds: { type: 'gauge', labels: ['subject', 'serial', 'role'] },
+  // Empty on a node without a message log of its own thread (these rigs have none): test/evidence.test.ts reads its values.
+  ura_thread_heap_bytes: { type: 'gauge', labels: ['thread', 'kind'], mayBeEmpty: true },
   // `process_*`, `nodejs_*`: "RSS, open fds, event-loop lag, GC".
   process_resident_memory_bytes: { type: 'gauge', labels: [] },
   process_open_fds: { type: 'gauge', labels: [] },
