@@ -31,9 +31,10 @@ const SCAN_COLUMNS = hexSelect(COLUMN_NAMES)
 /**
  * The writer thread's young generation, in MB (V8 counts both 16 MB semi-spaces and room beside
  * them). On a large host V8 gives every thread 64 MB semi-spaces, and under sustained load the
- * writer's heap grew from ≈ 50 to ≈ 80–145 MB of which ≈ 11–50 MB was in use. A group's objects die within its commit, so the smaller nursery costs the writer
- * no CPU that `npm run bench:log` can see (docs/configuration.md, "The node's memory"). A process
- * started with `--max-semi-space-size` keeps its own size: the flag wins over this limit.
+ * writer's heap grew from ≈ 50 to ≈ 80–145 MB of which ≈ 11–50 MB was in use. A group's objects
+ * die within its commit, so the smaller nursery costs the writer no CPU that `npm run bench:log`
+ * can see (docs/configuration.md, "The node's memory"). A process started with
+ * `--max-semi-space-size` keeps its own size: the flag wins over this limit.
  */
 export const WRITER_YOUNG_MB = 48
 
