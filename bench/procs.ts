@@ -66,13 +66,13 @@ export async function rssMb (pid: number): Promise<number> {
   } catch { return 0 }
 }
 
-/** A process's resident memory by kind (from /proc/<pid>/status), in MB: anonymous, file-backed, shared. */
-export async function rssParts (pid: number): Promise<{ anonMb: number; fileMb: number; shmemMb: number }> {
+/** A process's resident memory and its kinds (one read of /proc/<pid>/status), in MB: all, anonymous, file-backed, shared. */
+export async function rssParts (pid: number): Promise<{ rssMb: number; anonMb: number; fileMb: number; shmemMb: number }> {
   try {
     const status = await readFile(`/proc/${pid}/status`, 'utf8')
     const kb = (field: string): number => Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? NaN)
-    return { anonMb: kb('RssAnon') / 1024, fileMb: kb('RssFile') / 1024, shmemMb: kb('RssShmem') / 1024 }
-  } catch { return { anonMb: NaN, fileMb: NaN, shmemMb: NaN } }
+    return { rssMb: kb('VmRSS') / 1024, anonMb: kb('RssAnon') / 1024, fileMb: kb('RssFile') / 1024, shmemMb: kb('RssShmem') / 1024 }
+  } catch { return { rssMb: 0, anonMb: NaN, fileMb: NaN, shmemMb: NaN } }
 }
 
 /** CPU seconds (user + system) the process has used so far; clock ticks are 1/100 s on Linux. */

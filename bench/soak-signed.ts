@@ -34,7 +34,7 @@ import { writeBenchConfig } from './fixtures.ts'
 import { hasWrk, openLoop, runLoad, type LoadResult } from './load.ts'
 import { runLogVerify, type LogVerifyRun } from './log-verify.ts'
 import { makeBenchPki } from './pki.ts'
-import { cpuSeconds, metricSamples, rssMb, rssParts, startRole, type Proc } from './procs.ts'
+import { cpuSeconds, metricSamples, rssParts, startRole, type Proc } from './procs.ts'
 import { scenarios } from './scenarios.ts'
 
 const USAGE = `usage: npm run soak:signed -- [--minutes 60] [--load 0.7] [--capacity-seconds 15] [--connections 50]
@@ -164,8 +164,8 @@ try {
   let t0 = performance.now()
   const sample = async (): Promise<void> => {
     const t = Math.max(0, (performance.now() - t0) / 1000)
-    const [rss, parts, heap, cpu] = await Promise.all([rssMb(pid), rssParts(pid), heapMb(node!.url), cpuSeconds(pid)])
-    samples.push({ t, rssMb: rss, cpuSec: cpu - cpuAtStart, ...parts, ...heap })
+    const [parts, heap, cpu] = await Promise.all([rssParts(pid), heapMb(node!.url), cpuSeconds(pid)])
+    samples.push({ t, cpuSec: cpu - cpuAtStart, ...parts, ...heap })
   }
   await sample()
   let shown = 0

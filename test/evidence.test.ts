@@ -21,6 +21,7 @@ import { anchorsOnly } from '../certs/verifier.ts'
 import type { UraConfig } from '../config/types.ts'
 import { verifyEvidence, type EvidenceDocument } from '../messagelog/evidence.ts'
 import { openMessageLog, type MessageLog } from '../messagelog/index.ts'
+import { WRITER_YOUNG_MB } from '../messagelog/sqlite-store.ts'
 import { scratchDatabase } from './support/postgres.ts'
 import { demoConfig, DURRES_SOCIAL, E_ALBANIA, startRig, startTlsRig, TAX_SERVICE, TEST_PASSPHRASE, type Rig } from './support/gateway.ts'
 
@@ -96,7 +97,7 @@ t.test('embedded log, ECDSA keys: evidence for a real exchange, offline verifica
   const metrics = (await call(rig, '/metrics', {})).text
   const heap = (kind: string): number => Number(new RegExp(`^ura_thread_heap_bytes\\{thread="log-writer",kind="${kind}"\\} (\\S+)$`, 'm').exec(metrics)?.[1])
   t.ok(heap('used') > 1e6 && heap('used') <= heap('total'), `the log writer's heap: ${heap('used')} of ${heap('total')} bytes in use`)
-  t.ok(heap('total') < (48 + 64) * 1048576, 'within its capped young generation and a modest old space')
+  t.ok(heap('total') < (WRITER_YOUNG_MB + 64) * 1048576, 'within its capped young generation and a modest old space')
   const mine = await evidence(rig, 'ev-rest-1', E_ALBANIA)
   t.equal(mine.status, 200, 'the client reads its evidence')
   t.match(mine.headers['content-disposition'], /evidence-ev-rest-1\.json/)
