@@ -28,7 +28,7 @@ import { initPki } from '../certs/dev-pki.ts'
 import { Keystore } from '../certs/keystore.ts'
 import { loadConfig } from '../config/load.ts'
 import { BENCH_PASSPHRASE, INSTANCE } from './fixtures.ts'
-import { cpuSeconds, rssMb, startRole, threadCpuSeconds } from './procs.ts'
+import { cpuSeconds, LAUNCHER_NODE_OPTIONS, rssMb, startRole, threadCpuSeconds } from './procs.ts'
 
 export interface FanoutOptions {
   rate: number
@@ -201,7 +201,7 @@ export async function runFanout (o: FanoutOptions): Promise<FanoutResult> {
   const configDir = await mkdtemp(join(tmpdir(), 'ura-fanout-'))
   await writeFile(join(configDir, 'ura.yaml'), fanoutYaml(o, dataDir, subscriberUrl, subs))
   initPki({ keystore: new Keystore(dataDir, { passphrase: BENCH_PASSPHRASE }), config: await loadConfig(configDir), memberKeyType: 'ec-p256' })
-  const node = await startRole(['ura', configDir, dataDir, 'plain', 'log', 'delivery'], o.profileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${o.profileDir}`])
+  const node = await startRole(['ura', configDir, dataDir, 'plain', 'log', 'delivery'], [...LAUNCHER_NODE_OPTIONS, ...(o.profileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${o.profileDir}`])])
   const pid = node.child.pid!
   const pool = new Pool(node.url, { connections: 32, keepAliveTimeout: 30_000 })
   let peakRss = await rssMb(pid)

@@ -6,6 +6,7 @@
 import { execFile } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { resolve } from 'node:path'
+import { LAUNCHER_NODE_OPTIONS } from './procs.ts'
 
 const URA = resolve(import.meta.dirname, '../bin/ura.js')
 const TIME = '/usr/bin/time'
@@ -28,12 +29,12 @@ export interface LogVerifyRun {
   cpu: number
 }
 
-/** Runs `ura log verify --config <configDir>`; never rejects for a failed verification (see `ok`). */
+/** Runs `ura log verify --config <configDir>` with the launcher's Node options, as `npx ura` does; never rejects for a failed verification (see `ok`). */
 export function runLogVerify (configDir: string): Promise<LogVerifyRun> {
   const timed = existsSync(TIME)
   const [cmd, args] = timed
-    ? [TIME, ['-f', 'cpu %U %S', process.execPath, URA, 'log', 'verify', '--config', configDir]]
-    : [process.execPath, [URA, 'log', 'verify', '--config', configDir]]
+    ? [TIME, ['-f', 'cpu %U %S', process.execPath, ...LAUNCHER_NODE_OPTIONS, URA, 'log', 'verify', '--config', configDir]]
+    : [process.execPath, [...LAUNCHER_NODE_OPTIONS, URA, 'log', 'verify', '--config', configDir]]
   return new Promise((ok, fail) => {
     const started = process.hrtime.bigint()
     execFile(cmd, args, { maxBuffer: 1 << 22 }, (err, stdout, stderr) => {

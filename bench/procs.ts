@@ -4,6 +4,7 @@
  * from /proc, so every bench measures its processes the same way.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
+import { readFileSync } from 'node:fs'
 import { readdir, readFile } from 'node:fs/promises'
 import { connect } from 'node:net'
 import { resolve } from 'node:path'
@@ -54,6 +55,34 @@ const listening = (url: string): Promise<boolean> => new Promise(resolve => {
  * the cache is warm, from the second start on). NODE_COMPILE_CACHE set for the bench wins.
  */
 export const COMPILE_CACHE = process.env.NODE_COMPILE_CACHE ?? resolve(import.meta.dirname, '../.cache/compile')
+
+/** The Node options on a launcher's first line (`#!/usr/bin/env -S node <options>`); none on a plain `#!/usr/bin/env node`. */
+export function shebangNodeOptions (firstLine: string): string[] {
+  const match = /^#!\/usr\/bin\/env (?:-S )?node((?: --\S+)*)\s*$/.exec(firstLine)
+  if (match === null) throw new Error(`not a launcher line for node: ${firstLine}`)
+  return match[1].split(' ').filter(o => o !== '')
+}
+
+/**
+ * The Node options `ura` (bin/ura.js) starts a node with, read from the launcher's first line where
+ * they are written once: the benchmarks start the gateway with them, so they measure what
+ * `ura start` runs.
+ */
+export const LAUNCHER_NODE_OPTIONS: readonly string[] = shebangNodeOptions(readFileSync(resolve(import.meta.dirname, '../bin/ura.js'), 'utf8').split('\n', 1)[0])
+
+/**
+ * A bench's `--node-options` for the gateway's process: the launcher's options when not given, none
+ * when given empty (V8's own sizes), else the options written (each starting with --).
+ */
+export function gatewayNodeOptions (text: string | undefined): string[] {
+  if (text === undefined) return [...LAUNCHER_NODE_OPTIONS]
+  const options = text.split(/\s+/).filter(o => o !== '')
+  if (options.some(o => !o.startsWith('--'))) throw new Error(`--node-options takes Node options (each starting with --), not "${text}"`)
+  return options
+}
+
+/** How a bench's header names the gateway's Node options. */
+export const describeNodeOptions = (options: readonly string[]): string => options.length === 0 ? 'no Node options (V8\'s own heap sizes)' : `Node options ${options.join(' ')}`
 
 /** A role of bench/servers.ts in a child process on the same Node. */
 export const startRole = (args: string[], nodeFlags: string[] = []): Promise<Proc> =>

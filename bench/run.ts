@@ -7,11 +7,15 @@
  *
  *   npm run bench -- [--duration 9] [--rounds 3] [--only rest-json-1k,soap-xsd-2k] [--no-nginx]
  *                    [--generator wrk|autocannon] [--profile] [--no-fanout] [--json]
+ *                    [--node-options=<Node options for ura's process>]
  *
  * The last row is the pub/sub fan-out (bench/fanout.ts: 100 events/s for 10 s to 61 push
  * subscribers); it runs when --only is not given or names `fanout`, and not with --no-fanout.
  *
  * --profile runs ura under `node --cpu-prof` and leaves the profiles in bench/results/profiles/.
+ * ura's process has the Node options the `ura` launcher gives a node (bin/ura.js, first line).
+ * --node-options (written with =, e.g. --node-options=--max-semi-space-size=32) starts it with
+ * others instead, and --node-options= with none (V8's own heap sizes), to compare a setting.
  */
 import { spawnSync } from 'node:child_process'
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
@@ -21,7 +25,7 @@ import { parseArgs } from 'node:util'
 import { Keystore } from '../certs/keystore.ts'
 import { BENCH_PASSPHRASE, writeBenchConfig } from './fixtures.ts'
 import { makeBenchPki } from './pki.ts'
-import { deliveryJobs, rssMb, startProcess, startRole, threadCpuSeconds, withRss, type Proc } from './procs.ts'
+import { deliveryJobs, describeNodeOptions, gatewayNodeOptions, rssMb, startProcess, startRole, threadCpuSeconds, withRss, type Proc } from './procs.ts'
 import { hasWrk, probe, runLoad, type ClientTls, type LoadResult, type ProbeResult } from './load.ts'
 import { scenarios, type Scenario } from './scenarios.ts'
 import { describeFanout, runFanout, type FanoutResult } from './fanout.ts'
@@ -36,8 +40,16 @@ const { values: opts } = parseArgs({
     generator: { type: 'string' },
     profile: { type: 'boolean', default: false },
     json: { type: 'boolean', default: false },
+    'node-options': { type: 'string' },
   },
 })
+let uraNodeOptions: string[]
+try {
+  uraNodeOptions = gatewayNodeOptions(opts['node-options'])
+} catch (err) {
+  process.stderr.write(`${(err as Error).message}\n`)
+  process.exit(2)
+}
 const duration = Number(opts.duration)
 const rounds = Math.max(1, Number(opts.rounds))
 const generator = (opts.generator ?? (hasWrk() ? 'wrk' : 'autocannon')) as 'wrk' | 'autocannon'
@@ -200,7 +212,7 @@ async function main (): Promise<void> {
   const chosen = opts.only === undefined ? scenarios : scenarios.filter(s => opts.only!.split(',').includes(s.name))
   const nginx = !opts['no-nginx'] && spawnSync('nginx', ['-v']).error === undefined
   say(`machine load average ${loadavg().map(l => l.toFixed(1)).join(' ')} (other work on the machine skews absolute numbers; compare ratios)`)
-  say(`ura bench: ${chosen.length} scenario(s), ${duration} s per target in ${rounds} alternating rounds, load by ${generator}, ${cpus().length} CPUs, node ${process.version}${nginx ? ', nginx reference' : ', no nginx'}`)
+  say(`ura bench: ${chosen.length} scenario(s), ${duration} s per target in ${rounds} alternating rounds, load by ${generator}, ${cpus().length} CPUs, node ${process.version}${nginx ? ', nginx reference' : ', no nginx'}; ura with ${describeNodeOptions(uraNodeOptions)}`)
   const provider = await node(['provider'])
   const rows: Row[] = []
   const profileDir = join(RESULTS, 'profiles')
@@ -215,7 +227,7 @@ async function main (): Promise<void> {
       const clientTls = dataDir === undefined ? undefined : await makeBenchPki(configDir, dataDir, s)
       const uraArgs = dataDir === undefined ? [] : [dataDir, onTls ? 'tls' : 'plain', s.signing === undefined ? 'nolog' : 'log', ...(s.asyncDelivery === true ? ['delivery'] : [])]
       const starters: Array<[string, () => Promise<Proc>]> = [
-        ['ura', () => node(['ura', configDir, ...uraArgs], opts.profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [])],
+        ['ura', () => node(['ura', configDir, ...uraArgs], [...uraNodeOptions, ...(opts.profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [])])],
         ['bare', () => node(['bare', provider.url, String(requestBytes), ...(onTls ? [dataDir!] : [])])],
         ...(nginx ? [['nginx', () => startNginx(provider.url, requestBytes, onTls ? dataDir : undefined)] as [string, () => Promise<Proc>]] : []),
       ]
@@ -237,6 +249,7 @@ async function main (): Promise<void> {
         }
       } finally {
         for (const [, proc] of procs) await proc.stop()
+        await rm(configDir, { recursive: true, force: true })
         if (dataDir !== undefined) await rm(dataDir, { recursive: true, force: true })
       }
       const bare = mine.find(r => r.target === 'bare')
@@ -259,7 +272,7 @@ async function main (): Promise<void> {
     for (const line of describeFanout(fanout)) say(line)
   }
   const stamp = new Date().toISOString().replace(/[:.]/g, '-')
-  const out = { when: new Date().toISOString(), node: process.version, cpus: cpus().length, loadAverage: loadavg(), generator, durationSeconds: duration, rounds, rows, ...(fanout === undefined ? {} : { fanout }) }
+  const out = { when: new Date().toISOString(), node: process.version, cpus: cpus().length, loadAverage: loadavg(), generator, durationSeconds: duration, rounds, uraNodeOptions, rows, ...(fanout === undefined ? {} : { fanout }) }
   await mkdir(RESULTS, { recursive: true })
   const file = join(RESULTS, `${stamp}.json`)
   await writeFile(file, JSON.stringify(out, null, 2))

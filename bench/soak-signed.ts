@@ -3,7 +3,7 @@
  * logged exchange, with no errors, RSS growth under 10 %, and `ura log verify` passing afterwards.
  *
  *   npm run soak:signed -- [--minutes 60] [--load 0.7] [--capacity-seconds 15] [--connections 50]
- *                          [--soak-connections 64] [--sample-seconds 10] [--node-options="<flags>"] [--keep]
+ *                          [--soak-connections 64] [--sample-seconds 10] [--node-options=<flags>] [--keep]
  *
  * 1. A provider and an ura node, each in its own process (bench/servers.ts), the node on a scratch
  *    data directory with a fresh PKI and the embedded (SQLite) message log: the `rest-signed-ecdsa`
@@ -34,18 +34,19 @@ import { writeBenchConfig } from './fixtures.ts'
 import { hasWrk, openLoop, runLoad, type LoadResult } from './load.ts'
 import { runLogVerify, type LogVerifyRun } from './log-verify.ts'
 import { makeBenchPki } from './pki.ts'
-import { cpuSeconds, metricSamples, rssParts, startRole, type Proc } from './procs.ts'
+import { cpuSeconds, describeNodeOptions, gatewayNodeOptions, metricSamples, rssParts, startRole, type Proc } from './procs.ts'
 import { scenarios } from './scenarios.ts'
 
 const USAGE = `usage: npm run soak:signed -- [--minutes 60] [--load 0.7] [--capacity-seconds 15] [--connections 50]
-                              [--soak-connections 64] [--sample-seconds 10] [--node-options="<flags>"] [--keep]
+                              [--soak-connections 64] [--sample-seconds 10] [--node-options=<flags>] [--keep]
   --minutes           length of the soak (default 60; fractions allowed, e.g. 0.5)
   --load              fraction of the measured capacity to run at, above 0 and at most 1 (default 0.7)
   --capacity-seconds  length of the closed-loop capacity run (default 15)
   --connections       connections of the capacity run (default 50)
   --soak-connections  keep-alive connections of the open-loop soak (default 64)
   --sample-seconds    RSS sampling interval (default 10, shorter on runs under 5 minutes)
-  --node-options      Node options for the node's process, written with =, e.g. --node-options=--max-semi-space-size=16
+  --node-options      Node options for the node's process instead of those the ura launcher gives (bin/ura.js),
+                      written with =, e.g. --node-options=--max-semi-space-size=32; --node-options= for none
   --keep              keep the node's scratch configuration and data directories`
 
 function usageError (message: string): never {
@@ -63,7 +64,7 @@ try {
       connections: { type: 'string', default: '50' },
       'soak-connections': { type: 'string', default: '64' },
       'sample-seconds': { type: 'string' },
-      'node-options': { type: 'string', default: '' },
+      'node-options': { type: 'string' },
       keep: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -92,8 +93,12 @@ const soakConnections = numberOption('soak-connections', 0, 10_000, true)
 const soakSeconds = minutes * 60
 const sampleSeconds = values['sample-seconds'] === undefined ? Math.min(10, soakSeconds / 30) : numberOption('sample-seconds', 0, soakSeconds)
 
-const nodeOptions = (values['node-options'] as string).split(/\s+/).filter(o => o !== '')
-if (nodeOptions.some(o => !o.startsWith('--'))) usageError(`--node-options takes Node options (each starting with --), not "${values['node-options'] as string}"`)
+let nodeOptions: string[] = []
+try {
+  nodeOptions = gatewayNodeOptions(values['node-options'] as string | undefined)
+} catch (err) {
+  usageError((err as Error).message)
+}
 const SCENARIO = scenarios.find(s => s.name === 'rest-signed-ecdsa')!
 const RESULTS = resolve(import.meta.dirname, 'results')
 const generator = hasWrk() ? 'wrk' : 'autocannon'
@@ -132,7 +137,7 @@ async function heapMb (url: string): Promise<HeapReading> {
 
 console.log(`machine load average ${loadavg().map(l => l.toFixed(1)).join(' ')}, ${cpus().length} CPUs, node ${process.version} (other work on the machine lowers the capacity measured)`)
 console.log(`soak:signed: ${SCENARIO.name} (${SCENARIO.what})`)
-console.log(`  capacity: ${capacitySeconds} s closed loop on ${connections} connections (${generator}); soak: ${fmt(minutes, minutes % 1 === 0 ? 0 : 2)} min open loop at ${load} × capacity on ${soakConnections} connections; RSS every ${fmt(sampleSeconds, 1)} s${nodeOptions.length === 0 ? '' : `; node options ${nodeOptions.join(' ')}`}`)
+console.log(`  capacity: ${capacitySeconds} s closed loop on ${connections} connections (${generator}); soak: ${fmt(minutes, minutes % 1 === 0 ? 0 : 2)} min open loop at ${load} × capacity on ${soakConnections} connections; RSS every ${fmt(sampleSeconds, 1)} s; ${describeNodeOptions(nodeOptions)}`)
 
 const provider = await startRole(['provider'])
 const dataDir = await mkdtemp(join(tmpdir(), 'ura-soak-data-'))

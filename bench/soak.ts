@@ -16,6 +16,7 @@ import { Pool } from 'undici'
 import { demoConfig } from '../test/support/gateway.ts'
 import { PROVA_REST, PROVA_SOAP_VERSION, faultyServicesYaml, startFaultyProvider, type Fault } from '../test/support/faulty-provider.ts'
 import { soapEnvelope } from '../test/support/http.ts'
+import { LAUNCHER_NODE_OPTIONS } from './procs.ts'
 
 const { values: opts } = parseArgs({
   options: {
@@ -55,7 +56,7 @@ const config = await demoConfig(
   },
   { 'prova.yaml': faultyServicesYaml(provider.url, { timeoutMs, resilience: '{ breaker: { enabled: false }, retries: { backoffMs: 5, maxBackoffMs: 20 } }' }) },
 )
-const child = spawn(process.execPath, ['--expose-gc', resolve(import.meta.dirname, 'servers.ts'), 'ura', config.dir], { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] })
+const child = spawn(process.execPath, [...LAUNCHER_NODE_OPTIONS, '--expose-gc', resolve(import.meta.dirname, 'servers.ts'), 'ura', config.dir], { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] })
 const url = await new Promise<string>((resolve, reject) => {
   child.stdout!.on('data', d => { const m = /READY (\S+)/.exec(String(d)); if (m !== null) resolve(m[1]) })
   child.once('exit', code => reject(new Error(`ura exited (${code})`)))

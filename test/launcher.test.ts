@@ -1,0 +1,50 @@
+/**
+ * The Node options a node runs with: the `ura` launcher's first line gives them, `npm start` gives the
+ * same, and the benchmarks start the gateway with them (so they measure what `ura start` runs).
+ */
+import { execFile } from 'node:child_process'
+import { readFileSync } from 'node:fs'
+import { delimiter, dirname, resolve } from 'node:path'
+import t from 'tap'
+import { gatewayNodeOptions, LAUNCHER_NODE_OPTIONS, shebangNodeOptions } from '../bench/procs.ts'
+
+const ROOT = resolve(import.meta.dirname, '..')
+const URA = resolve(ROOT, 'bin/ura.js')
+
+t.test('the launcher gives a node 16 MB semi-spaces, and npm start gives the same options', async t => {
+  t.same(LAUNCHER_NODE_OPTIONS, ['--max-semi-space-size=16'])
+  const scripts = (JSON.parse(readFileSync(resolve(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts
+  t.equal(scripts.start, `node ${LAUNCHER_NODE_OPTIONS.join(' ')} cli/main.ts start --demo`)
+})
+
+t.test('run as a program, the launcher starts Node with its options', async t => {
+  // Through the kernel and env(1), as a shell or npx runs it: Node reports its command-line options
+  // from a module NODE_OPTIONS loads first. The Node running this test comes first on PATH.
+  const probe = 'data:text/javascript,process.stderr.write(`execArgv=${JSON.stringify(process.execArgv)};`)'
+  const { code, stderr, stdout } = await new Promise<{ code: number; stdout: string; stderr: string }>(done => {
+    execFile(URA, ['--help'], {
+      encoding: 'utf8',
+      timeout: 30_000,
+      env: { ...process.env, PATH: `${dirname(process.execPath)}${delimiter}${process.env.PATH ?? ''}`, NODE_OPTIONS: `--import=${probe}` },
+    }, (err, stdout, stderr) => { done({ code: err === null ? 0 : typeof err.code === 'number' ? err.code : -1, stdout, stderr }) })
+  })
+  t.equal(code, 0, stderr)
+  t.match(stdout, /^Usage: ura/)
+  const line = /execArgv=(\[[^\]]*\]);/.exec(stderr)
+  t.ok(line, stderr)
+  t.same(JSON.parse(line![1]), LAUNCHER_NODE_OPTIONS)
+})
+
+t.test('a launcher line is read strictly', async t => {
+  t.same(shebangNodeOptions('#!/usr/bin/env node'), [])
+  t.same(shebangNodeOptions('#!/usr/bin/env -S node --max-semi-space-size=16 --max-old-space-size=2048'), ['--max-semi-space-size=16', '--max-old-space-size=2048'])
+  t.throws(() => shebangNodeOptions('#!/bin/sh'), /not a launcher line for node/)
+  t.throws(() => shebangNodeOptions('// no launcher line'), /not a launcher line for node/)
+})
+
+t.test("a bench's --node-options: the launcher's by default, none when empty, refused when not options", async t => {
+  t.same(gatewayNodeOptions(undefined), LAUNCHER_NODE_OPTIONS)
+  t.same(gatewayNodeOptions(''), [])
+  t.same(gatewayNodeOptions(' --max-semi-space-size=32  --expose-gc '), ['--max-semi-space-size=32', '--expose-gc'])
+  t.throws(() => gatewayNodeOptions('max-semi-space-size=32'), /takes Node options \(each starting with --\)/)
+})
