@@ -40,7 +40,9 @@ class StoreThread {
       name: 'ura-delivery',
       workerData: { uraDeliveryStore: file },
       execArgv: [],
-      // It allocates little and briefly (rows in, messages out): a small young generation keeps its RSS down.
+      // It allocates little and briefly (rows in, messages out): a small young generation keeps its RSS
+      // down. A process started with --max-semi-space-size (the `ura` launcher gives 16) overrides this
+      // limit: V8 lets the flag win (docs/configuration.md, "The node's memory").
       resourceLimits: { maxYoungGenerationSizeMb: 4 },
     })
     let onMessage!: (msg: ThreadOut) => void

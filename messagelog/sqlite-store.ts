@@ -34,7 +34,8 @@ const SCAN_COLUMNS = hexSelect(COLUMN_NAMES)
  * writer's heap grew from ≈ 50 to ≈ 80–145 MB of which ≈ 11–50 MB was in use. A group's objects
  * die within its commit, so the smaller nursery costs the writer no CPU that `npm run bench:log`
  * can see (docs/configuration.md, "The node's memory"). A process started with
- * `--max-semi-space-size` keeps its own size: the flag wins over this limit.
+ * `--max-semi-space-size` keeps its own size: the flag wins over this limit, so under the `ura`
+ * launcher (16 MB) it changes nothing and it holds where Node is started without the flag.
  */
 export const WRITER_YOUNG_MB = 48
 
