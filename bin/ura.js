@@ -3,8 +3,10 @@
 //
 // The first line gives V8 16 MB semi-spaces (its young generation) whatever the host's memory: on a
 // host with 16 GB or more it would take 64 MB ones, which a node fills and keeps resident under load
-// for no gain in speed (docs/configuration.md, "The node's memory"). `npm start` passes the same
-// option and the benchmarks start the gateway with it; a test holds the three together.
+// for no gain in speed (docs/configuration.md, "The node's memory"). It sizes the main thread:
+// `ura start` then clears it, so each worker thread keeps its own limit (cli/thread-memory.ts).
+// `npm start` passes the same option and the benchmarks start the gateway with it; a test holds the
+// three together.
 //
 // Node's module compile cache keeps each module's stripped source and compiled code between runs,
 // so a process (and each of its worker threads: the message log's writer, the delivery queue) loads

@@ -20,6 +20,7 @@ import { openRegistryStore, RegistryStoreError, type RegistryStore } from '../re
 import { startAdmin } from '../admin/start.ts'
 
 import { DEMO_CONFIG_DIR } from '../config/defaults.ts'
+import { releaseSemiSpaceOptions } from './thread-memory.ts'
 
 /**
  * `ura start`: the gateway (and with --demo the demo providers) until SIGTERM/SIGINT. The node serves
@@ -29,6 +30,8 @@ import { DEMO_CONFIG_DIR } from '../config/defaults.ts'
  * when the store is empty; the node follows the store's new versions while it runs.
  */
 export async function start (values: { config?: string; demo?: boolean }): Promise<number> {
+  // Before any worker thread starts: the launcher's semi-space size is the main thread's alone.
+  releaseSemiSpaceOptions()
   let config
   try {
     config = await loadConfig(values.config ?? DEMO_CONFIG_DIR)

@@ -41,8 +41,8 @@ class StoreThread {
       workerData: { uraDeliveryStore: file },
       execArgv: [],
       // It allocates little and briefly (rows in, messages out): a small young generation keeps its RSS
-      // down. A process started with --max-semi-space-size (the `ura` launcher gives 16) overrides this
-      // limit: V8 lets the flag win (docs/configuration.md, "The node's memory").
+      // down. `ura start` clears the launcher's --max-semi-space-size first, which V8 would let win over
+      // this limit (cli/thread-memory.ts; docs/configuration.md, "The node's memory").
       resourceLimits: { maxYoungGenerationSizeMb: 4 },
     })
     let onMessage!: (msg: ThreadOut) => void

@@ -29,15 +29,15 @@ const COLUMN_NAMES = RECORD_COLUMNS.map(c => c[1])
 const SCAN_COLUMNS = hexSelect(COLUMN_NAMES)
 
 /**
- * The writer thread's young generation, in MB (V8 counts both 16 MB semi-spaces and room beside
- * them). On a large host V8 gives every thread 64 MB semi-spaces, and under sustained load the
- * writer's heap grew from ≈ 50 to ≈ 80–145 MB of which ≈ 11–50 MB was in use. A group's objects
- * die within its commit, so the smaller nursery costs the writer no CPU that `npm run bench:log`
- * can see (docs/configuration.md, "The node's memory"). A process started with
- * `--max-semi-space-size` keeps its own size: the flag wins over this limit, so under the `ura`
- * launcher (16 MB) it changes nothing and it holds where Node is started without the flag.
+ * The writer thread's young generation, in MB: V8 makes it two semi-spaces of a third each (and room
+ * beside them). A group's objects die within its commit, so a small nursery costs the writer no CPU
+ * that `npm run bench:log` can see (6, 8, 12 and 48 MB read alike), and it keeps the thread's heap at
+ * ≈ 20 MB: with more room V8 grows the nursery step by step under sustained load (on a large host up
+ * to two 64 MB semi-spaces), and the node's RSS with it (docs/configuration.md, "The node's memory").
+ * `ura start` clears the launcher's `--max-semi-space-size` before it starts this thread, which would
+ * otherwise win over this limit (cli/thread-memory.ts).
  */
-export const WRITER_YOUNG_MB = 48
+export const WRITER_YOUNG_MB = 8
 
 /**
  * The embedded log's schema: the shared tables, its meta (the pruning anchor) and its dictionary of

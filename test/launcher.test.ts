@@ -48,3 +48,40 @@ t.test("a bench's --node-options: the launcher's by default, none when empty, re
   t.same(gatewayNodeOptions(' --max-semi-space-size=32  --expose-gc '), ['--max-semi-space-size=32', '--expose-gc'])
   t.throws(() => gatewayNodeOptions('max-semi-space-size=32'), /takes Node options \(each starting with --\)/)
 })
+
+t.test("under the launcher's option, a worker started after `ura start` clears it keeps its own young generation", async t => {
+  // A child Node with the launcher's options: the main thread and then a worker limited to a 6 MB young
+  // generation churn through objects, many of them surviving a scavenge (so V8 grows each nursery to
+  // its cap), and report the largest new space they reached, in MB.
+  const churn = `(v8) => {
+    let keep = [], most = 0
+    for (let i = 0; i < 4e6; i++) {
+      keep.push({ i, s: 'x' + i })
+      if (keep.length > 5e5) keep = []
+      if (i % 1e5 === 0) most = Math.max(most, v8.getHeapSpaceStatistics().find(s => s.space_name === 'new_space').space_size)
+    }
+    return most / 1048576
+  }`
+  const script = (release: boolean): string => `
+    import v8 from 'node:v8'
+    import { Worker } from 'node:worker_threads'
+    import { releaseSemiSpaceOptions } from ${JSON.stringify(new URL('../cli/thread-memory.ts', import.meta.url).href)}
+    if (${release}) releaseSemiSpaceOptions()
+    const worker = await new Promise((resolve, reject) => {
+      const code = "import v8 from 'node:v8'; import { parentPort } from 'node:worker_threads'; parentPort.postMessage((" + ${JSON.stringify(churn)} + ")(v8))"
+      new Worker(new URL('data:text/javascript,' + encodeURIComponent(code)), { resourceLimits: { maxYoungGenerationSizeMb: 6 } })
+        .once('message', resolve).once('error', reject)
+    })
+    console.log(JSON.stringify({ main: (${churn})(v8), worker }))`
+  const run = (release: boolean): Promise<{ main: number; worker: number }> => new Promise((resolve, reject) => {
+    execFile(process.execPath, [...LAUNCHER_NODE_OPTIONS, '--input-type=module', '-e', script(release)], { encoding: 'utf8', timeout: 60_000 }, (err, stdout, stderr) => {
+      if (err !== null) reject(new Error(`${err.message}\n${stderr}`))
+      else resolve(JSON.parse(stdout) as { main: number; worker: number })
+    })
+  })
+  const kept = await run(false)
+  t.ok(kept.worker >= 32, `the option wins over the worker's limit while it is set: ${kept.worker} MB of new space`)
+  const released = await run(true)
+  t.ok(released.worker < 16, `cleared, the worker keeps to its own limit: ${released.worker} MB of new space`)
+  t.ok(released.main >= 16 && released.main < 48, `and the main thread keeps the launcher's two 16 MB semi-spaces: ${released.main} MB (V8's own size follows the host's memory)`)
+})
