@@ -31,11 +31,11 @@ const SCAN_COLUMNS = hexSelect(COLUMN_NAMES)
 /**
  * The writer thread's young generation, in MB: V8 makes it two semi-spaces of a third each (and room
  * beside them). A group's objects die within its commit, so a small nursery costs the writer no CPU
- * that `npm run bench:log` can see (6, 8, 12 and 48 MB read alike), and it keeps the thread's heap at
- * ≈ 20 MB: with more room V8 grows the nursery step by step under sustained load (on a large host up
- * to two 64 MB semi-spaces), and the node's RSS with it (docs/configuration.md, "The node's memory").
- * `ura start` clears the launcher's `--max-semi-space-size` before it starts this thread, which would
- * otherwise win over this limit (cli/thread-memory.ts).
+ * that `npm run bench:log` can see (6, 8, 12 and 48 MB read alike); with more room V8 grows the
+ * nursery step by step under sustained load (on a large host up to two 64 MB semi-spaces), and what
+ * it touched stays resident (docs/configuration.md, "The node's memory"). `ura start` clears the
+ * launcher's `--max-semi-space-size` before it starts this thread, which would otherwise win over
+ * this limit (cli/thread-memory.ts).
  */
 export const WRITER_YOUNG_MB = 8
 
