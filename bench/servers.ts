@@ -84,6 +84,9 @@ async function bare (providerUrl: string, requestBytes: number, dataDir?: string
 let closeRole: () => Promise<void> = async () => {}
 
 async function ura (configDir: string, dataDir?: string, transport?: string, log?: string, queue?: string): Promise<string> {
+  // As `ura start`: the launcher's semi-space options sized this thread; its worker threads (the log
+  // writer, the delivery queue) take their own limits.
+  (await import('../cli/thread-memory.ts')).releaseSemiSpaceOptions()
   const [{ loadConfig }, { buildGateway }, { logDestination }, { openMessageLog }, { openDelivery }, { keystoreSigningKeys }, { TrustStore }, { seedRegistryStore }, { openRegistryStore }] = await Promise.all([
     import('../config/load.ts'), import('../gateway/server.ts'), import('../gateway/ops/process-log.ts'), import('../messagelog/index.ts'), import('../delivery/index.ts'),
     import('../certs/keystore-signer.ts'), import('../certs/trust-store.ts'), import('../registry/node-store.ts'), import('../registry/store/index.ts'),

@@ -40,6 +40,18 @@ const SCAN_COLUMNS = hexSelect(COLUMN_NAMES)
 export const WRITER_YOUNG_MB = 8
 
 /**
+ * The writer thread's old-generation maximum, in MB. V8 lets an old space grow to a multiple of
+ * what survived its last full collection before it collects again, and picks that multiple from the
+ * heap's maximum: about 4 on a heap allowed gigabytes (a worker's default here: 4 GB), near its floor
+ * on one of a few hundred MB. The writer keeps ≈ 10–14 MB of live objects (statements, keys, the
+ * names dictionary, the groups in hand; kept bodies are buffers outside the heap): by default V8 let
+ * its old space reach ≈ 46 MB before a full collection, with this maximum it collects at ≈ 13–21 MB.
+ * 256 MB is still many times what two groups of 500 records hold. Reaching it stops the writer, and
+ * with it the node's exchanges (no unlogged traffic), as any failure of the writer does.
+ */
+export const WRITER_OLD_MB = 256
+
+/**
  * The embedded log's schema: the shared tables, its meta (the pruning anchor) and its dictionary of
  * names (sqlite-names.ts). Archive files have it too (archive.ts).
  */
@@ -115,9 +127,10 @@ export class SqliteLogStore implements LogStore {
       throw err
     }
     // No inherited loader flags (test runners, profilers): the writer needs plain Node and starts in
-    // milliseconds. Its young generation is capped (WRITER_YOUNG_MB).
+    // milliseconds. Its heap is capped (WRITER_YOUNG_MB, WRITER_OLD_MB).
     const writer = new Worker(new URL('./sqlite-writer.ts', import.meta.url), {
-      name: 'ura-log-writer', workerData: { uraLogWriter: file }, execArgv: [], resourceLimits: { maxYoungGenerationSizeMb: WRITER_YOUNG_MB },
+      name: 'ura-log-writer', workerData: { uraLogWriter: file }, execArgv: [],
+      resourceLimits: { maxYoungGenerationSizeMb: WRITER_YOUNG_MB, maxOldGenerationSizeMb: WRITER_OLD_MB },
     })
     let onMessage!: () => void
     let onError!: (err: Error) => void

@@ -15,7 +15,7 @@ import { createRootCa } from '../certs/pki.ts'
 import { anchorsOnly, SignatureInvalid, verifyBatchSignature } from '../certs/verifier.ts'
 import { PgLogStore } from '../messagelog/pg-store.ts'
 import { chainHash2, GENESIS_HASH, recordLeaf, sha512, type RecordContent, type StoredRecord } from '../messagelog/record.ts'
-import { SqliteLogStore, WRITER_YOUNG_MB } from '../messagelog/sqlite-store.ts'
+import { SqliteLogStore, WRITER_OLD_MB, WRITER_YOUNG_MB } from '../messagelog/sqlite-store.ts'
 import { buildEvidence, verifyEvidence, type EvidenceDocument } from '../messagelog/evidence.ts'
 import type { LogStore, LogStoreOptions } from '../messagelog/store.ts'
 import { verifyStore } from '../messagelog/verify.ts'
@@ -490,12 +490,16 @@ const keys = testSigningKeys({ [CLIENT_MEMBER]: 'ec-p256', [PROVIDER_MEMBER]: 'r
 storeSuite(embedded, keys)
 storeSuite(postgres, keys)
 
-t.test('the embedded log writer runs with a young generation of its own size, not the host-sized default', async t => {
+t.test('the embedded log writer runs with a heap of its own size, not the host-sized default', async t => {
   const dir = await mkdtemp(join(tmpdir(), 'ura-log-young-'))
   const store = await SqliteLogStore.open(join(dir, 'message-log.sqlite'))
   t.teardown(async () => { await store.close(); await rm(dir, { recursive: true, force: true }) })
-  const writer = (store as unknown as { writer: { resourceLimits?: { maxYoungGenerationSizeMb: number }; getHeapStatistics (): Promise<{ total_heap_size: number }> } }).writer
-  t.equal(writer.resourceLimits?.maxYoungGenerationSizeMb, WRITER_YOUNG_MB, 'the thread was started with the limit')
+  const writer = (store as unknown as { writer: { resourceLimits?: { maxYoungGenerationSizeMb: number; maxOldGenerationSizeMb: number }; getHeapStatistics (): Promise<{ total_heap_size: number; heap_size_limit: number }> } }).writer
+  t.equal(writer.resourceLimits?.maxYoungGenerationSizeMb, WRITER_YOUNG_MB, 'the thread was started with the young generation\'s limit')
+  t.equal(writer.resourceLimits?.maxOldGenerationSizeMb, WRITER_OLD_MB, 'and the old generation\'s')
+  // V8 took it: the heap's limit is the two together (a worker's default on a large host is gigabytes).
+  const limitMb = (await writer.getHeapStatistics()).heap_size_limit / 1048576
+  t.ok(limitMb >= WRITER_OLD_MB && limitMb <= WRITER_OLD_MB + 4 * WRITER_YOUNG_MB, `the writer's heap limit is ${limitMb.toFixed(0)} MB`)
   // Its whole heap stays within the young generation and a few MB of old space while it writes.
   const identity = testSigningKeys({ [CLIENT_MEMBER]: 'ec-p256' }).identityFor(CLIENT_MEMBER)!
   const body = Buffer.alloc(1024, 0x61)
