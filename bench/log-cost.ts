@@ -9,12 +9,21 @@
  * `--provider-ms N`: the provider's answer takes a random 0–N ms instead of one event-loop turn, so
  * the connections fall out of step as they do behind a real provider (smaller commit groups).
  *
+ * `--ids counter`: message and request ids `kosto-<n>` (what this bench used until issue 14's eighth
+ * round) instead of a random UUID per exchange, as clients send them: an index over random keys
+ * touches a page of its own per record, one over near-sequential text shares its pages.
+ *
+ * The disk writes (the process's `write_bytes` from /proc, the final checkpoint included) against
+ * the file's growth show what the commits write beyond the records: journal frames of whole pages,
+ * and each page again when the journal is folded into the file.
+ *
  * `--format 1`: the store writes records as earlier versions did (proofs and previous hashes stored,
  * the JSON chain hash), for a before/after of the lean format 2 in the same run of the same code.
  *
- *   npm run bench:log [-- --connections 50 --seconds 10 --keys ec-p256|rsa-2048 --store embedded|postgres --provider-ms 0 --format 2]
+ *   npm run bench:log [-- --connections 50 --seconds 10 --keys ec-p256|rsa-2048 --store embedded|postgres --provider-ms 0 --ids uuid|counter --format 2]
  */
-import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs'
+import { randomUUID } from 'node:crypto'
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
@@ -35,8 +44,10 @@ const { values } = parseArgs({
     store: { type: 'string', default: 'embedded' },
     'provider-ms': { type: 'string', default: '0' },
     format: { type: 'string', default: '2' },
+    ids: { type: 'string', default: 'uuid' },
   },
 })
+if (values.ids !== 'uuid' && values.ids !== 'counter') throw new Error('--ids must be uuid or counter')
 if (values.format !== '1' && values.format !== '2') throw new Error('--format must be 1 or 2')
 const format = Number(values.format) as 1 | 2
 const connections = Number(values.connections)
@@ -48,6 +59,12 @@ if (keyType !== 'ec-p256' && keyType !== 'rsa-2048') throw new Error('--keys mus
 const providerMs = Number(values['provider-ms'])
 if (!(providerMs >= 0)) throw new Error('--provider-ms must be a number ≥ 0')
 if (values.store !== 'embedded' && values.store !== 'postgres') throw new Error('--store must be embedded or postgres')
+
+/** Bytes this process has had written to the block layer (its writer thread's commits and checkpoints). */
+function diskWrites (): number {
+  const m = /^write_bytes: (\d+)$/m.exec(readFileSync('/proc/self/io', 'utf8'))
+  return m === null ? NaN : Number(m[1])
+}
 
 const CLIENT_MEMBER = 'AL-DEV/GOV/K11503002N'
 const PROVIDER_MEMBER = 'AL-DEV/NJQV/L21603004L'
@@ -65,9 +82,12 @@ const body = Buffer.from(JSON.stringify({ nipt: 'K81305012I', viti: 2026, shenim
 const bodyDigest = sha512(body)
 const headersDigest = sha512('POST\r\n/subjekte\r\ncontent-type: application/json\r\n')
 
-function content (direction: Direction, n: number): RecordContent {
+const exchangeIds = (n: number): [messageId: string, requestId: string] =>
+  values.ids === 'uuid' ? [randomUUID(), randomUUID()] : [`kosto-${n}`, `kerkese-${n}`]
+
+function content (direction: Direction, [messageId, requestId]: [string, string]): RecordContent {
   return {
-    time: new Date().toISOString(), direction, protocol: 'rest', messageId: `kosto-${n}`, requestId: `kerkese-${n}`,
+    time: new Date().toISOString(), direction, protocol: 'rest', messageId, requestId,
     client: `${CLIENT_MEMBER}/e-albania`, service: `${PROVIDER_MEMBER}/taksat-vendore/detyrimet`, userId: 'AL-I50314123V', issue: null,
     representedParty: null, method: 'POST', path: '/subjekte', status: direction === 'response' ? 200 : null, fault: null,
     requestHash: direction === 'response' ? bodyDigest : null, headersDigest, bodyDigest, signer: direction === 'request' ? CLIENT_MEMBER : PROVIDER_MEMBER,
@@ -79,18 +99,19 @@ let running = true
 const latencies: number[] = []
 async function connection (): Promise<void> {
   while (running) {
-    const n = next++
+    const ids = exchangeIds(next++)
     const started = performance.now()
-    await recorder.record(content('request', n), body, false)
+    await recorder.record(content('request', ids), body, false)
     await new Promise(resolve => providerMs === 0 ? setImmediate(resolve) : setTimeout(resolve, Math.random() * providerMs))
-    await recorder.record(content('response', n), body, false)
+    await recorder.record(content('response', ids), body, false)
     latencies.push(performance.now() - started)
   }
 }
 
 // Warm-up: code optimised, the writer's statements prepared, the keys known to it.
-for (let i = 0; i < 3; i++) await Promise.all(Array.from({ length: connections }, () => recorder.record(content('request', -1), body, false)))
+for (let i = 0; i < 3; i++) await Promise.all(Array.from({ length: connections }, () => recorder.record(content('request', exchangeIds(-1)), body, false)))
 const groups0 = { ...store.stats }
+const written0 = diskWrites()
 const cpu0 = await threadCpuSeconds(process.pid)
 const started = performance.now()
 setTimeout(() => { running = false }, seconds * 1000)
@@ -98,6 +119,7 @@ await Promise.all(Array.from({ length: connections }, connection))
 const elapsed = (performance.now() - started) / 1000
 const cpu1 = await threadCpuSeconds(process.pid)
 await store.close()
+const written = diskWrites() - written0
 // The embedded log's file once closed (its journal folded in), warm-up records included.
 const file = join(dir, 'message-log.sqlite')
 const logBytes = values.store === 'embedded' && existsSync(file) ? statSync(file).size : undefined
@@ -113,5 +135,5 @@ const total = byThread.reduce((n, [, us]) => n + us, 0)
 console.log(`message log, ${values.store}, ${keyType} keys, ${connections} connections, ${seconds} s${providerMs === 0 ? '' : `, provider answers in 0–${providerMs} ms`}`)
 console.log(`  ${Math.round(exchanges / elapsed).toLocaleString('en-US')} exchanges/s (2 records each); both records p50 ${at(0.5)} ms, p99 ${at(0.99)} ms; ${(records / groups).toFixed(1)} records per commit group`)
 console.log(`  CPU per exchange ${total.toFixed(0)} µs: ${byThread.map(([kind, us]) => `${kind} ${us.toFixed(0)}`).join(', ')}`)
-if (logBytes !== undefined) console.log(`  log file ${(logBytes / 1e6).toFixed(1)} MB: ${Math.round(logBytes / store.stats.records)} bytes per record`)
+if (logBytes !== undefined) console.log(`  log file ${(logBytes / 1e6).toFixed(1)} MB: ${Math.round(logBytes / store.stats.records)} bytes per record; disk writes ${(written / records / 1024).toFixed(1)} KB per record (the last checkpoint included)`)
 console.log('  (CPU ticks are 10 ms: short runs round; this process also runs the virtual connections, ≈ 8 µs per exchange on main)')
