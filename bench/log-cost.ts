@@ -23,7 +23,7 @@
  *   npm run bench:log [-- --connections 50 --seconds 10 --keys ec-p256|rsa-2048 --store embedded|postgres --provider-ms 0 --ids uuid|counter --format 2]
  */
 import { randomUUID } from 'node:crypto'
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs'
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
@@ -33,7 +33,7 @@ import { sha512, type Direction, type RecordContent } from '../messagelog/record
 import { SqliteLogStore } from '../messagelog/sqlite-store.ts'
 import type { LogStore } from '../messagelog/store.ts'
 import { testSigningKeys } from '../test/support/signing.ts'
-import { threadCpuSeconds } from './procs.ts'
+import { diskWrites, threadCpuSeconds } from './procs.ts'
 import { freshDatabase } from './scratch-db.ts'
 
 const { values } = parseArgs({
@@ -59,12 +59,6 @@ if (keyType !== 'ec-p256' && keyType !== 'rsa-2048') throw new Error('--keys mus
 const providerMs = Number(values['provider-ms'])
 if (!(providerMs >= 0)) throw new Error('--provider-ms must be a number ≥ 0')
 if (values.store !== 'embedded' && values.store !== 'postgres') throw new Error('--store must be embedded or postgres')
-
-/** Bytes this process has had written to the block layer (its writer thread's commits and checkpoints). */
-function diskWrites (): number {
-  const m = /^write_bytes: (\d+)$/m.exec(readFileSync('/proc/self/io', 'utf8'))
-  return m === null ? NaN : Number(m[1])
-}
 
 const CLIENT_MEMBER = 'AL-DEV/GOV/K11503002N'
 const PROVIDER_MEMBER = 'AL-DEV/NJQV/L21603004L'

@@ -8,21 +8,16 @@
  *   node bench/log-index-cost.ts [index to drop …]   (default: the time index)
  */
 import { randomBytes, randomUUID } from 'node:crypto'
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { DatabaseSync } from 'node:sqlite'
 import { logTables } from '../messagelog/schema.ts'
+import { diskWrites } from './procs.ts'
 
 const dropped = process.argv.slice(2).length > 0 ? process.argv.slice(2) : ['ura_log_records_time']
 const GROUPS = 500
 const PER_GROUP = 100
-
-/** Bytes this process has had written to the block layer. */
-function diskWrites (): number {
-  const m = /^write_bytes: (\d+)$/m.exec(readFileSync('/proc/self/io', 'utf8'))
-  return m === null ? NaN : Number(m[1])
-}
 
 function run (drop: string[]): { cpuUs: number; writtenKb: number } {
   const dir = mkdtempSync(join(tmpdir(), 'ura-index-cost-'))

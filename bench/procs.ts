@@ -113,6 +113,12 @@ export async function cpuSeconds (pid: number): Promise<number> {
   } catch { return NaN }
 }
 
+/** Bytes this process has had written to the block layer (its threads' commits and checkpoints included), from /proc/self/io. */
+export function diskWrites (): number {
+  const m = /^write_bytes: (\d+)$/m.exec(readFileSync('/proc/self/io', 'utf8'))
+  return m === null ? NaN : Number(m[1])
+}
+
 /**
  * CPU seconds per kind of thread of a process (Linux: /proc/<pid>/task): the main thread, each named
  * worker thread (`ura-delivery`, `ura-log-writer`), libuv's pool and V8's own helpers (GC, compiler).
