@@ -84,6 +84,10 @@ export interface SqlDialect {
   nameForms (name: string): unknown[]
   /** The values an identifier (a message id) may be stored as. */
   idForms (id: string): unknown[]
+  /** Request record `q` carries one of the forms of a message id (`forms`: placeholders), as the store's index finds it. */
+  messageIdIs (forms: string[]): string
+  /** The join of each request record `q` with the response record `r` that answers it, if any. */
+  responseJoin: string
   /** Conditions on a stored time: at or after `t`; before `t`. Each keeps to the time index. */
   since (column: string, t: Date, param: (value: unknown) => string): string
   until (column: string, t: Date, param: (value: unknown) => string): string
@@ -99,16 +103,16 @@ export const POSTGRES_SQL: SqlDialect = {
   },
   nameForms: name => [name],
   idForms: id => [id],
+  messageIdIs: forms => `q.message_id IN (${forms.join(', ')})`,
+  // The first response record with the request's message id and request id.
+  responseJoin: `LEFT JOIN ura_log_records r ON r.seq = (
+  SELECT MIN(x.seq) FROM ura_log_records x WHERE x.message_id = q.message_id AND x.request_id = q.request_id AND x.direction = 'response')`,
   since: (column, t, param) => `${column} >= ${param(t.toISOString())}`,
   until: (column, t, param) => `${column} < ${param(t.toISOString())}`,
 }
 
 /** A query's text (`$n` placeholders) and its parameters. */
 export interface Sql { text: string; params: unknown[] }
-
-/** The response record answering request record `q`: the first with its message id and request id. */
-const RESPONSE_JOIN = `LEFT JOIN ura_log_records r ON r.seq = (
-  SELECT MIN(x.seq) FROM ura_log_records x WHERE x.message_id = q.message_id AND x.request_id = q.request_id AND x.direction = 'response')`
 
 class Conditions {
   readonly where: string[] = ["q.direction = 'request'"]
@@ -129,7 +133,7 @@ const among = (c: Conditions, forms: unknown[]): string => forms.map(f => c.para
 export function searchSql (query: ExchangeQuery, dialect: SqlDialect): Sql {
   const c = new Conditions()
   const param = (v: unknown): string => c.param(v)
-  if (query.messageId !== undefined) c.add(`q.message_id IN (${among(c, dialect.idForms(query.messageId))})`)
+  if (query.messageId !== undefined) c.add(dialect.messageIdIs(dialect.idForms(query.messageId).map(f => c.param(f))))
   if (query.client !== undefined) c.add(`q.client IN (${among(c, dialect.nameForms(query.client))})`)
   if (query.service !== undefined) c.add(`q.service IN (${among(c, dialect.nameForms(query.service))})`)
   if (query.from !== undefined) c.add(dialect.since('q.time', query.from, param))
@@ -140,7 +144,7 @@ export function searchSql (query: ExchangeQuery, dialect: SqlDialect): Sql {
   return {
     text: `SELECT q.seq, q.message_id, q.request_id, q.client, q.service, q.protocol, q.method, q.path, q.user_id, q.time,
   r.time AS response_time, r.status AS response_status, r.fault AS response_fault
-FROM ura_log_records q ${RESPONSE_JOIN}
+FROM ura_log_records q ${dialect.responseJoin}
 WHERE ${c.text()} ORDER BY q.seq DESC LIMIT ${limit}`,
     params: c.params,
   }
@@ -184,7 +188,7 @@ export function trafficSql (query: TrafficQuery, dialect: SqlDialect): Sql {
       ${dialect.whole(`${dialect.msBetween(start, 'q.time')} / ${bucketMs}`)} AS bucket,
       CASE WHEN r.seq IS NULL THEN NULL ELSE ${dialect.msBetween('q.time', 'r.time')} END AS d,
       CASE WHEN r.seq IS NULL OR r.status >= 500 OR r.fault IS NOT NULL THEN 1 ELSE 0 END AS failed
-    FROM ura_log_records q ${RESPONSE_JOIN}
+    FROM ura_log_records q ${dialect.responseJoin}
     WHERE ${c.text()}
   ) e
 ) b GROUP BY service, bucket, bin, failed`,

@@ -13,7 +13,7 @@ import { logTables } from './schema.ts'
 import { SealKeys, sealedResults, sealGroup, signedPart, storeOrder, type KeyedEntry, type LogEntry } from './seal.ts'
 import { certFingerprint, GroupCommit, RECORD_COLUMNS, recordRow, rowRecord, type ChainAnchor, type GroupResult, type LogLocation, type LogStore, type LogStoreOptions } from './store.ts'
 
-const SCHEMA = logTables({ seq: 'BIGINT', bytes: 'BYTEA', batchRanges: false }) + `
+const SCHEMA = logTables({ seq: 'BIGINT', bytes: 'BYTEA', batchRanges: false, messageIndex: true }) + `
 CREATE TABLE IF NOT EXISTS ura_log_head (id INTEGER PRIMARY KEY CHECK (id = 1), seq BIGINT NOT NULL, hash TEXT NOT NULL, anchor_seq BIGINT, anchor_hash TEXT);
 INSERT INTO ura_log_head (id, seq, hash) VALUES (1, 0, '${Buffer.alloc(64).toString('base64')}') ON CONFLICT (id) DO NOTHING;
 `

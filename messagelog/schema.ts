@@ -11,8 +11,11 @@
  * store, whose format 2 batches lie in one run of sequence numbers, keeps that run with the signature
  * instead (`batchRanges`: 2 numbers per batch rather than an index entry of ≈ 25 bytes per record).
  * A log the embedded store made before keeps its index, which its older batches are found by.
+ *
+ * Records are found by message id. PostgreSQL indexes the column (`messageIndex`); the embedded store
+ * keeps an index of its own that new entries do not scatter across (sqlite-message-index.ts).
  */
-export function logTables (types: { seq: 'BIGINT' | 'INTEGER'; bytes: 'BYTEA' | 'BLOB'; batchRanges: boolean }): string {
+export function logTables (types: { seq: 'BIGINT' | 'INTEGER'; bytes: 'BYTEA' | 'BLOB'; batchRanges: boolean; messageIndex: boolean }): string {
   return `
 CREATE TABLE IF NOT EXISTS ura_log_records (
   seq ${types.seq} PRIMARY KEY, time TEXT NOT NULL, direction TEXT NOT NULL, protocol TEXT NOT NULL,
@@ -21,7 +24,7 @@ CREATE TABLE IF NOT EXISTS ura_log_records (
   request_hash TEXT, headers_digest TEXT NOT NULL, body_digest TEXT NOT NULL, signer TEXT NOT NULL, body ${types.bytes},
   signature_id TEXT NOT NULL, proof TEXT NOT NULL, prev_hash TEXT NOT NULL, hash TEXT NOT NULL
 );
-CREATE INDEX IF NOT EXISTS ura_log_records_message_id ON ura_log_records (message_id);
+${types.messageIndex ? 'CREATE INDEX IF NOT EXISTS ura_log_records_message_id ON ura_log_records (message_id);' : ''}
 ${types.batchRanges ? '' : 'CREATE INDEX IF NOT EXISTS ura_log_records_signature_id ON ura_log_records (signature_id);'}
 CREATE INDEX IF NOT EXISTS ura_log_records_time ON ura_log_records (time);
 CREATE TABLE IF NOT EXISTS ura_log_signatures (id TEXT PRIMARY KEY, header TEXT NOT NULL, value TEXT NOT NULL, chain TEXT NOT NULL${types.batchRanges ? ', first_seq INTEGER, last_seq INTEGER' : ''});

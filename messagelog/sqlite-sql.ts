@@ -11,6 +11,7 @@
 import type { DatabaseSync } from 'node:sqlite'
 import type { SqlDialect } from './exchanges.ts'
 import { idForms, timeBytes } from './sqlite-columns.ts'
+import { messageIdIs, RESPONSE_JOIN_BY_BUCKET } from './sqlite-message-index.ts'
 import type { NameLookup } from './sqlite-names.ts'
 
 /** Registers the dialect's functions on `db` and returns the dialect. */
@@ -43,6 +44,9 @@ export function sqliteDialect (db: DatabaseSync, names: NameLookup): SqlDialect 
       return key === undefined ? [name] : [name, key]
     },
     idForms,
+    // Through the index of message ids by bucket of sequence numbers (sqlite-message-index.ts).
+    messageIdIs: forms => messageIdIs('q', forms),
+    responseJoin: RESPONSE_JOIN_BY_BUCKET,
     // X'' is the least of all byte values and greater than any text.
     since: (column, t, param) => `((${column} >= ${param(t.toISOString())} AND ${column} < X'') OR ${column} >= ${param(bytesOf(t))})`,
     until: (column, t, param) => `(${column} < ${param(t.toISOString())} OR (${column} >= X'' AND ${column} < ${param(bytesOf(t))}))`,

@@ -16,6 +16,7 @@ import { contentValues, type RecordFormat, type StoredRecord } from './record.ts
 import type { WireEntry, WriteReply, WriteRequest } from './sqlite-writer.ts'
 import { logTables } from './schema.ts'
 import { hexSelect, hexUnpacker, idForms, packDigest, packId, unpackDigest, unpackId, unpackName, unpackNamed } from './sqlite-columns.ts'
+import { MESSAGE_INDEX, messageIdIs, PLAIN_MESSAGE_INDEX_NAME } from './sqlite-message-index.ts'
 import { NameLookup, NAMES_TABLE } from './sqlite-names.ts'
 import { unpackHeader } from './sqlite-signatures.ts'
 import { sqliteDialect } from './sqlite-sql.ts'
@@ -55,7 +56,8 @@ export const WRITER_OLD_MB = 256
  * The embedded log's schema: the shared tables, its meta (the pruning anchor) and its dictionary of
  * names (sqlite-names.ts). Archive files have it too (archive.ts).
  */
-export const SQLITE_SCHEMA = logTables({ seq: 'INTEGER', bytes: 'BLOB', batchRanges: true }) + `
+export const SQLITE_SCHEMA = logTables({ seq: 'INTEGER', bytes: 'BLOB', batchRanges: true, messageIndex: false }) + `
+${MESSAGE_INDEX}
 CREATE TABLE IF NOT EXISTS ura_log_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 ${NAMES_TABLE}
 `
@@ -65,9 +67,14 @@ function hasBatchRanges (db: DatabaseSync): boolean {
   return (db.prepare('PRAGMA table_info(ura_log_signatures)').all() as Array<{ name: string }>).some(c => c.name === 'first_seq')
 }
 
-/** Brings a database of the embedded log's schema up to date: a log made before gains the signatures' batch runs. */
+/**
+ * Brings a database of the embedded log's schema up to date: a log made before gains the signatures'
+ * batch runs, and trades its plain index of message ids for the bucketed one (built once, on the
+ * first start: ≈ 0.6 s per million records).
+ */
 export function upgradeSchema (db: DatabaseSync): void {
   db.exec(SQLITE_SCHEMA)
+  db.exec(`DROP INDEX IF EXISTS ${PLAIN_MESSAGE_INDEX_NAME}`)
   if (!hasBatchRanges(db)) db.exec('ALTER TABLE ura_log_signatures ADD COLUMN first_seq INTEGER; ALTER TABLE ura_log_signatures ADD COLUMN last_seq INTEGER;')
   // Pruning drops the signatures whose run ends at or before the cut.
   db.exec('CREATE INDEX IF NOT EXISTS ura_log_signatures_last_seq ON ura_log_signatures (last_seq);')
@@ -352,7 +359,7 @@ export class SqliteLogReader {
 
   /** Every record carrying this message id, in log order, whole (complete.ts). */
   async byMessageId (messageId: string): Promise<StoredRecord[]> {
-    const rows = this.statement('SELECT * FROM ura_log_records WHERE message_id IN (?, ?) ORDER BY seq').all(...(idForms(messageId) as string[])) as Array<Record<string, unknown>>
+    const rows = this.statement(`SELECT * FROM ura_log_records WHERE ${messageIdIs('ura_log_records', ['?', '?'])} ORDER BY seq`).all(...(idForms(messageId) as string[])) as Array<Record<string, unknown>>
     return completeRecords(rows.map(row => rowRecord(unpackNamed(row, this.names))), this)
   }
 

@@ -182,7 +182,7 @@ t.test('the embedded store writes hashes, UUIDs, times and names as bytes and re
   }, 'a record with UUIDs: every hash and identifier as bytes, its time as 6, its names as keys of 1 byte; its signature\'s header packed, value as bytes, chain as a key')
   const { kept, held } = runs(file)
   t.same(kept, held, 'each signature keeps the run of records it signs')
-  t.same(indexes(file), ['ura_log_records_message_id', 'ura_log_records_time'], 'no index on the signature id: batches are found by their run')
+  t.same(indexes(file), ['ura_log_records_message_bucket', 'ura_log_records_time'], 'no index on the signature id: batches are found by their run; message ids by bucket')
   const byId = new Map(records.map(x => [x.messageId, x.seq]))
   t.match(stored(file, byId.get(own[0])!), { message_id: 'text:9', request_id: 'blob:16', signature_id: 'blob:16' }, 'an id of the client\'s own making stays text')
   t.match(stored(file, byId.get(own[1])!), { message_id: 'text:36' }, 'so does an uppercase UUID')
@@ -236,10 +236,11 @@ function asText (file: string): void {
       db.prepare('UPDATE ura_log_signatures SET id = ?, header = ?, value = ?, chain = ? WHERE id = ?')
         .run(unpackId(row.id) as string, unpackHeader(row.header, lookup) as string, unpackDigest(row.value) as string, names.get(keyNumber(row.chain as Uint8Array))!, row.id)
     }
-    // An earlier ura kept no dictionary and no batch runs, and indexed the signature id.
+    // An earlier ura kept no dictionary and no batch runs, and indexed the signature id and the message id alone.
     db.exec(`DROP TABLE ura_log_names; DROP INDEX ura_log_signatures_last_seq;
       ALTER TABLE ura_log_signatures DROP COLUMN first_seq; ALTER TABLE ura_log_signatures DROP COLUMN last_seq;
-      CREATE INDEX ura_log_records_signature_id ON ura_log_records (signature_id);`)
+      CREATE INDEX ura_log_records_signature_id ON ura_log_records (signature_id);
+      DROP INDEX ura_log_records_message_bucket; CREATE INDEX ura_log_records_message_id ON ura_log_records (message_id);`)
   } finally {
     db.close()
   }
@@ -254,8 +255,10 @@ t.test('a log written as text goes on as bytes: one chain, found, searched and p
   asText(file)
   t.match(stored(file, 1), { message_id: 'text:36', hash: 'text:88', signature_id: 'text:36', signature_row: 'text', time: 'text:24', client: `text:${CLIENT.length}`, signer: 'text:21', signature_columns: /^text:2\d\d text text:129$/ }, 'the earlier log holds texts')
 
+  t.same(indexes(file), ['ura_log_records_message_id', 'ura_log_records_signature_id', 'ura_log_records_time'])
   const store = await SqliteLogStore.open(file)
   t.teardown(() => store.close())
+  t.same(indexes(file), ['ura_log_records_message_bucket', 'ura_log_records_signature_id', 'ura_log_records_time'], 'opened for writing, the log trades its plain index of message ids for the bucketed one')
   const now = [randomUUID(), randomUUID()]
   await exchanges(store, now)
   t.match(stored(file, 7), { message_id: 'blob:16', hash: 'blob:64', time: 'blob:6', client: 'blob:1' }, 'new records as bytes')

@@ -26,8 +26,8 @@ export interface LoggedExchange {
   keepBody?: boolean
 }
 
-/** Logs one exchange; resolves with its message id once both records are durable. */
-export async function logExchange (recorder: SigningRecorder, x: LoggedExchange): Promise<string> {
+/** One exchange's records, as the gateway's recorder makes them: the request's, and the response's unless `status` is null. */
+export function exchangeRecords (x: LoggedExchange): { messageId: string; request: RecordContent; response?: RecordContent } {
   const messageId = x.messageId ?? randomUUID()
   const requestId = randomUUID()
   const soap = x.fault !== undefined
@@ -46,9 +46,7 @@ export async function logExchange (recorder: SigningRecorder, x: LoggedExchange)
     requestHash: sha512(`request ${requestId}`),
   } as const
   const request: RecordContent = { ...base, time: x.at.toISOString(), direction: 'request', status: null, fault: null, headersDigest: sha512(`headers ${requestId}`), bodyDigest: sha512(body), signer: memberOf(x.client) }
-  await recorder.record(request, body, x.keepBody === true)
-  if (x.status === null) return messageId
-  const answer = Buffer.from('{"pergjigje":1}')
+  if (x.status === null) return { messageId, request }
   const response: RecordContent = {
     ...base,
     time: new Date(x.at.getTime() + (x.ms ?? 40)).toISOString(),
@@ -56,10 +54,20 @@ export async function logExchange (recorder: SigningRecorder, x: LoggedExchange)
     status: x.status ?? 200,
     fault: x.fault ?? null,
     headersDigest: sha512(`response headers ${requestId}`),
-    bodyDigest: sha512(answer),
+    bodyDigest: sha512(ANSWER),
     signer: memberOf(x.service),
   }
-  await recorder.record(response, answer, x.keepBody === true)
+  return { messageId, request, response }
+}
+
+/** The provider's answer that exchangeRecords' responses digest. */
+export const ANSWER = Buffer.from('{"pergjigje":1}')
+
+/** Logs one exchange; resolves with its message id once both records are durable. */
+export async function logExchange (recorder: SigningRecorder, x: LoggedExchange): Promise<string> {
+  const { messageId, request, response } = exchangeRecords(x)
+  await recorder.record(request, Buffer.from(x.body ?? '{"pyetje":1}'), x.keepBody === true)
+  if (response !== undefined) await recorder.record(response, ANSWER, x.keepBody === true)
   return messageId
 }
 
