@@ -11,6 +11,8 @@
  * `--preload N`: the log already holds N records (an index's cost may grow with the log).
  * `--plain-message-index`: the index of message ids an earlier ura made (on the id alone) instead
  * of the bucketed one (messagelog/sqlite-message-index.ts). Default index to drop: the message ids'.
+ * `--upgrade`: instead, how long a log of --preload records with the plain index takes to trade it
+ * for the bucketed one, as the node's first start after the change does (upgradeSchema).
  */
 import { randomBytes } from 'node:crypto'
 import { mkdtempSync, rmSync } from 'node:fs'
@@ -19,10 +21,10 @@ import { join } from 'node:path'
 import { DatabaseSync, type StatementSync } from 'node:sqlite'
 import { parseArgs } from 'node:util'
 import { MESSAGE_INDEX_NAME, PLAIN_MESSAGE_INDEX_NAME } from '../messagelog/sqlite-message-index.ts'
-import { SQLITE_SCHEMA } from '../messagelog/sqlite-store.ts'
+import { SQLITE_SCHEMA, upgradeSchema } from '../messagelog/sqlite-store.ts'
 import { diskWrites } from './procs.ts'
 
-const { values, positionals } = parseArgs({ allowPositionals: true, options: { preload: { type: 'string', default: '0' }, 'plain-message-index': { type: 'boolean', default: false } } })
+const { values, positionals } = parseArgs({ allowPositionals: true, options: { preload: { type: 'string', default: '0' }, 'plain-message-index': { type: 'boolean', default: false }, upgrade: { type: 'boolean', default: false } } })
 const plain = values['plain-message-index']
 const messageIndex = plain ? PLAIN_MESSAGE_INDEX_NAME : MESSAGE_INDEX_NAME
 const dropped = positionals.length > 0 ? positionals : [messageIndex]
@@ -87,6 +89,33 @@ function run (drop: string[]): { cpuUs: number; writtenKb: number } {
     if (db.isOpen) db.close()
     rmSync(dir, { recursive: true, force: true })
   }
+}
+
+/** Seconds the upgrade of a log of `preload` records with the plain index takes. */
+function upgrade (): number {
+  const dir = mkdtempSync(join(tmpdir(), 'ura-index-upgrade-'))
+  const db = new DatabaseSync(join(dir, 'log.sqlite'))
+  try {
+    db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;')
+    db.exec(SQLITE_SCHEMA)
+    db.exec(`DROP INDEX ${MESSAGE_INDEX_NAME}`)
+    const { insert, values } = rows(db)
+    db.exec('BEGIN')
+    for (let seq = 1; seq <= preload; seq++) insert.run(...values(seq))
+    db.exec('COMMIT')
+    db.exec(`CREATE INDEX ${PLAIN_MESSAGE_INDEX_NAME} ON ura_log_records (message_id); PRAGMA wal_checkpoint(TRUNCATE)`)
+    const start = performance.now()
+    upgradeSchema(db)
+    return (performance.now() - start) / 1000
+  } finally {
+    db.close()
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+if (values.upgrade) {
+  for (let round = 1; round <= 3; round++) console.log(`round ${round}: a log of ${preload} records trades its plain index of message ids for the bucketed one in ${upgrade().toFixed(2)} s`)
+  process.exit(0)
 }
 
 console.log(`CPU per record, ${GROUPS * PER_GROUP} records in groups of ${PER_GROUP} after ${preload} records; message ids: ${plain ? 'plain' : 'bucketed'} index; dropped: ${dropped.join(', ')}`)

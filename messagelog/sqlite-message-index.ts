@@ -10,9 +10,9 @@
  * entries all land in the newest bucket's few dozen pages, so a group rewrites those, however large
  * the log (2.1 KB per record in the same run). A lookup asks each bucket in turn: one index probe per
  * 4,096 records (≈ 2.5 µs each when cached; ≈ 2 ms at 3 M records, ≈ 0.25 s for a year of national
- * traffic, 400 M records). A response is logged after its request and within the exchange's timeout
- * (at most 10 minutes), so a search pairs them by probing the request's bucket and the next one
- * first, and later buckets only for a request whose response is not there (one not answered).
+ * traffic, 400 M records). A response is logged after its request, nearly always within a few
+ * thousand records, so a search pairs them by probing the request's bucket and the next one first,
+ * and later buckets only for a request whose response is not there (a late one, or none).
  */
 
 const BITS = 12
