@@ -53,63 +53,63 @@ function rows (db: DatabaseSync): { insert: StatementSync; values: (seq: number)
   return { insert, values: seq => cols.map(c => value(c, seq)) }
 }
 
-function run (drop: string[]): { cpuUs: number; writtenKb: number } {
+interface ScratchLog { dir: string; db: DatabaseSync; insert: StatementSync; row: (seq: number) => Array<string | number | null | Uint8Array>; seq: number }
+
+/**
+ * A scratch log of the embedded store's schema holding `preload` records, with the plain index of
+ * message ids or the bucketed one (built after the load, in one sorted pass, as for a log grown slowly).
+ */
+function scratchLog (plainIndex: boolean): ScratchLog {
   const dir = mkdtempSync(join(tmpdir(), 'ura-index-cost-'))
   const db = new DatabaseSync(join(dir, 'log.sqlite'))
+  db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;')
+  db.exec(SQLITE_SCHEMA)
+  db.exec(`DROP INDEX ${MESSAGE_INDEX_NAME}`)
+  const { insert, values: row } = rows(db)
+  db.exec('BEGIN')
+  for (let seq = 1; seq <= preload; seq++) insert.run(...row(seq))
+  db.exec('COMMIT')
+  db.exec(plainIndex ? `CREATE INDEX ${PLAIN_MESSAGE_INDEX_NAME} ON ura_log_records (message_id)` : SQLITE_SCHEMA)
+  db.exec('PRAGMA wal_checkpoint(TRUNCATE)')
+  return { dir, db, insert, row, seq: preload }
+}
+
+function removeLog (log: ScratchLog): void {
+  if (log.db.isOpen) log.db.close()
+  rmSync(log.dir, { recursive: true, force: true })
+}
+
+function run (drop: string[]): { cpuUs: number; writtenKb: number } {
+  const log = scratchLog(plain)
   try {
-    db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;')
-    db.exec(SQLITE_SCHEMA)
-    const { insert, values } = rows(db)
-    let seq = 0
-    if (preload > 0) {
-      // Loaded without the message ids' index, which is then built in one sorted pass.
-      db.exec(`DROP INDEX ${MESSAGE_INDEX_NAME}`)
-      db.exec('BEGIN')
-      while (seq < preload) { seq++; insert.run(...values(seq)) }
-      db.exec('COMMIT')
-      db.exec(plain ? `CREATE INDEX ${PLAIN_MESSAGE_INDEX_NAME} ON ura_log_records (message_id)` : SQLITE_SCHEMA)
-      db.exec('PRAGMA wal_checkpoint(TRUNCATE)')
-    } else if (plain) {
-      db.exec(`DROP INDEX ${MESSAGE_INDEX_NAME}; CREATE INDEX ${PLAIN_MESSAGE_INDEX_NAME} ON ura_log_records (message_id)`)
-    }
+    const { db, insert, row } = log
     for (const name of drop) db.exec(`DROP INDEX IF EXISTS ${name}`)
-    const first = seq
+    let seq = log.seq
     const written0 = diskWrites()
     const start = process.cpuUsage()
     for (let g = 0; g < GROUPS; g++) {
       db.exec('BEGIN')
-      for (let i = 0; i < PER_GROUP; i++) { seq++; insert.run(...values(seq)) }
+      for (let i = 0; i < PER_GROUP; i++) { seq++; insert.run(...row(seq)) }
       db.exec('COMMIT')
     }
     const cpu = process.cpuUsage(start)
     db.close()
-    const n = seq - first
+    const n = seq - log.seq
     return { cpuUs: (cpu.user + cpu.system) / n, writtenKb: (diskWrites() - written0) / n / 1024 }
   } finally {
-    if (db.isOpen) db.close()
-    rmSync(dir, { recursive: true, force: true })
+    removeLog(log)
   }
 }
 
 /** Seconds the upgrade of a log of `preload` records with the plain index takes. */
 function upgrade (): number {
-  const dir = mkdtempSync(join(tmpdir(), 'ura-index-upgrade-'))
-  const db = new DatabaseSync(join(dir, 'log.sqlite'))
+  const log = scratchLog(true)
   try {
-    db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;')
-    db.exec(SQLITE_SCHEMA)
-    db.exec(`DROP INDEX ${MESSAGE_INDEX_NAME}`)
-    const { insert, values } = rows(db)
-    db.exec('BEGIN')
-    for (let seq = 1; seq <= preload; seq++) insert.run(...values(seq))
-    db.exec('COMMIT')
-    db.exec(`CREATE INDEX ${PLAIN_MESSAGE_INDEX_NAME} ON ura_log_records (message_id); PRAGMA wal_checkpoint(TRUNCATE)`)
     const start = performance.now()
-    upgradeSchema(db)
+    upgradeSchema(log.db)
     return (performance.now() - start) / 1000
   } finally {
-    db.close()
-    rmSync(dir, { recursive: true, force: true })
+    removeLog(log)
   }
 }
 

@@ -38,7 +38,10 @@ export function messageIdIs (alias: string, forms: string[]): string {
   return `(${alias}.seq >> ${BITS}) IN (${bucketsFrom(`(SELECT MIN(seq) FROM ura_log_records) >> ${BITS}`)}) AND ${alias}.message_id IN (${forms.join(', ')})`
 }
 
-/** SQL: the first response record answering request record `q`, at bucket `buckets` (an IN list). */
+/** Every record carrying a message id (its two forms: two placeholders), in log order. */
+export const RECORDS_BY_MESSAGE_ID = `SELECT * FROM ura_log_records WHERE ${messageIdIs('ura_log_records', ['?', '?'])} ORDER BY seq`
+
+/** SQL: the first response record answering request record `q`, in the buckets `buckets` (an IN list). */
 const responseIn = (buckets: string): string =>
   `(SELECT MIN(x.seq) FROM ura_log_records x WHERE (x.seq >> ${BITS}) IN (${buckets}) AND x.message_id = q.message_id AND x.request_id = q.request_id AND x.direction = 'response')`
 

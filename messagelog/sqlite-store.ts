@@ -16,7 +16,7 @@ import { contentValues, type RecordFormat, type StoredRecord } from './record.ts
 import type { WireEntry, WriteReply, WriteRequest } from './sqlite-writer.ts'
 import { logTables } from './schema.ts'
 import { hexSelect, hexUnpacker, idForms, packDigest, packId, unpackDigest, unpackId, unpackName, unpackNamed } from './sqlite-columns.ts'
-import { MESSAGE_INDEX, messageIdIs, PLAIN_MESSAGE_INDEX_NAME } from './sqlite-message-index.ts'
+import { MESSAGE_INDEX, PLAIN_MESSAGE_INDEX_NAME, RECORDS_BY_MESSAGE_ID } from './sqlite-message-index.ts'
 import { NameLookup, NAMES_TABLE } from './sqlite-names.ts'
 import { unpackHeader } from './sqlite-signatures.ts'
 import { sqliteDialect } from './sqlite-sql.ts'
@@ -359,7 +359,7 @@ export class SqliteLogReader {
 
   /** Every record carrying this message id, in log order, whole (complete.ts). */
   async byMessageId (messageId: string): Promise<StoredRecord[]> {
-    const rows = this.statement(`SELECT * FROM ura_log_records WHERE ${messageIdIs('ura_log_records', ['?', '?'])} ORDER BY seq`).all(...(idForms(messageId) as string[])) as Array<Record<string, unknown>>
+    const rows = this.statement(RECORDS_BY_MESSAGE_ID).all(...(idForms(messageId) as string[])) as Array<Record<string, unknown>>
     return completeRecords(rows.map(row => rowRecord(unpackNamed(row, this.names))), this)
   }
 

@@ -15,7 +15,7 @@ import { anchorsOnly } from '../certs/verifier.ts'
 import { searchSql } from '../messagelog/exchanges.ts'
 import { SigningRecorder } from '../messagelog/recorder.ts'
 import { idForms } from '../messagelog/sqlite-columns.ts'
-import { messageIdIs } from '../messagelog/sqlite-message-index.ts'
+import { RECORDS_BY_MESSAGE_ID } from '../messagelog/sqlite-message-index.ts'
 import { NameLookup } from '../messagelog/sqlite-names.ts'
 import { sqliteDialect } from '../messagelog/sqlite-sql.ts'
 import { SqliteLogReader, SqliteLogStore } from '../messagelog/sqlite-store.ts'
@@ -26,7 +26,6 @@ import { testSigningKeys } from './support/signing.ts'
 const keys = testSigningKeys({ 'AL-DEV/GOV/K11503002N': 'ec-p256', 'AL-DEV/NJQV/L21603004L': 'ec-p256' })
 const trust = anchorsOnly([keys.ca.pem])
 const BUCKET = 4096
-const BODY = Buffer.from('{"pyetje":1}')
 
 const scratch = async (): Promise<string> => join(await mkdtemp(join(tmpdir(), 'ura-log-message-index-')), 'message-log.sqlite')
 
@@ -34,7 +33,10 @@ const scratch = async (): Promise<string> => join(await mkdtemp(join(tmpdir(), '
 async function fillTo (store: SqliteLogStore, recorder: SigningRecorder, seq: number): Promise<void> {
   for (let last = (await store.extent())?.last ?? 0; last < seq; last = (await store.extent())!.last) {
     const n = Math.min(500, seq - last)
-    await Promise.all(Array.from({ length: n }, () => recorder.record(exchangeRecords({ client: CLIENT, service: SERVICE, at: new Date(), status: null }).request, BODY, false)))
+    await Promise.all(Array.from({ length: n }, () => {
+      const x = exchangeRecords({ client: CLIENT, service: SERVICE, at: new Date(), status: null })
+      return recorder.record(x.request, x.body, false)
+    }))
   }
 }
 
@@ -53,7 +55,7 @@ t.test('a response is paired with its request in the same bucket, the next one o
   const later = exchangeRecords({ client: CLIENT, service: SERVICE, at, ms: 9 })
   const none = exchangeRecords({ client: CLIENT, service: SERVICE, at, status: null })
   const seqs: Record<string, number[]> = {}
-  for (const x of [near, next, later, none]) seqs[x.messageId] = [await recorder.record(x.request, BODY, false)]
+  for (const x of [near, next, later, none]) seqs[x.messageId] = [await recorder.record(x.request, x.body, false)]
   seqs[near.messageId].push(await recorder.record(near.response!, ANSWER, false))
   await fillTo(store, recorder, BUCKET + 10)
   seqs[next.messageId].push(await recorder.record(next.response!, ANSWER, false))
@@ -86,7 +88,7 @@ t.test('a response is paired with its request in the same bucket, the next one o
   const forms = idForms(later.messageId)
   const search = searchSql({ messageId: later.messageId, limit: 5 }, sqliteDialect(db, new NameLookup(db)))
   for (const [what, sql, params] of [
-    ['a record lookup', `SELECT * FROM ura_log_records WHERE ${messageIdIs('ura_log_records', ['?', '?'])} ORDER BY seq`, forms],
+    ['a record lookup', RECORDS_BY_MESSAGE_ID, forms],
     ['a search by message id, with its responses', search.text.replace(/\$(\d+)/g, '?$1'), search.params],
   ] as const) {
     const steps = plan(db, sql, params as unknown[])
@@ -109,7 +111,7 @@ t.test('an archive file made before, read as it is, is searched through its plai
   t.same((await reader.byMessageId(ids[1])).map(r => r.direction), ['request', 'response'], 'both records found')
   const db = new DatabaseSync(file, { readOnly: true })
   t.teardown(() => db.close())
-  const steps = plan(db, `SELECT * FROM ura_log_records WHERE ${messageIdIs('ura_log_records', ['?', '?'])} ORDER BY seq`, idForms(ids[1]))
+  const steps = plan(db, RECORDS_BY_MESSAGE_ID, idForms(ids[1]))
   t.ok(steps.some(s => s.includes('INDEX ura_log_records_message_id')), 'through the plain index')
   t.same(steps.filter(s => /^SCAN ura_log_records\b/.test(s)), [], 'not a scan of the records')
 })

@@ -27,7 +27,7 @@ export interface LoggedExchange {
 }
 
 /** One exchange's records, as the gateway's recorder makes them: the request's, and the response's unless `status` is null. */
-export function exchangeRecords (x: LoggedExchange): { messageId: string; request: RecordContent; response?: RecordContent } {
+export function exchangeRecords (x: LoggedExchange): { messageId: string; request: RecordContent; body: Buffer; response?: RecordContent } {
   const messageId = x.messageId ?? randomUUID()
   const requestId = randomUUID()
   const soap = x.fault !== undefined
@@ -46,7 +46,7 @@ export function exchangeRecords (x: LoggedExchange): { messageId: string; reques
     requestHash: sha512(`request ${requestId}`),
   } as const
   const request: RecordContent = { ...base, time: x.at.toISOString(), direction: 'request', status: null, fault: null, headersDigest: sha512(`headers ${requestId}`), bodyDigest: sha512(body), signer: memberOf(x.client) }
-  if (x.status === null) return { messageId, request }
+  if (x.status === null) return { messageId, request, body }
   const response: RecordContent = {
     ...base,
     time: new Date(x.at.getTime() + (x.ms ?? 40)).toISOString(),
@@ -57,7 +57,7 @@ export function exchangeRecords (x: LoggedExchange): { messageId: string; reques
     bodyDigest: sha512(ANSWER),
     signer: memberOf(x.service),
   }
-  return { messageId, request, response }
+  return { messageId, request, body, response }
 }
 
 /** The provider's answer that exchangeRecords' responses digest. */
@@ -65,8 +65,8 @@ export const ANSWER = Buffer.from('{"pergjigje":1}')
 
 /** Logs one exchange; resolves with its message id once both records are durable. */
 export async function logExchange (recorder: SigningRecorder, x: LoggedExchange): Promise<string> {
-  const { messageId, request, response } = exchangeRecords(x)
-  await recorder.record(request, Buffer.from(x.body ?? '{"pyetje":1}'), x.keepBody === true)
+  const { messageId, request, body, response } = exchangeRecords(x)
+  await recorder.record(request, body, x.keepBody === true)
   if (response !== undefined) await recorder.record(response, ANSWER, x.keepBody === true)
   return messageId
 }
