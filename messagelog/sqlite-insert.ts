@@ -6,7 +6,7 @@
 import type { DatabaseSync } from 'node:sqlite'
 import type { BatchSignature } from '../certs/batch-signer.ts'
 import type { StoredRecord } from './record.ts'
-import { packId, packRow } from './sqlite-columns.ts'
+import { packId, rowPacker } from './sqlite-columns.ts'
 import { NameKeys } from './sqlite-names.ts'
 import { packHeader, packValue } from './sqlite-signatures.ts'
 import { certFingerprint, RECORD_COLUMNS, recordRow } from './store.ts'
@@ -50,12 +50,24 @@ export function sqliteInserts (db: DatabaseSync): SqliteInserts {
   const insertSignature = db.prepare('INSERT OR IGNORE INTO ura_log_signatures (id, header, value, chain, first_seq, last_seq) VALUES (?, ?, ?, ?, ?, ?)')
   const insertCert = db.prepare('INSERT OR IGNORE INTO ura_log_certificates (fingerprint, pem) VALUES (?, ?)')
   const names = new NameKeys(db)
+  // Hashes, UUIDs, the time and names as bytes (sqlite-columns.ts).
+  const pack = rowPacker(COLUMN_NAMES, names)
+  // A member signs with one chain for months: each certificate's fingerprint is computed once.
+  const fingerprints = new Map<string, string>()
+  const fingerprintOf = (pem: string): string => {
+    let fp = fingerprints.get(pem)
+    if (fp === undefined) {
+      if (fingerprints.size >= 1024) fingerprints.clear()
+      fp = certFingerprint(pem)
+      fingerprints.set(pem, fp)
+    }
+    return fp
+  }
   return {
-    // Hashes, UUIDs, the time and names as bytes (sqlite-columns.ts).
-    record: r => { insertRecord.run(...(packRow(recordRow(r), COLUMN_NAMES, names) as Array<string | number | null | Uint8Array>)) },
+    record: r => { insertRecord.run(...(pack(recordRow(r)) as Array<string | number | null | Uint8Array>)) },
     signature: (s, range) => {
       const fingerprints = s.chain.map(pem => {
-        const fp = certFingerprint(pem)
+        const fp = fingerprintOf(pem)
         insertCert.run(fp, pem)
         return fp
       })

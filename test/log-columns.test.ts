@@ -33,7 +33,13 @@ t.test('values pack to bytes only when their text comes back exactly', async t =
   const packed = packId(id) as Buffer
   t.ok(Buffer.isBuffer(packed) && packed.length === 16, 'a UUID is 16 bytes')
   t.equal(unpackId(packed), id, 'and reads back as its text')
-  for (const text of [id.toUpperCase(), `{${id}}`, id.replaceAll('-', ''), 'msg-1', '', `${id} `]) t.equal(packId(text), text, `"${text}" stays text`)
+  // Not a lowercase UUID in its usual form: one uppercase or non-hex digit, a dash moved, braces, spaces, other lengths.
+  const oneUpper = id.replace(/[a-f]/, c => c.toUpperCase())
+  const movedDash = `${id.slice(0, 7)}-${id[7]}${id.slice(9)}`
+  for (const text of [id.toUpperCase(), oneUpper, `${id.slice(0, 35)}g`, `${id.slice(0, 35)}\u00e9`, movedDash, `{${id}}`, id.replaceAll('-', ''), 'msg-1', '', `${id} `, ` ${id.slice(1)}`]) {
+    t.equal(packId(text), text, `"${text}" stays text`)
+  }
+  t.same(packId('00000000-0000-0000-0000-00000000000f'), Buffer.from('0000000000000000000000000000000f', 'hex'), 'every digit decodes in its place')
   const digest = sha512('x')
   const bytes = packDigest(digest) as Buffer
   t.ok(Buffer.isBuffer(bytes) && bytes.length === 64, 'a SHA-512 digest is 64 bytes')
@@ -41,7 +47,10 @@ t.test('values pack to bytes only when their text comes back exactly', async t =
   // The last base64 character of 64 bytes carries 2 spare bits: a text with them set decodes to the same bytes, so it must stay text.
   const spare = digest.slice(0, 85) + (digest[85] === 'A' ? 'B' : 'A') + '=='
   const odd = `${digest.slice(0, 84)}${String.fromCharCode(digest.charCodeAt(84) ^ 1)}${digest.slice(85)}`
-  for (const text of [spare, odd, digest.slice(0, 87) + '.', 'x', digest.slice(0, 86)]) {
+  // The URL-safe alphabet, a space inside, padding moved: each decodes to 64 bytes, but not from their one text.
+  const urlSafe = digest.includes('+') || digest.includes('/') ? digest.replaceAll('+', '-').replaceAll('/', '_') : `${digest.slice(0, 10)}-${digest.slice(11)}`
+  const spaced = `${digest.slice(0, 40)} ${digest.slice(41)}`
+  for (const text of [spare, odd, urlSafe, spaced, `${digest.slice(0, 85)}=${digest.slice(85, 87)}`, digest.slice(0, 87) + '.', 'x', digest.slice(0, 86)]) {
     const value = packDigest(text)
     t.ok(value === text || (Buffer.isBuffer(value) && unpackDigest(value) === text), `"${text.slice(-6)}" reads back unchanged`)
   }
