@@ -113,6 +113,24 @@ export async function cpuSeconds (pid: number): Promise<number> {
   } catch { return NaN }
 }
 
+/**
+ * CPU seconds of every process of a name (the PostgreSQL server's backends, WAL writer and
+ * checkpointer are all `postgres`): what a bench's database costs besides the bench itself.
+ */
+export async function namedProcessesCpuSeconds (name: string): Promise<number> {
+  let total = 0
+  for (const pid of await readdir('/proc')) {
+    if (!/^\d+$/.test(pid)) continue
+    try {
+      const stat = await readFile(`/proc/${pid}/stat`, 'utf8')
+      if (stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')) !== name) continue
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+      total += (Number(fields[11]) + Number(fields[12])) / 100
+    } catch {} // a process that ended meanwhile
+  }
+  return total
+}
+
 /** Bytes this process has had written to the block layer (its threads' commits and checkpoints included), from /proc/self/io. */
 export function diskWrites (): number {
   const m = /^write_bytes: (\d+)$/m.exec(readFileSync('/proc/self/io', 'utf8'))

@@ -57,6 +57,41 @@ async function inTransaction<T> (pool: pg.Pool, work: (client: pg.PoolClient) =>
   }
 }
 
+/** Fingerprints by certificate (PEM): a member signs with one chain for months. */
+const fingerprints = new Map<string, string>()
+function fingerprintOf (pem: string): string {
+  let fp = fingerprints.get(pem)
+  if (fp === undefined) {
+    if (fingerprints.size >= 1024) fingerprints.clear()
+    fp = certFingerprint(pem)
+    fingerprints.set(pem, fp)
+  }
+  return fp
+}
+
+/**
+ * A group's batch signatures in one statement, after the certificates of their chains that `stored`
+ * does not hold (in one more; `fresh` receives their fingerprints, to be marked stored once the
+ * transaction commits). A group used to take three round trips per signature.
+ */
+async function insertSignatures (client: pg.PoolClient, signatures: BatchSignature[], stored: ReadonlySet<string>, fresh: Set<string>): Promise<void> {
+  if (signatures.length === 0) return
+  const certs: string[] = []
+  const rows: string[] = []
+  for (const s of signatures) {
+    const chain = s.chain.map(pem => {
+      const fp = fingerprintOf(pem)
+      if (!stored.has(fp) && !fresh.has(fp)) { fresh.add(fp); certs.push(fp, pem) }
+      return fp
+    })
+    rows.push(s.id, s.header, s.value, chain.join(','))
+  }
+  const placeholders = (values: unknown[], width: number): string =>
+    Array.from({ length: values.length / width }, (_, i) => `(${Array.from({ length: width }, (__, j) => `$${i * width + j + 1}`).join(', ')})`).join(', ')
+  if (certs.length > 0) await client.query(`INSERT INTO ura_log_certificates (fingerprint, pem) VALUES ${placeholders(certs, 2)} ON CONFLICT DO NOTHING`, certs)
+  await client.query(`INSERT INTO ura_log_signatures (id, header, value, chain) VALUES ${placeholders(rows, 4)} ON CONFLICT DO NOTHING`, rows)
+}
+
 export class PgLogStore implements LogStore {
   readonly kind = 'postgres'
   readonly location: LogLocation
@@ -67,6 +102,8 @@ export class PgLogStore implements LogStore {
   private readonly format: RecordFormat
   /** Certificates by fingerprint, read once: thousands of batch signatures share a few. */
   private readonly certificates = new Map<string, string>()
+  /** Fingerprints of the certificates this store has committed (or found) in the log: not written again. */
+  private readonly certificatesStored = new Set<string>()
   private closed = false
 
   private constructor (pool: pg.Pool, url: string, opts: LogStoreOptions) {
@@ -116,18 +153,11 @@ export class PgLogStore implements LogStore {
   }
 
   private async insertGroup (records: NewRecord[], leaves: Buffer[], signatures: BatchSignature[]): Promise<StoredRecord[]> {
-    return inTransaction(this.pool, async client => {
+    const fresh = new Set<string>()
+    const written = await inTransaction(this.pool, async client => {
       const head = (await client.query('SELECT seq, hash FROM ura_log_head WHERE id = 1 FOR UPDATE')).rows[0] as { seq: string; hash: string }
       const stored = chainGroup({ seq: Number(head.seq), hash: head.hash }, records, leaves, this.format)
-      for (const s of signatures) {
-        const fingerprints: string[] = []
-        for (const pem of s.chain) {
-          const fp = certFingerprint(pem)
-          fingerprints.push(fp)
-          await client.query('INSERT INTO ura_log_certificates (fingerprint, pem) VALUES ($1, $2) ON CONFLICT DO NOTHING', [fp, pem])
-        }
-        await client.query('INSERT INTO ura_log_signatures (id, header, value, chain) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING', [s.id, s.header, s.value, fingerprints.join(',')])
-      }
+      await insertSignatures(client, signatures, this.certificatesStored, fresh)
       const width = RECORD_COLUMNS.length
       const values = stored.map((_, i) => `(${RECORD_COLUMNS.map((__, j) => `$${i * width + j + 1}`).join(', ')})`).join(', ')
       await client.query(`INSERT INTO ura_log_records (${COLUMNS}) VALUES ${values}`, stored.flatMap(recordRow))
@@ -135,6 +165,9 @@ export class PgLogStore implements LogStore {
       await client.query('UPDATE ura_log_head SET seq = $1, hash = $2 WHERE id = 1', [last.seq, last.hash])
       return stored
     })
+    // Committed: these certificates need not be written again.
+    for (const fp of fresh) this.certificatesStored.add(fp)
+    return written
   }
 
   async byMessageId (messageId: string): Promise<StoredRecord[]> {

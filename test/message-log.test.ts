@@ -7,6 +7,7 @@ import { generateKeyPairSync } from 'node:crypto'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import pg from 'pg'
 import t from 'tap'
 import { scratchDatabases } from './support/postgres.ts'
 import { BatchSigner, timeOrderedId, type BatchSignature } from '../certs/batch-signer.ts'
@@ -489,6 +490,34 @@ function storeSuite (h: Harness, keys: TestKeys): void {
 const keys = testSigningKeys({ [CLIENT_MEMBER]: 'ec-p256', [PROVIDER_MEMBER]: 'rsa-2048' })
 storeSuite(embedded, keys)
 storeSuite(postgres, keys)
+
+t.test('PostgreSQL: a signing chain\'s certificates are written once, and again after the group that wrote them rolled back', async t => {
+  const { store } = await postgres.fresh()
+  t.teardown(() => store.close())
+  // Attempts counted by a sequence (not undone by a rollback); a flag makes the next record insert fail.
+  await store.exec(`CREATE SEQUENCE cert_attempts;
+    CREATE FUNCTION count_cert () RETURNS trigger AS $$ BEGIN PERFORM nextval('cert_attempts'); RETURN NEW; END $$ LANGUAGE plpgsql;
+    CREATE TRIGGER count_cert BEFORE INSERT ON ura_log_certificates FOR EACH ROW EXECUTE FUNCTION count_cert();
+    CREATE TABLE fail_next (x INTEGER);
+    CREATE FUNCTION refuse () RETURNS trigger AS $$ BEGIN IF EXISTS (SELECT 1 FROM fail_next) THEN RAISE EXCEPTION 'refused for the test'; END IF; RETURN NEW; END $$ LANGUAGE plpgsql;
+    CREATE TRIGGER refuse BEFORE INSERT ON ura_log_records FOR EACH ROW EXECUTE FUNCTION refuse();
+    INSERT INTO fail_next VALUES (1);`)
+  const identity = keys.identityFor(CLIENT_MEMBER)!
+  const body = Buffer.from('{}')
+  await t.rejects(store.append({ content: content(1, 'request', body), body: null }, identity), /refused for the test/, 'the group rolls back')
+  const db = new pg.Client(store.location.kind === 'postgres' ? store.location.url : '')
+  await db.connect()
+  t.teardown(() => db.end())
+  const count = async (): Promise<{ attempts: number; rows: number }> => {
+    const { rows } = await db.query("SELECT (SELECT last_value FROM cert_attempts) AS attempts, (SELECT COUNT(*) FROM ura_log_certificates) AS rows, (SELECT is_called FROM cert_attempts) AS called")
+    return { attempts: rows[0].called === true ? Number(rows[0].attempts) : 0, rows: Number(rows[0].rows) }
+  }
+  t.same(await count(), { attempts: identity.chain.length, rows: 0 }, 'its certificates were tried, and rolled back with it')
+  await store.exec('DELETE FROM fail_next')
+  for (let i = 2; i <= 4; i++) await store.append({ content: content(i, 'request', body), body: null }, identity)
+  t.same(await count(), { attempts: 2 * identity.chain.length, rows: identity.chain.length }, 'written again by the next group, then not by the two after it')
+  t.ok((await verifyStore(store, { trust: anchorsOnly([keys.ca.pem]) })).ok, 'the log verifies with its certificates')
+})
 
 t.test('the embedded log writer runs with a heap of its own size, not the host-sized default', async t => {
   const dir = await mkdtemp(join(tmpdir(), 'ura-log-young-'))
