@@ -144,25 +144,16 @@ async function preloadPg (n: number): Promise<void> {
   }
 }
 
-/** PostgreSQL's WAL position and its count of full-page images so far (server-wide: a bench machine runs nothing else on it). */
-async function pgWal (): Promise<{ lsn: string; fpi: number }> {
+/**
+ * PostgreSQL's WAL position and its count of full-page images so far (server-wide: a bench machine
+ * runs nothing else on it), and the WAL bytes written since `since` when given.
+ */
+async function pgWal (since?: string): Promise<{ lsn: string; fpi: number; bytes: number }> {
   const db = new pg.Client(PG_URL)
   await db.connect()
   try {
-    const row = (await db.query('SELECT pg_current_wal_lsn()::text AS lsn, (SELECT wal_fpi FROM pg_stat_wal) AS fpi')).rows[0] as { lsn: string; fpi: string }
-    return { lsn: row.lsn, fpi: Number(row.fpi) }
-  } finally {
-    await db.end()
-  }
-}
-
-async function pgWalSince (before: { lsn: string; fpi: number }): Promise<{ bytes: number; fpi: number }> {
-  const now = await pgWal()
-  const db = new pg.Client(PG_URL)
-  await db.connect()
-  try {
-    const bytes = Number((await db.query('SELECT pg_wal_lsn_diff($1, $2) AS d', [now.lsn, before.lsn])).rows[0].d)
-    return { bytes, fpi: now.fpi - before.fpi }
+    const row = (await db.query('SELECT pg_current_wal_lsn()::text AS lsn, (SELECT wal_fpi FROM pg_stat_wal) AS fpi, pg_wal_lsn_diff(pg_current_wal_lsn(), COALESCE($1, pg_current_wal_lsn()::text)::pg_lsn) AS bytes', [since ?? null])).rows[0] as { lsn: string; fpi: string; bytes: string }
+    return { lsn: row.lsn, fpi: Number(row.fpi), bytes: Number(row.bytes) }
   } finally {
     await db.end()
   }
@@ -182,7 +173,8 @@ const cpu1 = await threadCpuSeconds(process.pid)
 const pgCpu = pg0 === undefined ? undefined : await namedProcessesCpuSeconds('postgres') - pg0.cpu
 await store.close()
 // The pool's backends have ended: their WAL counts are in the server's statistics now.
-const pgWritten = pg0 === undefined ? undefined : await pgWalSince(pg0.wal)
+const pgNow = pg0 === undefined ? undefined : await pgWal(pg0.wal.lsn)
+const pgWritten = pg0 === undefined || pgNow === undefined ? undefined : { bytes: pgNow.bytes, fpi: pgNow.fpi - pg0.wal.fpi }
 const written = diskWrites() - written0
 // The embedded log's file once closed (its journal folded in), warm-up records included.
 const file = join(dir, 'message-log.sqlite')

@@ -57,18 +57,6 @@ async function inTransaction<T> (pool: pg.Pool, work: (client: pg.PoolClient) =>
   }
 }
 
-/** Fingerprints by certificate (PEM): a member signs with one chain for months. */
-const fingerprints = new Map<string, string>()
-function fingerprintOf (pem: string): string {
-  let fp = fingerprints.get(pem)
-  if (fp === undefined) {
-    if (fingerprints.size >= 1024) fingerprints.clear()
-    fp = certFingerprint(pem)
-    fingerprints.set(pem, fp)
-  }
-  return fp
-}
-
 /**
  * A group's batch signatures in one statement, after the certificates of their chains that `stored`
  * does not hold (in one more; `fresh` receives their fingerprints, to be marked stored once the
@@ -80,7 +68,7 @@ async function insertSignatures (client: pg.PoolClient, signatures: BatchSignatu
   const rows: string[] = []
   for (const s of signatures) {
     const chain = s.chain.map(pem => {
-      const fp = fingerprintOf(pem)
+      const fp = certFingerprint(pem)
       if (!stored.has(fp) && !fresh.has(fp)) { fresh.add(fp); certs.push(fp, pem) }
       return fp
     })

@@ -52,22 +52,11 @@ export function sqliteInserts (db: DatabaseSync): SqliteInserts {
   const names = new NameKeys(db)
   // Hashes, UUIDs, the time and names as bytes (sqlite-columns.ts).
   const pack = rowPacker(COLUMN_NAMES, names)
-  // A member signs with one chain for months: each certificate's fingerprint is computed once.
-  const fingerprints = new Map<string, string>()
-  const fingerprintOf = (pem: string): string => {
-    let fp = fingerprints.get(pem)
-    if (fp === undefined) {
-      if (fingerprints.size >= 1024) fingerprints.clear()
-      fp = certFingerprint(pem)
-      fingerprints.set(pem, fp)
-    }
-    return fp
-  }
   return {
     record: r => { insertRecord.run(...(pack(recordRow(r)) as Array<string | number | null | Uint8Array>)) },
     signature: (s, range) => {
       const fingerprints = s.chain.map(pem => {
-        const fp = fingerprintOf(pem)
+        const fp = certFingerprint(pem)
         insertCert.run(fp, pem)
         return fp
       })

@@ -119,8 +119,18 @@ function typed (r: Record<string, unknown>): StoredRecord {
   return r as unknown as StoredRecord
 }
 
+/** Fingerprints by certificate text: a member signs with one chain for months, and each group's signatures name it. */
+const fingerprints = new Map<string, string>()
+
+/** A certificate's SHA-256 fingerprint (hex), computed once per certificate text. */
 export function certFingerprint (pem: string): string {
-  return createHash('sha256').update(pem.trim()).digest('hex')
+  let fp = fingerprints.get(pem)
+  if (fp === undefined) {
+    if (fingerprints.size >= 1024) fingerprints.clear()
+    fp = createHash('sha256').update(pem.trim()).digest('hex')
+    fingerprints.set(pem, fp)
+  }
+  return fp
 }
 
 interface Waiting<T> {
