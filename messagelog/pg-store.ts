@@ -57,6 +57,11 @@ async function inTransaction<T> (pool: pg.Pool, work: (client: pg.PoolClient) =>
   }
 }
 
+/** The VALUES list of a multi-row insert: `values` holds the rows' values one after another, `width` per row. */
+function placeholders (values: readonly unknown[], width: number): string {
+  return Array.from({ length: values.length / width }, (_, i) => `(${Array.from({ length: width }, (__, j) => `$${i * width + j + 1}`).join(', ')})`).join(', ')
+}
+
 /**
  * A group's batch signatures in one statement, after the certificates of their chains that `stored`
  * does not hold (in one more; `fresh` receives their fingerprints, to be marked stored once the
@@ -74,8 +79,6 @@ async function insertSignatures (client: pg.PoolClient, signatures: BatchSignatu
     })
     rows.push(s.id, s.header, s.value, chain.join(','))
   }
-  const placeholders = (values: unknown[], width: number): string =>
-    Array.from({ length: values.length / width }, (_, i) => `(${Array.from({ length: width }, (__, j) => `$${i * width + j + 1}`).join(', ')})`).join(', ')
   if (certs.length > 0) await client.query(`INSERT INTO ura_log_certificates (fingerprint, pem) VALUES ${placeholders(certs, 2)} ON CONFLICT DO NOTHING`, certs)
   await client.query(`INSERT INTO ura_log_signatures (id, header, value, chain) VALUES ${placeholders(rows, 4)} ON CONFLICT DO NOTHING`, rows)
 }
@@ -146,9 +149,8 @@ export class PgLogStore implements LogStore {
       const head = (await client.query('SELECT seq, hash FROM ura_log_head WHERE id = 1 FOR UPDATE')).rows[0] as { seq: string; hash: string }
       const stored = chainGroup({ seq: Number(head.seq), hash: head.hash }, records, leaves, this.format)
       await insertSignatures(client, signatures, this.certificatesStored, fresh)
-      const width = RECORD_COLUMNS.length
-      const values = stored.map((_, i) => `(${RECORD_COLUMNS.map((__, j) => `$${i * width + j + 1}`).join(', ')})`).join(', ')
-      await client.query(`INSERT INTO ura_log_records (${COLUMNS}) VALUES ${values}`, stored.flatMap(recordRow))
+      const values = stored.flatMap(recordRow)
+      await client.query(`INSERT INTO ura_log_records (${COLUMNS}) VALUES ${placeholders(values, RECORD_COLUMNS.length)}`, values)
       const last = stored[stored.length - 1]
       await client.query('UPDATE ura_log_head SET seq = $1, hash = $2 WHERE id = 1', [last.seq, last.hash])
       return stored
