@@ -173,8 +173,7 @@ const cpu1 = await threadCpuSeconds(process.pid)
 const pgCpu = pg0 === undefined ? undefined : await namedProcessesCpuSeconds('postgres') - pg0.cpu
 await store.close()
 // The pool's backends have ended: their WAL counts are in the server's statistics now.
-const pgNow = pg0 === undefined ? undefined : await pgWal(pg0.wal.lsn)
-const pgWritten = pg0 === undefined || pgNow === undefined ? undefined : { bytes: pgNow.bytes, fpi: pgNow.fpi - pg0.wal.fpi }
+const pgWritten = pg0 === undefined ? undefined : await pgWal(pg0.wal.lsn).then((now) => ({ bytes: now.bytes, fpi: now.fpi - pg0.wal.fpi }))
 const written = diskWrites() - written0
 // The embedded log's file once closed (its journal folded in), warm-up records included.
 const file = join(dir, 'message-log.sqlite')
