@@ -26,6 +26,8 @@ export const ADMIN_ERROR_STATUS = {
   'Admin.AuditFailed': 500,
   'Admin.StoreFailed': 503,
   'Admin.LogUnavailable': 503,
+  // Deferred signing: the exchange is logged, its batch not signed yet (Retry-After: 1).
+  'Admin.EvidenceNotSigned': 503,
   'Admin.QueueUnavailable': 503,
 } as const
 

@@ -2,8 +2,10 @@
  * Crash test of the message log: load a node, SIGKILL it mid-load, restart it on the same data,
  * then check that (1) the whole log verifies (chain, proofs, signatures) and (2) every exchange whose
  * success response reached the client is in the log, request and response. Repeated `--runs` times.
+ * With `--signing deferred` (embedded store) the killed node leaves batches unsigned: the run also
+ * counts them, and checks that the restarted node signed them (nothing awaits its signature after).
  *
- *   npm run crash [-- --runs 20 --store embedded|postgres --connections 32 --keys ec-p256|rsa-2048]
+ *   npm run crash [-- --runs 20 --store embedded|postgres --connections 32 --keys ec-p256|rsa-2048 --signing immediate|deferred]
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { readFileSync } from 'node:fs'
@@ -16,7 +18,7 @@ import { Agent, request } from 'undici'
 import { pkiPaths } from '../certs/keystore.ts'
 import { anchorsOnly } from '../certs/verifier.ts'
 import { PgLogStore } from '../messagelog/pg-store.ts'
-import { SqliteLogStore } from '../messagelog/sqlite-store.ts'
+import { SqliteLogReader, SqliteLogStore } from '../messagelog/sqlite-store.ts'
 import type { LogStore } from '../messagelog/store.ts'
 import { verifyStore } from '../messagelog/verify.ts'
 import { freshDatabase } from './scratch-db.ts'
@@ -27,6 +29,7 @@ const { values } = parseArgs({
     store: { type: 'string', default: 'embedded' },
     connections: { type: 'string', default: '32' },
     keys: { type: 'string', default: 'ec-p256' },
+    signing: { type: 'string', default: 'immediate' },
   },
 })
 const NODE = resolve(import.meta.dirname, 'trust-node.ts')
@@ -35,7 +38,7 @@ const PG_DB = 'ura_crash_test'
 const PG_URL = `postgres://postgres@127.0.0.1:5432/${PG_DB}`
 
 async function startNode (data: string): Promise<{ url: string; child: ChildProcess }> {
-  const args = [NODE, '--data', data, '--log', values.store!, '--keys', values.keys!, ...(values.store === 'postgres' ? ['--pg-url', PG_URL] : [])]
+  const args = [NODE, '--data', data, '--log', values.store!, '--keys', values.keys!, '--signing', values.signing!, ...(values.store === 'postgres' ? ['--pg-url', PG_URL] : [])]
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'ignore'] })
   const rl = createInterface({ input: child.stdout! })
   const url = await new Promise<string>((ok, fail) => {
@@ -55,7 +58,7 @@ async function openStore (data: string): Promise<LogStore> {
 
 const resetPg = (): Promise<void> => freshDatabase(PG_DB)
 
-interface RunResult { acked: number; records: number; verified: boolean; missing: string[]; problem?: string; killedAfterMs: number }
+interface RunResult { acked: number; records: number; verified: boolean; missing: string[]; problem?: string; killedAfterMs: number; pendingAtKill: number; awaiting: number }
 
 async function oneRun (run: number): Promise<RunResult> {
   const data = await mkdtemp(join(tmpdir(), 'ura-crash-'))
@@ -87,6 +90,13 @@ async function oneRun (run: number): Promise<RunResult> {
     await Promise.all(clients)
     await agent.close()
 
+    // Deferred signing: the batches the killed node left unsigned, which the restarted node must sign.
+    let pendingAtKill = 0
+    if (values.store !== 'postgres') {
+      const reader = SqliteLogReader.open(join(data, 'message-log.sqlite'))
+      pendingAtKill = reader.pendingBatches().length
+      await reader.close()
+    }
     // Restart on the same data: the node must come up, and the chain continue.
     const again = await startNode(data)
     const after = await request(again.url + PATH, { headers: { 'X-Road-Client': 'AL-DEV/GOV/K11503002N/e-albania', 'X-Road-Id': `crash-${run}-after-restart` } })
@@ -109,6 +119,8 @@ async function oneRun (run: number): Promise<RunResult> {
         verified: verdict.ok,
         missing,
         killedAfterMs,
+        pendingAtKill,
+        awaiting: verdict.awaiting ?? 0,
         ...(verdict.firstBad === undefined ? {} : { problem: `record ${verdict.firstBad.seq}: ${verdict.firstBad.problems.join('; ')}` }),
       }
     } finally {
@@ -121,12 +133,13 @@ async function oneRun (run: number): Promise<RunResult> {
 
 const runs = Number(values.runs)
 let passed = 0
-console.log(`crash test: ${runs} runs, ${values.store} store, ${values.keys} keys, ${values.connections} concurrent clients, SIGKILL after 1–3 s of load`)
+console.log(`crash test: ${runs} runs, ${values.store} store, ${values.keys} keys, ${values.signing} signing, ${values.connections} concurrent clients, SIGKILL after 1–3 s of load`)
 for (let run = 1; run <= runs; run++) {
   const r = await oneRun(run)
-  const ok = r.verified && r.missing.length === 0
+  const ok = r.verified && r.missing.length === 0 && r.awaiting === 0
   if (ok) passed++
   console.log(`run ${String(run).padStart(2)}: killed after ${r.killedAfterMs} ms — ${r.acked} acknowledged exchanges, ${r.records} records in the log, ` +
+    `${values.signing === 'deferred' ? `${r.pendingAtKill} batches unsigned at the kill, ${r.awaiting === 0 ? 'all signed after the restart' : `${r.awaiting} records STILL AWAIT their signature`}, ` : ''}` +
     `log ${r.verified ? 'verifies' : `FAILS (${r.problem})`}, ${r.missing.length === 0 ? 'every acknowledged exchange logged' : `MISSING: ${r.missing.slice(0, 5).join(', ')}`} — ${ok ? 'PASS' : 'FAIL'}`)
 }
 console.log(`${passed}/${runs} runs passed`)

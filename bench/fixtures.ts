@@ -109,6 +109,8 @@ export interface BenchNodeOptions {
   bridge?: boolean
   /** Add ASYNC_SERVICE, queued in the embedded delivery queue of the data directory. */
   asyncDelivery?: boolean
+  /** The message log signs deferred (node.log.signing: deferred). */
+  deferredSigning?: boolean
 }
 
 /** Writes the ura configuration for the bench into a fresh temp directory and returns it. */
@@ -119,7 +121,7 @@ export async function writeBenchConfig (providerUrl: string, opts: BenchNodeOpti
   instance: ${INSTANCE}
   listen: { host: 127.0.0.1, port: 0 }
   limits: { requestBytes: ${opts.requestBytes}, responseBytes: ${opts.responseBytes} }
-${opts.dataDir === undefined ? '' : `  dataDir: ${JSON.stringify(opts.dataDir)}\n  log: { store: embedded }\n`}members:
+${opts.dataDir === undefined ? '' : `  dataDir: ${JSON.stringify(opts.dataDir)}\n  log: { store: embedded${opts.deferredSigning === true ? ', signing: deferred' : ''} }\n`}members:
   - class: GOV
     code: K11503002N
     name: Portali

@@ -26,7 +26,9 @@
  * log with N records of the same shape (SQL-made, random message ids, not signed: the run measures
  * what appending costs once the tables and their indexes are that large, not the records' checks).
  *
- *   npm run bench:log [-- --connections 50 --seconds 10 --keys ec-p256|rsa-2048 --store embedded|postgres --provider-ms 0 --ids uuid|counter --format 2 --preload 0]
+ * `--signing deferred`: the embedded store signs each key's batch within 200 ms (node.log.signing).
+ *
+ *   npm run bench:log [-- --connections 50 --seconds 10 --keys ec-p256|rsa-2048 --store embedded|postgres --provider-ms 0 --ids uuid|counter --format 2 --preload 0 --signing immediate|deferred]
  */
 import { randomUUID } from 'node:crypto'
 import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs'
@@ -53,6 +55,7 @@ const { values } = parseArgs({
     format: { type: 'string', default: '2' },
     ids: { type: 'string', default: 'uuid' },
     preload: { type: 'string', default: '0' },
+    signing: { type: 'string', default: 'immediate' },
   },
 })
 if (values.ids !== 'uuid' && values.ids !== 'counter') throw new Error('--ids must be uuid or counter')
@@ -82,7 +85,7 @@ if (values.store === 'postgres') {
   store = await PgLogStore.open(PG_URL, { format })
   if (preload > 0) await preloadPg(preload)
 } else {
-  store = await SqliteLogStore.open(join(dir, 'message-log.sqlite'), { format })
+  store = await SqliteLogStore.open(join(dir, 'message-log.sqlite'), { format, signing: values.signing === 'deferred' ? 'deferred' : 'immediate' })
 }
 const recorder = new SigningRecorder(store, keys)
 const body = Buffer.from(JSON.stringify({ nipt: 'K81305012I', viti: 2026, shenim: 'x'.repeat(940) }))

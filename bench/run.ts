@@ -223,7 +223,7 @@ async function main (): Promise<void> {
       const onTls = s.transport === 'tls'
       // TLS and signing need keys: a throwaway PKI made by `ura init`'s code in a fresh data directory.
       const dataDir = onTls || s.signing !== undefined ? await mkdtemp(join(tmpdir(), 'ura-bench-data-')) : undefined
-      const configDir = await writeBenchConfig(provider.url, { requestBytes, responseBytes: 10 * 1024 * 1024, mtls: onTls, bridge: s.bridge === true, asyncDelivery: s.asyncDelivery === true, ...(dataDir === undefined ? {} : { dataDir }) })
+      const configDir = await writeBenchConfig(provider.url, { requestBytes, responseBytes: 10 * 1024 * 1024, mtls: onTls, bridge: s.bridge === true, asyncDelivery: s.asyncDelivery === true, deferredSigning: s.deferred === true, ...(dataDir === undefined ? {} : { dataDir }) })
       const clientTls = dataDir === undefined ? undefined : await makeBenchPki(configDir, dataDir, s)
       const uraArgs = dataDir === undefined ? [] : [dataDir, onTls ? 'tls' : 'plain', s.signing === undefined ? 'nolog' : 'log', ...(s.asyncDelivery === true ? ['delivery'] : [])]
       const starters: Array<[string, () => Promise<Proc>]> = [

@@ -30,6 +30,8 @@ export interface Scenario {
   halfLoad?: boolean
   /** ura signs every record with member keys of this type and keeps them in the embedded durable log. */
   signing?: KeyType
+  /** The log signs deferred (node.log.signing: deferred): records stored first, each key's batch signed within 200 ms. */
+  deferred?: boolean
   /** ura carries the bridged REST face of the SOAP registry. */
   bridge?: boolean
   /**
@@ -122,6 +124,26 @@ export const scenarios: Scenario[] = [
     ura: REST_JSON,
     upstream: UPSTREAM_JSON,
     signing: 'rsa-2048',
+  },
+  {
+    name: 'rest-signed-ecdsa-deferred',
+    what: 'as rest-signed-ecdsa with deferred signing (node.log.signing: deferred): records durable and chained before the exchange goes on, batches signed within 200 ms',
+    transport: 'http',
+    connections: 50,
+    ura: REST_JSON,
+    upstream: UPSTREAM_JSON,
+    signing: 'ec-p256',
+    deferred: true,
+  },
+  {
+    name: 'rest-signed-rsa2048-deferred',
+    what: 'as rest-signed-rsa2048 with deferred signing',
+    transport: 'http',
+    connections: 50,
+    ura: REST_JSON,
+    upstream: UPSTREAM_JSON,
+    signing: 'rsa-2048',
+    deferred: true,
   },
   {
     name: 'rest-to-soap-bridge',

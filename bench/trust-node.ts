@@ -3,7 +3,7 @@
  * ports, a given data directory, message log and member key type. Prints `ready <url>` on stdout.
  *
  *   node bench/trust-node.ts --data <dir> --log none|embedded|postgres [--pg-url <url>] [--keys ec-p256|rsa-2048]
- *                            [--batch-ms 0] [--batch-max 256] [--port 0]
+ *                            [--batch-ms 0] [--batch-max 256] [--port 0] [--signing immediate|deferred] [--sign-within-ms 200]
  */
 import { parseArgs } from 'node:util'
 import { initPki } from '../certs/dev-pki.ts'
@@ -27,6 +27,8 @@ const { values } = parseArgs({
     'batch-ms': { type: 'string', default: '0' },
     'batch-max': { type: 'string', default: '256' },
     port: { type: 'string', default: '0' },
+    signing: { type: 'string', default: 'immediate' },
+    'sign-within-ms': { type: 'string', default: '200' },
   },
 })
 if (values.data === undefined) throw new Error('--data <dir> is required')
@@ -41,6 +43,8 @@ config.node.log = {
   ...(values['pg-url'] === undefined ? {} : { url: values['pg-url'] }),
   batchMs: Number(values['batch-ms']),
   batchMax: Number(values['batch-max']),
+  signing: values.signing === 'deferred' ? 'deferred' : 'immediate',
+  signWithinMs: Number(values['sign-within-ms']),
 }
 // The benchmarks call over plain HTTP (the cost of mutual TLS is measured on its own).
 for (const m of config.members) for (const sub of m.subsystems) if (sub.code === 'e-albania') sub.connection = 'http'

@@ -183,16 +183,17 @@ export class BatchSigner {
  * One batch signature over `leaves` with `identity`'s key: the Merkle root in a signed header, and
  * every leaf's inclusion proof (none with `withProofs` false: the message log rebuilds them). The key is used on libuv's thread pool, so an RSA signature does not
  * stall the thread that asked for it — unless `ecdsaHere` and the key is an ECDSA key: then in this
- * thread (the log's writer, which would only wait for the pool).
+ * thread (the log's writer, which would only wait for the pool). `id`: the signature's id, when the
+ * records name it before it is made (deferred signing: deferred-batches.ts).
  */
-export async function signLeaves (memberId: string, identity: SigningIdentity, leaves: Buffer[], ecdsaHere = false, withProofs = true): Promise<SignedLeaves> {
+export async function signLeaves (memberId: string, identity: SigningIdentity, leaves: Buffer[], ecdsaHere = false, withProofs = true, id = timeOrderedId()): Promise<SignedLeaves> {
   const alg = algorithmFor(identity.key)
   const { root, proofs } = withProofs ? buildTree(leaves) : { root: treeRoot(leaves), proofs: [] }
   const header: BatchHeader = { format: 'ura-batch/1', alg, signer: memberId, time: new Date().toISOString(), root: root.toString('base64'), count: leaves.length }
   const text = JSON.stringify(header)
   const data = Buffer.from(text, 'utf8')
   const value = ecdsaHere && alg !== 'RSASSA-PSS-SHA512' ? signHere(alg, data, identity.key) : await signAsync(alg, data, identity.key)
-  return { signature: { id: timeOrderedId(), header: text, value: value.toString('base64'), chain: identity.chain }, proofs }
+  return { signature: { id, header: text, value: value.toString('base64'), chain: identity.chain }, proofs }
 }
 
 /** Random bytes drawn a few kilobytes at a time: one call for the system's randomness costs ≈ 7 µs, whatever its size. */

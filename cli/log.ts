@@ -86,6 +86,7 @@ export async function logVerify (values: { config?: string; ca?: string; quiet?:
       const where = `${bad?.messageId === undefined ? '' : ` (message ${bad.messageId})`}${verdict.badIn === undefined ? '' : ` in archive ${verdict.badIn}`}`
       const code = reportVerdict(`message log (${store.kind}${pieces})`, verdict, where)
       for (const note of verdict.notes) console.log(`  note: ${note}`)
+      if (verdict.ok && verdict.awaiting !== undefined) console.log(`  note: ${verdict.awaiting} of them await their batch signature (deferred signing): chained and checked, signed within node.log.signWithinMs of their batch opening, or when the node next starts`)
       return code
     } finally {
       await store.close()

@@ -231,6 +231,10 @@ function merge (files: ParsedFile[], dir: string, problems: ConfigProblem[]): Ur
       } else {
         node = d.node
         nodeOrigin = { file, path: ['node'] }
+        // Deferred signing keeps its open batches in the embedded log's writer thread (messagelog/deferred-batches.ts).
+        if (d.node.log?.signing === 'deferred' && d.node.log?.store === 'postgres') {
+          problems.push(problemAt({ file, path: ['node', 'log', 'signing'] }, 'deferred signing is offered by the embedded message log only (node.log.store: embedded)'))
+        }
       }
     }
     for (const k of REGISTRY_SECTIONS) (d[k] as unknown[] | undefined)?.forEach((v, i) => sections[k].push({ value: v, origin: { file, path: [k, i] } }))

@@ -142,6 +142,10 @@ export const configFileSchema = {
             url: { type: 'string', pattern: '^postgres(ql)?://' },
             batchMs: { type: 'integer', minimum: 0, maximum: 1000, default: 0 },
             batchMax: { type: 'integer', minimum: 1, maximum: 10000, default: 256 },
+            // `deferred`: a record is stored and chained before its exchange goes on, and signed in its
+            // key's batch within signWithinMs (embedded store only; docs/message-log.md, "Deferred signing").
+            signing: { enum: ['immediate', 'deferred'], default: 'immediate' },
+            signWithinMs: { type: 'integer', minimum: 1, maximum: 60000, default: 200 },
             // Records of the node's own delivery attempts (queued requests, pushed events) may wait this
             // long to share their key's signature: nobody waits at the door for them.
             deliveryBatchMs: { type: 'integer', minimum: 0, maximum: 1000, default: 50 },

@@ -68,6 +68,10 @@ export interface LogConfig {
   batchMs: number
   /** Batch signing: most records under one signature. */
   batchMax: number
+  /** `immediate`: records are signed before they are stored; `deferred`: stored first, each key's batch signed within signWithinMs (embedded store only). */
+  signing: 'immediate' | 'deferred'
+  /** Deferred signing: how long after a batch opened it is signed, in ms. */
+  signWithinMs: number
   /** Batch signing: how long the records of the node's own delivery attempts (queued requests, pushed events) may wait to share a signature. */
   deliveryBatchMs: number
   /** `ura log prune` removes records older than this many days; 0 keeps everything. */

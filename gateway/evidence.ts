@@ -4,11 +4,10 @@
  * the same message id stay hidden from a caller who is not their party.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify'
-import type { BatchSignature } from '../certs/batch-signer.ts'
 import { peerOf } from './edge/client-cert.ts'
 import { XRoadError } from '../protocol/errors.ts'
 import { readXRoadHeaders } from './edge/rest/headers.ts'
-import { buildEvidence } from '../messagelog/evidence.ts'
+import { buildEvidence, signaturesOf } from '../messagelog/evidence.ts'
 import type { MessageLog } from '../messagelog/index.ts'
 import type { StoredRecord } from '../messagelog/record.ts'
 import { identify } from './pipeline/stages.ts'
@@ -39,11 +38,8 @@ export async function evidenceRoutes (app: FastifyInstance, ctx: GatewayContext,
     if (records.length === 0) throw new XRoadError('Client.MessageNotFound', `No exchange with message id ${messageId} is in the log`)
     const visible = records.filter(r => mayReadRecord(caller, r, operatorSet))
     if (visible.length === 0) throw new XRoadError('Server.ServerProxy.AccessDenied', `${caller.key} is not a party to message ${messageId}`)
-    const signatures: BatchSignature[] = []
-    for (const id of new Set(visible.map(r => r.signatureId))) {
-      const sig = await log.store.signature(id)
-      if (sig !== undefined) signatures.push(sig)
-    }
+    const { signatures, pending } = await signaturesOf(log.store, visible)
+    if (pending.length > 0) throw new XRoadError('Server.ServerProxy.EvidenceNotSigned', `Message ${messageId} is logged, and its batch signature is still to be made (deferred signing, within node.log.signWithinMs): ask again shortly`)
     return reply
       .header('content-type', 'application/json; charset=utf-8')
       .header('content-disposition', `attachment; filename="evidence-${messageId.replace(/[^A-Za-z0-9._-]/g, '_')}.json"`)

@@ -8,6 +8,7 @@ import type { BatchSignature } from '../certs/batch-signer.ts'
 import type { TrustStore } from '../certs/trust-store.ts'
 import type { ProofStep } from '../certs/merkle.ts'
 import type { RecordContent, StoredRecord } from './record.ts'
+import type { LogStore } from './store.ts'
 import { recordProblems, SignatureCache } from './verify.ts'
 
 export interface EvidenceRecord extends RecordContent {
@@ -33,6 +34,22 @@ export interface EvidenceDocument {
   messageId: string
   records: EvidenceRecord[]
   signatures: BatchSignature[]
+}
+
+/**
+ * The batch signatures `records` name, as the store holds them; `pending`: the batches not signed
+ * yet (deferred signing: their records are stored, their signature follows within
+ * node.log.signWithinMs) — no document can prove those records until then.
+ */
+export async function signaturesOf (store: Pick<LogStore, 'signature' | 'pendingSigner'>, records: Array<Pick<StoredRecord, 'signatureId'>>): Promise<{ signatures: BatchSignature[]; pending: string[] }> {
+  const signatures: BatchSignature[] = []
+  const pending: string[] = []
+  for (const id of new Set(records.map(r => r.signatureId))) {
+    const sig = await store.signature(id)
+    if (sig !== undefined) signatures.push(sig)
+    else if (await store.pendingSigner?.(id) !== undefined) pending.push(id)
+  }
+  return { signatures, pending }
 }
 
 /** The document for `records`, which must be whole (byMessageId gives them so: proofs and previous hashes filled in). */

@@ -21,7 +21,7 @@ export interface MessageLog {
 
 export async function openLogStore (config: UraConfig): Promise<LogStore> {
   const log = config.node.log
-  const opts = { windowMs: log.batchMs, batchMax: log.batchMax }
+  const opts = { windowMs: log.batchMs, batchMax: log.batchMax, signing: log.signing, signWithinMs: log.signWithinMs }
   if (log.store === 'postgres') return PgLogStore.open(log.url!, opts)
   return SqliteLogStore.open(resolve(dataDirOf(config), log.file), opts)
 }
@@ -45,6 +45,16 @@ export function archiveDirOf (config: UraConfig): string {
 
 export async function openMessageLog (config: UraConfig, keys: SigningKeyProvider): Promise<MessageLog> {
   const store = await openLogStore(config)
+  // Batches a node stopped before signing (deferred signing) are signed before the first exchange.
+  if (store.signPending !== undefined) {
+    try {
+      const { left } = await store.signPending(keys)
+      for (const id of left) process.emitWarning(`message log batch ${id} stays pending: its signer has no signing key on this node`, 'UraMessageLogWarning')
+    } catch (err) {
+      await store.close()
+      throw err
+    }
+  }
   const signer = new BatchSigner(keys, { batchMs: config.node.log.batchMs, batchMax: config.node.log.batchMax })
   return { store, signer, recorder: new SigningRecorder(store, keys), close: () => store.close() }
 }

@@ -107,6 +107,7 @@ export class PgLogStore implements LogStore {
 
   /** Connects and creates the tables if they are missing. */
   static async open (url: string, opts: LogStoreOptions = {}): Promise<PgLogStore> {
+    if (opts.signing === 'deferred') throw new Error('deferred signing is offered by the embedded message log only')
     const pool = new pg.Pool({ connectionString: url, max: 4 })
     // A connection the server drops while idle must not crash the node; the next query reconnects.
     pool.on('error', () => {})

@@ -3,7 +3,7 @@
  * embedded log's schema: the statements the writer thread commits groups with, and that an archive
  * file (archive.ts) is filled with — one row encoding for both.
  */
-import type { DatabaseSync } from 'node:sqlite'
+import type { DatabaseSync, StatementSync } from 'node:sqlite'
 import type { BatchSignature } from '../certs/batch-signer.ts'
 import type { StoredRecord } from './record.ts'
 import { packId, rowPacker } from './sqlite-columns.ts'
@@ -25,6 +25,10 @@ export interface SqliteInserts {
   signature (s: BatchSignature, range: BatchRange | null): void
   /** Sets each signature's run from the records the database holds (for signatures stored without one). */
   fillRanges (): void
+  /** Deferred signing: a batch whose records are stored ahead of its signature, from its first record on (kept if listed already). */
+  pending (id: string, signer: string, firstSeq: number): void
+  /** Deferred signing: the batch's signature is stored, so it is no longer pending. */
+  unpend (id: string): void
   /** The transaction the inserts ran in committed, or rolled back (names it added are forgotten). */
   committed (): void
   rolledBack (): void
@@ -50,6 +54,9 @@ export function sqliteInserts (db: DatabaseSync): SqliteInserts {
   const insertSignature = db.prepare('INSERT OR IGNORE INTO ura_log_signatures (id, header, value, chain, first_seq, last_seq) VALUES (?, ?, ?, ?, ?, ?)')
   const insertCert = db.prepare('INSERT OR IGNORE INTO ura_log_certificates (fingerprint, pem) VALUES (?, ?)')
   const names = new NameKeys(db)
+  // Prepared when first used: an archive file never holds a pending batch.
+  let insertPending: StatementSync | undefined
+  let deletePending: StatementSync | undefined
   // Hashes, UUIDs, the time and names as bytes (sqlite-columns.ts).
   const pack = rowPacker(COLUMN_NAMES, names)
   return {
@@ -68,6 +75,14 @@ export function sqliteInserts (db: DatabaseSync): SqliteInserts {
       db.exec(`UPDATE ura_log_signatures SET first_seq = r.first, last_seq = r.last
         FROM (SELECT signature_id AS id, MIN(seq) AS first, MAX(seq) AS last FROM ura_log_records GROUP BY signature_id) r
         WHERE ura_log_signatures.id = r.id AND ura_log_signatures.first_seq IS NULL`)
+    },
+    pending: (id, signer, firstSeq) => {
+      insertPending ??= db.prepare('INSERT OR IGNORE INTO ura_log_pending (id, signer, first_seq) VALUES (?, ?, ?)')
+      insertPending.run(packId(id) as string | Uint8Array, signer, firstSeq)
+    },
+    unpend: id => {
+      deletePending ??= db.prepare('DELETE FROM ura_log_pending WHERE id IN (?, ?)')
+      deletePending.run(packId(id) as string | Uint8Array, id)
     },
     committed: () => { names.committed() },
     rolledBack: () => { names.rolledBack() },

@@ -9,11 +9,11 @@ import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { DatabaseSync, type StatementSync } from 'node:sqlite'
 import { Worker } from 'node:worker_threads'
-import type { BatchSignature, SigningIdentity } from '../certs/batch-signer.ts'
+import { signLeaves, type BatchSignature, type SigningIdentity, type SigningKeyProvider } from '../certs/batch-signer.ts'
 import { searchSql, summaryRow, trafficRow, trafficSql, type ExchangeQuery, type ExchangeSummary, type Sql, type SqlDialect, type TrafficCell, type TrafficQuery } from './exchanges.ts'
 import { completeRecords } from './complete.ts'
-import { contentValues, type RecordFormat, type StoredRecord } from './record.ts'
-import type { WireEntry, WriteReply, WriteRequest } from './sqlite-writer.ts'
+import { contentValues, recordLeaf, type RecordFormat, type StoredRecord } from './record.ts'
+import type { WireEntry, WriteReply, WriterControl, WriterData, WriteRequest } from './sqlite-writer.ts'
 import { logTables } from './schema.ts'
 import { hexSelect, hexUnpacker, idForms, packDigest, packId, unpackDigest, unpackId, unpackName, unpackNamed } from './sqlite-columns.ts'
 import { MESSAGE_INDEX, PLAIN_MESSAGE_INDEX_NAME, RECORDS_BY_MESSAGE_ID } from './sqlite-message-index.ts'
@@ -21,11 +21,14 @@ import { NameLookup, NAMES_TABLE } from './sqlite-names.ts'
 import { unpackHeader } from './sqlite-signatures.ts'
 import { sqliteDialect } from './sqlite-sql.ts'
 import { SealKeys, type LogEntry } from './seal.ts'
+import { PENDING_TABLE, type SignedBatch } from './deferred-batches.ts'
 import { arrayRecord, GroupCommit, RECORD_COLUMNS, rowRecord, type ChainAnchor, type GroupResult, type LogLocation, type LogStore, type LogStoreOptions } from './store.ts'
 
 interface Appending { entry: LogEntry; identity: SigningIdentity }
 
 const COLUMN_NAMES = RECORD_COLUMNS.map(c => c[1])
+/** node.log.signWithinMs's default: how soon a deferred batch is signed. */
+export const DEFAULT_SIGN_WITHIN_MS = 200
 /** The RECORD_COLUMNS as a long read selects them (sqlite-columns.ts). */
 const SCAN_COLUMNS = hexSelect(COLUMN_NAMES)
 
@@ -59,6 +62,7 @@ export const WRITER_OLD_MB = 256
 export const SQLITE_SCHEMA = logTables({ seq: 'INTEGER', bytes: 'BLOB', batchRanges: true, messageIndex: false }) + `
 ${MESSAGE_INDEX}
 CREATE TABLE IF NOT EXISTS ura_log_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+${PENDING_TABLE}
 ${NAMES_TABLE}
 `
 
@@ -93,11 +97,14 @@ export class SqliteLogStore implements LogStore {
   private readonly batchMax: number
   private readonly format: RecordFormat
   private readonly pending = new Map<number, { resolve (results: Array<number | string>): void; reject (err: Error): void }>()
+  /** Deferred signing (deferred-batches.ts): the writer signs each key's batch this long after it opened. */
+  private readonly deferredMs: number | undefined
   private nextId = 0
   private stopped: Error | undefined
   private closed = false
 
-  private constructor (db: DatabaseSync, writer: Worker, file: string, opts: LogStoreOptions) {
+  private constructor (db: DatabaseSync, writer: Worker, file: string, opts: LogStoreOptions, deferredMs: number | undefined) {
+    this.deferredMs = deferredMs
     this.db = db
     this.location = { kind: 'embedded', file }
     this.reader = new SqliteLogReader(db, file)
@@ -106,7 +113,8 @@ export class SqliteLogStore implements LogStore {
     this.batchMax = opts.batchMax ?? 256
     this.format = opts.format ?? 2
     this.group = new GroupCommit(items => this.writeGroup(items), { windowMs: opts.windowMs ?? 0, depth: 2 })
-    writer.on('message', (reply: WriteReply) => {
+    writer.on('message', (reply: WriteReply | { warning: string }) => {
+      if ('warning' in reply) { process.emitWarning(reply.warning, 'UraMessageLogWarning'); return }
       const p = this.pending.get(reply.id)
       if (p === undefined) return
       this.pending.delete(reply.id)
@@ -135,8 +143,9 @@ export class SqliteLogStore implements LogStore {
     }
     // No inherited loader flags (test runners, profilers): the writer needs plain Node and starts in
     // milliseconds. Its heap is capped (WRITER_YOUNG_MB, WRITER_OLD_MB).
+    const deferredMs = opts.signing === 'deferred' ? opts.signWithinMs ?? DEFAULT_SIGN_WITHIN_MS : undefined
     const writer = new Worker(new URL('./sqlite-writer.ts', import.meta.url), {
-      name: 'ura-log-writer', workerData: { uraLogWriter: file }, execArgv: [],
+      name: 'ura-log-writer', workerData: { uraLogWriter: file, ...(deferredMs === undefined ? {} : { deferredMs }) } satisfies WriterData, execArgv: [],
       resourceLimits: { maxYoungGenerationSizeMb: WRITER_YOUNG_MB, maxOldGenerationSizeMb: WRITER_OLD_MB },
     })
     let onMessage!: () => void
@@ -157,7 +166,7 @@ export class SqliteLogStore implements LogStore {
       // Only these: Node's own listeners on the worker keep its message port working.
       writer.off('message', onMessage).off('error', onError).off('exit', onExit)
     }
-    return new SqliteLogStore(db, writer, file, opts)
+    return new SqliteLogStore(db, writer, file, opts, deferredMs)
   }
 
   get stats (): GroupCommit<unknown>['stats'] { return this.group.stats }
@@ -175,16 +184,40 @@ export class SqliteLogStore implements LogStore {
 
   /** One message for the whole group, one answer back: the writer thread seals, chains and commits it. */
   private async writeGroup (items: Appending[]): Promise<GroupResult[]> {
-    if (this.stopped !== undefined) throw this.stopped
-    const id = this.nextId++
     const keys: WriteRequest['keys'] = []
     const entries = items.map(({ entry, identity }): WireEntry => [this.keys.numberOf(identity, keys), entry.body, ...contentValues(entry.content)])
-    const results = await new Promise<Array<number | string>>((resolve, reject) => {
-      this.pending.set(id, { resolve, reject })
-      this.writer.postMessage({ id, keys, entries, batchMax: this.batchMax, format: this.format } satisfies WriteRequest)
-    })
+    const results = await this.ask(id => ({ id, keys, entries, batchMax: this.batchMax, format: this.format } satisfies WriteRequest))
     return results.map(r => typeof r === 'number' ? r : new Error(r))
   }
+
+  /** Sends the writer one message and waits for its answer. */
+  private ask (message: (id: number) => WriteRequest | WriterControl): Promise<Array<number | string>> {
+    if (this.stopped !== undefined) return Promise.reject(this.stopped)
+    const id = this.nextId++
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject })
+      this.writer.postMessage(message(id))
+    })
+  }
+
+  async signPending (keys: SigningKeyProvider): Promise<{ signed: number; left: string[] }> {
+    // The writer's own open batches are pending too: only a log nobody appends to yet is the last run's.
+    if (this.nextId > 0) throw new Error('pending batches are signed when the log is opened, before the first append')
+    const batches: SignedBatch[] = []
+    const left: string[] = []
+    for (const p of this.reader.pendingBatches()) {
+      const identity = keys.identityFor(p.signer)
+      const rows = await this.reader.batchRows(p.id)
+      if (identity === undefined || rows.length === 0) { left.push(p.id); continue }
+      const records = rows.map(arrayRecord)
+      const { signature } = await signLeaves(p.signer, identity, records.map(recordLeaf), false, false, p.id)
+      batches.push({ signature, range: { first: records[0].seq, last: records[records.length - 1].seq } })
+    }
+    if (batches.length > 0) await this.ask(id => ({ id, signed: batches }))
+    return { signed: batches.length, left }
+  }
+
+  pendingSigner (signatureId: string): Promise<string | undefined> { return this.reader.pendingSigner(signatureId) }
 
   byMessageId (messageId: string): Promise<StoredRecord[]> { return this.reader.byMessageId(messageId) }
 
@@ -240,7 +273,17 @@ export class SqliteLogStore implements LogStore {
     if (older === undefined) return undefined
     // A batch goes whole or stays whole: format 2 rebuilds its proofs from all of its records.
     const batch = (await this.reader.batchRows(unpackId(older.signature_id) as string)).map(row => Number(row[0]))
-    const upTo = batch.length > 0 && batch[batch.length - 1] > older.seq ? batch[0] - 1 : older.seq
+    let upTo = batch.length > 0 && batch[batch.length - 1] > older.seq ? batch[0] - 1 : older.seq
+    // Batches signed deferred interleave: the cut moves back before any batch that goes on past it, pending ones included.
+    if (this.db.prepare("SELECT 1 FROM ura_log_meta WHERE key = 'deferred'").get() !== undefined) {
+      const signed = this.db.prepare('SELECT MIN(first_seq) AS first FROM ura_log_signatures WHERE last_seq > ?1 AND first_seq <= ?1')
+      const pending = this.db.prepare('SELECT MIN(first_seq) AS first FROM ura_log_pending WHERE first_seq <= ?')
+      for (;;) {
+        const firsts = [signed.get(upTo), pending.get(upTo)].map(row => (row as { first: number | null }).first).filter(f => f !== null)
+        if (firsts.length === 0) break
+        upTo = Math.min(...firsts.map(Number)) - 1
+      }
+    }
     const row = this.db.prepare('SELECT seq, hash FROM ura_log_records WHERE seq = ?').get(upTo) as { seq: number; hash: unknown } | undefined
     return row === undefined ? undefined : { seq: Number(row.seq), hash: unpackDigest(row.hash) as string }
   }
@@ -270,6 +313,8 @@ export class SqliteLogStore implements LogStore {
     if (this.closed) return
     this.closed = true
     await this.group.drain()
+    // Deferred signing: the open batches are signed and stored before the writer stops.
+    if (this.deferredMs !== undefined && this.stopped === undefined) await this.ask(id => ({ id, close: true })).catch(() => {})
     await this.writer.terminate()
     this.db.close()
   }
@@ -300,12 +345,34 @@ export class SqliteLogReader {
   private readonly unpackRow: (row: unknown[]) => unknown[]
   /** Whether signatures keep their batch's run of records (a log made before, opened read-only, may not). */
   private readonly ranges: boolean
+  /** Whether the log has the table of pending batches (deferred signing; a log made before, opened read-only, may not). */
+  private readonly pendingTable: boolean
   constructor (db: DatabaseSync, file: string) {
     this.db = db
     this.location = { kind: 'embedded', file }
     this.names = new NameLookup(db)
     this.unpackRow = hexUnpacker(COLUMN_NAMES, this.names)
     this.ranges = hasBatchRanges(db)
+    this.pendingTable = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'ura_log_pending'").get() !== undefined
+  }
+
+  /** Deferred signing: the batches whose records are stored and whose signature is not, in log order. */
+  pendingBatches (): Array<{ id: string; signer: string; first: number }> {
+    if (!this.pendingTable) return []
+    return (this.statement('SELECT id, signer, first_seq FROM ura_log_pending ORDER BY first_seq').all() as Array<{ id: unknown; signer: string; first_seq: number }>)
+      .map(row => ({ id: unpackId(row.id) as string, signer: row.signer, first: Number(row.first_seq) }))
+  }
+
+  async pendingSigner (signatureId: string): Promise<string | undefined> {
+    if (!this.pendingTable) return undefined
+    return (this.statement('SELECT signer FROM ura_log_pending WHERE id IN (?, ?)').get(...(idForms(signatureId) as string[])) as { signer: string } | undefined)?.signer
+  }
+
+  /** The first record of a pending batch, else undefined. */
+  private pendingFirst (forms: string[]): number | undefined {
+    if (!this.pendingTable) return undefined
+    const row = this.statement('SELECT first_seq FROM ura_log_pending WHERE id IN (?, ?)').get(...forms) as { first_seq: number } | undefined
+    return row === undefined ? undefined : Number(row.first_seq)
   }
 
   /** A read-only connection to an existing log file (no writer thread, no schema changes). */
@@ -371,7 +438,9 @@ export class SqliteLogReader {
   /**
    * The rows of one batch signature's records, in order, as scanRows reads them: every record that
    * carries the signature id. The run kept with the signature is a shortcut, not a statement: it is
-   * taken when the records fill it without a gap and those just outside it belong to other batches.
+   * taken when the batch's records begin and end it and those just outside it belong to other
+   * batches (a batch signed deferred shares its run with other keys' records). A pending batch's
+   * records are read from its first one on.
    * Otherwise (a run or a record tampered with) the records are looked for by their signature id
    * (through the index a log made by an earlier ura has; in the whole table otherwise), so a walk and
    * evidence see the batch as the records hold it, whichever way they read it.
@@ -381,10 +450,12 @@ export class SqliteLogReader {
     const run = this.ranges ? this.statement('SELECT first_seq AS first, last_seq AS last FROM ura_log_signatures WHERE id IN (?, ?)').get(...forms) as { first: number | null; last: number | null } | undefined : undefined
     if (run !== undefined && run.first !== null && run.last !== null) {
       const rows = this.rows('run', 'seq BETWEEN ? AND ? AND signature_id IN (?, ?)', run.first, run.last, ...forms)
-      const whole = rows.length === run.last - run.first + 1 && rows.length > 0 &&
+      const whole = rows.length > 0 && Number(rows[0][0]) === run.first && Number(rows[rows.length - 1][0]) === run.last &&
         this.statement('SELECT 1 FROM ura_log_records WHERE seq IN (?, ?) AND signature_id IN (?, ?)').get(run.first - 1, run.last + 1, ...forms) === undefined
       if (whole) return rows.map(this.unpackRow)
     }
+    const first = run === undefined ? this.pendingFirst(forms) : undefined
+    if (first !== undefined) return this.rows('pending', 'seq >= ? AND signature_id IN (?, ?)', first, ...forms).map(this.unpackRow)
     return this.rows('batch', 'signature_id IN (?, ?)', ...forms).map(this.unpackRow)
   }
 

@@ -9,7 +9,8 @@
 import { DatabaseSync } from 'node:sqlite'
 import { parentPort, workerData } from 'node:worker_threads'
 import type { BatchSignature, SigningIdentity } from '../certs/batch-signer.ts'
-import { chainGroup, contentFromValues, GENESIS_HASH, type NewRecord, type RecordFormat } from './record.ts'
+import { chainGroup, contentFromValues, GENESIS_HASH, type NewRecord, type RecordFormat, type StoredRecord } from './record.ts'
+import { DeferredBatches, type SignedBatch } from './deferred-batches.ts'
 import { SealKeys, sealedResults, sealGroup, signedPart, storeOrder, type KeyedEntry, type Sealed } from './seal.ts'
 import { unpackDigest } from './sqlite-columns.ts'
 import { batchRanges, sqliteInserts } from './sqlite-insert.ts'
@@ -38,26 +39,40 @@ function keyedEntry (w: WireEntry): KeyedEntry {
   return { key: w[0], body: body === null ? null : Buffer.from(body.buffer, body.byteOffset, body.byteLength), content: contentFromValues(w, 2) }
 }
 
-function openWriter (file: string): (records: NewRecord[], leaves: Buffer[], signatures: BatchSignature[], format: RecordFormat) => number {
+/** What one transaction stores besides its records: batch signatures made after their records were (deferred signing). */
+type Commit = (records: NewRecord[], leaves: Buffer[], signatures: BatchSignature[], format: RecordFormat, signed?: SignedBatch[]) => StoredRecord[]
+
+function openWriter (file: string, deferred: boolean): Commit {
   const db = new DatabaseSync(file)
   db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 5000;')
   const lastRecord = db.prepare('SELECT seq, hash FROM ura_log_records ORDER BY seq DESC LIMIT 1')
   const anchor = db.prepare("SELECT value FROM ura_log_meta WHERE key = 'anchor'")
   const insert = sqliteInserts(db)
-  return (records, leaves, signatures, format) => {
+  // A log once written with deferred signing may hold interleaved batches: pruning then looks for them (sqlite-store.ts).
+  if (deferred) db.exec("INSERT OR IGNORE INTO ura_log_meta (key, value) VALUES ('deferred', 'true')")
+  return (records, leaves, signatures, format, signed = []) => {
     db.exec('BEGIN IMMEDIATE')
     try {
-      const anchorRow = anchor.get() as { value: string } | undefined
-      const last = lastRecord.get() as { seq: number; hash: unknown } | undefined
-      const tail = (last === undefined ? undefined : { seq: last.seq, hash: unpackDigest(last.hash) as string }) ??
-        (anchorRow === undefined ? undefined : JSON.parse(anchorRow.value) as ChainAnchor) ?? { seq: 0, hash: GENESIS_HASH }
-      const stored = chainGroup(tail, records, leaves, format)
-      const ranges = batchRanges(stored)
-      for (const s of signatures) insert.signature(s, ranges.get(s.id) ?? null)
+      let stored: StoredRecord[] = []
+      if (records.length > 0) {
+        const anchorRow = anchor.get() as { value: string } | undefined
+        const last = lastRecord.get() as { seq: number; hash: unknown } | undefined
+        const tail = (last === undefined ? undefined : { seq: last.seq, hash: unpackDigest(last.hash) as string }) ??
+          (anchorRow === undefined ? undefined : JSON.parse(anchorRow.value) as ChainAnchor) ?? { seq: 0, hash: GENESIS_HASH }
+        stored = chainGroup(tail, records, leaves, format)
+        const ranges = batchRanges(stored)
+        for (const s of signatures) insert.signature(s, ranges.get(s.id) ?? null)
+        // Deferred: each batch the group adds to is pending, from its first record on.
+        if (deferred) for (const r of stored) if (ranges.get(r.signatureId)?.first === r.seq) insert.pending(r.signatureId, r.signer, r.seq)
+      }
+      for (const b of signed) {
+        insert.signature(b.signature, b.range)
+        insert.unpend(b.signature.id)
+      }
       for (const r of stored) insert.record(r)
       db.exec('COMMIT')
       insert.committed()
-      return stored[0].seq
+      return stored
     } catch (err) {
       if (db.isTransaction) db.exec('ROLLBACK')
       insert.rolledBack()
@@ -67,22 +82,97 @@ function openWriter (file: string): (records: NewRecord[], leaves: Buffer[], sig
 }
 
 /** Commits a sealed group; entries that could not be signed are left out of the chain. */
-function commitGroup (id: number, sealed: Sealed[], write: ReturnType<typeof openWriter>, format: RecordFormat): WriteReply {
+function commitGroup (id: number, sealed: Sealed[], write: Commit, format: RecordFormat): WriteReply {
   const order = storeOrder(sealed)
   const { records, leaves, signatures } = signedPart(sealed, order)
-  const results = sealedResults(sealed, records.length === 0 ? 0 : write(records, leaves, signatures, format), order)
+  const results = sealedResults(sealed, records.length === 0 ? 0 : write(records, leaves, signatures, format)[0].seq, order)
   return { id, results: results.map(r => typeof r === 'number' ? r : r.message) }
 }
 
-if (parentPort !== null && (workerData as { uraLogWriter?: string } | undefined)?.uraLogWriter !== undefined) {
+/** What the writer thread is started with. */
+export interface WriterData {
+  uraLogWriter: string
+  /** Deferred signing (deferred-batches.ts): a batch is signed this long after it opened. */
+  deferredMs?: number
+}
+
+/** Messages besides groups: batches signed elsewhere to store (pending ones, at open), or a shutdown that signs the open batches. */
+export type WriterControl = { id: number; signed: SignedBatch[] } | { id: number; close: true }
+
+if (parentPort !== null && (workerData as Partial<WriterData> | undefined)?.uraLogWriter !== undefined) {
   const port = parentPort
-  const write = openWriter((workerData as { uraLogWriter: string }).uraLogWriter)
+  const data = workerData as WriterData
+  const write = openWriter(data.uraLogWriter, data.deferredMs !== undefined)
   const keys = new SealKeys()
   // Groups are signed as soon as they arrive (on libuv's pool, while this thread commits the group
   // before) and committed one at a time, in the order they came: the chain must not interleave.
   let previous = Promise.resolve()
-  port.on('message', (req: WriteRequest) => {
+  // Deferred signing: batches signed and not stored yet go with the next commit, or on their own.
+  let signed: SignedBatch[] = []
+  const takeSigned = (): SignedBatch[] => { const s = signed; signed = []; return s }
+  /** Stores the batches signed so far in a transaction of their own; on failure they wait for the next commit. */
+  const storeSigned = (rethrow = false): void => {
+    if (signed.length === 0) return
+    const batches = takeSigned()
+    try {
+      write([], [], [], 2, batches)
+    } catch (err) {
+      signed.unshift(...batches)
+      if (rethrow) throw err
+      port.postMessage({ warning: `the message log could not store batch signatures (kept for the next commit): ${(err as Error).message}` })
+    }
+  }
+  const deferred = data.deferredMs === undefined
+    ? undefined
+    : new DeferredBatches({
+      withinMs: data.deferredMs,
+      keys,
+      onSigned: batch => {
+        signed.push(batch)
+        previous = previous.then(() => { storeSigned() })
+      },
+      onFailed: err => { port.postMessage({ warning: err.message }) },
+    })
+  port.on('message', (req: WriteRequest | WriterControl) => {
+    if ('signed' in req) {
+      signed.push(...req.signed)
+      previous = previous.then(() => {
+        try {
+          storeSigned(true)
+          port.postMessage({ id: req.id, results: [] } satisfies WriteReply)
+        } catch (err) {
+          port.postMessage({ id: req.id, error: (err as Error).message } satisfies WriteReply)
+        }
+      })
+      return
+    }
+    if ('close' in req) {
+      previous = previous.then(async () => {
+        await deferred?.closeAll()
+        storeSigned()
+        port.postMessage({ id: req.id, results: [] } satisfies WriteReply)
+      })
+      return
+    }
     keys.learn(req.keys)
+    if (deferred !== undefined) {
+      const group = deferred.assign(req.entries.map(keyedEntry), req.batchMax)
+      previous = previous.then(() => {
+        let reply: WriteReply
+        const batches = takeSigned()
+        try {
+          const stored = write(group.records, group.leaves, [], req.format, batches)
+          deferred.committed(group, stored)
+          reply = { id: req.id, results: stored.map(r => r.seq) }
+        } catch (err) {
+          signed.unshift(...batches)
+          deferred.failed(group)
+          reply = { id: req.id, error: (err as Error).message }
+        }
+        port.postMessage(reply)
+      })
+      return
+    }
     const sealing = sealGroup(req.entries.map(keyedEntry), keys, req.batchMax, req.format)
     previous = previous.then(async () => {
       let reply: WriteReply

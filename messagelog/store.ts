@@ -4,7 +4,7 @@
  * exchanges share one durable commit (one fsync), and an append resolves only once its record is durable.
  */
 import { createHash } from 'node:crypto'
-import type { BatchSignature, SigningIdentity } from '../certs/batch-signer.ts'
+import type { BatchSignature, SigningIdentity, SigningKeyProvider } from '../certs/batch-signer.ts'
 import type { ExchangeQuery, ExchangeSummary, TrafficCell, TrafficQuery } from './exchanges.ts'
 import type { RecordFormat, StoredRecord } from './record.ts'
 import type { LogEntry } from './seal.ts'
@@ -19,6 +19,13 @@ export interface LogStoreOptions {
   batchMax?: number
   /** The record format written (record.ts): 2; 1 only to make logs as earlier versions wrote them (tests of reading them). */
   format?: RecordFormat
+  /**
+   * node.log.signing: `immediate` (default) signs a commit group's records before they are stored;
+   * `deferred` stores them first and signs each key's batch within `signWithinMs` (the embedded
+   * store only: deferred-batches.ts).
+   */
+  signing?: 'immediate' | 'deferred'
+  signWithinMs?: number
 }
 
 /** Where a store keeps the log: enough for another thread to open it and read. */
@@ -36,6 +43,14 @@ export interface LogStore {
   append (entry: LogEntry, identity: SigningIdentity, waitMs?: number): Promise<number>
   /** Records appended and not yet durable: queued for the next group or in the group being written (`ura_queue_depth{queue="log"}`). */
   readonly waiting: number
+  /**
+   * Signs the batches a node that stopped left pending (deferred signing), with the keys their
+   * signers have now; before any append. Returns how many batches it signed; those whose signer has
+   * no key stay pending (and are named in `left`).
+   */
+  signPending? (keys: SigningKeyProvider): Promise<{ signed: number; left: string[] }>
+  /** Deferred signing: the signer of a batch whose records are stored and whose signature is not yet, else undefined. */
+  pendingSigner? (signatureId: string): Promise<string | undefined>
   /** The V8 heap of the store's own thread (the embedded log's writer), in bytes; absent where the store has none (`ura_thread_heap_bytes`). */
   threadHeap? (): Promise<{ used: number; total: number }>
   /** Every record carrying this message id, in log order, whole (format 2's proof and previous hash filled in: complete.ts). */

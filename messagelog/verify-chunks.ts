@@ -18,6 +18,7 @@ export interface RowStore {
   signatures? (ids: string[]): Promise<Map<string, BatchSignature>>
   anchor (): Promise<ChainAnchor | undefined>
   recordBefore (seq: number): Promise<ChainAnchor | undefined>
+  pendingSigner? (signatureId: string): Promise<string | undefined>
 }
 
 /** What the main thread keeps of a record in a chunk's walk. */
@@ -40,7 +41,7 @@ export interface WorkerJob { job: ChunkJob }
 export type ChunkMessage = { progress: number } | { chunk: number; walk: RangeWalk<WalkedRecord> } | { finished: true }
 
 /** A store's rows as a chain source for verifyRange. */
-export function rowSource (store: RowStore): Pick<ChainSource<LogRow>, 'scan' | 'signature' | 'signatures' | 'batch' | 'anchor' | 'recordBefore' | 'leafOf'> {
+export function rowSource (store: RowStore): Pick<ChainSource<LogRow>, 'scan' | 'signature' | 'signatures' | 'batch' | 'anchor' | 'recordBefore' | 'leafOf' | 'pendingSigner'> {
   return {
     scan: async (after, limit) => (await store.scanRows(after, limit)).map(cols => new LogRow(cols)),
     signature: id => store.signature(id),
@@ -49,6 +50,7 @@ export function rowSource (store: RowStore): Pick<ChainSource<LogRow>, 'scan' | 
     recordBefore: seq => store.recordBefore(seq),
     leafOf: r => rowLeaf(r.cols),
     batch: async id => (await store.batchRows(id)).map(cols => new LogRow(cols)),
+    ...(store.pendingSigner === undefined ? {} : { pendingSigner: (id: string) => store.pendingSigner!(id) }),
   }
 }
 

@@ -34,7 +34,7 @@ export interface VerifyRun {
 }
 
 /** What a verification of the whole log reads (and an evidence document across archives): a store, or a read-only connection to one. */
-export type VerifiableLog = Pick<LogStore, 'kind' | 'location' | 'extent' | 'anchor' | 'scan' | 'signature' | 'batch' | 'recordBefore' | 'byMessageId' | 'close'> & Partial<Pick<RowStore, 'scanRows' | 'batchRows' | 'signatures'>>
+export type VerifiableLog = Pick<LogStore, 'kind' | 'location' | 'extent' | 'anchor' | 'scan' | 'signature' | 'batch' | 'recordBefore' | 'byMessageId' | 'close'> & Partial<Pick<RowStore, 'scanRows' | 'batchRows' | 'signatures' | 'pendingSigner'>>
 
 /** How many records a verification of the whole log walks (records after the pruning anchor). */
 export async function recordsToVerify (store: Pick<LogStore, 'extent' | 'anchor'>): Promise<number> {

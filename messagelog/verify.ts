@@ -85,6 +85,9 @@ export class SignatureCache {
   /** Whether the signature with this id was checked already (so need not be read again). */
   has (id: string): boolean { return this.done.has(id) }
 
+  /** Forgets the outcome for this id (a signature found missing, then written meanwhile). */
+  forget (id: string): void { this.done.delete(id) }
+
   check (sig: BatchSignature | undefined, id: string): BatchHeader {
     let outcome = this.done.get(id)
     if (outcome === undefined) {
@@ -106,6 +109,8 @@ export interface StoreVerdict {
   ok: boolean
   records: number
   signatures: number
+  /** Good records whose batch is still to be signed (deferred signing): chained and checked, but not yet signed. */
+  awaiting?: number
   /** The first bad record and what is wrong with it. */
   firstBad?: { seq: number; messageId?: string; problems: string[] }
 }
@@ -126,6 +131,8 @@ export interface ChainSource<R extends ChainedRecord> {
   recordBefore? (seq: number): Promise<ChainAnchor | undefined>
   /** A record's leaf (format 2 batches lying whole in a page are rebuilt from the page with it). */
   leafOf? (r: R): Buffer
+  /** Deferred signing: the signer of a batch stored ahead of its signature, else undefined. */
+  pendingSigner? (signatureId: string): Promise<string | undefined>
 }
 
 /** A record's own checks in a walk, given its batch's verified header and its link. */
@@ -135,6 +142,8 @@ export interface ChainVerdict<R> {
   ok: boolean
   records: number
   signatures: number
+  /** Good records whose batch is pending (deferred signing). */
+  awaiting?: number
   /** The first bad record (absent when the records lost are at the end) and what is wrong with it. */
   firstBad?: { seq: number; record?: R; problems: string[] }
 }
@@ -154,6 +163,8 @@ export function linkProblems (prev: ChainAnchor, r: Pick<ChainedRecord, 'seq' | 
 export interface RangeWalk<R> {
   /** Good records walked (the first record counts when its own checks pass). */
   records: number
+  /** Of them, records whose batch is pending (deferred signing): checked but for their signature. */
+  awaiting?: number
   signatureIds: string[]
   /**
    * The first record of the range and its problems: its own, and its link to its predecessor when
@@ -172,13 +183,26 @@ export interface RangeWalk<R> {
  * when `start` is that predecessor (the anchor, for a walk from the start), else left to the caller,
  * who knows it. Stops at the first bad record.
  */
-export async function verifyRange<R extends ChainedRecord> (source: Pick<ChainSource<R>, 'scan' | 'signature' | 'signatures' | 'batch' | 'recordBefore' | 'leafOf'> & Partial<Pick<ChainSource<R>, 'anchor'>>, problemsOf: ProblemsOf<R>, cache: SignatureCache, after: number, upTo: number, onProgress?: OnProgress, pageSize = 1000, start?: ChainAnchor): Promise<RangeWalk<R>> {
+export async function verifyRange<R extends ChainedRecord> (source: Pick<ChainSource<R>, 'scan' | 'signature' | 'signatures' | 'batch' | 'recordBefore' | 'leafOf' | 'pendingSigner'> & Partial<Pick<ChainSource<R>, 'anchor'>>, problemsOf: ProblemsOf<R>, cache: SignatureCache, after: number, upTo: number, onProgress?: OnProgress, pageSize = 1000, start?: ChainAnchor): Promise<RangeWalk<R>> {
   const walk: RangeWalk<R> = { records: 0, signatureIds: [] }
   const sigIds = new Set<string>()
   /** Format 2 batches read so far (a batch's records lie together, so few are kept). */
   const batches = new Map<string, BatchRoot>()
   let prev: ChainAnchor | undefined
   let cursor = after
+  let awaiting = 0
+  /** Pending batches (deferred signing) as a record's own checks see them: only their signer is known. */
+  const pendingHeaders = new Map<string, BatchHeader | null>()
+  const pendingHeader = async (id: string): Promise<BatchHeader | undefined> => {
+    if (source.pendingSigner === undefined) return undefined
+    let header = pendingHeaders.get(id)
+    if (header === undefined) {
+      const signer = await source.pendingSigner(id)
+      header = signer === undefined ? null : { format: 'ura-batch/1', alg: 'ECDSA-P256-SHA256', signer, time: '', root: '', count: 0 }
+      pendingHeaders.set(id, header)
+    }
+    return header ?? undefined
+  }
   while (cursor < upTo) {
     // No more rows than the range can hold (fewer are read when some are missing).
     const page = await source.scan(cursor, Math.min(pageSize, upTo - cursor))
@@ -187,6 +211,20 @@ export async function verifyRange<R extends ChainedRecord> (source: Pick<ChainSo
     const fresh = source.signatures === undefined ? [] : [...new Set(page.filter(r => !cache.has(r.signatureId)).map(r => r.signatureId))]
     const fetched = fresh.length === 0 ? undefined : await source.signatures!(fresh)
     const headerOf = async (id: string): Promise<BatchHeader> => cache.check(cache.has(id) ? undefined : fetched !== undefined ? fetched.get(id) : await source.signature(id), id)
+    /** The verified header of a record's batch, or — its batch pending — one naming the signer only. */
+    const batchHeader = async (id: string): Promise<{ header: BatchHeader; pending: boolean }> => {
+      try {
+        return { header: await headerOf(id), pending: false }
+      } catch (err) {
+        const pending = await pendingHeader(id)
+        if (pending !== undefined) return { header: pending, pending: true }
+        // Signed between the two reads (a node writing meanwhile): read it once more.
+        const again = source.pendingSigner === undefined ? undefined : await source.signature(id)
+        if (again === undefined) throw err
+        cache.forget(id)
+        return { header: cache.check(again, id), pending: false }
+      }
+    }
     if (batches.size > 4096) batches.clear()
     const leaves = source.leafOf === undefined ? undefined : await pageBatches(page, batches, headerOf, source.leafOf)
     const lean = [...new Set(page.filter(r => r.chain === 2 && !batches.has(r.signatureId)).map(r => r.signatureId))]
@@ -203,11 +241,17 @@ export async function verifyRange<R extends ChainedRecord> (source: Pick<ChainSo
       const link = { seq: r.seq, prevHash }
       const problems = prev !== undefined ? linkProblems(prev, link, false) : start !== undefined ? linkProblems(start, link, true) : []
       try {
-        const header = await headerOf(r.signatureId)
-        sigIds.add(r.signatureId)
+        const { header, pending } = await batchHeader(r.signatureId)
         const leaf = leaves?.get(r)
-        problems.push(...problemsOf(r, header, { prevHash, rootChecked: r.chain === 2, ...(leaf === undefined ? {} : { leaf }) }))
-        if (r.chain === 2) problems.push(...batchProblems(batches.get(r.signatureId), header, r.seq))
+        if (pending) {
+          // Checked as far as it can be before its batch is signed: its own fields and its chain hash.
+          problems.push(...problemsOf(r, header, { prevHash, rootChecked: true, ...(leaf === undefined ? {} : { leaf }) }))
+          if (problems.length === 0) awaiting++
+        } else {
+          sigIds.add(r.signatureId)
+          problems.push(...problemsOf(r, header, { prevHash, rootChecked: r.chain === 2, ...(leaf === undefined ? {} : { leaf }) }))
+          if (r.chain === 2) problems.push(...batchProblems(batches.get(r.signatureId), header, r.seq))
+        }
       } catch (err) {
         problems.push(`signature: ${(err as Error).message}`)
       }
@@ -215,6 +259,7 @@ export async function verifyRange<R extends ChainedRecord> (source: Pick<ChainSo
       if (problems.length > 0) {
         if (prev !== undefined) walk.firstBad = { seq: r.seq, record: r, problems }
         walk.signatureIds = [...sigIds]
+        walk.awaiting = awaiting
         onProgress?.(walked)
         return walk
       }
@@ -231,6 +276,7 @@ export async function verifyRange<R extends ChainedRecord> (source: Pick<ChainSo
   }
   walk.last = prev
   walk.signatureIds = [...sigIds]
+  walk.awaiting = awaiting
   return walk
 }
 
@@ -272,6 +318,7 @@ async function pageBatches<R extends ChainedRecord> (page: R[], batches: Map<str
 export function joinRanges<R> (anchor: ChainAnchor | undefined, walks: Array<RangeWalk<R>>): ChainVerdict<R> & { last: ChainAnchor } {
   let prev = anchor ?? { seq: 0, hash: GENESIS_HASH }
   let count = 0
+  let awaiting = 0
   const sigIds = new Set<string>()
   for (const w of walks) {
     if (w.first === undefined) continue
@@ -283,9 +330,10 @@ export function joinRanges<R> (anchor: ChainAnchor | undefined, walks: Array<Ran
     for (const id of w.signatureIds) sigIds.add(id)
     if (w.firstBad !== undefined) return { ok: false, records: count + w.records, signatures: sigIds.size, firstBad: w.firstBad, last: prev }
     count += w.records
+    awaiting += w.awaiting ?? 0
     prev = w.last!
   }
-  return { ok: true, records: count, signatures: sigIds.size, last: prev }
+  return { ok: true, records: count, signatures: sigIds.size, ...(awaiting > 0 ? { awaiting } : {}), last: prev }
 }
 
 /** The chain head's verdict on a sound walk ending at `last`: records lost at the end, or a head that does not match. */
@@ -316,7 +364,7 @@ export async function verifyChain<R extends ChainedRecord> (source: ChainSource<
 }
 
 /** Walks the whole message log in order: chain links, sequence, proofs, signatures. Stops at the first bad record. */
-export async function verifyStore (store: Pick<LogStore, 'anchor' | 'scan' | 'signature' | 'batch'> & Pick<ChainSource<StoredRecord>, 'signatures'>, opts: VerifyOptions = {}, pageSize = 1000, onProgress?: OnProgress): Promise<StoreVerdict> {
+export async function verifyStore (store: Pick<LogStore, 'anchor' | 'scan' | 'signature' | 'batch'> & Pick<ChainSource<StoredRecord>, 'signatures' | 'pendingSigner'>, opts: VerifyOptions = {}, pageSize = 1000, onProgress?: OnProgress): Promise<StoreVerdict> {
   const source: ChainSource<StoredRecord> = {
     anchor: () => store.anchor(),
     scan: (after, limit) => store.scan(after, limit),
@@ -324,13 +372,14 @@ export async function verifyStore (store: Pick<LogStore, 'anchor' | 'scan' | 'si
     ...(store.signatures === undefined ? {} : { signatures: (ids: string[]) => store.signatures!(ids) }),
     batch: id => store.batch(id),
     leafOf: recordLeaf,
+    ...(store.pendingSigner === undefined ? {} : { pendingSigner: (id: string) => store.pendingSigner!(id) }),
   }
   return storeVerdict(await verifyChain<StoredRecord>(source, recordProblems, opts, pageSize, onProgress))
 }
 
 /** A chain verdict as the message log reports it: the first bad record named by its message id. */
 export function storeVerdict (verdict: ChainVerdict<Pick<StoredRecord, 'messageId'>>): StoreVerdict {
-  if (verdict.firstBad === undefined) return { ok: verdict.ok, records: verdict.records, signatures: verdict.signatures }
+  if (verdict.firstBad === undefined) return { ok: verdict.ok, records: verdict.records, signatures: verdict.signatures, ...(verdict.awaiting === undefined ? {} : { awaiting: verdict.awaiting }) }
   const { seq, record, problems } = verdict.firstBad
   return { ok: false, records: verdict.records, signatures: verdict.signatures, firstBad: { seq, ...(record === undefined ? {} : { messageId: record.messageId }), problems } }
 }

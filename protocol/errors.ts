@@ -37,6 +37,8 @@ export const ERROR_STATUS = {
   'Server.ServerProxy.UnknownMember': 404,
   'Server.ServerProxy.ServiceType': 400,
   'Server.ServerProxy.ServiceDisabled': 503,
+  // GET /evidence under deferred signing: the exchange is logged, its batch signature not made yet.
+  'Server.ServerProxy.EvidenceNotSigned': 503,
   'Server.ServerProxy.AccessDenied': 403,
   'Server.ServerProxy.ServiceFailed.Timeout': 500,
   'Server.ServerProxy.ServiceFailed.NetworkError': 500,

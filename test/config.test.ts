@@ -167,3 +167,17 @@ t.test('ura CLI', async t => {
   t.match(unknown.stderr, /ura config check <dir>/)
   t.equal(ura('config', 'check').status, 2, 'missing argument')
 })
+
+t.test('node.log.signing: immediate by default; deferred takes signWithinMs, and only on the embedded log', async t => {
+  const plain = await loadConfig(await configDir({ 'a.yaml': NODE + MEMBERS + SERVICE }))
+  t.equal(plain.node.log.signing, 'immediate')
+  t.equal(plain.node.log.signWithinMs, 200)
+  const deferred = await loadConfig(await configDir({ 'a.yaml': NODE + '  log:\n    signing: deferred\n    signWithinMs: 50\n' + MEMBERS + SERVICE }))
+  t.equal(deferred.node.log.signing, 'deferred')
+  t.equal(deferred.node.log.signWithinMs, 50)
+  const p = await problems({ 'a.yaml': NODE + '  log:\n    store: postgres\n    url: postgres://127.0.0.1/ura\n    signing: deferred\n' + MEMBERS + SERVICE })
+  t.equal(p.length, 1, p.join('\n'))
+  t.match(p[0], /a\.yaml:\d+:\d+ node\.log\.signing: deferred signing is offered by the embedded message log only/)
+  const zero = await problems({ 'a.yaml': NODE + '  log:\n    signing: deferred\n    signWithinMs: 0\n' + MEMBERS + SERVICE })
+  t.match(zero.join('\n'), /node\.log\.signWithinMs/)
+})

@@ -277,3 +277,24 @@ t.test('over mutual TLS: the provider system proves who it is with its certifica
   t.equal(impostor.headers['x-road-error'], 'Client.InvalidClientIdentifier', 'another system\'s certificate cannot claim to be the provider')
   t.equal((await https(`/evidence/${id}`, E_ALBANIA, cert(E_ALBANIA))).headers['x-road-error'], 'Server.ServerProxy.AccessDenied', 'a system that is no party is refused')
 })
+
+t.test('deferred signing: an exchange answers before its batch is signed; its evidence is refused with a typed error until then, and verifies after', async t => {
+  const rig = await loggedRig(await logConfig('{ store: embedded, signing: deferred, signWithinMs: 1500 }'), 'ec-p256')
+  t.teardown(() => rig.close())
+  const trust = anchorsOnly([await readFile(rig.caFile, 'utf8')])
+  const res = await call(rig, TAX, { 'X-Road-Client': E_ALBANIA, 'X-Road-Id': 'ev-deferred-1' })
+  t.equal(res.status, 200, 'the exchange goes on once its records are stored')
+  const early = await evidence(rig, 'ev-deferred-1', E_ALBANIA)
+  t.equal(early.status, 503, 'no evidence before the batch is signed')
+  t.equal(early.headers['x-road-error'], 'Server.ServerProxy.EvidenceNotSigned')
+  const records = await rig.log.store.byMessageId('ev-deferred-1')
+  t.equal(records.length, 2, 'both records are in the log already')
+  const end = Date.now() + 10_000
+  let later = early
+  while (later.status === 503 && Date.now() < end) {
+    await new Promise(resolve => setTimeout(resolve, 100))
+    later = await evidence(rig, 'ev-deferred-1', E_ALBANIA)
+  }
+  t.equal(later.status, 200, 'the evidence is given once the batch is signed')
+  t.ok(verifyEvidence(later.doc!, trust).ok)
+})

@@ -8,8 +8,7 @@
  * without it (which still verifies: a body is outside what is signed, only its digest is in).
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify'
-import type { BatchSignature } from '../../certs/batch-signer.ts'
-import { buildEvidence } from '../../messagelog/evidence.ts'
+import { buildEvidence, signaturesOf } from '../../messagelog/evidence.ts'
 import type { StoredRecord } from '../../messagelog/record.ts'
 import type { LogStore } from '../../messagelog/store.ts'
 import type { AdminContext } from '../context.ts'
@@ -130,10 +129,11 @@ export async function logRoutes (app: FastifyInstance, ctx: AdminContext): Promi
   app.get('/log/:messageId/evidence', route('log.read', { tag: TAG, summary: 'the evidence document of an exchange, as a download (bodies for operators who may log.bodies)', params: { messageId: MESSAGE_ID }, authorize: 'list', target }), async (request, reply) => {
     const id = messageIdOf(request)
     const records = (await visibleRecords(request, 'log.read')).map(r => (readsBodies(request, r) ? r : { ...r, body: null }))
-    const signatures: BatchSignature[] = []
-    for (const sid of new Set(records.map(r => r.signatureId))) {
-      const sig = await readLog(ctx, store => store.signature(sid))
-      if (sig !== undefined) signatures.push(sig)
+    const { signatures, pending } = await readLog(ctx, store => signaturesOf(store, records))
+    if (pending.length > 0) {
+      const err = new AdminError('Admin.EvidenceNotSigned', `the exchange is logged, and its batch signature is still to be made (deferred signing, within node.log.signWithinMs): ask again shortly`, { pending })
+      err.retryAfterSeconds = 1
+      throw err
     }
     return reply
       .header('content-type', 'application/json; charset=utf-8')
