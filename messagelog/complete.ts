@@ -2,7 +2,7 @@
  * Records handed out whole: a format 2 record (record.ts) stores neither its inclusion proof nor the
  * previous record's hash. Where a record leaves the log on its own — evidence documents, the admin
  * API's record view — both are filled in here: the proof rebuilt from the records of its batch (they
- * lie next to each other, in leaf order), the previous hash read from the record before it (or the
+ * lie in leaf order, in one run of the log), the previous hash read from the record before it (or the
  * anchor pruning left, or the chain's start).
  */
 import { buildTree } from '../certs/merkle.ts'

@@ -10,7 +10,8 @@
  * - **1** (records written before the lean format): the record stores its inclusion proof and the
  *   previous hash, and the chain hash is over a JSON text of all of them;
  * - **2** (every record written now): the chain hash is over bytes (seq, previous hash, leaf,
- *   signature id), nothing else is stored; a batch's records lie next to each other in leaf order, so
+ *   signature id), nothing else is stored; a batch's records lie in leaf order, next to each other
+ *   (or, signed deferred, in one run other keys' records interleave: deferred-batches.ts), so
  *   proofs are rebuilt from the batch when evidence asks for them, and a verification hashes each
  *   batch's tree once.
  */

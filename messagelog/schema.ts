@@ -8,7 +8,8 @@
  * cost the writer ≈ 17 µs of CPU per record, on every exchange, for the sake of rare searches.
  *
  * A batch's records are found by its signature id. PostgreSQL indexes that column; the embedded
- * store, whose format 2 batches lie in one run of sequence numbers, keeps that run with the signature
+ * store, whose format 2 batches lie in one run of sequence numbers (shared with other keys' records
+ * when signed deferred), keeps that run with the signature
  * instead (`batchRanges`: 2 numbers per batch rather than an index entry of ≈ 25 bytes per record).
  * A log the embedded store made before keeps its index, which its older batches are found by.
  *

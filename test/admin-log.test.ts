@@ -251,3 +251,21 @@ t.test('an exchange through the gateway is found on the admin API', async t => {
   const evidence = await rig.call('GET', '/admin/v1/log/shkembim-1/evidence', { token: rig.tokens.obs })
   t.ok(verifyEvidence(evidence.json, anchorsOnly([rig.caPem])).ok, 'its evidence verifies')
 })
+
+t.test('deferred signing: the evidence of an exchange whose batch is not signed yet answers 503 Admin.EvidenceNotSigned with Retry-After, then downloads', async t => {
+  const rig = await startAdminRig({ messageLog: 'deferred' })
+  t.teardown(() => rig.close())
+  const id = await logExchange(rig.log!.recorder, { client: E_ALBANIA, service: TAX, at: new Date() })
+  const early = await rig.call('GET', `/admin/v1/log/${q(id)}/evidence`, { token: rig.tokens.obs })
+  refused(t, early, 503, 'Admin.EvidenceNotSigned', 'before the batch is signed')
+  t.equal(early.headers['retry-after'], '1')
+  t.equal((early.json?.detail as { pending?: string[] }).pending?.length, 2, 'the request\'s and the response\'s batches are named')
+  const end = Date.now() + 10_000
+  let later = early
+  while (later.status === 503 && Date.now() < end) {
+    await new Promise(resolve => setTimeout(resolve, 100))
+    later = await rig.call('GET', `/admin/v1/log/${q(id)}/evidence`, { token: rig.tokens.obs })
+  }
+  t.equal(later.status, 200, 'downloaded once signed')
+  t.ok(verifyEvidence(JSON.parse(later.text) as EvidenceDocument, anchorsOnly([rig.caPem])).ok)
+})

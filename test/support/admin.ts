@@ -98,8 +98,8 @@ export interface RigOptions {
   publicRate?: { perSecond: number; burst: number }
   /** The operator console (admin/console/) beside the API. */
   console?: ConsoleSetup
-  /** Give the admin API a message log: the embedded one in the data directory (`true`), or PostgreSQL at this URL. */
-  messageLog?: true | string
+  /** Give the admin API a message log: the embedded one in the data directory (`true`; `'deferred'`: signing deferred by a second), or PostgreSQL at this URL. */
+  messageLog?: true | 'deferred' | string
   health?: () => NodeHealth
   now?: () => Date
   /** Give the admin API a delivery queue: the embedded one in the data directory (`true`), or pg-boss on PostgreSQL at this URL. */
@@ -130,7 +130,9 @@ export async function startAdminRig (opts: RigOptions = {}): Promise<AdminRig> {
   const keys = keystoreSigningKeys(pki.keystore, pki.trust)
   const signer = new BatchSigner(keys, { batchMs: 0, batchMax: 64 })
   const trail = await openAuditTrail(config, signer)
-  const logStore = opts.messageLog === undefined ? undefined : opts.messageLog === true ? await SqliteLogStore.open(join(dataDir, 'message-log.sqlite')) : await PgLogStore.open(opts.messageLog)
+  const logStore = opts.messageLog === undefined ? undefined : opts.messageLog === true || opts.messageLog === 'deferred'
+    ? await SqliteLogStore.open(join(dataDir, 'message-log.sqlite'), opts.messageLog === 'deferred' ? { signing: 'deferred', signWithinMs: 1000 } : {})
+    : await PgLogStore.open(opts.messageLog)
   const queue = opts.delivery === undefined ? undefined : opts.delivery === true ? SqliteQueue.open(join(dataDir, 'delivery.sqlite')) : await (await import('../../delivery/pg-boss-queue.ts')).PgBossQueue.open(opts.delivery)
   const admin = await buildAdmin({
     config, store, audit: trail, pki,
