@@ -4,6 +4,7 @@
  *
  *   npm run soak:signed -- [--minutes 60] [--load 0.7] [--capacity-seconds 15] [--connections 50]
  *                          [--soak-connections 64] [--sample-seconds 10] [--node-options=<flags>] [--keep]
+ *                          [--signing immediate|deferred]
  *
  * 1. A provider and an ura node, each in its own process (bench/servers.ts), the node on a scratch
  *    data directory with a fresh PKI and the embedded (SQLite) message log: the `rest-signed-ecdsa`
@@ -38,7 +39,8 @@ import { cpuSeconds, describeNodeOptions, gatewayNodeOptions, metricSamples, rss
 import { scenarios } from './scenarios.ts'
 
 const USAGE = `usage: npm run soak:signed -- [--minutes 60] [--load 0.7] [--capacity-seconds 15] [--connections 50]
-                              [--soak-connections 64] [--sample-seconds 10] [--node-options=<flags>] [--keep]
+                              [--soak-connections 64] [--sample-seconds 10] [--node-options=<flags>] [--keep] [--signing immediate|deferred]
+  --signing           the message log's node.log.signing (default immediate; deferred: batches signed within 200 ms)
   --minutes           length of the soak (default 60; fractions allowed, e.g. 0.5)
   --load              fraction of the measured capacity to run at, above 0 and at most 1 (default 0.7)
   --capacity-seconds  length of the closed-loop capacity run (default 15)
@@ -66,6 +68,7 @@ try {
       'sample-seconds': { type: 'string' },
       'node-options': { type: 'string' },
       keep: { type: 'boolean', default: false },
+      signing: { type: 'string', default: 'immediate' },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
@@ -136,12 +139,12 @@ async function heapMb (url: string): Promise<HeapReading> {
 }
 
 console.log(`machine load average ${loadavg().map(l => l.toFixed(1)).join(' ')}, ${cpus().length} CPUs, node ${process.version} (other work on the machine lowers the capacity measured)`)
-console.log(`soak:signed: ${SCENARIO.name} (${SCENARIO.what})`)
+console.log(`soak:signed: ${SCENARIO.name} (${SCENARIO.what})${values.signing === 'deferred' ? ', deferred signing (node.log.signing: deferred)' : ''}`)
 console.log(`  capacity: ${capacitySeconds} s closed loop on ${connections} connections (${generator}); soak: ${fmt(minutes, minutes % 1 === 0 ? 0 : 2)} min open loop at ${load} × capacity on ${soakConnections} connections; RSS every ${fmt(sampleSeconds, 1)} s; ${describeNodeOptions(nodeOptions)}`)
 
 const provider = await startRole(['provider'])
 const dataDir = await mkdtemp(join(tmpdir(), 'ura-soak-data-'))
-const configDir = await writeBenchConfig(provider.url, { requestBytes: 10 * 1024 * 1024, responseBytes: 10 * 1024 * 1024, dataDir })
+const configDir = await writeBenchConfig(provider.url, { requestBytes: 10 * 1024 * 1024, responseBytes: 10 * 1024 * 1024, dataDir, deferredSigning: values.signing === 'deferred' })
 await makeBenchPki(configDir, dataDir, SCENARIO)
 let node: Proc | undefined
 let keep = values.keep === true
