@@ -188,6 +188,12 @@ export async function verifyRange<R extends ChainedRecord> (source: Pick<ChainSo
   const sigIds = new Set<string>()
   /** Format 2 batches read so far (a batch's records lie together, so few are kept). */
   const batches = new Map<string, BatchRoot>()
+  /**
+   * Leaves of records further on, hashed when their batch was read whole (it went on past the page:
+   * a large batch, or one signed deferred whose records other keys' records interleave), taken by
+   * those records when the walk reaches them, so no leaf is hashed twice.
+   */
+  const ahead = new Map<number, Buffer>()
   let prev: ChainAnchor | undefined
   let cursor = after
   let awaiting = 0
@@ -226,12 +232,14 @@ export async function verifyRange<R extends ChainedRecord> (source: Pick<ChainSo
       }
     }
     if (batches.size > 4096) batches.clear()
+    if (ahead.size > 1_000_000) ahead.clear()
     const leaves = source.leafOf === undefined ? undefined : await pageBatches(page, batches, headerOf, source.leafOf)
     const lean = [...new Set(page.filter(r => r.chain === 2 && !batches.has(r.signatureId)).map(r => r.signatureId))]
     if (source.batch !== undefined && source.leafOf !== undefined) {
+      const leafOf = source.leafOf
       for (const id of lean) {
         const records = await source.batch(id)
-        if (records.length > 0) batches.set(id, batchRoot(records, source.leafOf))
+        if (records.length > 0) batches.set(id, batchRoot(records, m => { const leaf = leafOf(m); ahead.set(m.seq, leaf); return leaf }))
       }
     }
     for (const r of page) {
@@ -240,9 +248,12 @@ export async function verifyRange<R extends ChainedRecord> (source: Pick<ChainSo
       const prevHash = r.chain !== 2 ? r.prevHash : prev?.hash ?? start?.hash ?? (source.recordBefore === undefined ? '' : await hashBefore(r.seq, source as ChainReads))
       const link = { seq: r.seq, prevHash }
       const problems = prev !== undefined ? linkProblems(prev, link, false) : start !== undefined ? linkProblems(start, link, true) : []
+      // A leaf hashed ahead belongs to the record its batch read held at this seq: the same row as the page's.
+      const early = ahead.get(r.seq)
+      if (early !== undefined) ahead.delete(r.seq)
       try {
         const { header, pending } = await batchHeader(r.signatureId)
-        const leaf = leaves?.get(r)
+        const leaf = leaves?.get(r) ?? early
         if (pending) {
           // Checked as far as it can be before its batch is signed: its own fields and its chain hash.
           problems.push(...problemsOf(r, header, { prevHash, rootChecked: true, ...(leaf === undefined ? {} : { leaf }) }))
