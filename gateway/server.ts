@@ -119,6 +119,7 @@ export async function buildGateway (opts: GatewayOptions): Promise<Gateway> {
     metrics.trackQueue('signer', () => log.signer.waiting)
     metrics.trackQueue('log', () => log.store.waiting)
     const store = log.store
+    if (store.unsigned !== undefined) metrics.trackQueue('unsigned', () => store.unsigned ?? 0)
     if (store.threadHeap !== undefined) metrics.trackThread('log-writer', () => store.threadHeap!())
   }
   const context: GatewayContext = {

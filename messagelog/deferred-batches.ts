@@ -17,8 +17,11 @@ import { recordLeaf, type NewRecord, type StoredRecord } from './record.ts'
 import type { KeyedEntry, SealKeys } from './seal.ts'
 import type { BatchRange } from './sqlite-insert.ts'
 
-/** A batch signed after its records were stored: the signature and the run of records it covers. */
-export interface SignedBatch { signature: BatchSignature; range: BatchRange }
+/**
+ * A batch signed after its records were stored: the signature and the run of records it covers;
+ * `records`: how many, for a batch of this process's writer (counted in DeferredBatches.unsigned).
+ */
+export interface SignedBatch { signature: BatchSignature; range: BatchRange; records?: number }
 
 interface OpenBatch {
   id: string
@@ -44,6 +47,8 @@ export interface AssignedGroup {
 
 export class DeferredBatches {
   private readonly open = new Map<string, OpenBatch>()
+  /** Records stored whose signature is not stored yet (`ura_queue_depth{queue="unsigned"}`). */
+  unsigned = 0
   private readonly signing = new Set<Promise<void>>()
   private readonly withinMs: number
   private readonly keys: SealKeys
@@ -81,6 +86,7 @@ export class DeferredBatches {
 
   /** The group was stored as `stored` (in the order assigned): its leaves join their batches. */
   committed (group: AssignedGroup, stored: StoredRecord[]): void {
+    this.unsigned += stored.length
     stored.forEach((r, i) => {
       const batch = group.batches[i]
       batch.leaves.push(group.leaves[i])
@@ -101,6 +107,11 @@ export class DeferredBatches {
       batch.uncommitted--
       if (batch.closing && batch.uncommitted === 0) this.sign(batch)
     }
+  }
+
+  /** The batches' signatures are stored: their records no longer await them. */
+  stored (batches: SignedBatch[]): void {
+    for (const b of batches) this.unsigned -= b.records ?? 0
   }
 
   /** Open batches, and batches being signed (a shutdown waits for both). */
@@ -128,7 +139,7 @@ export class DeferredBatches {
         const identity = this.keys.identity(batch.key)
         if (identity === undefined) throw new Error(`no signing key number ${batch.key} for member ${batch.signer}`)
         const { signature } = await signLeaves(batch.signer, identity, batch.leaves, true, false, batch.id)
-        this.onSigned({ signature, range })
+        this.onSigned({ signature, range, records: batch.leaves.length })
       } catch (err) {
         // The batch stays pending: the node signs it when it next opens the log.
         this.onFailed(new Error(`batch ${batch.id} of ${batch.signer} (records ${range.first}–${range.last}) could not be signed: ${(err as Error).message}`))

@@ -99,6 +99,8 @@ export class SqliteLogStore implements LogStore {
   private readonly pending = new Map<number, { resolve (results: Array<number | string>): void; reject (err: Error): void }>()
   /** Deferred signing (deferred-batches.ts): the writer signs each key's batch this long after it opened. */
   private readonly deferredMs: number | undefined
+  /** Deferred signing: records stored whose batch signature is not, as the writer last said. */
+  private unsignedRecords = 0
   private nextId = 0
   private stopped: Error | undefined
   private closed = false
@@ -113,8 +115,10 @@ export class SqliteLogStore implements LogStore {
     this.batchMax = opts.batchMax ?? 256
     this.format = opts.format ?? 2
     this.group = new GroupCommit(items => this.writeGroup(items), { windowMs: opts.windowMs ?? 0, depth: 2 })
-    writer.on('message', (reply: WriteReply | { warning: string }) => {
+    writer.on('message', (reply: WriteReply | { warning: string } | { unsigned: number }) => {
       if ('warning' in reply) { process.emitWarning(reply.warning, 'UraMessageLogWarning'); return }
+      if ('unsigned' in reply && reply.unsigned !== undefined) this.unsignedRecords = reply.unsigned
+      if (!('id' in reply)) return
       const p = this.pending.get(reply.id)
       if (p === undefined) return
       this.pending.delete(reply.id)
@@ -172,6 +176,8 @@ export class SqliteLogStore implements LogStore {
   get stats (): GroupCommit<unknown>['stats'] { return this.group.stats }
 
   get waiting (): number { return this.group.waiting }
+
+  get unsigned (): number | undefined { return this.deferredMs === undefined ? undefined : this.unsignedRecords }
 
   async threadHeap (): Promise<{ used: number; total: number }> {
     const heap = await this.writer.getHeapStatistics()

@@ -31,8 +31,8 @@ export interface WriteRequest {
   batchMax: number
   format: RecordFormat
 }
-/** Per entry: its sequence number, or why it could not be signed. */
-export type WriteReply = { id: number; results: Array<number | string> } | { id: number; error: string }
+/** Per entry: its sequence number, or why it could not be signed; `unsigned`: deferred signing's records awaiting their signature. */
+export type WriteReply = { id: number; results: Array<number | string>; unsigned?: number } | { id: number; error: string }
 
 function keyedEntry (w: WireEntry): KeyedEntry {
   const body = w[1]
@@ -116,6 +116,8 @@ if (parentPort !== null && (workerData as Partial<WriterData> | undefined)?.uraL
     const batches = takeSigned()
     try {
       write([], [], [], 2, batches)
+      deferred?.stored(batches)
+      if (deferred !== undefined) port.postMessage({ unsigned: deferred.unsigned })
     } catch (err) {
       signed.unshift(...batches)
       if (rethrow) throw err
@@ -163,7 +165,8 @@ if (parentPort !== null && (workerData as Partial<WriterData> | undefined)?.uraL
         try {
           const stored = write(group.records, group.leaves, [], req.format, batches)
           deferred.committed(group, stored)
-          reply = { id: req.id, results: stored.map(r => r.seq) }
+          deferred.stored(batches)
+          reply = { id: req.id, results: stored.map(r => r.seq), unsigned: deferred.unsigned }
         } catch (err) {
           signed.unshift(...batches)
           deferred.failed(group)

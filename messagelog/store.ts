@@ -43,6 +43,8 @@ export interface LogStore {
   append (entry: LogEntry, identity: SigningIdentity, waitMs?: number): Promise<number>
   /** Records appended and not yet durable: queued for the next group or in the group being written (`ura_queue_depth{queue="log"}`). */
   readonly waiting: number
+  /** Deferred signing: records durable whose batch signature is not yet (`ura_queue_depth{queue="unsigned"}`); undefined where the store signs at once. */
+  readonly unsigned?: number | undefined
   /**
    * Signs the batches a node that stopped left pending (deferred signing), with the keys their
    * signers have now; before any append. Returns how many batches it signed; those whose signer has

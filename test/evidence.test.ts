@@ -289,6 +289,7 @@ t.test('deferred signing: an exchange answers before its batch is signed; its ev
   t.equal(early.headers['x-road-error'], 'Server.ServerProxy.EvidenceNotSigned')
   const records = await rig.log.store.byMessageId('ev-deferred-1')
   t.equal(records.length, 2, 'both records are in the log already')
+  t.match((await call(rig, '/metrics', {})).text, /^ura_queue_depth\{queue="unsigned"\} 2$/m, 'the node shows its records awaiting their signature')
   const end = Date.now() + 10_000
   let later = early
   while (later.status === 503 && Date.now() < end) {

@@ -51,6 +51,7 @@ t.test('an append resolves once its record is stored; its key\'s batch is signed
   const records = await store.scan(0, 100)
   const ids = [...new Set(records.map(r => r.signatureId))]
   t.equal(ids.length, 2, 'one open batch per signing key, spanning the groups')
+  t.equal(store.unsigned, 8, 'the writer counts the records awaiting their signature')
   for (const id of ids) {
     t.equal(await store.signature(id), undefined, 'not signed yet')
     t.ok(DEFERRED_MEMBERS.includes(await store.pendingSigner(id) as typeof DEFERRED_MEMBERS[number]), 'listed as pending, with its signer')
@@ -64,6 +65,7 @@ t.test('an append resolves once its record is stored; its key\'s batch is signed
 
   await until('both batches signed', async () => (await Promise.all(ids.map(id => store.signature(id)))).every(s => s !== undefined))
   t.equal(await store.pendingSigner(ids[0]), undefined, 'no longer pending once signed')
+  await until('the count of unsigned records back at 0', async () => store.unsigned === 0)
   const requests = await store.batch(records[0].signatureId)
   t.same(requests.map(r => r.seq), [1, 3, 5, 7], 'a batch\'s records interleave with the other key\'s, in sequence order')
   for (const verify of [() => verifyStore(store, { trust }), () => verifyLog(store, { trust })]) {
@@ -135,6 +137,7 @@ t.test('a node killed with batches unsigned: every acknowledged record is there,
   await reader.close()
 
   const store = await SqliteLogStore.open(file)
+  t.equal(store.unsigned, undefined, 'a log that signs at once has no count of unsigned records')
   const { signed, left } = await store.signPending(keys)
   t.equal(signed, 2)
   t.same(left, [])

@@ -22,7 +22,8 @@
  * What other parts of the node feed in, read at each scrape (buildGateway wires them):
  *   ura_queue_depth{queue}  records of the message log not yet durable: `signer` = waiting for their
  *       batch signature (gathering or being signed), `log` = waiting for the group commit (queued or
- *       being written). Only with a message log. metrics.trackQueue(name, () => depth)
+ *       being written), `unsigned` = durable, awaiting their batch signature (deferred signing only).
+ *       Only with a message log. metrics.trackQueue(name, () => depth)
  *   ura_certificate_expiry_timestamp_seconds{subject,serial,role}  notAfter of every certificate in
  *       the PKI inventory but revoked ones; role is `ca` (trusted CA), `tls-server` (the node's),
  *       `signing` (members' e-seals), `client` (client systems' made by `ura init`) or `issued` (any
