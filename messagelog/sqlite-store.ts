@@ -319,7 +319,8 @@ export class SqliteLogStore implements LogStore {
     if (this.closed) return
     this.closed = true
     await this.group.drain()
-    // Deferred signing: the open batches are signed and stored before the writer stops.
+    // Deferred signing: the open batches are signed and stored before the writer stops (should that
+    // fail, they stay pending, and the next open signs them).
     if (this.deferredMs !== undefined && this.stopped === undefined) await this.ask(id => ({ id, close: true })).catch(() => {})
     await this.writer.terminate()
     this.db.close()
