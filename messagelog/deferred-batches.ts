@@ -114,9 +114,6 @@ export class DeferredBatches {
     for (const b of batches) this.unsigned -= b.records ?? 0
   }
 
-  /** Open batches, and batches being signed (a shutdown waits for both). */
-  get size (): number { return this.open.size + this.signing.size }
-
   /** Closes every open batch (shutdown) and waits until all are signed and handed to onSigned. */
   async closeAll (): Promise<void> {
     for (const [name, batch] of [...this.open]) this.close(name, batch)
