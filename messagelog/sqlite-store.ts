@@ -371,15 +371,14 @@ export class SqliteLogReader {
   }
 
   async pendingSigner (signatureId: string): Promise<string | undefined> {
-    if (!this.pendingTable) return undefined
-    return (this.statement('SELECT signer FROM ura_log_pending WHERE id IN (?, ?)').get(...(idForms(signatureId) as string[])) as { signer: string } | undefined)?.signer
+    return this.pendingBatch(idForms(signatureId) as string[])?.signer
   }
 
-  /** The first record of a pending batch, else undefined. */
-  private pendingFirst (forms: string[]): number | undefined {
+  /** A pending batch's signer and first record (its id in both stored forms), else undefined. */
+  private pendingBatch (forms: string[]): { signer: string; first: number } | undefined {
     if (!this.pendingTable) return undefined
-    const row = this.statement('SELECT first_seq FROM ura_log_pending WHERE id IN (?, ?)').get(...forms) as { first_seq: number } | undefined
-    return row === undefined ? undefined : Number(row.first_seq)
+    const row = this.statement('SELECT signer, first_seq FROM ura_log_pending WHERE id IN (?, ?)').get(...forms) as { signer: string; first_seq: number } | undefined
+    return row === undefined ? undefined : { signer: row.signer, first: Number(row.first_seq) }
   }
 
   /** A read-only connection to an existing log file (no writer thread, no schema changes). */
@@ -461,7 +460,7 @@ export class SqliteLogReader {
         this.statement('SELECT 1 FROM ura_log_records WHERE seq IN (?, ?) AND signature_id IN (?, ?)').get(run.first - 1, run.last + 1, ...forms) === undefined
       if (whole) return rows.map(this.unpackRow)
     }
-    const first = run === undefined ? this.pendingFirst(forms) : undefined
+    const first = run === undefined ? this.pendingBatch(forms)?.first : undefined
     if (first !== undefined) return this.rows('pending', 'seq >= ? AND signature_id IN (?, ?)', first, ...forms).map(this.unpackRow)
     return this.rows('batch', 'signature_id IN (?, ?)', ...forms).map(this.unpackRow)
   }
