@@ -4,7 +4,6 @@ import { resolve } from 'node:path'
 import { BatchSigner, type SigningKeyProvider } from '../certs/batch-signer.ts'
 import { dataDirOf } from '../certs/node-pki.ts'
 import type { UraConfig } from '../config/types.ts'
-import { PgLogStore } from './pg-store.ts'
 import { SigningRecorder } from './recorder.ts'
 import { SqliteLogReader, SqliteLogStore } from './sqlite-store.ts'
 import type { LogStore } from './store.ts'
@@ -22,7 +21,8 @@ export interface MessageLog {
 export async function openLogStore (config: UraConfig): Promise<LogStore> {
   const log = config.node.log
   const opts = { windowMs: log.batchMs, batchMax: log.batchMax, signing: log.signing, signWithinMs: log.signWithinMs }
-  if (log.store === 'postgres') return PgLogStore.open(log.url!, opts)
+  // PostgreSQL's client is loaded only by nodes that use it.
+  if (log.store === 'postgres') return (await import('./pg-store.ts')).PgLogStore.open(log.url!, opts)
   return SqliteLogStore.open(resolve(dataDirOf(config), log.file), opts)
 }
 

@@ -13,7 +13,6 @@
 import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { DatabaseSync } from 'node:sqlite'
-import pg from 'pg'
 import type { BatchSignature } from '../../certs/batch-signer.ts'
 import type { ProofStep } from '../../certs/merkle.ts'
 import { chainHash, GENESIS_HASH } from '../record.ts'
@@ -155,6 +154,8 @@ export class AuditStore {
 
   /** The PostgreSQL trail: the `ura_audit_*` tables of the log's database. */
   static async openPostgres (url: string): Promise<AuditStore> {
+    // PostgreSQL's client is loaded only by nodes that use it.
+    const { default: pg } = await import('pg')
     const pool = new pg.Pool({ connectionString: url, max: 2 })
     pool.on('error', () => {})
     const exclusive = async <T>(work: (query: Query) => Promise<T>): Promise<T> => {
