@@ -11,8 +11,8 @@ import { gatewayNodeOptions, LAUNCHER_NODE_OPTIONS, shebangNodeOptions } from '.
 const ROOT = resolve(import.meta.dirname, '..')
 const URA = resolve(ROOT, 'bin/ura.js')
 
-t.test('the launcher gives a node 16 MB semi-spaces, and npm start gives the same options', async t => {
-  t.same(LAUNCHER_NODE_OPTIONS, ['--max-semi-space-size=16'])
+t.test('the launcher gives a node 8 MB semi-spaces and a slow-growing old space, and npm start gives the same options', async t => {
+  t.same(LAUNCHER_NODE_OPTIONS, ['--max-semi-space-size=8', '--heap-growing-percent=25'])
   const scripts = (JSON.parse(readFileSync(resolve(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts
   t.equal(scripts.start, `node ${LAUNCHER_NODE_OPTIONS.join(' ')} cli/main.ts start --demo`)
 })
@@ -50,7 +50,7 @@ t.test("a bench's --node-options: the launcher's by default, none when empty, re
 })
 
 t.test("under the launcher's option, a worker started after `ura start` clears it keeps its own young generation", async t => {
-  // A child Node with the launcher's options: the main thread and then a worker limited to a 6 MB young
+  // A child Node with the launcher's options: the main thread and then a worker limited to a 4 MB young
   // generation churn through objects, many of them surviving a scavenge (so V8 grows each nursery to
   // its cap), and report the largest new space they reached, in MB.
   const churn = `(v8) => {
@@ -69,7 +69,7 @@ t.test("under the launcher's option, a worker started after `ura start` clears i
     if (${release}) releaseSemiSpaceOptions()
     const worker = await new Promise((resolve, reject) => {
       const code = "import v8 from 'node:v8'; import { parentPort } from 'node:worker_threads'; parentPort.postMessage((" + ${JSON.stringify(churn)} + ")(v8))"
-      new Worker(new URL('data:text/javascript,' + encodeURIComponent(code)), { resourceLimits: { maxYoungGenerationSizeMb: 6 } })
+      new Worker(new URL('data:text/javascript,' + encodeURIComponent(code)), { resourceLimits: { maxYoungGenerationSizeMb: 4 } })
         .once('message', resolve).once('error', reject)
     })
     console.log(JSON.stringify({ main: (${churn})(v8), worker }))`
@@ -79,9 +79,12 @@ t.test("under the launcher's option, a worker started after `ura start` clears i
       else resolve(JSON.parse(stdout) as { main: number; worker: number })
     })
   })
+  // The launcher's semi-space size, in MB: a new space of two of them.
+  const semi = Number(/^--max-semi-space-size=(\d+)$/.exec(LAUNCHER_NODE_OPTIONS.find(o => o.startsWith('--max-semi-space-size=')) ?? '')?.[1])
+  t.ok(semi > 4, `the launcher sets a semi-space size above the worker's limit: ${semi} MB`)
   const kept = await run(false)
-  t.ok(kept.worker >= 32, `the option wins over the worker's limit while it is set: ${kept.worker} MB of new space`)
+  t.ok(kept.worker >= 2 * semi, `the option wins over the worker's limit while it is set: ${kept.worker} MB of new space`)
   const released = await run(true)
-  t.ok(released.worker < 16, `cleared, the worker keeps to its own limit: ${released.worker} MB of new space`)
-  t.ok(released.main >= 16 && released.main < 48, `and the main thread keeps the launcher's two 16 MB semi-spaces: ${released.main} MB (V8's own size follows the host's memory)`)
+  t.ok(released.worker < 2 * semi, `cleared, the worker keeps to its own limit: ${released.worker} MB of new space`)
+  t.ok(released.main >= 2 * semi && released.main < 6 * semi, `and the main thread keeps the launcher's two ${semi} MB semi-spaces: ${released.main} MB (V8's own size follows the host's memory)`)
 })
