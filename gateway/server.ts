@@ -107,6 +107,9 @@ function transparencyRoom (registry: Registry, name: string): string | undefined
   return undefined
 }
 
+/** How often a closing node closes the keep-alive connections that turned idle since (their exchange finished). */
+const IDLE_SWEEP_MS = 50
+
 export async function buildGateway (opts: GatewayOptions): Promise<Gateway> {
   const { config } = opts
   const library = opts.library ?? await SchemaLibrary.load([PROJECT_SCHEMA_DIR], config.node.schemas)
@@ -252,12 +255,17 @@ export async function buildGateway (opts: GatewayOptions): Promise<Gateway> {
         const cutOff = setTimeout(() => { cut = true; app.server.closeAllConnections(); plainServer?.closeAllConnections() }, shutdown.graceMs)
         // The plain server (if any) drains like the main one: stop accepting, let exchanges finish.
         const plainClosed = plainServer?.listening === true ? new Promise<void>(resolve => plainServer!.close(() => resolve())) : undefined
+        // Closing a server closes its idle keep-alive connections once. A connection whose exchange
+        // finishes after that turns idle and would hold the close until the grace period ends: so the
+        // idle ones are closed again at each sweep, until every connection is gone.
+        const sweep = setInterval(() => { app.server.closeIdleConnections(); plainServer?.closeIdleConnections() }, IDLE_SWEEP_MS)
         try {
           await app.close()
           plainServer?.closeIdleConnections()
           await plainClosed
         } finally {
           clearTimeout(cutOff)
+          clearInterval(sweep)
         }
         // Deliveries still running finish (their records go to the log) before the log closes.
         if (delivery !== undefined) {

@@ -47,10 +47,13 @@ t.test('shutdown drains: the exchange in flight completes, new work is refused',
   const refused = await request(`${rig.url}/healthz`).then(() => 'answered', (e: { code?: string }) => e.code)
   t.equal(refused, 'ECONNREFUSED', 'new connections are refused')
   release()
+  const released = Date.now()
   const res = await inFlight
   t.equal(res.statusCode, 200, 'the exchange in flight finished')
   t.equal((await res.body.json() as { bashkia: string }).bashkia, 'Tiranë')
+  // The client keeps its connection alive: the close must not wait for the grace period (30 s) to end it.
   await closing
+  t.ok(Date.now() - released < 10_000, `closed ${Date.now() - released} ms after the last exchange finished, not at the grace period's end`)
 })
 
 /** The demo's observer (config/demo/operators.yaml; published in docs/admin-api.md). */
