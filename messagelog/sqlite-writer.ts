@@ -116,8 +116,10 @@ if (parentPort !== null && (workerData as Partial<WriterData> | undefined)?.uraL
     const batches = takeSigned()
     try {
       write([], [], [], 2, batches)
-      deferred?.stored(batches)
-      if (deferred !== undefined) port.postMessage({ unsigned: deferred.unsigned })
+      if (deferred !== undefined) {
+        deferred.stored(batches)
+        port.postMessage({ unsigned: deferred.unsigned })
+      }
     } catch (err) {
       signed.unshift(...batches)
       if (rethrow) throw err
